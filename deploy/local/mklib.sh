@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Scaffolds a new library: deploy/local/mklib.sh <name> [referenced-lib ...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=$1; shift; d=libs/$n
+[ -e "$d" ] && { echo "$d exists" >&2; exit 1; }
+mkdir -p "$d/src"
+refs=""; for r in "$@"; do refs="$refs{ \"path\": \"../$r\" }, "; done; refs="[${refs%, }]"
+cat > "$d/package.json" <<JSON
+{
+  "name": "@sightline/$n",
+  "version": "0.0.0",
+  "private": true,
+  "type": "module",
+  "exports": {
+    ".": {
+      "development": "./src/index.ts",
+      "types": "./dist/index.d.ts",
+      "default": "./dist/index.js"
+    }
+  },
+  "scripts": {
+    "build": "tsc -b tsconfig.json",
+    "lint": "eslint src",
+    "test": "vitest run --root ../.. --dir $d"
+  }
+}
+JSON
+cat > "$d/tsconfig.json" <<JSON
+{
+  "extends": "../../tsconfig.base.json",
+  "compilerOptions": { "rootDir": "src", "outDir": "dist", "composite": true, "tsBuildInfoFile": "dist/tsconfig.tsbuildinfo" },
+  "include": ["src/**/*.ts"],
+  "exclude": ["src/**/*.spec.ts"],
+  "references": $refs
+}
+JSON
+echo "export {};" > "$d/src/index.ts"
+echo "created $d (run npm install to link @sightline/$n)"

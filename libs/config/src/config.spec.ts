@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, baseConfigShape, env, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  const shape = { ...baseConfigShape, HTTP_PORT: env.port(3000), ENABLED: env.bool(false), TAGS: env.list(['a']) };
+
+  it('applies documented defaults', () => {
+    const cfg = loadConfig(shape, {});
+    expect(cfg).toMatchObject({ NATS_URL: 'nats://127.0.0.1:4222', HTTP_PORT: 3000, ENABLED: false, TAGS: ['a'] });
+  });
+
+  it('coerces values and treats empty strings as unset', () => {
+    const cfg = loadConfig(shape, { HTTP_PORT: '8080', ENABLED: 'yes', TAGS: 'x, y', LOG_LEVEL: '' });
+    expect(cfg).toMatchObject({ HTTP_PORT: 8080, ENABLED: true, TAGS: ['x', 'y'], LOG_LEVEL: 'info' });
+  });
+
+  it('names every bad variable in one error, without echoing secrets', () => {
+    const bad = { HTTP_PORT: 'eighty', LOG_LEVEL: 'loud', DB_PASSWORD: 'hunter2' };
+    let error: unknown;
+    try {
+      loadConfig({ ...shape, DB_PASSWORD: env.string().min(12) }, bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('HTTP_PORT');
+    expect(message).toContain('LOG_LEVEL');
+    expect(message).toContain('DB_PASSWORD');
+    expect(message).not.toContain('hunter2');
+    expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+  });
+});

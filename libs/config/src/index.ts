@@ -1,0 +1,1 @@
+export { ConfigError, baseConfigShape, env, loadConfig } from './config.js';

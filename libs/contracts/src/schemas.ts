@@ -1,0 +1,224 @@
+/**
+ * Runtime schemas for every message that crosses a process boundary. Services validate on receipt; a message that
+ * fails is rejected with the reason (dead-lettered for streams, an error reply for WebSocket clients).
+ */
+import { z } from 'zod';
+import { InvalidMessageError } from './errors.js';
+import { EVENT_NAMES, EVENTS } from './events.js';
+import { SESSION_ID_PATTERN } from './subjects.js';
+
+export const sessionIdSchema = z.string().regex(SESSION_ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
+const isoTimestamp = z.iso.datetime({ offset: true });
+const nonNegInt = z.number().int().nonnegative();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Frames: raw pixels in the body, this metadata as JSON in the `Sightline-Frame` header.
+// ---------------------------------------------------------------------------------------------------------------
+export const PIXEL_FORMATS = ['rgb24', 'bgr24', 'gray'] as const;
+export type PixelFormat = (typeof PIXEL_FORMATS)[number];
+export const BYTES_PER_PIXEL: Record<PixelFormat, number> = { rgb24: 3, bgr24: 3, gray: 1 };
+
+/** Maps model-input pixels back to source pixels: `src = (dst - pad) / scale`. */
+export const letterboxSchema = z.object({
+  scale: z.number().positive(),
+  padX: z.number().nonnegative(),
+  padY: z.number().nonnegative(),
+});
+export type Letterbox = z.infer<typeof letterboxSchema>;
+
+export const sizeSchema = z.object({ width: z.number().int().positive(), height: z.number().int().positive() });
+export type Size = z.infer<typeof sizeSchema>;
+
+export const frameMetaSchema = z.object({
+  sessionId: sessionIdSchema,
+  /** Monotonic per session, survives source reconnects. */
+  seq: nonNegInt,
+  /** Presentation time in seconds from the start of the source. */
+  pts: z.number(),
+  /** Wall-clock capture time, epoch milliseconds (RTCP sender report when known, else arrival time). */
+  captureTime: z.number().nonnegative(),
+  /** When ingest published the frame, epoch milliseconds (queue wait starts here). */
+  publishedAt: z.number().nonnegative(),
+  /** Live sources may be skipped when stale; batch (file, unpaced) frames never are. */
+  live: z.boolean(),
+  source: sizeSchema,
+  frame: sizeSchema.extend({ pixelFormat: z.enum(PIXEL_FORMATS) }),
+  letterbox: letterboxSchema,
+  /** Time FFmpeg took from elementary stream in to raw frame out, when measurable. */
+  decodeMs: z.number().nonnegative().optional(),
+});
+export type FrameMeta = z.infer<typeof frameMetaSchema>;
+
+export function frameByteLength(meta: Pick<FrameMeta, 'frame'>): number {
+  return meta.frame.width * meta.frame.height * BYTES_PER_PIXEL[meta.frame.pixelFormat];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Results: the spec's envelope {sessionId, timestamp, event, payload}.
+// ---------------------------------------------------------------------------------------------------------------
+export const pointSchema = z.object({ x: z.number(), y: z.number() });
+export const boxSchema = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
+export type Box = z.infer<typeof boxSchema>;
+
+export const detectionSchema = z.object({
+  label: z.string(),
+  score: z.number().min(0).max(1),
+  box: boxSchema,
+  keypoints: z.array(pointSchema).optional(),
+});
+export type Detection = z.infer<typeof detectionSchema>;
+
+export const latencySchema = z.object({
+  decodeMs: z.number().nonnegative().optional(),
+  queueMs: z.number().nonnegative(),
+  preprocessMs: z.number().nonnegative(),
+  inferenceMs: z.number().nonnegative(),
+  postprocessMs: z.number().nonnegative(),
+  /** Capture time to result published. */
+  totalMs: z.number().nonnegative(),
+});
+export type LatencyBreakdown = z.infer<typeof latencySchema>;
+
+export const frameAnalyzedPayloadSchema = z.object({
+  frameSeq: nonNegInt,
+  pts: z.number(),
+  captureTime: isoTimestamp,
+  source: sizeSchema,
+  model: z.string(),
+  provider: z.string(),
+  batchSize: z.number().int().positive(),
+  detections: z.array(detectionSchema),
+  latency: latencySchema,
+});
+export type FrameAnalyzedPayload = z.infer<typeof frameAnalyzedPayloadSchema>;
+
+export const SOURCE_TYPES = ['file', 'rtsp', 'device'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const sessionStartedPayloadSchema = z.object({
+  source: z.object({ type: z.enum(SOURCE_TYPES), url: z.string() }),
+  live: z.boolean(),
+});
+export const sessionStoppedPayloadSchema = z.object({
+  reason: z.string(),
+  framesPublished: nonNegInt,
+  framesDropped: nonNegInt,
+});
+export const sourceErrorPayloadSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  fatal: z.boolean(),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+export const sourceReconnectingPayloadSchema = z.object({
+  attempt: z.number().int().positive(),
+  delayMs: z.number().nonnegative(),
+  reason: z.string(),
+});
+export const sourceRecoveredPayloadSchema = z.object({
+  attempts: z.number().int().positive(),
+  downtimeMs: z.number().nonnegative(),
+});
+
+export interface EventPayloads {
+  frameAnalyzed: FrameAnalyzedPayload;
+  sessionStarted: z.infer<typeof sessionStartedPayloadSchema>;
+  sessionStopped: z.infer<typeof sessionStoppedPayloadSchema>;
+  sourceError: z.infer<typeof sourceErrorPayloadSchema>;
+  sourceReconnecting: z.infer<typeof sourceReconnectingPayloadSchema>;
+  sourceRecovered: z.infer<typeof sourceRecoveredPayloadSchema>;
+}
+
+export const EVENT_PAYLOAD_SCHEMAS: { [K in keyof EventPayloads]: z.ZodType<EventPayloads[K]> } = {
+  [EVENTS.frameAnalyzed]: frameAnalyzedPayloadSchema,
+  [EVENTS.sessionStarted]: sessionStartedPayloadSchema,
+  [EVENTS.sessionStopped]: sessionStoppedPayloadSchema,
+  [EVENTS.sourceError]: sourceErrorPayloadSchema,
+  [EVENTS.sourceReconnecting]: sourceReconnectingPayloadSchema,
+  [EVENTS.sourceRecovered]: sourceRecoveredPayloadSchema,
+};
+
+/** Results larger than this are refused (they would not fit a reasonable JSONB row or WebSocket frame budget). */
+export const MAX_RESULT_BYTES = 256 * 1024;
+
+/** The spec's envelope, as stored in the RESULTS stream and in `analysis_results`. */
+export const resultEnvelopeSchema = z
+  .object({
+    sessionId: sessionIdSchema,
+    timestamp: isoTimestamp,
+    event: z.enum(EVENT_NAMES),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .superRefine((envelope, ctx) => {
+    const check = EVENT_PAYLOAD_SCHEMAS[envelope.event].safeParse(envelope.payload);
+    if (!check.success) {
+      for (const issue of check.error.issues) ctx.addIssue({ ...issue, path: ['payload', ...issue.path] } as never);
+    }
+  });
+
+export interface ResultEnvelope<E extends keyof EventPayloads = keyof EventPayloads> {
+  sessionId: string;
+  timestamp: string;
+  event: E;
+  payload: EventPayloads[E];
+}
+
+export function makeEnvelope<E extends keyof EventPayloads>(
+  sessionId: string,
+  event: E,
+  payload: EventPayloads[E],
+  at: Date = new Date(),
+): ResultEnvelope<E> {
+  return { sessionId, timestamp: at.toISOString(), event, payload };
+}
+
+/** The idempotency key of a result: frameAnalyzed by frame sequence; lifecycle events by their own sequence. */
+export function resultSequenceOf(envelope: ResultEnvelope): number | undefined {
+  const p = envelope.payload as { frameSeq?: unknown };
+  return typeof p.frameSeq === 'number' ? p.frameSeq : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dead letters.
+// ---------------------------------------------------------------------------------------------------------------
+export const deadLetterSchema = z.object({
+  stream: z.string(),
+  consumer: z.string(),
+  subject: z.string(),
+  streamSequence: nonNegInt,
+  deliveries: nonNegInt,
+  code: z.string(),
+  reason: z.string(),
+  headers: z.record(z.string(), z.string()),
+  /** Original body, base64, only when small (frames are not copied, their size is recorded instead). */
+  dataBase64: z.string().optional(),
+  dataBytes: nonNegInt,
+  at: isoTimestamp,
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers.
+// ---------------------------------------------------------------------------------------------------------------
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates `value` or throws InvalidMessageError naming every failing field. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidMessageError(`${what} invalid: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+const decoder = new TextDecoder();
+/** Parses and validates a JSON body; malformed JSON and schema failures both become InvalidMessageError. */
+export function parseJson<T>(schema: z.ZodType<T>, data: Uint8Array | string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+  } catch (err) {
+    throw new InvalidMessageError(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validate(schema, value, what);
+}

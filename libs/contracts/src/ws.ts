@@ -1,0 +1,46 @@
+/**
+ * The /ws/analysis protocol. Server -> client messages are the spec's envelope plus `seq` (the RESULTS stream
+ * sequence, usable as a resume point). Client -> server messages are small JSON commands.
+ */
+import { z } from 'zod';
+import { sessionIdSchema, type ResultEnvelope } from './schemas.js';
+
+export const WS_PATH = '/ws/analysis';
+export const WS_SUBPROTOCOL = 'json';
+
+/** Close codes (4000-4999 are application-defined by RFC 6455). */
+export const WS_CLOSE = {
+  tokenExpired: 4001,
+  forbidden: 4003,
+  /** The client fell too far behind under the `every` policy: reconnect and resume from the last seq. */
+  slowConsumer: 4008,
+  tooManyConnections: 4029,
+  serverShutdown: 1001,
+} as const;
+
+export const DELIVERY_POLICIES = ['every', 'latest'] as const;
+export type DeliveryPolicy = (typeof DELIVERY_POLICIES)[number];
+
+export const ALL_SESSIONS = '*';
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('subscribe'),
+    sessions: z.union([z.literal(ALL_SESSIONS), z.array(sessionIdSchema).min(1).max(64)]),
+    /** Resume after this RESULTS stream sequence (exclusive). */
+    fromSequence: z.number().int().nonnegative().optional(),
+    /** Or start at this time (inclusive). Without either, delivery starts with new results. */
+    fromTime: z.iso.datetime({ offset: true }).optional(),
+    policy: z.enum(DELIVERY_POLICIES).default('every'),
+  }),
+  z.object({
+    type: z.literal('unsubscribe'),
+    sessions: z.union([z.literal(ALL_SESSIONS), z.array(sessionIdSchema).min(1).max(64)]),
+  }),
+]);
+export type ClientMessage = z.input<typeof clientMessageSchema>;
+
+export type AnalysisMessage = ResultEnvelope & { seq: number };
+
+/** Control replies use the same envelope shape; `sessionId` is `*` when not about one session. */
+export const CONTROL_EVENTS = { subscribed: 'subscribed', unsubscribed: 'unsubscribed', error: 'error' } as const;

@@ -1,0 +1,74 @@
+/**
+ * A real nats-server with JetStream, as a child process with its own data directory. Used by the local fleet
+ * runner and by integration tests. `stop()`/`start()` keep port and storage, so tests can simulate an outage.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess } from './process.js';
+import { freePort, waitForPort } from './ports.js';
+
+export interface NatsServerOptions {
+  dataDir: string;
+  port?: number;
+  monitorPort?: number;
+  /** Frames are raw pixels: the default 1 MiB is too small for 1080p frames. */
+  maxPayloadBytes?: number;
+  binary?: string;
+  onLine?: (line: string) => void;
+}
+
+export class LocalNatsServer {
+  private process?: ManagedProcess;
+
+  private constructor(
+    readonly port: number,
+    readonly monitorPort: number,
+    private readonly configFile: string,
+    private readonly options: NatsServerOptions,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return !!this.process?.running;
+  }
+
+  static async start(options: NatsServerOptions): Promise<LocalNatsServer> {
+    const port = options.port ?? (await freePort());
+    const monitorPort = options.monitorPort ?? (await freePort());
+    mkdirSync(join(options.dataDir, 'jetstream'), { recursive: true });
+    const configFile = join(options.dataDir, 'nats-server.conf');
+    writeFileSync(
+      configFile,
+      [
+        `listen: 127.0.0.1:${port}`,
+        `http: 127.0.0.1:${monitorPort}`,
+        `max_payload: ${options.maxPayloadBytes ?? 8 * 1024 * 1024}`,
+        `jetstream {`,
+        `  store_dir: "${join(options.dataDir, 'jetstream')}"`,
+        `  max_memory_store: 1GB`,
+        `  max_file_store: 10GB`,
+        `}`,
+        '',
+      ].join('\n'),
+    );
+    const server = new LocalNatsServer(port, monitorPort, configFile, options);
+    await server.start();
+    return server;
+  }
+
+  async start(): Promise<void> {
+    this.process = new ManagedProcess(this.options.binary ?? 'nats-server', ['-c', this.configFile], {
+      name: 'nats-server',
+      onLine: this.options.onLine,
+    }).start();
+    await this.process.waitForLine(/Server is ready/);
+    await waitForPort(this.port);
+  }
+
+  async stop(): Promise<void> {
+    await this.process?.stop('SIGTERM', 5000);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Liveness = the process answers. Readiness = every registered dependency (NATS, PostgreSQL, …) is usable.
+ * Checks are cheap synchronous state reads or short async probes; a failing probe never throws out of here.
+ */
+export type HealthCheck = () => boolean | Promise<boolean>;
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  service: string;
+  uptimeSeconds: number;
+  checks: Record<string, { up: boolean; error?: string }>;
+}
+
+export class HealthRegistry {
+  private readonly checks = new Map<string, HealthCheck>();
+  private readonly startedAt = Date.now();
+
+  constructor(readonly service: string) {}
+
+  register(name: string, check: HealthCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async report(timeoutMs = 2000): Promise<HealthReport> {
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, check]) => {
+        try {
+          const up = await Promise.race([
+            Promise.resolve(check()),
+            new Promise<boolean>((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
+          ]);
+          return [name, { up }] as const;
+        } catch (err) {
+          return [name, { up: false, error: (err as Error).message }] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(entries);
+    return {
+      status: entries.every(([, c]) => c.up) ? 'ok' : 'degraded',
+      service: this.service,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      checks,
+    };
+  }
+}

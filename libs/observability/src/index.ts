@@ -1,0 +1,5 @@
+export { createLogger, NestJsonLogger, type Logger } from './logger.js';
+export { createMetricsRegistry, LATENCY_BUCKETS, METRIC_PREFIX } from './metrics.js';
+export { HealthRegistry, type HealthCheck, type HealthReport } from './health.js';
+export { LOGGER, METRICS, ObservabilityModule, type ObservabilityOptions } from './observability.module.js';
+export { bootstrapService, type BootstrapOptions } from './bootstrap.js';
