@@ -5,3 +5,4 @@ export * from './schemas.js';
 export * from './geometry.js';
 export * from './sessions.js';
 export * from './ws.js';
+export * from './auth.js';

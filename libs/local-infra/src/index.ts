@@ -2,3 +2,24 @@ export { freePort, makeTempDir, waitForPort } from './ports.js';
 export { ManagedProcess, type ManagedProcessOptions } from './process.js';
 export { LocalNatsServer, type NatsServerOptions } from './nats-server.js';
 export { LocalPostgres, postgresBinDir, type PostgresOptions } from './postgres.js';
+export {
+  GstRtspServer,
+  startGstRtspServer,
+  type GstRtspAuth,
+  type GstRtspMount,
+  type GstRtspServerOptions,
+} from './gst-rtsp-server.js';
+export {
+  ASTRONAUT_FACE_REGION,
+  ASTRONAUT_PHOTO,
+  DEFAULT_ASTRONAUT_CLIP,
+  astronautFaceBoxAt,
+  astronautPositionAt,
+  ffmpegPath,
+  makeAstronautClip,
+  makeCorruptMp4,
+  makeTestClip,
+  type AstronautClipParams,
+  type PhotoPlacement,
+  type TestClipOptions,
+} from './media.js';

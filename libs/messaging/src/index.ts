@@ -1,1 +1,17 @@
-export {};
+export { NatsClient, type MessagingLogger, type NatsClientOptions } from './connection.js';
+export {
+  CONSUMER_DEFINITIONS,
+  DEFAULT_STREAM_LIMITS,
+  ensureConsumer,
+  ensureStream,
+  ensureStreams,
+  seconds,
+  streamConfigs,
+  type DurableConsumerDefinition,
+  type ProvisionOutcome,
+  type StreamLimits,
+} from './streams.js';
+export { JetStreamPublisher, type PublishOptions } from './publisher.js';
+export { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
+export { PullWorker, type Delivery, type PullWorkerOptions } from './pull-worker.js';
+export { MessagingModule, type MessagingModuleOptions } from './messaging.module.js';

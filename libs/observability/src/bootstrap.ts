@@ -1,27 +1,32 @@
 /**
- * Starts a Nest service the same way everywhere: JSON logs for Nest itself, shutdown hooks (SIGTERM/SIGINT drain
- * in-flight work), a bounded shutdown, and a clear fatal log + exit code when start-up fails (e.g. bad config).
+ * Starts a Nest service the same way everywhere: configuration validated first (a bad variable is a clear fatal
+ * log line naming it), JSON logs for Nest itself, shutdown hooks (SIGTERM/SIGINT drain in-flight work), and an
+ * exit code when start-up fails.
  */
-import { type INestApplication, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger, NestJsonLogger } from './logger.js';
 
-export interface BootstrapOptions {
+export interface BootstrapOptions<C> {
   service: string;
-  port: number;
+  /** Reads and validates the environment; throwing here aborts start-up with the error logged. */
+  loadConfig: () => C;
+  module: (config: C) => DynamicModule | Type<unknown>;
+  port: (config: C) => number;
   host?: string;
   /** Extra set-up before listen (WebSocket adapter, body limits, OpenAPI, …). */
-  configure?: (app: INestApplication) => void | Promise<void>;
+  configure?: (app: INestApplication, config: C) => void | Promise<void>;
 }
 
-export async function bootstrapService(module: Type<unknown> | Promise<unknown>, options: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrapService<C>(options: BootstrapOptions<C>): Promise<INestApplication> {
   const logger = createLogger(options.service);
   try {
-    const app = await NestFactory.create(module as Type<unknown>, { logger: new NestJsonLogger(logger), bufferLogs: true });
+    const config = options.loadConfig();
+    const app = await NestFactory.create(options.module(config), { logger: new NestJsonLogger(logger), bufferLogs: true });
     app.enableShutdownHooks();
-    await options.configure?.(app);
-    await app.listen(options.port, options.host ?? '0.0.0.0');
-    logger.info('service started', { port: options.port, url: await app.getUrl() });
+    await options.configure?.(app, config);
+    await app.listen(options.port(config), options.host ?? '0.0.0.0');
+    logger.info('service started', { url: await app.getUrl() });
     return app;
   } catch (err) {
     const e = err as Error & { code?: string; context?: unknown };

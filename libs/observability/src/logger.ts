@@ -1,6 +1,6 @@
 /**
  * Structured logging: one JSON object per line on stdout, ready for Fluentd → Elasticsearch.
- * Fields every line has: `time`, `level`, `service`, `message`; context adds `sessionId`, `code`, `context`, …
+ * Fields every line has: `timestamp`, `level`, `service`, `message`; context adds `sessionId`, `code`, `context`, …
  */
 import { type LoggerService } from '@nestjs/common';
 import winston from 'winston';
@@ -33,7 +33,7 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     level,
     defaultMeta: { service },
     format: winston.format.combine(
-      winston.format.timestamp({ alias: 'time' }),
+      winston.format.timestamp(),
       winston.format.errors({ stack: true }),
       redactSecrets(),
       winston.format.json(),

@@ -1,0 +1,1 @@
+export { connectAndMigrate, createDataSource, isDatabaseUp, type DatabaseOptions } from './data-source.js';

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""A real RTSP server for integration tests: GStreamer's GstRtspServer serving one MP4 (H.264) file, looping.
+
+Mounts:
+  /h264  RTP H.264 (RFC 6184), payload type 96, SPS/PPS in-band every second
+  /ts    RTP MP2T (RFC 2250), payload type 33, H.264 in MPEG-TS
+
+The H.264 is never transcoded: qtdemux ! h264parse only converts avcC to Annex-B, so 1080p60 is served in real time.
+Each client gets its own pipeline from the start of the file; the file loops through non-flushing segment seeks, so
+RTP timestamps keep increasing across loops like a live camera.
+
+Usage: rtsp-server.py --file clip.mp4 --port 8554 [--auth none|basic|digest --username u]
+The password comes from the RTSP_SERVER_PASSWORD environment variable (never argv: argv is visible in ps).
+Prints "RTSP server ready on port N" once it accepts connections.
+"""
+import argparse
+import os
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+MEDIA_ROLE = "sightline-test"
+SOURCE = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue ! h264parse config-interval=-1"
+LAUNCH_LINES = {
+    "/h264": SOURCE + " ! rtph264pay name=pay0 pt=96 config-interval=1",
+    "/ts": SOURCE + " ! mpegtsmux alignment=7 ! rtpmp2tpay name=pay0 pt=33",
+}
+
+
+def seek_to_start(element, flags):
+    """A segment seek makes the demuxer post SEGMENT_DONE instead of EOS at the end of the file."""
+    element.seek(1.0, Gst.Format.TIME, flags | Gst.SeekFlags.SEGMENT, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+
+
+def loop_media(_factory, media):
+    """Plays the file in a loop: segment seeks, and on each SEGMENT_DONE a non-flushing seek back to the start, so
+    running time (hence RTP timestamps) keeps increasing as from a live camera."""
+    bin_ = media.get_element()
+
+    def on_segment_done(_bus, _message):
+        # Bus sync handlers run on a streaming thread: seek from the main loop instead.
+        GLib.idle_add(lambda: seek_to_start(bin_, Gst.SeekFlags(0)) and False)
+
+    def on_prepared(_media):
+        bus = bin_.get_parent().get_bus()
+        bus.enable_sync_message_emission()
+        bus.connect("sync-message::segment-done", on_segment_done)
+        seek_to_start(bin_, Gst.SeekFlags.FLUSH)
+
+    media.connect("prepared", on_prepared)
+
+
+def make_auth(kind, username, password):
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, MEDIA_ROLE)
+    auth = GstRtspServer.RTSPAuth()
+    if kind == "basic":
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(username, password), token)
+    else:
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest(username, password, token)
+    return auth
+
+
+def make_factory(launch, with_auth):
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch("( " + launch + " )")
+    factory.connect("media-configure", loop_media)
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
+    if with_auth:
+        permissions = GstRtspServer.RTSPPermissions()
+        permissions.add_permission_for_role(MEDIA_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+        permissions.add_permission_for_role(MEDIA_ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
+        factory.set_permissions(permissions)
+    return factory
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
+    parser.add_argument("--username", default="")
+    args = parser.parse_args()
+    if not os.path.isfile(args.file):
+        sys.exit("no such file: " + args.file)
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    if args.auth != "none":
+        server.set_auth(make_auth(args.auth, args.username, os.environ.get("RTSP_SERVER_PASSWORD", "")))
+    mounts = server.get_mount_points()
+    location = '"%s"' % os.path.abspath(args.file).replace("\\", "\\\\").replace('"', '\\"')
+    for path, launch in LAUNCH_LINES.items():
+        mounts.add_factory(path, make_factory(launch.format(file=location), args.auth != "none"))
+
+    if server.attach(None) == 0:
+        sys.exit("could not listen on port %d" % args.port)
+    loop = GLib.MainLoop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
+    print("RTSP server ready on port %d (auth %s)" % (args.port, args.auth), flush=True)
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+/**
+ * A real RTSP server for integration tests: GStreamer's GstRtspServer (assets/rtsp-server.py, run by the system
+ * Python) serving one MP4 file in a loop at `/h264` (RTP H.264, pt 96) and `/ts` (RTP MP2T, pt 33), RTP over TCP
+ * only, with no auth, Basic or Digest (GStreamer 1.22: Digest is MD5 without qop). `stop()`/`start()` keep the
+ * port, so tests can simulate a camera or server restart; `kill()` simulates a crash.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess } from './process.js';
+import { freePort, waitForPort } from './ports.js';
+
+export type GstRtspAuth = 'none' | 'basic' | 'digest';
+export type GstRtspMount = 'h264' | 'ts';
+
+export interface GstRtspServerOptions {
+  /** MP4 with an H.264 video track (served as is, never transcoded). */
+  file: string;
+  port?: number;
+  auth?: GstRtspAuth;
+  username?: string;
+  password?: string;
+  /** Defaults to the system Python, which has the GStreamer bindings (gi). */
+  python?: string;
+  onLine?: (line: string) => void;
+}
+
+const SERVER_SCRIPT = fileURLToPath(new URL('../assets/rtsp-server.py', import.meta.url));
+
+export class GstRtspServer {
+  private process?: ManagedProcess;
+
+  constructor(
+    readonly port: number,
+    private readonly options: GstRtspServerOptions,
+  ) {}
+
+  get running(): boolean {
+    return !!this.process?.running;
+  }
+
+  /** rtsp://127.0.0.1:port/mount, with the given credentials as URL userinfo when passed. */
+  url(mount: GstRtspMount, credentials?: { username: string; password: string }): string {
+    const userinfo = credentials
+      ? `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`
+      : '';
+    return `rtsp://${userinfo}127.0.0.1:${this.port}/${mount}`;
+  }
+
+  async start(): Promise<void> {
+    const { file, auth = 'none', username = '', password = '', python = '/usr/bin/python3' } = this.options;
+    const args = [SERVER_SCRIPT, '--file', resolve(file), '--port', String(this.port), '--auth', auth];
+    this.process = new ManagedProcess(python, [...args, '--username', username], {
+      name: 'gst-rtsp-server',
+      // The password travels in the environment, not argv (visible to every user in ps).
+      env: { ...process.env, RTSP_SERVER_PASSWORD: password },
+      onLine: this.options.onLine,
+    }).start();
+    await this.process.waitForLine(/RTSP server ready on port/);
+    await waitForPort(this.port);
+  }
+
+  async stop(): Promise<void> {
+    await this.process?.stop('SIGTERM', 5000);
+  }
+
+  /** SIGKILL: connections drop without TEARDOWN, like a crashed server. */
+  async kill(): Promise<void> {
+    await this.process?.kill();
+  }
+}
+
+export async function startGstRtspServer(options: GstRtspServerOptions): Promise<GstRtspServer> {
+  if (!existsSync(options.file)) throw new Error(`no such media file: ${options.file}`);
+  const server = new GstRtspServer(options.port ?? (await freePort()), options);
+  await server.start();
+  return server;
+}

@@ -1,0 +1,99 @@
+/**
+ * One NATS connection per process: reconnects forever with jittered back-off, tracks its own up/down state for
+ * readiness probes, and drains (finishes in-flight deliveries, flushes publishes) on shutdown.
+ */
+import { SightlineError } from '@sightline/contracts';
+import {
+  connect,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+
+export interface MessagingLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface NatsClientOptions {
+  /** One URL or a comma-separated list (cluster seeds). */
+  url: string;
+  /** Connection name shown in the server's monitoring (service name + pid). */
+  name: string;
+  logger: MessagingLogger;
+  /** Give up the *first* connect after this long (later disconnects are retried forever). */
+  connectTimeoutMs?: number;
+}
+
+export class NatsClient {
+  private connected = true;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly jetstream: JetStreamClient,
+    readonly manager: JetStreamManager,
+    private readonly logger: MessagingLogger,
+  ) {
+    void this.watchStatus();
+  }
+
+  static async connect(options: NatsClientOptions): Promise<NatsClient> {
+    const servers = options.url.split(',').map((s) => s.trim());
+    const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const nc = await connect({
+          servers,
+          name: options.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 1000,
+          reconnectJitter: 500,
+          pingInterval: 10_000,
+          maxPingOut: 3,
+        });
+        const manager = await nc.jetstreamManager({ timeout: 10_000 });
+        options.logger.info('nats connected', { server: nc.getServer(), attempt });
+        return new NatsClient(nc, nc.jetstream({ timeout: 10_000 }), manager, options.logger);
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new SightlineError('NATS_UNAVAILABLE', `cannot connect to NATS at ${servers.join(',')}`, { attempt }, {
+            cause: err,
+          });
+        }
+        options.logger.warn('nats not reachable yet, retrying', { attempt, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** True while the connection is established (false during reconnects). */
+  isConnected(): boolean {
+    return this.connected && !this.connection.isClosed();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.logger.warn('nats disconnected', { server: String(status.data) });
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.logger.info('nats reconnected', { server: String(status.data) });
+      } else if (status.type === 'error') {
+        this.logger.error('nats error', { error: String(status.data) });
+      }
+    }
+  }
+
+  /** Stops subscriptions after delivering what is in flight, flushes, closes. */
+  async drain(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    try {
+      await this.connection.drain();
+    } catch (err) {
+      this.logger.warn('nats drain failed, closing', { error: (err as Error).message });
+      await this.connection.close();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Nest integration: one NatsClient per app (connected and streams provisioned before the app starts listening),
+ * a JetStreamPublisher, the `nats` readiness check, and a drain on shutdown.
+ * Nest's built-in NATS transport speaks core NATS only; JetStream consumers are PullWorkers started by services.
+ */
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HealthRegistry, LOGGER, type Logger } from '@sightline/observability';
+import { NatsClient } from './connection.js';
+import { JetStreamPublisher } from './publisher.js';
+import { ensureStreams, type StreamLimits } from './streams.js';
+
+export interface MessagingModuleOptions {
+  url: string;
+  /** Connection name, e.g. the service name. */
+  name: string;
+  limits?: StreamLimits;
+}
+
+class NatsShutdown implements OnApplicationShutdown {
+  constructor(@Inject(NatsClient) private readonly client: NatsClient) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.drain();
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        {
+          provide: NatsClient,
+          inject: [LOGGER, HealthRegistry],
+          useFactory: async (logger: Logger, health: HealthRegistry) => {
+            const client = await NatsClient.connect({ url: options.url, name: `${options.name}:${process.pid}`, logger });
+            const outcomes = await ensureStreams(client.manager, options.limits);
+            logger.info('jetstream streams provisioned', { outcomes });
+            health.register('nats', () => client.isConnected());
+            return client;
+          },
+        },
+        { provide: JetStreamPublisher, inject: [NatsClient], useFactory: (client: NatsClient) => new JetStreamPublisher(client) },
+        NatsShutdown,
+      ],
+      exports: [NatsClient, JetStreamPublisher],
+    };
+  }
+}

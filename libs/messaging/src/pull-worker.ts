@@ -1,0 +1,241 @@
+/**
+ * A durable pull consumer that acks only after the handler succeeded.
+ * - decode() throws  → the message is malformed: dead-lettered with the reason at once (retrying cannot help).
+ * Always stop() a worker: an iterator abandoned without close() leaves the client's pull subscription dangling.
+ * - handle() throws  → nak with back-off; after `maxDeliver` deliveries it is dead-lettered. Nothing is dropped silently.
+ * Messages can be handled one by one or in micro-batches (bounded size and linger), in arrival order.
+ */
+import { InvalidMessageError, SightlineError } from '@sightline/contracts';
+import { type ConsumerMessages, type JsMsg } from 'nats';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type MessagingLogger, type NatsClient } from './connection.js';
+import { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
+import { JetStreamPublisher } from './publisher.js';
+
+export interface Delivery<T> {
+  item: T;
+  msg: JsMsg;
+}
+
+export interface PullWorkerOptions<T> {
+  client: NatsClient;
+  stream: string;
+  consumer: string;
+  logger: MessagingLogger;
+  decode: (msg: JsMsg) => T;
+  /** Handles a batch; resolve = every message in it is acked. Throw to nak them all. */
+  handle: (batch: Array<Delivery<T>>) => Promise<void>;
+  /** 1 = one message at a time. */
+  batchSize?: number;
+  /** How long a partial batch may wait for more messages. */
+  lingerMs?: number;
+  /** Deliveries before dead-lettering; <= 0 = never (the handler must then retry internally). */
+  maxDeliver?: number;
+  /** Messages the client buffers ahead of the handler. */
+  prefetch?: number;
+  retryDelayMs?: (deliveries: number) => number;
+  registry?: Registry;
+}
+
+const defaultRetryDelay = (deliveries: number): number => Math.min(30_000, 500 * 2 ** (deliveries - 1));
+
+export class PullWorker<T> {
+  private messages?: ConsumerMessages;
+  private running?: Promise<void>;
+  private stopping = false;
+  private batch: Array<Delivery<T>> = [];
+  private lingerTimer?: NodeJS.Timeout;
+  private flushChain: Promise<void> = Promise.resolve();
+  private lagTimer?: NodeJS.Timeout;
+  private readonly publisher: JetStreamPublisher;
+  private readonly metrics: WorkerMetrics;
+
+  constructor(private readonly options: PullWorkerOptions<T>) {
+    this.publisher = new JetStreamPublisher(options.client);
+    this.metrics = workerMetrics(options.registry);
+  }
+
+  private get labels() {
+    return { stream: this.options.stream, consumer: this.options.consumer };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.consumeForever();
+    this.lagTimer = setInterval(() => void this.sampleLag(), 5000).unref();
+  }
+
+  /** Stops pulling, finishes the batch in hand (acked or nak'ed), then resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.lagTimer);
+    await this.messages?.close().catch(() => undefined);
+    await this.running;
+    await this.enqueueFlush();
+    this.running = undefined;
+  }
+
+  private async consumeForever(): Promise<void> {
+    const { client, stream, consumer, logger } = this.options;
+    while (!this.stopping) {
+      try {
+        const handle = await client.jetstream.consumers.get(stream, consumer);
+        this.messages = await handle.consume({ max_messages: this.options.prefetch ?? 256 });
+        for await (const msg of this.messages) {
+          await this.accept(msg);
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        logger.warn('consumer interrupted, resubscribing', { stream, consumer, error: (err as Error).message });
+      }
+      if (!this.stopping) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  private async accept(msg: JsMsg): Promise<void> {
+    let item: T;
+    try {
+      item = this.options.decode(msg);
+    } catch (err) {
+      const code = err instanceof SightlineError ? err.code : 'INVALID_MESSAGE';
+      await this.deadLetter(msg, code, (err as Error).message);
+      return;
+    }
+    this.batch.push({ item, msg });
+    const batchSize = this.options.batchSize ?? 1;
+    if (this.batch.length >= batchSize) {
+      // Awaiting here applies back-pressure: no more deliveries are taken while the batch is handled.
+      await this.enqueueFlush();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => void this.enqueueFlush(), this.options.lingerMs ?? 5);
+    }
+  }
+
+  private enqueueFlush(): Promise<void> {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length) this.flushChain = this.flushChain.then(() => this.process(batch));
+    return this.flushChain;
+  }
+
+  private async process(batch: Array<Delivery<T>>): Promise<void> {
+    const end = this.metrics.handleSeconds.startTimer(this.labels);
+    try {
+      await this.options.handle(batch);
+      for (const { msg } of batch) msg.ack();
+      this.metrics.messages.inc({ ...this.labels, outcome: 'ack' }, batch.length);
+      this.metrics.batchSize.observe(this.labels, batch.length);
+    } catch (err) {
+      await Promise.all(batch.map(({ msg }) => this.fail(msg, err as Error)));
+    } finally {
+      end();
+    }
+  }
+
+  private async fail(msg: JsMsg, err: Error): Promise<void> {
+    const deliveries = msg.info.redeliveryCount;
+    const maxDeliver = this.options.maxDeliver ?? 5;
+    const code = err instanceof SightlineError ? err.code : 'HANDLER_FAILED';
+    if (err instanceof InvalidMessageError || (maxDeliver > 0 && deliveries >= maxDeliver)) {
+      await this.deadLetter(msg, code, `${err.message} (after ${deliveries} deliveries)`);
+      return;
+    }
+    const delay = (this.options.retryDelayMs ?? defaultRetryDelay)(deliveries);
+    this.options.logger.warn('handler failed, will redeliver', {
+      ...this.labels,
+      code,
+      error: err.message,
+      subject: msg.subject,
+      deliveries,
+      retryInMs: delay,
+    });
+    msg.nak(delay);
+    this.metrics.messages.inc({ ...this.labels, outcome: 'nak' });
+  }
+
+  private async deadLetter(msg: JsMsg, code: string, reason: string): Promise<void> {
+    const letter = buildDeadLetter(msg, this.options.consumer, code, reason);
+    try {
+      await publishDeadLetter(this.publisher, letter);
+    } catch (err) {
+      // Could not record it: leave it un-acked so it is redelivered rather than lost.
+      this.options.logger.error('dead-letter publish failed; message left for redelivery', {
+        ...this.labels,
+        error: (err as Error).message,
+      });
+      msg.nak(5000);
+      return;
+    }
+    this.options.logger.warn('message dead-lettered', { ...this.labels, code, reason, subject: msg.subject, seq: letter.streamSequence });
+    // Ack, not term: the dead letter now owns the message, and a work-queue stream only forgets acked messages.
+    msg.ack();
+    this.metrics.messages.inc({ ...this.labels, outcome: 'dead_letter' });
+  }
+
+  private async sampleLag(): Promise<void> {
+    try {
+      const info = await this.options.client.manager.consumers.info(this.options.stream, this.options.consumer);
+      this.metrics.lag.set(this.labels, info.num_pending);
+      this.metrics.ackPending.set(this.labels, info.num_ack_pending);
+    } catch {
+      // NATS down: the readiness probe reports it; the gauge keeps its last value.
+    }
+  }
+}
+
+interface WorkerMetrics {
+  messages: Counter<'stream' | 'consumer' | 'outcome'>;
+  handleSeconds: Histogram<'stream' | 'consumer'>;
+  batchSize: Histogram<'stream' | 'consumer'>;
+  lag: Gauge<'stream' | 'consumer'>;
+  ackPending: Gauge<'stream' | 'consumer'>;
+}
+
+const metricsByRegistry = new WeakMap<Registry, WorkerMetrics>();
+
+function workerMetrics(registry?: Registry): WorkerMetrics {
+  const existing = registry && metricsByRegistry.get(registry);
+  if (existing) return existing;
+  const registers = registry ? [registry] : [];
+  const labelNames = ['stream', 'consumer'] as const;
+  const metrics: WorkerMetrics = {
+    messages: new Counter({
+      name: 'sightline_consumer_messages_total',
+      help: 'Messages handled by a JetStream consumer, by outcome (ack, nak, dead_letter)',
+      labelNames: [...labelNames, 'outcome'],
+      registers,
+    }),
+    handleSeconds: new Histogram({
+      name: 'sightline_consumer_handle_seconds',
+      help: 'Time to handle one batch of messages',
+      labelNames,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'sightline_consumer_batch_size',
+      help: 'Messages per handled batch',
+      labelNames,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'sightline_consumer_pending_messages',
+      help: 'Messages in the stream not yet delivered to the consumer (lag)',
+      labelNames,
+      registers,
+    }),
+    ackPending: new Gauge({
+      name: 'sightline_consumer_ack_pending_messages',
+      help: 'Messages delivered but not yet acknowledged',
+      labelNames,
+      registers,
+    }),
+  };
+  if (registry) metricsByRegistry.set(registry, metrics);
+  return metrics;
+}

@@ -1,0 +1,27 @@
+import { SightlineError } from '@sightline/contracts';
+
+/** Codes of the errors this library raises (part of the public contract: they reach `sourceError` events). */
+export const RtspErrorCode = {
+  /** The server rejected our credentials (or wants a scheme we cannot answer). Retrying will not help. */
+  unauthorized: 'RTSP_UNAUTHORIZED',
+  /** TCP connection refused, unreachable host, DNS failure. */
+  connectFailed: 'RTSP_CONNECT_FAILED',
+  /** No TCP connection or no response within the configured time. */
+  timeout: 'RTSP_TIMEOUT',
+  /** The server answered with an error status or with something that is not RTSP. */
+  protocol: 'RTSP_PROTOCOL',
+  /** No H.264 (packetization-mode 0/1) or MP2T video in the SDP. */
+  unsupportedMedia: 'RTSP_UNSUPPORTED_MEDIA',
+  /** The server closed the connection (e.g. it restarted or crashed). */
+  streamEnded: 'RTSP_STREAM_ENDED',
+} as const;
+export type RtspErrorCode = (typeof RtspErrorCode)[keyof typeof RtspErrorCode];
+
+export function rtspError(
+  code: RtspErrorCode,
+  message: string,
+  context: Record<string, unknown>,
+  cause?: unknown,
+): SightlineError {
+  return new SightlineError(code, message, context, cause === undefined ? undefined : { cause });
+}

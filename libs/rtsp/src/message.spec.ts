@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspIncoming } from './message.js';
+
+const interleaved = (channel: number, data: Buffer) =>
+  Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
+
+describe('RtspStreamReader', () => {
+  it('separates responses and interleaved frames arriving on one socket, split at arbitrary points', () => {
+    const sdp = 'v=0\r\ns=x\r\n';
+    const wire = Buffer.concat([
+      interleaved(0, Buffer.from('rtp-1')),
+      Buffer.from(`RTSP/1.0 200 OK\r\nCSeq: 5\r\nContent-Length: ${sdp.length}\r\nWWW-Authenticate: Basic realm="a"\r\n`),
+      Buffer.from(`WWW-Authenticate: Digest realm="a", nonce="n"\r\n\r\n${sdp}`),
+      interleaved(1, Buffer.alloc(300, 7)),
+      Buffer.from('GET_PARAMETER rtsp://client/ RTSP/1.0\r\nCSeq: 9\r\n\r\n'),
+    ]);
+    for (const step of [1, 3, 17, wire.length]) {
+      const reader = new RtspStreamReader();
+      const items: RtspIncoming[] = [];
+      for (let i = 0; i < wire.length; i += step) items.push(...reader.push(wire.subarray(i, i + step)));
+      expect(items.map((item) => item.type)).toEqual(['interleaved', 'response', 'interleaved', 'request']);
+      const [first, response, rtcp, request] = items;
+      expect(first).toEqual({ type: 'interleaved', channel: 0, data: Buffer.from('rtp-1') });
+      if (response?.type !== 'response') throw new Error('expected a response');
+      expect(response.response).toMatchObject({ statusCode: 200, reason: 'OK', cseq: 5 });
+      expect(response.response.body.toString()).toBe(sdp);
+      expect(response.response.headerValues('www-authenticate')).toHaveLength(2);
+      expect(rtcp).toMatchObject({ channel: 1, data: Buffer.alloc(300, 7) });
+      expect(request).toEqual({ type: 'request', method: 'GET_PARAMETER', cseq: 9 });
+    }
+  });
+
+  it('rejects bytes that are neither RTSP nor interleaved data', () => {
+    expect(() => new RtspStreamReader().push(Buffer.from([0x00, 0x01, 0x02]))).toThrow(RtspProtocolViolation);
+    expect(() => new RtspStreamReader().push(Buffer.from('HTTP/1.1 200 OK\r\n\r\n'))).toThrow(RtspProtocolViolation);
+  });
+
+  it('rejects an endless header', () => {
+    expect(() => new RtspStreamReader().push(Buffer.from(`RTSP/1.0 200 OK\r\nX: ${'a'.repeat(70_000)}`))).toThrow(
+      /too long/,
+    );
+  });
+});
+
+describe('serializeRequest', () => {
+  it('writes the request line and headers', () => {
+    expect(serializeRequest({ method: 'OPTIONS', url: 'rtsp://h/x', headers: { CSeq: '1' } }).toString()).toBe(
+      'OPTIONS rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n',
+    );
+  });
+});

@@ -1,0 +1,358 @@
+/**
+ * An RTSP client session for one video stream: OPTIONS, DESCRIBE, SETUP (RTP/AVP/TCP interleaved), PLAY, keep-alive
+ * within the session timeout, TEARDOWN on close. Depacketised samples come out of an async iterator:
+ *
+ *   const stream = await openRtspStream({ url, auth: { type: 'digest', username, password } });
+ *   for await (const sample of stream) decoder.write(sample.data);
+ *
+ * The iterator ends after close(); it throws a SightlineError (RTSP_STREAM_ENDED, RTSP_PROTOCOL, ...) when the
+ * server goes away. Reconnecting is the caller's policy.
+ */
+import { redactUrl, type RtspAuthType, type SightlineError } from '@sightline/contracts';
+import { createAuthStrategy } from './auth/create-auth-strategy.js';
+import type { AuthStrategy, Credentials } from './auth/auth-strategy.js';
+import { RtspConnection } from './connection.js';
+import { RtspErrorCode, rtspError } from './errors.js';
+import { H264Depacketizer } from './h264-depacketizer.js';
+import { Mp2tDepacketizer } from './mp2t-depacketizer.js';
+import type { RtspResponse } from './message.js';
+import { parseRtcpSenderReports, parseRtpPacket, RtpTimestampUnwrapper, wallClockOf, type SenderReport } from './rtp.js';
+import { parseSdp, parseSpropParameterSets, resolveControlUrl, type MediaFormat, type SessionDescription } from './sdp.js';
+
+export interface RtspAuthOptions {
+  type: RtspAuthType;
+  /** Default: the URL's userinfo. */
+  username?: string;
+  password?: string;
+}
+
+export interface OpenRtspStreamOptions {
+  /** rtsp://[user:password@]host[:port]/path; the port defaults to 554. */
+  url: string;
+  /** A configured scheme, or any AuthStrategy. Default: `auto` with the URL's credentials. */
+  auth?: RtspAuthOptions | AuthStrategy;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  userAgent?: string;
+  /** Samples buffered for a slow consumer before the socket stops being read (TCP back-pressure). */
+  maxBufferedSamples?: number;
+}
+
+export type RtspCodec = 'h264' | 'mp2t';
+
+interface SampleTiming {
+  rtpTimestamp: number;
+  /** Presentation time in RTP clock ticks (90 kHz) since the first sample. */
+  pts: number;
+  /** Capture time on the sender's wall clock (ms since epoch), once an RTCP sender report has arrived. */
+  wallClockMs?: number;
+  /** When the last packet of the sample arrived here (ms since epoch). */
+  arrivalMs: number;
+}
+
+export type RtspSample =
+  | ({ codec: 'h264'; /** Annex-B access unit. */ data: Buffer; keyframe: boolean } & SampleTiming)
+  | ({ codec: 'mp2t'; /** Whole 188-byte TS packets. */ data: Buffer; discontinuity: boolean } & SampleTiming);
+
+export interface RtspMediaInfo {
+  codec: RtspCodec;
+  format: MediaFormat;
+  /** The SETUP URL of the track (no credentials). */
+  controlUrl: string;
+}
+
+export interface RtspStreamStats {
+  rtpPackets: number;
+  rtcpSenderReports: number;
+  bytesReceived: number;
+  lostPackets: number;
+  /** H.264 access units dropped because packets were lost or malformed. */
+  droppedAccessUnits: number;
+  /** Not RTP, wrong payload type, not TS-aligned, or an unsupported H.264 packetization. */
+  malformedPackets: number;
+}
+
+const DEFAULT_PORT = 554;
+const DEFAULT_SESSION_TIMEOUT_S = 60;
+
+export async function openRtspStream(options: OpenRtspStreamOptions): Promise<RtspStream> {
+  const target = parseRtspUrl(options.url);
+  const stream = new RtspStream(target, toAuthStrategy(options.auth, target.credentials), options);
+  await stream.start();
+  return stream;
+}
+
+export class RtspStream implements AsyncIterable<RtspSample> {
+  private connection?: RtspConnection;
+  private describedSdp?: SessionDescription;
+  private selected?: RtspMediaInfo;
+  private depacketizer?: H264Depacketizer | Mp2tDepacketizer;
+  private readonly unwrapper = new RtpTimestampUnwrapper();
+  private readonly counters = { rtpPackets: 0, rtcpSenderReports: 0, bytesReceived: 0, malformedPackets: 0 };
+  private senderReport?: SenderReport;
+  private ssrc?: number;
+  private channels = { rtp: 0, rtcp: 1 };
+  private keepAliveTimer?: NodeJS.Timeout;
+  private sessionHeader?: string;
+  private aggregateUrl = '';
+
+  private readonly queue: RtspSample[] = [];
+  private waiting?: { resolve: (result: IteratorResult<RtspSample>) => void; reject: (error: SightlineError) => void };
+  private ended = false;
+  private failure?: SightlineError;
+  private readonly maxBuffered: number;
+
+  /** Use openRtspStream(). */
+  constructor(
+    private readonly target: RtspTarget,
+    private readonly auth: AuthStrategy,
+    private readonly options: OpenRtspStreamOptions,
+  ) {
+    this.maxBuffered = options.maxBufferedSamples ?? 240;
+  }
+
+  get sdp(): SessionDescription {
+    return this.describedSdp!;
+  }
+
+  get media(): RtspMediaInfo {
+    return this.selected!;
+  }
+
+  get lastSenderReport(): SenderReport | undefined {
+    return this.senderReport;
+  }
+
+  get stats(): RtspStreamStats {
+    const h264 = this.depacketizer instanceof H264Depacketizer ? this.depacketizer.stats : undefined;
+    const mp2t = this.depacketizer instanceof Mp2tDepacketizer ? this.depacketizer.stats : undefined;
+    return {
+      ...this.counters,
+      lostPackets: (h264 ?? mp2t)?.lostPackets ?? 0,
+      droppedAccessUnits: h264?.droppedAccessUnits ?? 0,
+      malformedPackets: this.counters.malformedPackets + (h264?.unsupportedPackets ?? 0) + (mp2t?.malformedPackets ?? 0),
+    };
+  }
+
+  /** @internal Runs the RTSP handshake up to PLAY; closes the connection if any step fails. */
+  async start(): Promise<void> {
+    const { host, port, url } = this.target;
+    const connection = await RtspConnection.open({
+      host,
+      port,
+      auth: this.auth,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
+      responseTimeoutMs: this.options.responseTimeoutMs ?? 5000,
+      userAgent: this.options.userAgent ?? 'Sightline RTSP client',
+      onInterleaved: (channel, data) => this.onInterleaved(channel, data),
+      onClose: (error) => this.onClosed(error),
+    });
+    this.connection = connection;
+    try {
+      const options = await connection.request('OPTIONS', url);
+      const describe = await connection.request('DESCRIBE', url, { Accept: 'application/sdp' });
+      this.describedSdp = parseSdp(describe.body.toString('utf8'));
+      const baseUrl = describe.header('Content-Base') ?? describe.header('Content-Location') ?? url;
+      this.selected = this.selectMedia(this.describedSdp, baseUrl);
+      const setup = await connection.request('SETUP', this.selected.controlUrl, {
+        Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+      });
+      this.channels = interleavedChannels(setup.header('Transport'));
+      const session = parseSessionHeader(setup, this.errorContext());
+      this.sessionHeader = session.id;
+      this.depacketizer =
+        this.selected.codec === 'h264'
+          ? new H264Depacketizer(parseSpropParameterSets(this.selected.format.parameters['sprop-parameter-sets']))
+          : new Mp2tDepacketizer();
+      this.aggregateUrl = resolveControlUrl(this.describedSdp.control, baseUrl);
+      await connection.request('PLAY', this.aggregateUrl, { Session: session.id, Range: 'npt=0.000-' });
+      this.startKeepAlive(session.timeoutS, supportsGetParameter(options));
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  }
+
+  /** TEARDOWN (best effort, briefly awaited) and disconnect. Iteration then ends normally. */
+  async close(): Promise<void> {
+    const connection = this.connection;
+    if (!connection || this.ended || this.failure) return;
+    clearInterval(this.keepAliveTimer);
+    if (this.sessionHeader) {
+      await connection.request('TEARDOWN', this.aggregateUrl, { Session: this.sessionHeader }, 1000).catch(() => undefined);
+    }
+    connection.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RtspSample> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  private next(): Promise<IteratorResult<RtspSample>> {
+    const sample = this.queue.shift();
+    if (sample) {
+      if (this.queue.length === Math.floor(this.maxBuffered / 2)) this.connection?.resume();
+      return Promise.resolve({ value: sample, done: false });
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  private push(sample: RtspSample): void {
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = undefined;
+      return waiting.resolve({ value: sample, done: false });
+    }
+    this.queue.push(sample);
+    if (this.queue.length === this.maxBuffered) this.connection?.pause();
+  }
+
+  private onClosed(error: SightlineError | undefined): void {
+    clearInterval(this.keepAliveTimer);
+    if (error) this.failure = error;
+    else this.ended = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting && error) waiting.reject(error);
+    else waiting?.resolve({ value: undefined, done: true });
+  }
+
+  private onInterleaved(channel: number, data: Buffer): void {
+    if (channel === this.channels.rtcp) return this.onRtcp(data);
+    if (channel !== this.channels.rtp || !this.depacketizer) return;
+    const packet = parseRtpPacket(data);
+    if (!packet || packet.payloadType !== this.selected!.format.payloadType) {
+      this.counters.malformedPackets++;
+      return;
+    }
+    this.counters.rtpPackets++;
+    this.counters.bytesReceived += data.length;
+    this.ssrc = packet.ssrc;
+    if (this.depacketizer instanceof H264Depacketizer) {
+      for (const unit of this.depacketizer.push(packet)) {
+        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, ...this.timing(unit.rtpTimestamp) });
+      }
+    } else {
+      const packets = this.depacketizer.push(packet);
+      if (packets) {
+        this.push({ codec: 'mp2t', data: packets.data, discontinuity: packets.discontinuity, ...this.timing(packets.rtpTimestamp) });
+      }
+    }
+  }
+
+  private onRtcp(data: Buffer): void {
+    for (const report of parseRtcpSenderReports(data)) {
+      if (this.ssrc !== undefined && report.ssrc !== this.ssrc) continue;
+      this.senderReport = report;
+      this.counters.rtcpSenderReports++;
+    }
+  }
+
+  private timing(rtpTimestamp: number): SampleTiming {
+    const clockRate = this.selected!.format.clockRate;
+    return {
+      rtpTimestamp,
+      pts: this.unwrapper.unwrap(rtpTimestamp),
+      wallClockMs: this.senderReport && wallClockOf(rtpTimestamp, this.senderReport, clockRate),
+      arrivalMs: Date.now(),
+    };
+  }
+
+  private selectMedia(sdp: SessionDescription, baseUrl: string): RtspMediaInfo {
+    for (const media of sdp.media.filter((m) => m.type === 'video')) {
+      for (const format of media.formats) {
+        const codec = codecOf(format);
+        if (codec) return { codec, format, controlUrl: resolveControlUrl(media.control, baseUrl) };
+      }
+    }
+    const offered = sdp.media.flatMap((m) => m.formats.map((f) => `${m.type}/${f.encodingName || f.payloadType}`));
+    throw rtspError(RtspErrorCode.unsupportedMedia, `no H.264 or MP2T video in the SDP (offered: ${offered.join(', ')})`, {
+      ...this.errorContext(),
+      offered,
+    });
+  }
+
+  private startKeepAlive(timeoutS: number, useGetParameter: boolean): void {
+    const method = useGetParameter ? 'GET_PARAMETER' : 'OPTIONS';
+    this.keepAliveTimer = setInterval(() => {
+      this.connection!.request(method, this.aggregateUrl, { Session: this.sessionHeader! }).catch((err: SightlineError) => {
+        // A slow answer is not fatal (we may be paused by back-pressure); an error status means the session is gone.
+        if (err.code === RtspErrorCode.protocol || err.code === RtspErrorCode.unauthorized) this.connection!.close(err);
+      });
+    }, (timeoutS * 1000) / 2);
+    this.keepAliveTimer.unref();
+  }
+
+  private errorContext(): Record<string, unknown> {
+    return { host: this.target.host, port: this.target.port, url: redactUrl(this.target.url) };
+  }
+}
+
+function codecOf(format: MediaFormat): RtspCodec | undefined {
+  if (format.encodingName === 'MP2T') return 'mp2t';
+  // packetization-mode 2 (interleaved) needs decoding-order reassembly we do not implement.
+  if (format.encodingName === 'H264' && Number(format.parameters['packetization-mode'] ?? 0) <= 1) return 'h264';
+  return undefined;
+}
+
+interface RtspTarget {
+  host: string;
+  port: number;
+  /** Request URL: the given URL without userinfo. */
+  url: string;
+  credentials?: Credentials;
+}
+
+function parseRtspUrl(raw: string): RtspTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw rtspError(RtspErrorCode.protocol, 'invalid RTSP URL', { url: redactUrl(raw) });
+  }
+  if (parsed.protocol !== 'rtsp:') throw rtspError(RtspErrorCode.protocol, 'not an rtsp:// URL', { url: redactUrl(raw) });
+  const credentials = parsed.username
+    ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
+    : undefined;
+  parsed.username = '';
+  parsed.password = '';
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { host, port: parsed.port ? Number(parsed.port) : DEFAULT_PORT, url: parsed.toString(), credentials };
+}
+
+function toAuthStrategy(auth: OpenRtspStreamOptions['auth'], urlCredentials: Credentials | undefined): AuthStrategy {
+  if (auth && 'applyAuthHeaders' in auth) return auth;
+  const credentials =
+    auth?.username !== undefined ? { username: auth.username, password: auth.password ?? '' } : urlCredentials;
+  return createAuthStrategy(auth?.type ?? 'auto', credentials);
+}
+
+function supportsGetParameter(options: RtspResponse): boolean {
+  return (options.header('Public') ?? '')
+    .split(',')
+    .some((method) => method.trim().toUpperCase() === 'GET_PARAMETER');
+}
+
+/** `Session: <id>[;timeout=<seconds>]`. */
+function parseSessionHeader(setup: RtspResponse, context: Record<string, unknown>): { id: string; timeoutS: number } {
+  const [id = '', ...params] = (setup.header('Session') ?? '').split(';').map((s) => s.trim());
+  if (!id) throw rtspError(RtspErrorCode.protocol, 'SETUP response without a Session header', { ...context, method: 'SETUP' });
+  const timeout = params.map((p) => /^timeout=(\d+)$/i.exec(p)?.[1]).find(Boolean);
+  return { id, timeoutS: timeout ? Math.max(2, Number(timeout)) : DEFAULT_SESSION_TIMEOUT_S };
+}
+
+/** The server may pick other channels than we asked for. */
+function interleavedChannels(transport: string | undefined): { rtp: number; rtcp: number } {
+  const match = /interleaved=(\d+)(?:-(\d+))?/i.exec(transport ?? '');
+  if (!match) return { rtp: 0, rtcp: 1 };
+  const rtp = Number(match[1]);
+  return { rtp, rtcp: match[2] === undefined ? rtp + 1 : Number(match[2]) };
+}

@@ -1,0 +1,157 @@
+/**
+ * Our RTSP client against GStreamer's RTSP server (real peer): both payloads (RTP H.264, RTP MP2T) x both auth
+ * schemes, decoded by the npm FFmpeg; wrong password; server crash mid-stream.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegPath, makeTestClip, startGstRtspServer, type GstRtspServer } from '@sightline/local-infra';
+import { openRtspStream, RtspErrorCode, type RtspSample } from './index.js';
+
+const USERNAME = 'operator';
+const PASSWORD = 'pa:ss@w/rd "quoted"';
+const STREAM_SECONDS = 3;
+const THUMB = { width: 160, height: 90 };
+
+let clip: string;
+beforeAll(async () => {
+  clip = await makeTestClip({ seconds: 2 }); // shorter than a test run, so the server's loop is crossed too
+});
+
+/** FFmpeg decoding what we pipe into it, scaled to a small grey thumbnail so frames can be counted exactly. */
+async function startDecoder(format: 'h264' | 'mpegts') {
+  const ffmpeg = spawn(await ffmpegPath(), [
+    ...['-hide_banner', '-loglevel', 'info', '-f', format, '-i', 'pipe:0'],
+    ...['-vsync', '0', '-vf', `scale=${THUMB.width}:${THUMB.height}`, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'],
+  ]);
+  let outputBytes = 0;
+  let stderr = '';
+  ffmpeg.stdout.on('data', (chunk: Buffer) => (outputBytes += chunk.length));
+  ffmpeg.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => ffmpeg.once('close', resolve));
+  return {
+    write: (data: Buffer) => ffmpeg.stdin.write(data),
+    /** Ends the input; resolves once FFmpeg has decoded everything. */
+    async finish() {
+      const endedAt = Date.now();
+      ffmpeg.stdin.end();
+      const code = await exited;
+      const size = /Stream #0:0.*Video: h264.* (\d{2,5})x(\d{2,5})/.exec(stderr);
+      return {
+        code,
+        frames: outputBytes / (THUMB.width * THUMB.height),
+        sourceWidth: Number(size?.[1]),
+        sourceHeight: Number(size?.[2]),
+        drainMs: Date.now() - endedAt,
+        stderr,
+      };
+    },
+  };
+}
+
+describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth', (auth) => {
+  let server: GstRtspServer;
+  beforeAll(async () => {
+    server = await startGstRtspServer({ file: clip, auth, username: USERNAME, password: PASSWORD });
+  });
+  afterAll(() => server?.stop());
+
+  it.each([
+    ['h264', 'h264'],
+    ['ts', 'mpegts'],
+  ] as const)('streams /%s: 1080p60 in real time, decodable by FFmpeg', async (mount, ffmpegFormat) => {
+    const stream = await openRtspStream({
+      url: server.url(mount),
+      auth: { type: auth, username: USERNAME, password: PASSWORD },
+    });
+    expect(stream.media.codec).toBe(mount === 'h264' ? 'h264' : 'mp2t');
+    const decoder = await startDecoder(ffmpegFormat);
+    const samples: RtspSample[] = [];
+    let firstArrival: number | undefined;
+    for await (const sample of stream) {
+      firstArrival ??= sample.arrivalMs;
+      samples.push(sample);
+      decoder.write(sample.data);
+      if (Date.now() - firstArrival >= STREAM_SECONDS * 1000) break; // break → close() → TEARDOWN
+    }
+    const wallSeconds = (samples.at(-1)!.arrivalMs - firstArrival!) / 1000;
+    const decoded = await decoder.finish();
+
+    expect(decoded.code).toBe(0);
+    expect([decoded.sourceWidth, decoded.sourceHeight]).toEqual([1920, 1080]);
+    // Real time: ~60 decoded frames per second of wall time (the TS muxer starts with a small burst).
+    const fps = decoded.frames / wallSeconds;
+    expect(fps).toBeGreaterThan(50);
+    expect(fps).toBeLessThan(75);
+    // FFmpeg kept up: once the input ends, only its pipeline delay is left to decode.
+    expect(decoded.drainMs).toBeLessThan(1500);
+    // Presentation timestamps (90 kHz) follow wall time across the server's loop of the 2 s clip.
+    const ptsSeconds = (samples.at(-1)!.pts - samples[0]!.pts) / 90_000;
+    expect(ptsSeconds).toBeGreaterThan(wallSeconds - 0.3);
+    expect(ptsSeconds).toBeLessThan(wallSeconds + 0.3);
+    expect(stream.stats.lostPackets).toBe(0);
+    expect(stream.stats.malformedPackets).toBe(0);
+    if (mount === 'h264') {
+      expect(samples[0]).toMatchObject({ codec: 'h264', keyframe: true });
+      expect(decoded.frames).toBe(samples.length);
+    }
+    // GStreamer sends an RTCP sender report within the first seconds: capture time is then on its wall clock.
+    const timed = samples.filter((s) => s.wallClockMs !== undefined);
+    expect(timed.length).toBeGreaterThan(0);
+    for (const s of timed) expect(Math.abs(s.arrivalMs - s.wallClockMs!)).toBeLessThan(500);
+    console.info(
+      `${auth} /${mount}: ${samples.length} samples, ${decoded.frames} frames decoded in ${wallSeconds.toFixed(2)} s ` +
+        `(${fps.toFixed(1)} fps), FFmpeg drained in ${decoded.drainMs} ms, ${stream.stats.rtpPackets} RTP packets, ` +
+        `${(stream.stats.bytesReceived / wallSeconds / 1e6).toFixed(2)} MB/s, ${stream.stats.rtcpSenderReports} SR`,
+    );
+  });
+
+  it('answers a wrong password with RTSP_UNAUTHORIZED at once, without leaking it', async () => {
+    const startedAt = Date.now();
+    const wrong = 'not-the-password';
+    const error = await openRtspStream({
+      url: server.url('h264', { username: USERNAME, password: wrong }),
+      auth: { type: auth },
+    }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: RtspErrorCode.unauthorized, context: { status: 401, port: server.port } });
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(JSON.stringify(error) + String(error)).not.toContain(wrong);
+  });
+
+  it('auto auth with credentials in the URL answers the server challenge', async () => {
+    const stream = await openRtspStream({ url: server.url('h264', { username: USERNAME, password: PASSWORD }) });
+    const first = await stream[Symbol.asyncIterator]().next();
+    expect(first.value).toMatchObject({ codec: 'h264', keyframe: true });
+    await stream.close();
+  });
+});
+
+describe('server lifecycle', () => {
+  it('reports RTSP_STREAM_ENDED when the server dies mid-stream, and streams again after its restart', async () => {
+    const server = await startGstRtspServer({ file: clip, auth: 'digest', username: USERNAME, password: PASSWORD });
+    const options = { url: server.url('h264'), auth: { type: 'digest' as const, username: USERNAME, password: PASSWORD } };
+    try {
+      const stream = await openRtspStream(options);
+      let received = 0;
+      let killedAt = 0;
+      const outcome = await (async () => {
+        for await (const _ of stream) {
+          if (++received === 60) {
+            killedAt = Date.now();
+            void server.kill();
+          }
+        }
+        return 'ended without error';
+      })().catch((err: unknown) => err);
+      expect(outcome).toMatchObject({ code: RtspErrorCode.streamEnded });
+      expect(Date.now() - killedAt).toBeLessThan(2000);
+
+      await expect(openRtspStream(options)).rejects.toMatchObject({ code: RtspErrorCode.connectFailed });
+      await server.start();
+      const again = await openRtspStream(options);
+      expect((await again[Symbol.asyncIterator]().next()).value).toMatchObject({ keyframe: true });
+      await again.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * HTTP guard: `Authorization: Bearer <JWT>` verified by TokenVerifier; `@Roles(...)` restricts to any of the roles.
+ * 401 for a missing/invalid/expired token, 403 for a valid token without the role.
+ */
+import {
+  createParamDecorator,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { SightlineError, type Principal, type Role } from '@sightline/contracts';
+import { TokenVerifier, bearerToken } from './tokens.js';
+
+const ROLES_KEY = 'sightline:roles';
+
+/** Allows the handler (or controller) to principals holding any of these roles. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: Principal;
+}
+
+/** Injects the verified principal into a handler parameter. */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal,
+);
+
+export function hasAnyRole(principal: Principal, roles: readonly string[]): boolean {
+  return roles.length === 0 || principal.roles.some((r) => roles.includes(r));
+}
+
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new UnauthorizedException({ code: 'TOKEN_MISSING', message: 'Authorization: Bearer <token> required' });
+    try {
+      request.principal = await this.verifier.verify(token);
+    } catch (err) {
+      const code = err instanceof SightlineError ? err.code : 'TOKEN_INVALID';
+      throw new UnauthorizedException({ code, message: code === 'TOKEN_EXPIRED' ? 'token expired' : 'token invalid' });
+    }
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
+    if (!hasAnyRole(request.principal, roles)) {
+      throw new ForbiddenException({ code: 'FORBIDDEN', message: `requires one of the roles: ${roles.join(', ')}` });
+    }
+    return true;
+  }
+}

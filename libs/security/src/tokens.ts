@@ -1,0 +1,139 @@
+/**
+ * Access tokens: signed by the auth service with an Ed25519 key (EdDSA), verified everywhere else against the
+ * published JWKS. The algorithm is pinned on both sides, so `alg: none` and HS/RS key-confusion tokens are refused.
+ */
+import {
+  JWT_ALGORITHM,
+  JWT_DEFAULTS,
+  SightlineError,
+  type AccessTokenClaims,
+  type Principal,
+} from '@sightline/contracts';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importPKCS8,
+  jwtVerify,
+  SignJWT,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWK,
+  type CryptoKey,
+} from 'jose';
+
+export interface TokenVerifierOptions {
+  /** Remote key set (the auth service's JWKS URL), fetched lazily and cached. */
+  jwksUrl?: string;
+  /** Or a local key set (tests, air-gapped deployments). */
+  jwks?: JSONWebKeySet;
+  issuer?: string;
+  audience?: string;
+  clockToleranceSeconds?: number;
+}
+
+export class TokenVerifier {
+  private readonly keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+  private readonly issuer: string;
+  private readonly audience: string;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
+    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    else throw new SightlineError('CONFIG_INVALID', 'TokenVerifier needs jwksUrl or jwks');
+    this.issuer = options.issuer ?? JWT_DEFAULTS.issuer;
+    this.audience = options.audience ?? JWT_DEFAULTS.audience;
+  }
+
+  /** Resolves the token's principal, or throws TOKEN_EXPIRED / TOKEN_INVALID / AUTH_KEYS_UNAVAILABLE. */
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        algorithms: [JWT_ALGORITHM],
+        issuer: this.issuer,
+        audience: this.audience,
+        clockTolerance: this.options.clockToleranceSeconds ?? 5,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      const claims = payload as Partial<AccessTokenClaims>;
+      if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {
+        throw new SightlineError('TOKEN_INVALID', 'token lacks username/roles claims');
+      }
+      return { userId: String(claims.sub), username: claims.username, roles: claims.roles.map(String), expiresAt: claims.exp! };
+    } catch (err) {
+      if (err instanceof SightlineError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');
+      if (err instanceof joseErrors.JWKSTimeout || (err as { code?: string }).code === 'ERR_JOSE_GENERIC') {
+        throw new SightlineError('AUTH_KEYS_UNAVAILABLE', 'cannot fetch the auth service keys', {}, { cause: err });
+      }
+      // Deliberately vague towards the client; the precise reason stays in `cause` for our logs.
+      throw new SightlineError('TOKEN_INVALID', 'token invalid', { reason: (err as Error).message }, { cause: err });
+    }
+  }
+}
+
+export interface SignedToken {
+  token: string;
+  expiresIn: number;
+}
+
+/** Signs access tokens. The auth service keeps its key in a file; tests use an ephemeral one. */
+export class TokenSigner {
+  private constructor(
+    private readonly privateKey: CryptoKey,
+    readonly publicJwk: JWK,
+    private readonly issuer: string,
+    private readonly audience: string,
+  ) {}
+
+  static async generate(options: { issuer?: string; audience?: string; kid?: string } = {}): Promise<TokenSigner> {
+    const { privateKey, publicKey } = await generateKeyPair(JWT_ALGORITHM, { crv: 'Ed25519', extractable: true });
+    return TokenSigner.fromKeys(privateKey, await exportJWK(publicKey), options);
+  }
+
+  static async fromPkcs8(pem: string, options: { issuer?: string; audience?: string; kid?: string } = {}): Promise<TokenSigner> {
+    const privateKey = await importPKCS8(pem, JWT_ALGORITHM, { extractable: true });
+    const publicJwk = createPublicKey(createPrivateKey(pem)).export({ format: 'jwk' }) as JWK;
+    return TokenSigner.fromKeys(privateKey, publicJwk, options);
+  }
+
+  private static fromKeys(privateKey: CryptoKey, publicJwk: JWK, options: { issuer?: string; audience?: string; kid?: string }): TokenSigner {
+    const kid = options.kid ?? createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+    return new TokenSigner(
+      privateKey,
+      { ...publicJwk, kid, alg: JWT_ALGORITHM, use: 'sig' },
+      options.issuer ?? JWT_DEFAULTS.issuer,
+      options.audience ?? JWT_DEFAULTS.audience,
+    );
+  }
+
+  async exportPkcs8(): Promise<string> {
+    return exportPKCS8(this.privateKey);
+  }
+
+  jwks(): JSONWebKeySet {
+    return { keys: [this.publicJwk] };
+  }
+
+  async sign(subject: { userId: string | number; username: string; roles: string[] }, ttlSeconds: number): Promise<SignedToken> {
+    const token = await new SignJWT({ username: subject.username, roles: subject.roles })
+      .setProtectedHeader({ alg: JWT_ALGORITHM, kid: this.publicJwk.kid, typ: 'JWT' })
+      .setSubject(String(subject.userId))
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+      .sign(this.privateKey);
+    return { token, expiresIn: ttlSeconds };
+  }
+}
+
+/** Extracts the token from an `Authorization: Bearer <token>` header value. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i);
+  return match?.[1];
+}

@@ -1,0 +1,129 @@
+/**
+ * The shipped BlazeFace models on a real photo, through real FFmpeg letterboxing and the real ONNX Runtime (CPU).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Detection } from '@sightline/contracts';
+import { ASTRONAUT_PNG, letterboxedFrame, uniformFrame } from '../test-support/frames.js';
+import { Detector, builtinManifest, type VisionLogger } from './index.js';
+
+/** The face in the 512x512 photo, as fractions of the image (the issue's acceptance box). */
+const FACE = { x: [0.33, 0.53], y: [0.12, 0.33] };
+const PHOTO = 512;
+const MODEL_SIZE = { width: 256, height: 256 };
+
+function expectFaceAt(box: { x: number; y: number; w: number; h: number }, offsetX = 0, offsetY = 0): void {
+  const [x0, x1] = FACE.x.map((f) => offsetX + f * PHOTO);
+  const [y0, y1] = FACE.y.map((f) => offsetY + f * PHOTO);
+  // The box lies around the face: inside the acceptance region give or take a few pixels, and covers most of it.
+  const slack = 0.05 * PHOTO;
+  expect(box.x).toBeGreaterThan(x0 - slack);
+  expect(box.x + box.w).toBeLessThan(x1 + slack);
+  expect(box.y).toBeGreaterThan(y0 - slack);
+  expect(box.y + box.h).toBeLessThan(y1 + slack);
+  expect(box.w).toBeGreaterThan(0.5 * (x1 - x0));
+  expect(box.h).toBeGreaterThan(0.5 * (y1 - y0));
+}
+
+const describeFace = (d?: Detection) =>
+  d ? `score ${d.score.toFixed(4)}, box ${[d.box.x, d.box.y, d.box.w, d.box.h].map(Math.round).join(',')}` : 'none';
+
+describe('BlazeFace back 256 (default model) on the CPU', () => {
+  let detector: Detector;
+  beforeAll(async () => {
+    detector = await Detector.create({ manifest: builtinManifest('blazeface-back-256'), provider: 'cpu' });
+  });
+  afterAll(() => detector.release());
+
+  it('reports what it runs', () => {
+    expect(detector.provider).toBe('cpu');
+    expect(detector.modelId).toBe('blazeface-back-256');
+    expect(detector.inputSize).toEqual(MODEL_SIZE);
+    expect(detector.maxBatch).toBe(1); // the batch dimension of the model is fixed to 1
+  });
+
+  it('finds exactly the astronaut’s face, with keypoints inside the box', async () => {
+    const [result] = await detector.detect([await letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE)]);
+    expect(result.batchSize).toBe(1);
+    expect(result.detections).toHaveLength(1);
+    const [face] = result.detections;
+    console.info(`astronaut 256: ${describeFace(face)}`);
+    expect(face.label).toBe('face');
+    expect(face.score).toBeGreaterThan(0.7);
+    expectFaceAt(face.box);
+    expect(face.keypoints).toHaveLength(6);
+    // Eyes, nose and mouth (keypoints 0-3) lie inside the face box.
+    for (const point of face.keypoints!.slice(0, 4)) {
+      expect(point.x).toBeGreaterThan(face.box.x);
+      expect(point.x).toBeLessThan(face.box.x + face.box.w);
+      expect(point.y).toBeGreaterThan(face.box.y);
+      expect(point.y).toBeLessThan(face.box.y + face.box.h);
+    }
+  });
+
+  it('maps the face back to 1080p pixels when the photo sits at an offset in a 1920x1080 frame', async () => {
+    const placement = { canvas: { width: 1920, height: 1080 }, x: 1200, y: 400 };
+    const [result] = await detector.detect([await letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE, placement)]);
+    console.info(`astronaut in 1080p: ${describeFace(result.detections[0])}`);
+    expect(result.detections).toHaveLength(1);
+    expect(result.detections[0].score).toBeGreaterThan(0.5);
+    expectFaceAt(result.detections[0].box, placement.x, placement.y);
+  });
+
+  it('finds nothing in blank frames', async () => {
+    const results = await detector.detect([0, 128, 255].map((value) => uniformFrame(MODEL_SIZE, value)));
+    expect(results.map((r) => r.detections)).toEqual([[], [], []]);
+    // A fixed-batch model runs one frame at a time.
+    expect(results.map((r) => r.batchSize)).toEqual([1, 1, 1]);
+  });
+
+  it('serialises concurrent calls and answers each with its own frames', async () => {
+    const face = await letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE);
+    const blank = uniformFrame(MODEL_SIZE, 0);
+    const results = await Promise.all([face, blank, face, blank].map((frame) => detector.detect([frame])));
+    expect(results.map(([r]) => r.detections.length)).toEqual([1, 0, 1, 0]);
+  });
+});
+
+describe('BlazeFace front 128', () => {
+  it('finds the astronaut’s face, and refuses work once released', async () => {
+    const detector = await Detector.create({ manifest: builtinManifest('blazeface-front-128'), provider: 'cpu' });
+    const frame = await letterboxedFrame(ASTRONAUT_PNG, { width: 128, height: 128 });
+    try {
+      const [result] = await detector.detect([frame]);
+      console.info(`astronaut 128: ${describeFace(result.detections[0])}`);
+      expect(result.detections).toHaveLength(1);
+      expect(result.detections[0].score).toBeGreaterThan(0.7);
+      expectFaceAt(result.detections[0].box);
+    } finally {
+      await detector.release();
+    }
+    await expect(detector.detect([frame])).rejects.toMatchObject({ code: 'DETECTOR_RELEASED' });
+  });
+});
+
+// The CUDA provider library sits next to the ORT binding only where a GPU build was installed (see issue 13).
+const ortPackage = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+const ortBinaryDir = join(ortPackage, '../bin/napi-v6/linux/x64');
+const cudaProviderInstalled = existsSync(join(ortBinaryDir, 'libonnxruntime_providers_cuda.so'));
+
+describe.skipIf(cudaProviderInstalled)('CUDA requested without CUDA', () => {
+  it('falls back to the CPU with one warning and still detects', async () => {
+    const warnings: string[] = [];
+    const logger: VisionLogger = { warn: (message) => warnings.push(message) };
+    const manifest = builtinManifest('blazeface-back-256');
+    const detector = await Detector.create({ manifest, provider: 'cuda', logger });
+    try {
+      expect(detector.provider).toBe('cpu');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/CUDA execution provider unavailable, running on CPU/);
+      const [result] = await detector.detect([await letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE)]);
+      expect(result.detections).toHaveLength(1);
+      expect(result.detections[0].score).toBeGreaterThan(0.7);
+    } finally {
+      await detector.release();
+    }
+  });
+});

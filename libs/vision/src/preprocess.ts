@@ -1,0 +1,86 @@
+/**
+ * Frames arrive as 8-bit pixels already letterboxed to the model input size by FFmpeg; packing turns them into the
+ * model's float tensor (layout, range, channel order). One buffer per batch size is allocated on first use and
+ * reused afterwards: nothing is allocated per frame.
+ */
+import { BYTES_PER_PIXEL, SightlineError, type FrameMeta, type PixelFormat } from '@sightline/contracts';
+import type { ChannelOrder, ModelInputSpec, PixelRange } from './manifest.js';
+
+export interface InputFrame {
+  pixels: Uint8Array;
+  meta: Pick<FrameMeta, 'frame' | 'letterbox' | 'source'>;
+}
+
+const CHANNELS = 3;
+
+/** 8-bit value → model value, as a lookup table (one multiply-add per value otherwise). */
+function rangeLookup(range: PixelRange): Float32Array {
+  const [scale, offset] = { '[-1,1]': [2 / 255, -1], '[0,1]': [1 / 255, 0], '[0,255]': [1, 0] }[range];
+  return Float32Array.from({ length: 256 }, (_, v) => v * scale + offset);
+}
+
+/** For each model channel, the byte offset within a source pixel that feeds it. */
+function sourceChannelOffsets(format: PixelFormat, order: ChannelOrder): readonly number[] {
+  if (format === 'gray') return [0, 0, 0];
+  return (format === 'rgb24') === (order === 'rgb') ? [0, 1, 2] : [2, 1, 0];
+}
+
+export class InputTensorPacker {
+  private readonly buffers = new Map<number, Float32Array>();
+  private readonly toModelValue: Float32Array;
+  private readonly pixelsPerFrame: number;
+
+  constructor(private readonly input: ModelInputSpec) {
+    this.toModelValue = rangeLookup(input.range);
+    this.pixelsPerFrame = input.width * input.height;
+  }
+
+  dims(batchSize: number): number[] {
+    const { width, height, layout } = this.input;
+    return layout === 'NHWC' ? [batchSize, height, width, CHANNELS] : [batchSize, CHANNELS, height, width];
+  }
+
+  /**
+   * Packs `frames` into the reusable buffer for `batchSize` (a fixed-batch model may need more slots than frames;
+   * the spare slots are zeroed). The buffer is overwritten by the next call with the same batch size.
+   */
+  pack(frames: readonly InputFrame[], batchSize = frames.length): Float32Array {
+    if (frames.length === 0 || frames.length > batchSize) {
+      throw new RangeError(`cannot pack ${frames.length} frames into a batch of ${batchSize}`);
+    }
+    const frameValues = this.pixelsPerFrame * CHANNELS;
+    let buffer = this.buffers.get(batchSize);
+    if (!buffer) {
+      buffer = new Float32Array(batchSize * frameValues);
+      this.buffers.set(batchSize, buffer);
+    }
+    frames.forEach((frame, index) => this.packFrame(frame, buffer, index * frameValues));
+    if (frames.length < batchSize) buffer.fill(0, frames.length * frameValues);
+    return buffer;
+  }
+
+  private packFrame({ pixels, meta }: InputFrame, out: Float32Array, base: number): void {
+    const { width, height, layout, channelOrder } = this.input;
+    const { pixelFormat } = meta.frame;
+    const bytesPerPixel = BYTES_PER_PIXEL[pixelFormat];
+    const sizeMatches = meta.frame.width === width && meta.frame.height === height;
+    if (!sizeMatches || pixels.length < this.pixelsPerFrame * bytesPerPixel) {
+      throw new SightlineError(
+        'FRAME_SIZE_MISMATCH',
+        `frame ${meta.frame.width}x${meta.frame.height} (${pixels.length} bytes) does not match the model input ` +
+          `${width}x${height}; ingest must letterbox to the model size`,
+        { frame: meta.frame, bytes: pixels.length, modelInput: { width, height } },
+      );
+    }
+    const [c0, c1, c2] = sourceChannelOffsets(pixelFormat, channelOrder);
+    // NHWC interleaves channels per pixel; NCHW stores one plane per channel.
+    const pixelStride = layout === 'NHWC' ? CHANNELS : 1;
+    const channelStride = layout === 'NHWC' ? 1 : this.pixelsPerFrame;
+    const lut = this.toModelValue;
+    for (let p = 0, src = 0, dst = base; p < this.pixelsPerFrame; p++, src += bytesPerPixel, dst += pixelStride) {
+      out[dst] = lut[pixels[src + c0]];
+      out[dst + channelStride] = lut[pixels[src + c1]];
+      out[dst + 2 * channelStride] = lut[pixels[src + c2]];
+    }
+  }
+}
