@@ -9,7 +9,7 @@ The H.264 is never transcoded: qtdemux ! h264parse only converts avcC to Annex-B
 Each client gets its own pipeline from the start of the file; the file loops through non-flushing segment seeks, so
 RTP timestamps keep increasing across loops like a live camera.
 
-Usage: rtsp-server.py --file clip.mp4 --port 8554 [--auth none|basic|digest --username u]
+Usage: rtsp-server.py --file clip.mp4 --port 8554 [--auth none|basic|digest --username u] [--session-timeout s]
 The password comes from the RTSP_SERVER_PASSWORD environment variable (never argv: argv is visible in ps).
 Prints "RTSP server ready on port N" once it accepts connections.
 """
@@ -26,10 +26,11 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 MEDIA_ROLE = "sightline-test"
-SOURCE = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue ! h264parse config-interval=-1"
+DEMUX = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue ! h264parse"
 LAUNCH_LINES = {
-    "/h264": SOURCE + " ! rtph264pay name=pay0 pt=96 config-interval=1",
-    "/ts": SOURCE + " ! mpegtsmux alignment=7 ! rtpmp2tpay name=pay0 pt=33",
+    "/h264": DEMUX + " ! rtph264pay name=pay0 pt=96 config-interval=1",
+    # MPEG-TS has no out-of-band parameter sets: h264parse repeats SPS/PPS in front of every IDR.
+    "/ts": DEMUX + " config-interval=-1 ! mpegtsmux alignment=7 ! rtpmp2tpay name=pay0 pt=33",
 }
 
 
@@ -43,9 +44,14 @@ def loop_media(_factory, media):
     running time (hence RTP timestamps) keeps increasing as from a live camera."""
     bin_ = media.get_element()
 
+    def seek_back():
+        # Non-flushing: the data already queued downstream plays out, then the file starts over.
+        seek_to_start(bin_, Gst.SeekFlags(0))
+        return GLib.SOURCE_REMOVE
+
     def on_segment_done(_bus, _message):
         # Bus sync handlers run on a streaming thread: seek from the main loop instead.
-        GLib.idle_add(lambda: seek_to_start(bin_, Gst.SeekFlags(0)) and False)
+        GLib.idle_add(seek_back)
 
     def on_prepared(_media):
         bus = bin_.get_parent().get_bus()
@@ -88,6 +94,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     parser.add_argument("--username", default="")
+    parser.add_argument("--session-timeout", type=int, default=0, help="seconds; 0 = GStreamer's default (60)")
     args = parser.parse_args()
     if not os.path.isfile(args.file):
         sys.exit("no such file: " + args.file)
@@ -102,6 +109,10 @@ def main():
     location = '"%s"' % os.path.abspath(args.file).replace("\\", "\\\\").replace('"', '\\"')
     for path, launch in LAUNCH_LINES.items():
         mounts.add_factory(path, make_factory(launch.format(file=location), args.auth != "none"))
+
+    if args.session_timeout:
+        server.connect("client-connected", lambda _server, client: client.connect(
+            "new-session", lambda _client, session: session.set_timeout(args.session_timeout)))
 
     if server.attach(None) == 0:
         sys.exit("could not listen on port %d" % args.port)

@@ -20,6 +20,8 @@ export interface GstRtspServerOptions {
   auth?: GstRtspAuth;
   username?: string;
   password?: string;
+  /** RTSP session timeout announced in SETUP (GStreamer's default: 60 s); short values exercise keep-alives. */
+  sessionTimeoutSeconds?: number;
   /** Defaults to the system Python, which has the GStreamer bindings (gi). */
   python?: string;
   onLine?: (line: string) => void;
@@ -48,9 +50,12 @@ export class GstRtspServer {
   }
 
   async start(): Promise<void> {
-    const { file, auth = 'none', username = '', password = '', python = '/usr/bin/python3' } = this.options;
-    const args = [SERVER_SCRIPT, '--file', resolve(file), '--port', String(this.port), '--auth', auth];
-    this.process = new ManagedProcess(python, [...args, '--username', username], {
+    const { file, auth = 'none', username = '', password = '', sessionTimeoutSeconds = 0 } = this.options;
+    const args = [
+      ...[SERVER_SCRIPT, '--file', resolve(file), '--port', String(this.port)],
+      ...['--auth', auth, '--username', username, '--session-timeout', String(sessionTimeoutSeconds)],
+    ];
+    this.process = new ManagedProcess(this.options.python ?? '/usr/bin/python3', args, {
       name: 'gst-rtsp-server',
       // The password travels in the environment, not argv (visible to every user in ps).
       env: { ...process.env, RTSP_SERVER_PASSWORD: password },

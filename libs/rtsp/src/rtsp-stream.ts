@@ -99,6 +99,8 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private readonly queue: RtspSample[] = [];
   private waiting?: { resolve: (result: IteratorResult<RtspSample>) => void; reject: (error: SightlineError) => void };
   private ended = false;
+  /** close() was called: incoming media is ignored from then on. */
+  private closing = false;
   private failure?: SightlineError;
   private readonly maxBuffered: number;
 
@@ -173,11 +175,14 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     }
   }
 
-  /** TEARDOWN (best effort, briefly awaited) and disconnect. Iteration then ends normally. */
+  /** TEARDOWN (best effort, briefly awaited) and disconnect. Samples not yet taken are discarded; iteration ends. */
   async close(): Promise<void> {
     const connection = this.connection;
-    if (!connection || this.ended || this.failure) return;
+    if (!connection || this.closing || this.ended || this.failure) return;
+    this.closing = true;
+    this.queue.length = 0;
     clearInterval(this.keepAliveTimer);
+    connection.resume(); // back-pressure may have paused reading, and the TEARDOWN answer must get through
     if (this.sessionHeader) {
       await connection.request('TEARDOWN', this.aggregateUrl, { Session: this.sessionHeader }, 1000).catch(() => undefined);
     }
@@ -227,7 +232,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
 
   private onInterleaved(channel: number, data: Buffer): void {
     if (channel === this.channels.rtcp) return this.onRtcp(data);
-    if (channel !== this.channels.rtp || !this.depacketizer) return;
+    if (channel !== this.channels.rtp || !this.depacketizer || this.closing) return;
     const packet = parseRtpPacket(data);
     if (!packet || packet.payloadType !== this.selected!.format.payloadType) {
       this.counters.malformedPackets++;

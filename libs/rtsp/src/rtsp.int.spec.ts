@@ -51,7 +51,8 @@ async function startDecoder(format: 'h264' | 'mpegts') {
 describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth', (auth) => {
   let server: GstRtspServer;
   beforeAll(async () => {
-    server = await startGstRtspServer({ file: clip, auth, username: USERNAME, password: PASSWORD });
+    // A 2 s session timeout makes the client send keep-alives (every 1 s) during each test; GStreamer must accept them.
+    server = await startGstRtspServer({ file: clip, auth, username: USERNAME, password: PASSWORD, sessionTimeoutSeconds: 2 });
   });
   afterAll(() => server?.stop());
 
@@ -66,14 +67,18 @@ describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth'
     expect(stream.media.codec).toBe(mount === 'h264' ? 'h264' : 'mp2t');
     const decoder = await startDecoder(ffmpegFormat);
     const samples: RtspSample[] = [];
+    const cpuAtStart = process.cpuUsage();
     let firstArrival: number | undefined;
     for await (const sample of stream) {
       firstArrival ??= sample.arrivalMs;
       samples.push(sample);
       decoder.write(sample.data);
-      if (Date.now() - firstArrival >= STREAM_SECONDS * 1000) break; // break → close() → TEARDOWN
+      // At least STREAM_SECONDS, and until the first RTCP sender report (GStreamer's first comes after ~1-4 s).
+      const elapsed = Date.now() - firstArrival;
+      if (elapsed >= STREAM_SECONDS * 1000 && (stream.lastSenderReport || elapsed > 8000)) break; // → TEARDOWN
     }
     const wallSeconds = (samples.at(-1)!.arrivalMs - firstArrival!) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
     const decoded = await decoder.finish();
 
     expect(decoded.code).toBe(0);
@@ -82,8 +87,8 @@ describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth'
     const fps = decoded.frames / wallSeconds;
     expect(fps).toBeGreaterThan(50);
     expect(fps).toBeLessThan(75);
-    // FFmpeg kept up: once the input ends, only its pipeline delay is left to decode.
-    expect(decoded.drainMs).toBeLessThan(1500);
+    // FFmpeg kept up: once the input ends, only its probing and pipeline delay are left (loose: shared CI cores).
+    expect(decoded.drainMs).toBeLessThan(3000);
     // Presentation timestamps (90 kHz) follow wall time across the server's loop of the 2 s clip.
     const ptsSeconds = (samples.at(-1)!.pts - samples[0]!.pts) / 90_000;
     expect(ptsSeconds).toBeGreaterThan(wallSeconds - 0.3);
@@ -101,7 +106,8 @@ describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth'
     console.info(
       `${auth} /${mount}: ${samples.length} samples, ${decoded.frames} frames decoded in ${wallSeconds.toFixed(2)} s ` +
         `(${fps.toFixed(1)} fps), FFmpeg drained in ${decoded.drainMs} ms, ${stream.stats.rtpPackets} RTP packets, ` +
-        `${(stream.stats.bytesReceived / wallSeconds / 1e6).toFixed(2)} MB/s, ${stream.stats.rtcpSenderReports} SR`,
+        `${(stream.stats.bytesReceived / wallSeconds / 1e6).toFixed(2)} MB/s, ${stream.stats.rtcpSenderReports} SR, ` +
+        `client CPU ${((cpu.user + cpu.system) / 1e4 / wallSeconds).toFixed(1)} % of a core`,
     );
   });
 
@@ -133,17 +139,19 @@ describe('server lifecycle', () => {
       const stream = await openRtspStream(options);
       let received = 0;
       let killedAt = 0;
+      let killed: Promise<void> | undefined;
       const outcome = await (async () => {
         for await (const _ of stream) {
           if (++received === 60) {
             killedAt = Date.now();
-            void server.kill();
+            killed = server.kill();
           }
         }
         return 'ended without error';
       })().catch((err: unknown) => err);
       expect(outcome).toMatchObject({ code: RtspErrorCode.streamEnded });
       expect(Date.now() - killedAt).toBeLessThan(2000);
+      await killed;
 
       await expect(openRtspStream(options)).rejects.toMatchObject({ code: RtspErrorCode.connectFailed });
       await server.start();

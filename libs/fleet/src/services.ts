@@ -1,0 +1,48 @@
+/**
+ * The services of the fleet and how the local runner wires them: ports, and the environment each one gets.
+ * Ports are the documented defaults (docs/configuration.md); every one can be overridden.
+ */
+export const SERVICE_NAMES = ['auth', 'persistence', 'inference', 'gateway', 'ingest'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = {
+  nats: 4222,
+  postgres: 55432,
+  auth: 3001,
+  inference: 3002,
+  persistence: 3003,
+  gateway: 3004,
+  ingest: 3005,
+};
+
+export interface FleetEndpoints {
+  natsUrl: string;
+  databaseUrl: string;
+  ports: Record<ServiceName, number>;
+  dataDir: string;
+}
+
+export const httpUrl = (port: number): string => `http://127.0.0.1:${port}`;
+
+/** Environment for one service, derived from where the infrastructure and the other services listen. */
+export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints): Record<string, string> {
+  const jwksUrl = `${httpUrl(endpoints.ports.auth)}/.well-known/jwks.json`;
+  const common = { NATS_URL: endpoints.natsUrl, HTTP_PORT: String(endpoints.ports[name]) };
+  switch (name) {
+    case 'auth':
+      return {
+        ...common,
+        DATABASE_URL: endpoints.databaseUrl,
+        AUTH_SIGNING_KEY_FILE: `${endpoints.dataDir}/auth/signing-key.pem`,
+        MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
+      };
+    case 'persistence':
+      return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };
+    case 'inference':
+      return common;
+    case 'gateway':
+      return { ...common, AUTH_JWKS_URL: jwksUrl };
+    case 'ingest':
+      return { ...common, AUTH_JWKS_URL: jwksUrl };
+  }
+}
