@@ -33,7 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{apps,libs,tools,bench}/**/src/**/*.spec.ts'],
+          include: ['{apps,libs,bench}/**/src/**/*.spec.ts', 'deploy/**/*.spec.ts'],
           exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.spec.ts'],
           testTimeout: 20_000,
         },

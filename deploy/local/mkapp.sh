@@ -20,7 +20,7 @@ cat > "$d/package.json" <<JSON
     "build": "tsc -b tsconfig.json",
     "start": "node dist/main.js",
     "lint": "eslint src test",
-    "test": "vitest run --root ../.. --dir $d"
+    "test": "vitest run --root ../.. $d/"
   }
 }
 JSON

@@ -22,7 +22,7 @@ cat > "$d/package.json" <<JSON
   "scripts": {
     "build": "tsc -b tsconfig.json",
     "lint": "eslint src",
-    "test": "vitest run --root ../.. --dir $d"
+    "test": "vitest run --root ../.. $d/"
   }
 }
 JSON
@@ -36,4 +36,11 @@ cat > "$d/tsconfig.json" <<JSON
 }
 JSON
 echo "export {};" > "$d/src/index.ts"
+python3 - "$n" <<'PY'
+import json, sys
+p='tsconfig.build.json'; d=json.load(open(p))
+ref={'path':'libs/'+sys.argv[1]}
+if ref not in d['references']: d['references'].insert(0, ref)
+open(p,'w').write(json.dumps(d,indent=2)+"\n")
+PY
 echo "created $d (run npm install to link @sightline/$n)"

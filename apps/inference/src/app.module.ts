@@ -1,14 +1,44 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule } from '@sightline/observability';
-import { type INFERENCEConfig } from './config.js';
+import { MessagingModule } from '@sightline/messaging';
+import { LOGGER, ObservabilityModule, type Logger } from '@sightline/observability';
+import { Detector, resolveManifest } from '@sightline/vision';
+import { INFERENCE_CONFIG, type InferenceConfig } from './config.js';
+import { InferenceLifecycle } from './inference.lifecycle.js';
 
 @Module({})
 export class AppModule {
-  static register(config: INFERENCEConfig): DynamicModule {
+  static register(config: InferenceConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forRoot({ service: 'inference' })],
-      providers: [{ provide: 'CONFIG', useValue: config }],
+      imports: [
+        ObservabilityModule.forRoot({ service: 'inference' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'inference' }),
+      ],
+      providers: [
+        { provide: INFERENCE_CONFIG, useValue: config },
+        {
+          // Loaded before the app listens: a bad model reference or file fails start-up with its code.
+          provide: Detector,
+          inject: [LOGGER],
+          useFactory: async (logger: Logger) => {
+            const detector = await Detector.create({
+              manifest: await resolveManifest(config.INFERENCE_MODEL),
+              provider: config.INFERENCE_PROVIDER,
+              logger,
+              ...(config.INFERENCE_INTRA_OP_THREADS > 0 && { intraOpThreads: config.INFERENCE_INTRA_OP_THREADS }),
+            });
+            logger.info('model loaded', {
+              model: detector.modelId,
+              provider: detector.provider,
+              requestedProvider: config.INFERENCE_PROVIDER,
+              inputSize: detector.inputSize,
+              maxBatch: detector.maxBatch,
+            });
+            return detector;
+          },
+        },
+        InferenceLifecycle,
+      ],
     };
   }
 }

@@ -1,10 +1,31 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
+import { DEFAULT_MODEL_ID, PROVIDER_PREFERENCES } from '@sightline/vision';
 
-/** Environment variables of the inference service (documented in docs/configuration.md). */
+/** Environment variables of the inference service (documented in docs/inference.md). */
 export const inferenceConfigShape = {
   ...baseConfigShape,
   HTTP_PORT: env.port(3002),
+  /** A built-in model id or the path of a JSON model manifest. */
+  INFERENCE_MODEL: env.string(DEFAULT_MODEL_ID),
+  INFERENCE_PROVIDER: env.oneOf(PROVIDER_PREFERENCES, 'auto'),
+  /** Frames per inference run when the model's batch dimension is dynamic (fixed-batch models use their own). */
+  INFERENCE_MAX_BATCH: env.int(8, 1, 256),
+  /** Unacknowledged frames across all replicas (the shared consumer's max_ack_pending). */
+  INFERENCE_MAX_IN_FLIGHT: env.int(64, 1),
+  /** Frames one replica buffers ahead of the detector (capped by INFERENCE_MAX_IN_FLIGHT). */
+  INFERENCE_PREFETCH: env.int(16, 1),
+  /** Live frames older than this (capture to dequeue) are skipped and counted; 0 never skips. */
+  INFERENCE_FRAME_DEADLINE_MS: env.int(500, 0),
+  /** How long a partial micro-batch waits for more frames. */
+  INFERENCE_LINGER_MS: env.int(2, 0),
+  /** ONNX Runtime threads per operator on the CPU; 0 = one per core (ORT's default). */
+  INFERENCE_INTRA_OP_THREADS: env.int(0, 0),
+  /** How often GPU utilisation and memory are read (only where nvidia-smi finds a GPU). */
+  INFERENCE_GPU_POLL_MS: env.int(5000, 500),
+  NVIDIA_SMI_PATH: env.string('nvidia-smi'),
 };
 
-export type INFERENCEConfig = ReturnType<typeof loadINFERENCEConfig>;
-export const loadINFERENCEConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(inferenceConfigShape, source);
+export type InferenceConfig = ReturnType<typeof loadInferenceConfig>;
+export const loadInferenceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(inferenceConfigShape, source);
+
+export const INFERENCE_CONFIG = Symbol('sightline.inference.config');

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@sightline/observability';
 import { AppModule } from './app.module.js';
-import { loadINFERENCEConfig } from './config.js';
+import { loadInferenceConfig } from './config.js';
 
 await bootstrapService({
   service: 'inference',
-  loadConfig: () => loadINFERENCEConfig(),
+  loadConfig: () => loadInferenceConfig(),
   module: (config) => AppModule.register(config),
   port: (config) => config.HTTP_PORT,
 });

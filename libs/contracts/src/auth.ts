@@ -24,6 +24,8 @@ export interface Principal {
   userId: string;
   username: string;
   roles: string[];
+  /** Token issue time, epoch seconds (tokens issued before a password reset are revoked at the auth service). */
+  issuedAt: number;
   /** Token expiry, epoch seconds (the gateway closes sockets when it passes). */
   expiresAt: number;
 }

@@ -39,12 +39,24 @@ export function createDataSource(options: DatabaseOptions): DataSource {
   return new DataSource(config);
 }
 
+/** Arbitrary, fixed: the advisory lock id all Sightline services take while migrating. */
+const MIGRATION_LOCK_KEY = 0x5179_7469;
+
 /** Connects and applies pending migrations (each in its own transaction). */
 export async function connectAndMigrate(dataSource: DataSource): Promise<string[]> {
   try {
     if (!dataSource.isInitialized) await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    // Services sharing a database may start together: serialise their migrations with a session advisory lock.
+    const lock = dataSource.createQueryRunner();
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await lock.release();
+    }
   } catch (err) {
     throw new SightlineError('DB_UNAVAILABLE', `database not usable: ${(err as Error).message}`, {}, { cause: err });
   }

@@ -6,8 +6,8 @@ Mounts:
   /ts    RTP MP2T (RFC 2250), payload type 33, H.264 in MPEG-TS
 
 The H.264 is never transcoded: qtdemux ! h264parse only converts avcC to Annex-B, so 1080p60 is served in real time.
-Each client gets its own pipeline from the start of the file; the file loops through non-flushing segment seeks, so
-RTP timestamps keep increasing across loops like a live camera.
+Each client gets its own pipeline from the start of the file; the file loops through non-flushing seeks, so RTP
+timestamps keep increasing across loops like a live camera.
 
 Usage: rtsp-server.py --file clip.mp4 --port 8554 [--auth none|basic|digest --username u] [--session-timeout s]
 The password comes from the RTSP_SERVER_PASSWORD environment variable (never argv: argv is visible in ps).
@@ -26,7 +26,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 MEDIA_ROLE = "sightline-test"
-DEMUX = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue ! h264parse"
+DEMUX = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue name=loop ! h264parse"
 LAUNCH_LINES = {
     "/h264": DEMUX + " ! rtph264pay name=pay0 pt=96 config-interval=1",
     # MPEG-TS has no out-of-band parameter sets: h264parse repeats SPS/PPS in front of every IDR.
@@ -34,32 +34,44 @@ LAUNCH_LINES = {
 }
 
 
-def seek_to_start(element, flags):
-    """A segment seek makes the demuxer post SEGMENT_DONE instead of EOS at the end of the file."""
-    element.seek(1.0, Gst.Format.TIME, flags | Gst.SeekFlags.SEGMENT, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
-
-
 def loop_media(_factory, media):
-    """Plays the file in a loop: segment seeks, and on each SEGMENT_DONE a non-flushing seek back to the start, so
-    running time (hence RTP timestamps) keeps increasing as from a live camera."""
-    bin_ = media.get_element()
+    """Plays the file in a loop without downstream ever noticing: at qtdemux's EOS, a flushing seek back to the start
+    whose EOS and flush events are dropped before the queue, and a pad offset that shifts the new pass to where the
+    last one ended in running time. RTP timestamps thus keep increasing as from a live camera. (Seeking the whole
+    media instead races with PLAY: rtsp-media 1.22 aborts in gst_rtsp_media_get_rates when PLAY arrives while a
+    flushed stream has no segment yet.)"""
+    element = media.get_element()
+    demux = element.get_by_name("demux")
+    queue_sink = element.get_by_name("loop").get_static_pad("sink")
+    state = {"segment": None, "end": 0, "restarting": False}
 
-    def seek_back():
-        # Non-flushing: the data already queued downstream plays out, then the file starts over.
-        seek_to_start(bin_, Gst.SeekFlags(0))
+    def restart():
+        queue_sink.get_peer().set_offset(state["running_end"])
+        demux.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH, 0)
         return GLib.SOURCE_REMOVE
 
-    def on_segment_done(_bus, _message):
-        # Bus sync handlers run on a streaming thread: seek from the main loop instead.
-        GLib.idle_add(seek_back)
+    def on_data(_pad, info):
+        if info.type & Gst.PadProbeType.BUFFER:
+            buffer = info.get_buffer()
+            if buffer.pts != Gst.CLOCK_TIME_NONE:
+                state["end"] = max(state["end"], buffer.pts + max(buffer.duration, 0))
+            return Gst.PadProbeReturn.OK
+        event = info.get_event()
+        if event.type == Gst.EventType.SEGMENT:
+            state["segment"] = event.parse_segment()
+            state["restarting"] = False
+        elif event.type in (Gst.EventType.FLUSH_START, Gst.EventType.FLUSH_STOP) and state["restarting"]:
+            return Gst.PadProbeReturn.DROP
+        elif event.type == Gst.EventType.EOS:
+            state["running_end"] = state["segment"].to_running_time(Gst.Format.TIME, state["end"])
+            state["end"] = 0
+            state["restarting"] = True
+            GLib.idle_add(restart)  # seeking from this streaming thread would deadlock
+            return Gst.PadProbeReturn.DROP
+        return Gst.PadProbeReturn.OK
 
-    def on_prepared(_media):
-        bus = bin_.get_parent().get_bus()
-        bus.enable_sync_message_emission()
-        bus.connect("sync-message::segment-done", on_segment_done)
-        seek_to_start(bin_, Gst.SeekFlags.FLUSH)
-
-    media.connect("prepared", on_prepared)
+    mask = Gst.PadProbeType.BUFFER | Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH
+    queue_sink.add_probe(mask, on_data)
 
 
 def make_auth(kind, username, password):

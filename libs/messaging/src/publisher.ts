@@ -47,7 +47,8 @@ function classifyPublishError(err: unknown, subject: string): SightlineError {
   if (/maximum payload exceeded|message size exceeds/i.test(message)) {
     return new SightlineError('MESSAGE_TOO_LARGE', message, { subject }, { cause: err });
   }
-  if (/no responders|timeout|TIMEOUT/i.test(message)) {
+  // nats.js reports "no responders" (no stream listens on the subject, or JetStream is down) as a bare "503".
+  if (/^503$|no responders|timeout|TIMEOUT/i.test(message)) {
     return new SightlineError('PUBLISH_UNACKNOWLEDGED', `no acknowledgement from JetStream: ${message}`, { subject }, { cause: err });
   }
   return new SightlineError('PUBLISH_FAILED', message, { subject }, { cause: err });

@@ -83,8 +83,9 @@ export class PullWorker<T> {
         const handle = await client.jetstream.consumers.get(stream, consumer);
         this.messages = await handle.consume({ max_messages: this.options.prefetch ?? 256 });
         for await (const msg of this.messages) {
-          await this.accept(msg);
-          if (this.stopping) break;
+          // After stop(): hand prefetched messages straight back instead of letting them wait out the ack timeout.
+          if (this.stopping) msg.nak();
+          else await this.accept(msg);
         }
       } catch (err) {
         if (this.stopping) break;

@@ -98,6 +98,9 @@ describe.each(['basic', 'digest'] as const)('GStreamer RTSP server with %s auth'
     if (mount === 'h264') {
       expect(samples[0]).toMatchObject({ codec: 'h264', keyframe: true });
       expect(decoded.frames).toBe(samples.length);
+      // One access unit every 1/60 s (1500 ticks at 90 kHz), seamlessly across the server's loop point.
+      const steps = new Set(samples.slice(1).map((s, i) => s.pts - samples[i]!.pts));
+      expect([...steps]).toEqual([1500]);
     }
     // GStreamer sends an RTCP sender report within the first seconds: capture time is then on its wall clock.
     const timed = samples.filter((s) => s.wallClockMs !== undefined);

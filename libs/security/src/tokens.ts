@@ -62,7 +62,7 @@ export class TokenVerifier {
       if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {
         throw new SightlineError('TOKEN_INVALID', 'token lacks username/roles claims');
       }
-      return { userId: String(claims.sub), username: claims.username, roles: claims.roles.map(String), expiresAt: claims.exp! };
+      return { userId: String(claims.sub), username: claims.username, roles: claims.roles.map(String), issuedAt: claims.iat!, expiresAt: claims.exp! };
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');

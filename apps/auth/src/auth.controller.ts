@@ -1,0 +1,129 @@
+/** Public endpoints: signup, OAuth2 password login, password reset, the caller's profile, and the JWKS. */
+import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { JWKS_PATH, SightlineError, type Principal } from '@sightline/contracts';
+import { CurrentPrincipal, TokenSigner } from '@sightline/security';
+import { LoginService } from './login.service.js';
+import { AuthMetrics } from './metrics.js';
+import { ApiEndpoint, jwksSchema, tokenResponseSchema, userViewSchema } from './openapi.js';
+import { PasswordResetService } from './password-reset.service.js';
+import { RateLimits } from './rate-limits.js';
+import { Authenticated } from './token-revocations.js';
+import { UsersService, type UserView } from './users.service.js';
+import {
+  loginSchema,
+  passwordResetConfirmSchema,
+  passwordResetRequestSchema,
+  signupSchema,
+  ZodPipe,
+  type SignupRequest,
+} from './validation.js';
+import { type Counter } from 'prom-client';
+import { type z } from 'zod';
+
+const SIGNUP_OUTCOMES: Record<string, string> = { USER_EXISTS: 'conflict', SIGNUP_DISABLED: 'disabled', RATE_LIMITED: 'rate_limited' };
+const LOGIN_OUTCOMES: Record<string, string> = { INVALID_CREDENTIALS: 'invalid_credentials', RATE_LIMITED: 'rate_limited' };
+
+/** Counts an expected failure under its outcome label (unexpected errors are logged by the error filter). */
+function countOutcome(counter: Counter<'outcome'>, outcomes: Record<string, string>, err: unknown): void {
+  const outcome = err instanceof SightlineError ? outcomes[err.code] : undefined;
+  if (outcome) counter.inc({ outcome });
+}
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    @Inject(UsersService) private readonly users: UsersService,
+    @Inject(LoginService) private readonly logins: LoginService,
+    @Inject(PasswordResetService) private readonly resets: PasswordResetService,
+    @Inject(TokenSigner) private readonly signer: TokenSigner,
+    @Inject(RateLimits) private readonly limits: RateLimits,
+    @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
+  ) {}
+
+  @Post('signup')
+  @ApiEndpoint({
+    summary: 'Create an account (role: AUTH_SIGNUP_DEFAULT_ROLE)',
+    body: signupSchema,
+    status: 201,
+    response: userViewSchema,
+    errors: [400, 403, 409, 429],
+  })
+  async signup(@Ip() ip: string, @Body(new ZodPipe(signupSchema, 'body')) body: SignupRequest): Promise<UserView> {
+    try {
+      this.limits.enforce([this.limits.signupPerIp, ip]);
+      const user = await this.users.signup(body);
+      this.metrics.signups.inc({ outcome: 'created' });
+      return user;
+    } catch (err) {
+      countOutcome(this.metrics.signups, SIGNUP_OUTCOMES, err);
+      throw err;
+    }
+  }
+
+  /** RFC 6749 §4.3: `application/x-www-form-urlencoded` (JSON accepted too). */
+  @Post('login')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiEndpoint({
+    summary: 'OAuth2 password grant: username + password → bearer access token',
+    body: loginSchema,
+    consumes: ['application/x-www-form-urlencoded', 'application/json'],
+    status: 200,
+    response: tokenResponseSchema,
+    errors: [400, 401, 429],
+  })
+  async login(@Ip() ip: string, @Body(new ZodPipe(loginSchema, 'body')) body: z.output<typeof loginSchema>) {
+    try {
+      this.limits.enforce([this.limits.loginPerIp, ip], [this.limits.loginPerAccount, body.username]);
+      const { token, expiresIn } = await this.logins.login(body.username, body.password);
+      this.metrics.logins.inc({ outcome: 'success' });
+      return { access_token: token, token_type: 'bearer' as const, expires_in: expiresIn };
+    } catch (err) {
+      countOutcome(this.metrics.logins, LOGIN_OUTCOMES, err);
+      throw err;
+    }
+  }
+
+  @Post('password-reset')
+  @HttpCode(202)
+  @ApiEndpoint({
+    summary: 'Mail a single-use reset link (always 202, whether or not the address is known)',
+    body: passwordResetRequestSchema,
+    status: 202,
+    errors: [400, 429],
+  })
+  requestPasswordReset(@Ip() ip: string, @Body(new ZodPipe(passwordResetRequestSchema, 'body')) body: z.output<typeof passwordResetRequestSchema>) {
+    this.limits.enforce([this.limits.resetPerIp, ip], [this.limits.resetPerAccount, body.email]);
+    this.resets.request(body.email);
+    return { status: 'accepted' };
+  }
+
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  @ApiEndpoint({
+    summary: 'Set a new password with a mailed token; ends existing sessions',
+    body: passwordResetConfirmSchema,
+    status: 204,
+    errors: [400, 429],
+  })
+  async confirmPasswordReset(@Ip() ip: string, @Body(new ZodPipe(passwordResetConfirmSchema, 'body')) body: z.output<typeof passwordResetConfirmSchema>) {
+    this.limits.enforce([this.limits.resetConfirmPerIp, ip]);
+    await this.resets.confirm(body.token, body.newPassword);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiEndpoint({ summary: 'The caller’s account', status: 200, response: userViewSchema, errors: [401] })
+  me(@CurrentPrincipal() principal: Principal): Promise<UserView> {
+    return this.users.get(Number(principal.userId));
+  }
+
+  @Get(JWKS_PATH)
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiEndpoint({ summary: 'Public keys (JWKS) that verify access tokens', status: 200, response: jwksSchema, errors: [] })
+  jwks() {
+    return this.signer.jwks();
+  }
+}

@@ -1,0 +1,26 @@
+/** OAuth2 password grant: credentials → a signed access token carrying the user's roles. */
+import { Inject, Injectable } from '@nestjs/common';
+import { SightlineError } from '@sightline/contracts';
+import { TokenSigner, type SignedToken } from '@sightline/security';
+import { type AuthConfig } from './config.js';
+import { PasswordHasher } from './passwords.js';
+import { AUTH_CONFIG } from './tokens.js';
+import { UsersService } from './users.service.js';
+
+@Injectable()
+export class LoginService {
+  constructor(
+    @Inject(UsersService) private readonly users: UsersService,
+    @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @Inject(TokenSigner) private readonly signer: TokenSigner,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  /** Throws INVALID_CREDENTIALS alike for an unknown user and a wrong password (same message, same bcrypt work). */
+  async login(username: string, password: string): Promise<SignedToken> {
+    const candidate = await this.users.findForLogin(username);
+    const valid = await this.hasher.verify(password, candidate?.passwordHash);
+    if (!candidate || !valid) throw new SightlineError('INVALID_CREDENTIALS', 'invalid username or password');
+    return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Writes the OpenAPI document to docs/openapi/auth.json (or the path given): `node apps/auth/dist/write-openapi.js`.
+ * Nest runs in preview mode, so nothing connects anywhere.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { createLogger } from '@sightline/observability';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { AppModule } from './app.module.js';
+import { loadAuthConfig } from './config.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+const target = resolve(process.argv[2] ?? 'docs/openapi/auth.json');
+const logger = createLogger('auth-openapi', 'error');
+const app = await NestFactory.create(AppModule.register(loadAuthConfig({}), logger), { preview: true, logger: false });
+await mkdir(dirname(target), { recursive: true });
+await writeFile(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
+await app.close();
+console.log(`wrote ${target}`);

@@ -1,0 +1,268 @@
+/**
+ * Test fixtures for the gateway: a real nats-server, real EdDSA keys served as JWKS over HTTP, the gateway app
+ * in-process on a free port (restartable on the same port), a publisher for RESULTS, and a raw WebSocket probe.
+ */
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  EVENTS,
+  JWKS_PATH,
+  makeEnvelope,
+  MESSAGE_IDS,
+  SUBJECTS,
+  WS_PATH,
+  WS_SUBPROTOCOL,
+  type Detection,
+  type EventPayloads,
+  type ResultEnvelope,
+} from '@sightline/contracts';
+import { freePort, LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
+import { createLogger } from '@sightline/observability';
+import { TokenSigner } from '@sightline/security';
+import { createServer, type Server } from 'node:http';
+import WebSocket from 'ws';
+import { AppModule } from '../src/app.module.js';
+import { loadGatewayConfig } from '../src/config.js';
+
+export const quietLogger = createLogger('gateway-test', 'error');
+
+export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export class GatewayFixture {
+  private gateway?: INestApplication;
+  readonly port: number;
+
+  private constructor(
+    readonly nats: LocalNatsServer,
+    readonly natsClient: NatsClient,
+    readonly publisher: JetStreamPublisher,
+    readonly signer: TokenSigner,
+    private readonly jwksServer: Server,
+    readonly jwksUrl: string,
+    port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    this.port = port;
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<GatewayFixture> {
+    const nats = await LocalNatsServer.start({ dataDir: await makeTempDir('gateway') });
+    const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: quietLogger });
+    await ensureStreams(natsClient.manager);
+    const signer = await TokenSigner.generate();
+    const jwksServer = createServer((req, res) => {
+      res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(signer.jwks()));
+    });
+    const jwksPort = await freePort();
+    await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
+    const fixture = new GatewayFixture(
+      nats,
+      natsClient,
+      new JetStreamPublisher(natsClient),
+      signer,
+      jwksServer,
+      `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
+      await freePort(),
+      env,
+    );
+    await fixture.startGateway();
+    return fixture;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}${WS_PATH}`;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the gateway app exactly as main.ts does (config from env vars), on this fixture's port. */
+  async startGateway(): Promise<void> {
+    const config = loadGatewayConfig({
+      NATS_URL: this.nats.url,
+      AUTH_JWKS_URL: this.jwksUrl,
+      HTTP_PORT: String(this.port),
+      LOG_LEVEL: 'error',
+      ...this.env,
+    });
+    const app = await NestFactory.create(AppModule.register(config), { logger: false });
+    await app.listen(config.HTTP_PORT, '127.0.0.1');
+    this.gateway = app;
+  }
+
+  async stopGateway(): Promise<void> {
+    await this.gateway?.close();
+    this.gateway = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stopGateway();
+    await this.natsClient.drain();
+    await new Promise((r) => this.jwksServer.close(r));
+    await this.nats.stop();
+  }
+
+  async token(roles: string[] = ['agent'], ttlSeconds = 600, username = 'agent-smith'): Promise<string> {
+    return (await this.signer.sign({ userId: 42, username, roles }, ttlSeconds)).token;
+  }
+
+  /** Publishes like the inference/ingest services do; resolves with the RESULTS stream sequence. */
+  async publish(envelope: ResultEnvelope, id: string | number): Promise<number> {
+    const ack = await this.publisher.publishJson(SUBJECTS.result(envelope.sessionId, envelope.event), envelope, {
+      msgId: MESSAGE_IDS.result(envelope.sessionId, envelope.event, id),
+    });
+    return ack.seq;
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.httpUrl}/metrics`)).text();
+  }
+
+  /** The value of the first sample of `name` whose labels include every one of `labels` (e.g. `reason="missing"`); 0 if none. */
+  async metric(name: string, ...labels: string[]): Promise<number> {
+    const line = (await this.metrics())
+      .split('\n')
+      .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && labels.every((label) => l.includes(label)));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Results.
+// -----------------------------------------------------------------------------------------------------------------
+
+export function frameAnalyzed(sessionId: string, frameSeq: number, detectionCount = 1, captureTime = new Date()): ResultEnvelope<'frameAnalyzed'> {
+  const detections: Detection[] = Array.from({ length: detectionCount }, (_, i) => ({
+    label: 'face',
+    score: 0.9,
+    box: { x: 10 + i, y: 20 + frameSeq, w: 64, h: 64 },
+    keypoints: Array.from({ length: 6 }, (_, k) => ({ x: 12.5 + k, y: 30.25 + k })),
+  }));
+  return makeEnvelope(sessionId, EVENTS.frameAnalyzed, {
+    frameSeq,
+    pts: frameSeq / 60,
+    captureTime: captureTime.toISOString(),
+    source: { width: 1920, height: 1080 },
+    model: 'blazeface-128',
+    provider: 'cpu',
+    batchSize: 1,
+    detections,
+    latency: { queueMs: 1, preprocessMs: 2, inferenceMs: 5, postprocessMs: 1, totalMs: 9 },
+  });
+}
+
+export function lifecycle<E extends Exclude<keyof EventPayloads, 'frameAnalyzed'>>(sessionId: string, event: E): ResultEnvelope<E> {
+  const payloads: { [K in Exclude<keyof EventPayloads, 'frameAnalyzed'>]: EventPayloads[K] } = {
+    sessionStarted: { source: { type: 'file', url: 'file:///clips/demo.mp4' }, live: false },
+    sessionStopped: { reason: 'end of file', framesPublished: 10, framesDropped: 0 },
+    sourceError: { code: 'SOURCE_UNREACHABLE', message: 'connection refused', fatal: false },
+    sourceReconnecting: { attempt: 1, delayMs: 1000, reason: 'connection lost' },
+    sourceRecovered: { attempts: 1, downtimeMs: 1200 },
+  };
+  return makeEnvelope(sessionId, event, payloads[event] as EventPayloads[E]);
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// A raw WebSocket probe (what any agent, not only our SDK, would do).
+// -----------------------------------------------------------------------------------------------------------------
+
+export type Refused = { refused: true; status: number; body: { code?: string; message?: string }; opened: false };
+
+export interface ProbeOptions {
+  token?: string;
+  protocols?: string[];
+  headers?: Record<string, string>;
+  path?: string;
+  autoPong?: boolean;
+}
+
+/** Resolves with an open socket (messages collected from the first frame on) or the HTTP refusal. */
+export function connectProbe(url: string, options: ProbeOptions = {}): Promise<Probe | Refused> {
+  const headers = { ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+  const ws = new WebSocket(options.path ? url.replace(WS_PATH, options.path) : url, options.protocols ?? [WS_SUBPROTOCOL], {
+    headers,
+    autoPong: options.autoPong ?? true,
+  });
+  const probe = new Probe(ws);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(probe));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        ws.terminate();
+        resolve({ refused: true, status: res.statusCode ?? 0, body: body ? JSON.parse(body) : {}, opened: false });
+      });
+    });
+    ws.once('error', (err) => {
+      if (ws.readyState !== WebSocket.CLOSED && ws.readyState !== WebSocket.CLOSING) reject(err);
+    });
+  });
+}
+
+export interface WireMessage {
+  sessionId: string;
+  timestamp: string;
+  event: string;
+  payload: Record<string, unknown>;
+  seq?: number;
+}
+
+export class Probe {
+  readonly messages: WireMessage[] = [];
+  pings = 0;
+  closeCode?: number;
+  closeReason?: string;
+  readonly closed: Promise<number>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as WireMessage));
+    ws.on('ping', () => this.pings++);
+    ws.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = String(reason);
+        resolve(code);
+      }),
+    );
+  }
+
+  send(value: unknown): void {
+    this.ws.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  results(): WireMessage[] {
+    return this.messages.filter((m) => typeof m.seq === 'number');
+  }
+
+  controls(event?: string): WireMessage[] {
+    return this.messages.filter((m) => m.seq === undefined && (event === undefined || m.event === event));
+  }
+
+  async subscribe(command: Record<string, unknown>): Promise<WireMessage> {
+    const before = this.controls().length;
+    this.send({ type: 'subscribe', ...command });
+    await until(() => this.controls().length > before, 'a reply to subscribe');
+    return this.controls()[before]!;
+  }
+
+  close(): Promise<number> {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+export function isProbe(result: Probe | Refused): result is Probe {
+  return result instanceof Probe;
+}

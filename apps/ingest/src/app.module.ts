@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { JetStreamPublisher, MessagingModule, NatsClient } from '@sightline/messaging';
+import { LOGGER, METRICS, ObservabilityModule, type Logger } from '@sightline/observability';
+import { SecurityModule } from '@sightline/security';
+import { SessionManager } from '@sightline/video';
+import type { Registry } from 'prom-client';
+import { ingestSettings, type IngestConfig } from './config.js';
+import { IngestLifecycle } from './ingest-lifecycle.js';
+import { SessionsController } from './sessions.controller.js';
+import { INGEST_CONFIG } from './tokens.js';
+
+@Module({})
+export class AppModule {
+  static register(config: IngestConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ObservabilityModule.forRoot({ service: 'ingest' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest' }),
+        SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
+      ],
+      controllers: [SessionsController],
+      providers: [
+        { provide: INGEST_CONFIG, useValue: config },
+        {
+          provide: SessionManager,
+          inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER],
+          useFactory: (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger) =>
+            new SessionManager({ client, publisher, registry, logger }, ingestSettings(config)),
+        },
+        IngestLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { baseConfigShape, env, loadConfig } from '@sightline/config';
+import { PIXEL_FORMATS, RTSP_AUTH_TYPES } from '@sightline/contracts';
+import { BUNDLED_FFMPEG_PATH, type IngestSettings } from '@sightline/video';
+
+/** Environment variables of the ingest service (documented in docs/ingest.md). */
+export const ingestConfigShape = {
+  ...baseConfigShape,
+  HTTP_PORT: env.port(3005),
+  /** Where the auth service publishes the keys that verify operator/agent tokens. */
+  AUTH_JWKS_URL: env.url('http://127.0.0.1:3001/.well-known/jwks.json', ['http', 'https']),
+  /** Frames are letterboxed to the model input: 256x256 rgb24 for the default BlazeFace model. */
+  INGEST_FRAME_WIDTH: env.int(256, 16, 4096),
+  INGEST_FRAME_HEIGHT: env.int(256, 16, 4096),
+  INGEST_PIXEL_FORMAT: env.oneOf(PIXEL_FORMATS, 'rgb24'),
+  INGEST_MAX_SESSIONS: env.int(8, 1, 256),
+  /** No frame for this long → reconnect the source. */
+  INGEST_STALL_TIMEOUT_MS: env.int(5000, 500),
+  INGEST_RECONNECT_INITIAL_DELAY_MS: env.int(1000, 50),
+  INGEST_RECONNECT_MAX_DELAY_MS: env.int(30_000, 100),
+  /** File sources must lie under this directory. */
+  INGEST_FILE_ROOT: env.string('/'),
+  /** Optional YAML/JSON list of sessions started at boot. */
+  INGEST_SESSIONS_FILE: env.optionalString(),
+  FFMPEG_PATH: env.string(BUNDLED_FFMPEG_PATH),
+  /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
+  RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
+  RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
+};
+
+export type IngestConfig = ReturnType<typeof loadIngestConfig>;
+export const loadIngestConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(ingestConfigShape, source);
+
+export function ingestSettings(config: IngestConfig): IngestSettings {
+  return {
+    ffmpegPath: config.FFMPEG_PATH,
+    frame: { width: config.INGEST_FRAME_WIDTH, height: config.INGEST_FRAME_HEIGHT, pixelFormat: config.INGEST_PIXEL_FORMAT },
+    maxSessions: config.INGEST_MAX_SESSIONS,
+    stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,
+    reconnectInitialDelayMs: config.INGEST_RECONNECT_INITIAL_DELAY_MS,
+    reconnectMaxDelayMs: config.INGEST_RECONNECT_MAX_DELAY_MS,
+    fileRoot: config.INGEST_FILE_ROOT,
+    rtspAuth: config.RTSP_AUTH,
+    rtspConnectTimeoutMs: config.RTSP_CONNECT_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { bootstrapService } from '@sightline/observability';
+import { AppModule } from './app.module.js';
+import { loadIngestConfig } from './config.js';
+
+await bootstrapService({
+  service: 'ingest',
+  loadConfig: () => loadIngestConfig(),
+  module: (config) => AppModule.register(config),
+  port: (config) => config.HTTP_PORT,
+});

@@ -1,0 +1,161 @@
+/**
+ * The ingest service as deployed (Nest app, real nats-server, FFmpeg, tokens verified against a JWKS served over
+ * HTTP like the auth service does): session API roles, lifecycle events, snapshots, metrics, boot sessions from
+ * INGEST_SESSIONS_FILE, and sessions stopped on shutdown.
+ */
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { type INestApplication } from '@nestjs/common';
+import { JWKS_PATH, ROLES, type SessionInfo } from '@sightline/contracts';
+import { LocalNatsServer, ffmpegPath, freePort, makeTempDir, makeTestClip } from '@sightline/local-infra';
+import { NatsClient } from '@sightline/messaging';
+import { TokenSigner } from '@sightline/security';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventCollector, testLogger, until } from '../../../libs/video/test-support/ingest-harness.js';
+import { AppModule } from '../src/app.module.js';
+import { loadIngestConfig } from '../src/config.js';
+
+let nats: LocalNatsServer;
+let jwksServer: Server;
+let app: INestApplication;
+let appClosed = false;
+let client: NatsClient;
+let base: string;
+let clip: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  process.env.LOG_LEVEL ??= 'warn';
+  const dir = await makeTempDir('ingest-api');
+  [nats, clip] = await Promise.all([LocalNatsServer.start({ dataDir: dir }), makeTestClip({ seconds: 2, width: 640, height: 360, fps: 30 })]);
+  const signer = await TokenSigner.generate();
+  for (const role of [ROLES.admin, ROLES.operator, ROLES.agent]) {
+    tokens[role] = (await signer.sign({ userId: role, username: `${role}-user`, roles: [role] }, 600)).token;
+  }
+  jwksServer = createServer((req, res) => {
+    res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(signer.jwks()));
+  });
+  const jwksPort = await freePort();
+  await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
+
+  const sessionsFile = join(dir, 'sessions.yaml');
+  await writeFile(sessionsFile, `sessions:\n  - sessionId: boot\n    source: { type: file, url: ${clip}, loop: true }\n`);
+  const port = await freePort();
+  const config = loadIngestConfig({
+    NATS_URL: nats.url,
+    HTTP_PORT: String(port),
+    AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
+    INGEST_SESSIONS_FILE: sessionsFile,
+    INGEST_MAX_SESSIONS: '3',
+    FFMPEG_PATH: await ffmpegPath(),
+  });
+  app = await NestFactory.create(AppModule.register(config), { logger: false });
+  await app.listen(port, '127.0.0.1');
+  base = `http://127.0.0.1:${port}`;
+  client = await NatsClient.connect({ url: nats.url, name: 'ingest-api-test', logger: testLogger });
+});
+
+afterAll(async () => {
+  if (!appClosed) await app?.close();
+  await client?.drain();
+  await new Promise((resolve) => jwksServer?.close(resolve));
+  await nats?.stop();
+});
+
+function call(method: string, path: string, role?: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(role && { authorization: `Bearer ${tokens[role]}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+const fileSession = (sessionId: string) => ({ sessionId, source: { type: 'file', url: clip, loop: true } });
+
+describe('ingest session API', () => {
+  it('starts the sessions of INGEST_SESSIONS_FILE at boot', async () => {
+    const res = await call('GET', '/sessions', ROLES.agent);
+    expect(res.status).toBe(200);
+    const sessions = (await res.json()) as SessionInfo[];
+    expect(sessions).toEqual([expect.objectContaining({ sessionId: 'boot', source: { type: 'file', url: clip, live: true } })]);
+  });
+
+  it('requires a token, and the operator or admin role to start and stop sessions', async () => {
+    expect((await call('GET', '/sessions')).status).toBe(401);
+    expect((await call('POST', '/sessions', undefined, fileSession('anon'))).status).toBe(401);
+    const forbidden = await call('POST', '/sessions', ROLES.agent, fileSession('by-agent'));
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await call('DELETE', '/sessions/boot', ROLES.agent)).status).toBe(403);
+    expect((await call('GET', '/sessions/by-agent', ROLES.admin)).status).toBe(404);
+  });
+
+  it('lets an operator start, inspect, snapshot and stop a session, with lifecycle events on the stream', async () => {
+    const events = await EventCollector.start(client, 'api-1');
+    const started = await call('POST', '/sessions', ROLES.operator, fileSession('api-1'));
+    expect(started.status).toBe(201);
+    expect(await started.json()).toEqual({ sessionId: 'api-1' });
+
+    const live = await until(async () => {
+      const info = (await (await call('GET', '/sessions/api-1', ROLES.agent)).json()) as SessionInfo;
+      return info.state === 'live' && info.stats.framesPublished > 10 && info;
+    }, 'a live session');
+    expect(live).toMatchObject({ sessionId: 'api-1', source: { type: 'file', live: true } });
+
+    const snapshot = await until(async () => {
+      const res = await call('GET', '/sessions/api-1/snapshot.jpg', ROLES.agent);
+      return res.status === 200 && res;
+    }, 'a snapshot');
+    expect(snapshot.headers.get('content-type')).toBe('image/jpeg');
+    const jpeg = Buffer.from(await snapshot.arrayBuffer());
+    expect([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+
+    const duplicate = await call('POST', '/sessions', ROLES.admin, fileSession('api-1'));
+    expect(duplicate.status).toBe(409);
+    expect(await duplicate.json()).toMatchObject({ code: 'SESSION_EXISTS' });
+
+    const stopped = await call('DELETE', '/sessions/api-1', ROLES.operator);
+    expect(stopped.status).toBe(200);
+    expect(await stopped.json()).toMatchObject({ sessionId: 'api-1', state: 'stopped', stoppedAt: expect.any(String) });
+    const stoppedEvent = await events.waitFor('sessionStopped');
+    await events.stop();
+    expect(events.names()).toEqual(['sessionStarted', 'sessionStopped']);
+    expect(stoppedEvent.payload).toMatchObject({ reason: 'stopped' });
+    expect(stoppedEvent.payload.framesPublished).toBeGreaterThan(10);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/sightline_ingest_frames_total\{session="api-1",outcome="published",service="ingest"\} \d+/);
+    expect(metrics).toContain('sightline_ingest_session_state{session="api-1",state="stopped",service="ingest"} 1');
+  });
+
+  it('refuses invalid requests and too many sessions with a code', async () => {
+    const invalid = await call('POST', '/sessions', ROLES.operator, { source: { type: 'webcam', url: 'x' } });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('source.type') });
+    const outsideDevices = await call('POST', '/sessions', ROLES.operator, { source: { type: 'device', url: '/etc/passwd' } });
+    expect(outsideDevices.status).toBe(400);
+    expect(await outsideDevices.json()).toMatchObject({ code: 'INVALID_SOURCE' });
+
+    // INGEST_MAX_SESSIONS=3 and "boot" runs: two more fit, the third is refused.
+    for (const id of ['limit-1', 'limit-2']) expect((await call('POST', '/sessions', ROLES.operator, fileSession(id))).status).toBe(201);
+    const refused = await call('POST', '/sessions', ROLES.operator, fileSession('limit-3'));
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: 'SESSION_LIMIT_REACHED' });
+    for (const id of ['limit-1', 'limit-2']) expect((await call('DELETE', `/sessions/${id}`, ROLES.admin)).status).toBe(200);
+  });
+
+  it('stops every session with reason "shutdown" when the service shuts down', async () => {
+    const events = await EventCollector.start(client, 'boot');
+    await app.close();
+    appClosed = true;
+    const stopped = await events.waitFor('sessionStopped');
+    await events.stop();
+    expect(stopped.payload.reason).toBe('shutdown');
+  });
+});

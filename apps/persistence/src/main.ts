@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { bootstrapService } from '@sightline/observability';
+import { AppModule } from './app.module.js';
+import { loadPersistenceConfig } from './config.js';
+
+await bootstrapService({
+  service: 'persistence',
+  loadConfig: () => loadPersistenceConfig(),
+  module: (config) => AppModule.register(config),
+  port: (config) => config.HTTP_PORT,
+});

@@ -1,0 +1,98 @@
+/**
+ * Query API for agents, operators and admins (any of the three roles): stored results by session with time/event
+ * filters and keyset pagination, and per-session summaries. Inputs are validated here; every value reaches SQL as a
+ * bind parameter in @sightline/db.
+ */
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Param,
+  Query,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { EVENT_NAMES, ROLES, SightlineError, describeIssues, sessionIdSchema } from '@sightline/contracts';
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  findSessionResults,
+  findSessionSummary,
+  listSessionSummaries,
+  type ResultPage,
+  type SessionSummary,
+  type SessionSummaryPage,
+} from '@sightline/db';
+import { LOGGER, type Logger } from '@sightline/observability';
+import { JwtAuthGuard, Roles } from '@sightline/security';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+
+const timestampParam = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const pageParams = {
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
+  cursor: z.string().min(1).optional(),
+};
+const sessionsQuerySchema = z.object(pageParams);
+const resultsQuerySchema = z.object({
+  ...pageParams,
+  from: timestampParam.optional(),
+  to: timestampParam.optional(),
+  event: z.enum(EVENT_NAMES).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new BadRequestException({ code, message: describeIssues(result.error) });
+  return result.data;
+}
+
+/** Codes of SightlineErrors the query functions raise for bad client input. */
+const CLIENT_ERROR_CODES = new Set(['INVALID_CURSOR', 'INVALID_LIMIT']);
+
+@Controller('sessions')
+@UseGuards(JwtAuthGuard)
+@Roles(ROLES.agent, ROLES.operator, ROLES.admin)
+export class ResultsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get()
+  async sessions(@Query() query: unknown): Promise<SessionSummaryPage> {
+    const params = parse(sessionsQuerySchema, query, 'INVALID_QUERY');
+    return this.run('list sessions', () => listSessionSummaries(this.dataSource, params));
+  }
+
+  @Get(':sessionId/results')
+  async results(@Param('sessionId') sessionId: string, @Query() query: unknown): Promise<ResultPage & { sessionId: string }> {
+    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
+    const page = await this.run('find results', () => findSessionResults(this.dataSource, { sessionId: id, ...params }));
+    return { sessionId: id, ...page };
+  }
+
+  @Get(':sessionId/summary')
+  async summary(@Param('sessionId') sessionId: string): Promise<SessionSummary> {
+    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const summary = await this.run('find summary', () => findSessionSummary(this.dataSource, id));
+    if (!summary) throw new NotFoundException({ code: 'SESSION_NOT_FOUND', message: `no results stored for session ${id}` });
+    return summary;
+  }
+
+  /** Bad client input → 400 with its code; anything else is the database failing us → 503. */
+  private async run<T>(what: string, query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (err) {
+      if (err instanceof SightlineError && CLIENT_ERROR_CODES.has(err.code)) {
+        throw new BadRequestException({ code: err.code, message: err.message });
+      }
+      this.logger.warn('query failed', { query: what, error: (err as Error).message });
+      throw new ServiceUnavailableException({ code: 'DB_UNAVAILABLE', message: 'results database unavailable, retry later' });
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The compose fleet as an operator gets it: docker-compose.yml and deploy/ copied to a fresh directory, prepared by
+ * deploy/docker/prepare-host.sh, then validated and normalised by the real compose CLI (`docker compose config`;
+ * Debian's `docker-compose` where the v2 plugin is missing). No engine is needed. The normalised config is then
+ * checked against the repository: every app has an image built from the Dockerfile and a service with a health check,
+ * inference can be scaled, every documented variable exists, and the NATS configs load in a real nats-server.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir } from '@sightline/local-infra';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, type Tags } from 'yaml';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const APPS = readdirSync(join(ROOT, 'apps')).filter((name) => existsSync(join(ROOT, 'apps', name, 'package.json')));
+const PROFILES = ['autoscaler', 'nats-cluster'];
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string; target?: string; args?: Record<string, string> };
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  restart?: string;
+  ports?: unknown[];
+  container_name?: string;
+  env_file?: string[];
+  environment?: Record<string, string>;
+  profiles?: string[];
+  deploy?: {
+    resources?: {
+      limits?: { cpus?: string | number; memory?: string };
+      reservations?: { devices?: Array<{ driver?: string; count?: number | string; capabilities?: string[] }> };
+    };
+  };
+}
+
+/** The compose CLI available here: the v2 plugin, else Debian's docker-compose (v1 syntax of the same command). */
+function composeCommand(): string[] {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore' });
+    return ['docker', 'compose'];
+  } catch {
+    try {
+      execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+      return ['docker-compose'];
+    } catch {
+      throw new Error('no compose CLI: install the docker compose v2 plugin or Debian package docker-compose');
+    }
+  }
+}
+
+async function composeConfig(dir: string, files: string[]): Promise<{ services: Record<string, ComposeService> }> {
+  const [command, ...prefix] = composeCommand();
+  const args = [...prefix, ...files.flatMap((f) => ['-f', f]), ...PROFILES.flatMap((p) => ['--profile', p]), 'config'];
+  const { stdout } = await run(command, args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  return parse(stdout) as { services: Record<string, ComposeService> };
+}
+
+/** Variable names an env example mentions, set or commented out (`# NAME=default`). */
+function documentedVariables(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+}
+
+describe('docker-compose.yml', () => {
+  let project: string;
+  let services: Record<string, ComposeService>;
+  const dockerfile = readFileSync(join(ROOT, 'deploy/docker/Dockerfile'), 'utf8');
+  const declared = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
+
+  beforeAll(async () => {
+    project = await makeTempDir('sightline-compose-');
+    cpSync(join(ROOT, 'docker-compose.yml'), join(project, 'docker-compose.yml'));
+    cpSync(join(ROOT, 'deploy'), join(project, 'deploy'), {
+      recursive: true,
+      filter: (src) => !/\/deploy\/env\/[^/]+\.env$/.test(src) && !src.includes('node_modules'),
+    });
+    await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    ({ services } = await composeConfig(project, ['docker-compose.yml']));
+  });
+
+  it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
+    const env = readFileSync(join(project, '.env'), 'utf8');
+    for (const secret of ['POSTGRES_PASSWORD', 'BACKUP_S3_SECRET_KEY']) {
+      expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
+    }
+    expect(env).toContain(`SIGHTLINE_HOME=${project}`);
+    const { stdout } = await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    expect(stdout.trim().split('\n')).toEqual(['ready: docker compose pull && docker compose up -d']);
+    expect(readFileSync(join(project, '.env'), 'utf8')).toBe(env);
+    expect(existsSync(join(project, 'var/media'))).toBe(true);
+  });
+
+  it('has, for every app in apps/, an image built from the Dockerfile and a service with a health check', () => {
+    expect(APPS).toEqual(expect.arrayContaining(['auth', 'inference', 'persistence', 'gateway', 'ingest', 'autoscaler']));
+    for (const app of APPS) {
+      const service = services[app];
+      expect(service, `compose service for apps/${app}`).toBeDefined();
+      expect(service.image).toMatch(new RegExp(`/sightline-${app}:`));
+      expect(service.build?.dockerfile).toBe('deploy/docker/Dockerfile');
+      expect(service.build?.args?.APP).toBe(app);
+      expect(dockerfile).toMatch(new RegExp(`^FROM .+ AS ${service.build?.target}$`, 'm'));
+      const port = service.build?.args?.PORT;
+      expect(readFileSync(join(ROOT, 'apps', app, 'src/config.ts'), 'utf8')).toContain(`HTTP_PORT: env.port(${port})`);
+      expect(service.healthcheck?.test).toEqual(['CMD', 'node', '/usr/local/lib/sightline/healthcheck.mjs', 'ready']);
+      expect(service.restart).toBe('unless-stopped');
+      expect(service.deploy?.resources?.limits?.memory).toBeTruthy();
+      // `config` inlines env files into `environment`, so the declaration is read from the file itself.
+      expect(declared.services[app].env_file).toEqual([`deploy/env/${app}.env`]);
+    }
+  });
+
+  it('gives the infrastructure health checks, restart policies and resource limits too', () => {
+    for (const name of ['nats', 'nats-2', 'nats-3', 'postgres', 'backup', 'minio', 'proxy']) {
+      expect(services[name].healthcheck?.test, name).toBeTruthy();
+      expect(services[name].restart, name).toBe('unless-stopped');
+      expect(services[name].deploy?.resources?.limits, name).toBeTruthy();
+    }
+    expect(services['nats-2'].profiles).toEqual(['nats-cluster']);
+    expect(services.autoscaler.profiles).toEqual(['autoscaler']);
+    // WAL archiving (issue 10's image): the database's entrypoint turns archiving on, to MinIO over TLS.
+    const postgres = services.postgres as ComposeService & { entrypoint?: string[] };
+    expect(postgres.entrypoint).toEqual(['/opt/sightline-backup/bin/postgres-entrypoint.sh']);
+    expect(postgres.build?.dockerfile).toBe('deploy/backup/Dockerfile');
+    expect(postgres.environment).toMatchObject({ BACKUP_S3_HOST: 'minio', BACKUP_ARCHIVE_TIMEOUT_S: '60', BACKUP_RETENTION_DAYS: '7' });
+    expect(readFileSync(join(ROOT, 'deploy/backup/bin/postgres-entrypoint.sh'), 'utf8')).toContain('archive_mode=on');
+  });
+
+  it('lets inference run as N replicas, each reserving one NVIDIA GPU', () => {
+    const inference = services.inference;
+    expect(inference.container_name).toBeUndefined();
+    expect(inference.ports).toBeUndefined();
+    expect(inference.build?.target).toBe('inference-gpu');
+    expect(inference.deploy?.resources?.reservations?.devices).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+    // Only the TLS proxy publishes host ports.
+    const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([name]) => name);
+    expect(published).toEqual(['proxy']);
+  });
+
+  it('has a CPU-only override: the CPU image and no GPU reservation', async () => {
+    const override = join(project, 'deploy/docker/compose.cpu.yml');
+    const [command] = composeCommand();
+    if (command === 'docker') {
+      const merged = (await composeConfig(project, ['docker-compose.yml', 'deploy/docker/compose.cpu.yml'])).services.inference;
+      expect(merged.image).toMatch(/sightline-inference:.+-cpu$/);
+      expect(merged.build?.target).toBe('service');
+      expect(merged.deploy?.resources?.reservations?.devices ?? []).toEqual([]);
+    } else {
+      // Compose v1 has no `!reset`: read the override as compose v2 does.
+      const reset: Tags[number] = { tag: '!reset', resolve: () => ({ reset: true }), collection: 'seq' };
+      const doc = parse(readFileSync(override, 'utf8'), { customTags: [reset] }) as { services: Record<string, ComposeService> };
+      const inference = doc.services.inference;
+      expect(inference.image).toMatch(/sightline-inference:\$\{SIGHTLINE_IMAGE_TAG:-latest\}-cpu$/);
+      expect(inference.build?.target).toBe('service');
+      expect(inference.deploy?.resources?.reservations?.devices).toEqual({ reset: true });
+    }
+  });
+
+  it('documents only variables the services really read, in one env example per service', () => {
+    for (const app of APPS) {
+      const example = join(ROOT, `deploy/env/${app}.env.example`);
+      expect(existsSync(example), example).toBe(true);
+      const config = readFileSync(join(ROOT, 'apps', app, 'src/config.ts'), 'utf8');
+      const unknown = documentedVariables(example).filter((name) => !readsVariable(config, name));
+      expect(unknown, `variables in ${app}.env.example that apps/${app}/src/config.ts does not read`).toEqual([]);
+    }
+  });
+
+  it('ships NATS configurations (single server and cluster node) that nats-server accepts', async () => {
+    for (const conf of ['single.conf', 'cluster.conf']) {
+      const { stdout, stderr } = await run('nats-server', ['-c', conf, '-t'], {
+        cwd: join(ROOT, 'deploy/docker/nats'),
+        env: { ...process.env, NATS_SERVER_NAME: 'test-node' },
+      });
+      expect(stdout + stderr).toContain(`configuration file ${conf} is valid`);
+    }
+  });
+});
+
+/** Whether a config.ts declares the variable, itself or through @sightline/config's baseConfigShape. */
+function readsVariable(config: string, name: string): boolean {
+  const base = ['NATS_URL', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS'].includes(name);
+  return config.includes(`${name}:`) && (!base || config.includes(`baseConfigShape.${name}`) || !config.includes('...baseConfigShape')) ||
+    (base && config.includes('...baseConfigShape'));
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prepares a deployment directory (docker-compose.yml + deploy/) for `docker compose up`. Idempotent: it creates
+# what is missing and never overwrites a setting.
+#   - .env from deploy/env/compose.env.example, with SIGHTLINE_HOME set to this directory and every empty secret
+#     (POSTGRES_PASSWORD, BACKUP_S3_SECRET_KEY) filled with a random hex value;
+#   - deploy/env/<service>.env from each example (edit them afterwards);
+#   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one).
+# Needs bash and coreutils. Files holding secrets are created readable by their owner only.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+umask 077
+
+random_hex() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+
+if [[ ! -f .env ]]; then
+  sed "s|^SIGHTLINE_HOME=.*|SIGHTLINE_HOME=$PWD|" deploy/env/compose.env.example >.env
+  echo "created .env"
+fi
+for key in POSTGRES_PASSWORD BACKUP_S3_SECRET_KEY; do
+  if grep -q "^$key=$" .env; then
+    sed -i "s|^$key=$|$key=$(random_hex)|" .env
+    echo "generated $key in .env"
+  fi
+done
+
+for example in deploy/env/*.env.example; do
+  target=${example%.example}
+  [[ $target == deploy/env/compose.env ]] && continue
+  if [[ ! -f $target ]]; then
+    cp "$example" "$target"
+    echo "created $target"
+  fi
+done
+
+mkdir -p var/media deploy/proxy/certs
+chmod 0755 var var/media
+echo "ready: docker compose pull && docker compose up -d"

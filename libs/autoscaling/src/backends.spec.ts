@@ -1,0 +1,114 @@
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '@sightline/local-infra';
+import { describe, expect, it } from 'vitest';
+import { ComposeBackend, LocalFleetBackend, countRunningContainers, type ScalableFleet } from './backends.js';
+
+const compose = (docker?: string) =>
+  new ComposeBackend({
+    projectDirectory: '/opt/sightline',
+    projectName: 'sightline',
+    files: ['docker-compose.yml', 'deploy/docker/compose.cpu.yml'],
+    service: 'inference',
+    docker,
+  });
+
+describe('ComposeBackend', () => {
+  it('builds the documented scale command: only the inference service, existing replicas left alone', () => {
+    expect(compose().scaleArgs(3)).toEqual([
+      'compose',
+      '--project-directory',
+      '/opt/sightline',
+      '--project-name',
+      'sightline',
+      '--file',
+      'docker-compose.yml',
+      '--file',
+      'deploy/docker/compose.cpu.yml',
+      'up',
+      '--detach',
+      '--no-recreate',
+      '--scale',
+      'inference=3',
+      'inference',
+    ]);
+    expect(() => compose().scaleArgs(-1)).toThrow(expect.objectContaining({ code: 'AUTOSCALER_INVALID_REPLICAS' }));
+    expect(() => compose().scaleArgs(1.5)).toThrow(/cannot scale to 1.5/);
+  });
+
+  it('runs the docker CLI with those arguments and counts running replicas from `ps --format json`', async () => {
+    // A stand-in docker executable that records its argv and answers `ps` like compose >= 2.21 (JSON lines).
+    const dir = await makeTempDir('sightline-compose-backend-');
+    const argvFile = join(dir, 'argv');
+    const docker = join(dir, 'docker');
+    writeFileSync(
+      docker,
+      [
+        '#!/bin/sh',
+        `printf '%s\\n' "$@" >> ${argvFile}`,
+        'case " $* " in *" ps "*)',
+        `  echo '{"Service":"inference","State":"running","Name":"sightline-inference-1"}'`,
+        `  echo '{"Service":"inference","State":"running","Name":"sightline-inference-2"}'`,
+        'esac',
+      ].join('\n'),
+    );
+    chmodSync(docker, 0o755);
+    const backend = compose(docker);
+
+    expect(await backend.replicas()).toBe(2);
+    await backend.scaleTo(3);
+
+    const argv = readFileSync(argvFile, 'utf8').trim().split('\n');
+    expect(argv).toEqual([...backend.psArgs(), ...backend.scaleArgs(3)]);
+  });
+
+  it('reports a failing command with its exit code and stderr', async () => {
+    const dir = await makeTempDir('sightline-compose-backend-');
+    const docker = join(dir, 'docker');
+    writeFileSync(docker, '#!/bin/sh\necho "Cannot connect to the Docker daemon" >&2\nexit 17\n');
+    chmodSync(docker, 0o755);
+    await expect(compose(docker).scaleTo(2)).rejects.toMatchObject({
+      code: 'SCALE_COMMAND_FAILED',
+      context: expect.objectContaining({ exitCode: 17, stderr: expect.stringContaining('Cannot connect') }),
+    });
+    await expect(compose(join(dir, 'missing')).replicas()).rejects.toMatchObject({ code: 'SCALE_COMMAND_FAILED' });
+  });
+});
+
+describe('countRunningContainers', () => {
+  it('reads both output shapes of docker compose ps and counts only running containers of the service', () => {
+    const array = JSON.stringify([
+      { Service: 'inference', State: 'running' },
+      { Service: 'inference', State: 'exited' },
+      { Service: 'gateway', State: 'running' },
+    ]);
+    expect(countRunningContainers(array, 'inference')).toBe(1);
+    expect(countRunningContainers('{"Service":"inference","State":"running"}\n{"Service":"inference","State":"running"}\n', 'inference')).toBe(2);
+    expect(countRunningContainers('  \n', 'inference')).toBe(0);
+    expect(() => countRunningContainers('not json', 'inference')).toThrow(expect.objectContaining({ code: 'SCALE_COMMAND_OUTPUT_INVALID' }));
+  });
+});
+
+describe('LocalFleetBackend', () => {
+  it('starts replicas up to the target and stops the newest first', async () => {
+    const services: Array<{ name: 'inference'; instance: number; port: number; up: boolean }> = [];
+    const fleet = {
+      running: () => services.filter((s) => s.up),
+      startService: async (name: 'inference') => {
+        const service = { name, instance: services.length, port: 4000 + services.length, up: true };
+        services.push(service);
+        return service;
+      },
+      stopService: async (service: { up: boolean }) => {
+        service.up = false;
+      },
+    } as unknown as ScalableFleet;
+    const backend = new LocalFleetBackend(fleet);
+
+    await backend.scaleTo(3);
+    expect(await backend.replicas()).toBe(3);
+    expect(await backend.metricsTargets()).toEqual(['http://127.0.0.1:4000/metrics', 'http://127.0.0.1:4001/metrics', 'http://127.0.0.1:4002/metrics']);
+    await backend.scaleTo(1);
+    expect(services.map((s) => s.up)).toEqual([true, false, false]);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * What the autoscaler scales: inference replicas of a Docker Compose project (production), or inference processes
+ * of the local fleet runner (a machine without Docker; the end-to-end test).
+ */
+import { execFile } from 'node:child_process';
+import { SightlineError } from '@sightline/contracts';
+import { httpUrl, type LocalFleet, type RunningService, type ServiceName } from '@sightline/fleet';
+
+export interface ScalingBackend {
+  /** For logs and metrics. */
+  readonly kind: string;
+  /** Replicas running now. */
+  replicas(): Promise<number>;
+  /** Starts or stops replicas until `replicas` run; resolves once they do. */
+  scaleTo(replicas: number): Promise<void>;
+}
+
+export interface ComposeBackendOptions {
+  /** Directory of the compose project (relative paths in the compose files resolve against it). */
+  projectDirectory: string;
+  /** Compose project name (`-p`): must be the one the fleet was started with. */
+  projectName: string;
+  /** Compose files, in override order (`-f` each). */
+  files: readonly string[];
+  /** The service to scale. */
+  service: string;
+  /** The docker CLI with the compose v2 plugin. */
+  docker?: string;
+  /** Longest a compose command may run (image pulls on scale-up included). */
+  timeoutMs?: number;
+}
+
+/** Runs `docker compose … up -d --no-recreate --scale <service>=N <service>`: existing replicas are left alone. */
+export class ComposeBackend implements ScalingBackend {
+  readonly kind = 'compose';
+
+  constructor(private readonly options: ComposeBackendOptions) {}
+
+  /** The argv (after the executable) that scales the service to `replicas`. */
+  scaleArgs(replicas: number): string[] {
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new SightlineError('AUTOSCALER_INVALID_REPLICAS', `cannot scale to ${replicas} replicas`, { replicas });
+    }
+    const { service } = this.options;
+    return [...this.composeArgs(), 'up', '--detach', '--no-recreate', '--scale', `${service}=${replicas}`, service];
+  }
+
+  /** The argv that lists the service's running containers as JSON. */
+  psArgs(): string[] {
+    return [...this.composeArgs(), 'ps', '--format', 'json', '--status', 'running', this.options.service];
+  }
+
+  async replicas(): Promise<number> {
+    return countRunningContainers(await this.run(this.psArgs()), this.options.service);
+  }
+
+  async scaleTo(replicas: number): Promise<void> {
+    await this.run(this.scaleArgs(replicas));
+  }
+
+  private composeArgs(): string[] {
+    const { projectDirectory, projectName, files } = this.options;
+    return ['compose', '--project-directory', projectDirectory, '--project-name', projectName, ...files.flatMap((f) => ['--file', f])];
+  }
+
+  private run(args: string[]): Promise<string> {
+    const docker = this.options.docker ?? 'docker';
+    const subcommand = args.find((a) => a === 'up' || a === 'ps');
+    // Only the CLI's own variables: compose interpolates the compose file from the environment before the project's
+    // .env, so our service's variables (LOG_LEVEL, HTTP_PORT, …) must not leak into the inference replicas it creates.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'PATH' || k === 'HOME' || k.startsWith('DOCKER_')));
+    return new Promise((resolve, reject) => {
+      execFile(
+        docker,
+        args,
+        { env, timeout: this.options.timeoutMs ?? 300_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+          reject(
+            new SightlineError('SCALE_COMMAND_FAILED', `docker compose ${subcommand} failed: ${firstLine(stderr) || e.message}`, {
+              command: [docker, ...args],
+              exitCode: e.code,
+              timedOut: e.killed === true,
+              stderr: stderr.slice(-2000),
+            }),
+          );
+        },
+      );
+    });
+  }
+}
+
+const firstLine = (text: string): string => text.trim().split('\n')[0] ?? '';
+
+/**
+ * Counts running containers of `service` in `docker compose ps --format json` output: a JSON array (compose
+ * < 2.21) or one JSON object per line (newer).
+ */
+export function countRunningContainers(output: string, service: string): number {
+  const text = output.trim();
+  if (!text) return 0;
+  let entries: Array<{ Service?: string; State?: string }>;
+  try {
+    entries = text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  } catch (err) {
+    throw new SightlineError('SCALE_COMMAND_OUTPUT_INVALID', `cannot read docker compose ps output: ${(err as Error).message}`, {
+      output: text.slice(0, 500),
+    });
+  }
+  return entries.filter((e) => e.Service === service && e.State === 'running').length;
+}
+
+/** The slice of the local fleet the backend uses. */
+export type ScalableFleet = Pick<LocalFleet, 'running' | 'startService' | 'stopService'>;
+
+/** Starts and stops replicas of one service of a local fleet (each a process on its own port). */
+export class LocalFleetBackend implements ScalingBackend {
+  readonly kind = 'local';
+
+  constructor(
+    private readonly fleet: ScalableFleet,
+    private readonly service: ServiceName = 'inference',
+    /** Extra environment for the replicas it starts. */
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  async replicas(): Promise<number> {
+    return this.fleet.running(this.service).length;
+  }
+
+  async scaleTo(replicas: number): Promise<void> {
+    while (this.fleet.running(this.service).length < replicas) await this.fleet.startService(this.service, this.env);
+    // The newest replicas go first: instance 0 keeps the service's documented port.
+    let running: RunningService[];
+    while ((running = this.fleet.running(this.service)).length > replicas) {
+      const newest = running.reduce((a, b) => (b.instance > a.instance ? b : a));
+      await this.fleet.stopService(newest);
+    }
+  }
+
+  /** `/metrics` URLs of the running replicas, for a ReplicaMetricsSource. */
+  async metricsTargets(): Promise<string[]> {
+    return this.fleet.running(this.service).map((s) => `${httpUrl(s.port)}/metrics`);
+  }
+}

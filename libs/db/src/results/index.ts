@@ -1,0 +1,21 @@
+import { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
+import { CreateAnalysisResults1751300000000 } from './migrations/1751300000000-create-analysis-results.js';
+
+export { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
+export { MAX_ROWS_PER_BATCH, ResultStore, isRowRejection, sqlState, type InsertOutcome, type NewResult } from './result-store.js';
+export {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  findSessionResults,
+  findSessionSummary,
+  listSessionSummaries,
+  type ResultPage,
+  type ResultQuery,
+  type SessionSummary,
+  type SessionSummaryPage,
+  type StoredResult,
+} from './queries.js';
+
+/** Pass to `createDataSource` in the persistence service. */
+export const RESULT_ENTITIES = [AnalysisResultEntity, SessionSummaryEntity];
+export const RESULT_MIGRATIONS = [CreateAnalysisResults1751300000000];

@@ -1,0 +1,131 @@
+/**
+ * The /ws/analysis endpoint on an existing HTTP server (Nest's): a `ws` server in noServer mode behind our own
+ * `upgrade` listener, so authentication, subprotocol and capacity are decided on the raw request and refused with an
+ * HTTP status before any WebSocket opens. It also owns the keep-alive timer and closes every client on shutdown.
+ */
+import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '@sightline/contracts';
+import { type NatsClient } from '@sightline/messaging';
+import { type Logger } from '@sightline/observability';
+import { type TokenVerifier } from '@sightline/security';
+import { type IncomingMessage, type Server } from 'node:http';
+import { type Duplex } from 'node:stream';
+import { type Registry } from 'prom-client';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AnalysisConnection, type ConnectionSettings } from './connection.js';
+import { GatewayMetrics } from './metrics.js';
+import { authorizeUpgrade, refuse, writeRefusal, type UpgradeRefusal } from './upgrade.js';
+
+export interface AnalysisServerOptions extends ConnectionSettings {
+  nats: NatsClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  registry: Registry;
+  maxConnections: number;
+  pingIntervalMs: number;
+  /** Roles allowed to connect; default agent, operator, admin. */
+  allowedRoles?: readonly string[];
+  /** Largest client → server frame; commands are tiny. */
+  maxClientMessageBytes?: number;
+}
+
+/** How long shutdown waits for clients to complete the closing handshake before terminating them. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+export class AnalysisServer {
+  readonly metrics: GatewayMetrics;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<AnalysisConnection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private httpServer?: Server;
+  private shuttingDown = false;
+  private readonly upgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    void this.onUpgrade(request, socket, head);
+
+  constructor(private readonly options: AnalysisServerOptions) {
+    this.metrics = new GatewayMetrics(options.registry, () => [...this.connections].map((c) => c.bufferedBytes));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxClientMessageBytes ?? 64 * 1024,
+      // The upgrade is only handed over once `json` was found among the offered protocols; echo only that one
+      // (never the token a browser offered as a second protocol).
+      handleProtocols: () => WS_SUBPROTOCOL,
+    });
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) connection.heartbeat();
+    }, options.pingIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  attach(httpServer: Server): void {
+    this.httpServer = httpServer;
+    httpServer.on('upgrade', this.upgradeListener);
+  }
+
+  /** Refuses new upgrades, closes every client with 1001 (they reconnect elsewhere or later), frees consumers. */
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.heartbeat);
+    this.httpServer?.off('upgrade', this.upgradeListener);
+    const closed = [...this.connections].map((connection) => connection.closed);
+    for (const connection of this.connections) connection.close(WS_CLOSE.serverShutdown, 'server shutting down', 'shutdown');
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))]);
+    for (const connection of this.connections) connection.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private async onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until `ws` owns the socket, a reset from the client must not become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    if (new URL(request.url ?? '/', 'http://gateway').pathname !== WS_PATH) {
+      return this.refuse(socket, refuse(404, 'NOT_FOUND', `the WebSocket endpoint is ${WS_PATH}`).refusal);
+    }
+    if (this.shuttingDown) return this.refuse(socket, refuse(503, 'SHUTTING_DOWN', 'gateway is shutting down').refusal);
+    const decision = await authorizeUpgrade(request, this.options.verifier, this.options.allowedRoles ?? ALL_ROLES);
+    if ('refusal' in decision) return this.refuse(socket, decision.refusal);
+    // No await between this check and handleUpgrade (which completes synchronously): the limit cannot be overshot.
+    if (this.connections.size >= this.options.maxConnections) {
+      return this.refuse(
+        socket,
+        refuse(503, 'TOO_MANY_CONNECTIONS', `the gateway serves at most ${this.options.maxConnections} connections`).refusal,
+      );
+    }
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, principal: AnalysisConnection['principal']): void {
+    const { nats, logger, sendBufferBytes, maxSubscriptions } = this.options;
+    const connection = new AnalysisConnection(ws, principal, {
+      nats,
+      logger,
+      metrics: this.metrics,
+      settings: { sendBufferBytes, maxSubscriptions },
+      onClosed: (c) => {
+        this.connections.delete(c);
+        this.metrics.clients.set(this.connections.size);
+      },
+    });
+    this.connections.add(connection);
+    this.metrics.clients.set(this.connections.size);
+    logger.info('client connected', {
+      connectionId: connection.id,
+      userId: principal.userId,
+      username: principal.username,
+      roles: principal.roles,
+      remoteAddress: request.socket.remoteAddress,
+    });
+  }
+
+  private refuse(socket: Duplex, refusal: UpgradeRefusal): void {
+    this.metrics.refusedUpgrades.inc({ code: refusal.code });
+    if (refusal.authFailure) this.metrics.authFailures.inc({ reason: refusal.authFailure });
+    this.options.logger.info('websocket upgrade refused', { status: refusal.status, code: refusal.code });
+    writeRefusal(socket, refusal);
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * One agent's WebSocket after a successful upgrade: its commands, its subscriptions (one ordered consumer each), its
+ * bounded send queue, keep-alive state and token expiry. Nothing a client sends can throw out of here: a bad command
+ * gets an `error` reply (rate-limited), a failure to subscribe gets an `error` reply, the socket stays up.
+ *
+ * Back-pressure, per subscription policy:
+ * - `every`, live (at the stream head): results are queued for the client; when the bytes held for it pass the limit
+ *   it is closed with 4008 and resumes from its last seq. A replay (started from a past sequence or time) reads the
+ *   stream only as fast as the client drains, so catching up never trips the limit — JetStream holds the backlog.
+ * - `latest`: a newer frameAnalyzed of a session supersedes the one still queued; other events are never skipped.
+ */
+import {
+  ALL_SESSIONS,
+  CONTROL_EVENTS,
+  EVENTS,
+  clientMessageSchema,
+  isSkippableEvent,
+  parseJson,
+  resultEnvelopeSchema,
+  SightlineError,
+  WS_CLOSE,
+  type AnalysisMessage,
+  type DeliveryPolicy,
+  type Principal,
+  type ResultEnvelope,
+} from '@sightline/contracts';
+import type { ErrorPayload, SubscribedPayload, UnsubscribedPayload } from '@sightline/client';
+import { type NatsClient } from '@sightline/messaging';
+import { type Logger } from '@sightline/observability';
+import { type JsMsg } from 'nats';
+import { type WebSocket } from 'ws';
+import { type z } from 'zod';
+import { type DisconnectReason, type GatewayMetrics } from './metrics.js';
+import { ResultSubscription, type StartPosition } from './result-subscription.js';
+import { BoundedSendQueue, type OutgoingMessage } from './send-queue.js';
+
+type ClientCommand = z.output<typeof clientMessageSchema>;
+type SubscribeCommand = Extract<ClientCommand, { type: 'subscribe' }>;
+
+export interface ConnectionSettings {
+  /** Bytes held for one client (queue + socket buffer) before it is closed as a slow consumer. */
+  sendBufferBytes: number;
+  maxSubscriptions: number;
+}
+
+export interface ConnectionDeps {
+  nats: NatsClient;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  settings: ConnectionSettings;
+  onClosed: (connection: AnalysisConnection) => void;
+}
+
+interface DeliveryState {
+  policy: DeliveryPolicy;
+  /**
+   * Behind the stream head (started from a past sequence/time, until a result with nothing pending arrives). While
+   * replaying, an `every` subscription reads only as fast as the client drains: a backlog never overflows the buffer.
+   */
+  replaying: boolean;
+}
+
+interface ActiveSubscription {
+  state: DeliveryState;
+  subscription: ResultSubscription;
+}
+
+/** Error replies: a burst of 10, then one per second; beyond that malformed input is dropped silently. */
+const ERROR_REPLY_BURST = 10;
+const ERROR_REPLY_REFILL_PER_MS = 1 / 1000;
+/** After a close frame, how long a client gets to complete the closing handshake before the socket is destroyed. */
+const CLOSE_GRACE_MS = 5000;
+/** setTimeout's ceiling (~24.8 days); longer token lifetimes are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+let nextConnectionId = 1;
+
+export class AnalysisConnection {
+  readonly id = `c${nextConnectionId++}`;
+  private readonly subscriptions = new Map<string, ActiveSubscription>();
+  private readonly queue: BoundedSendQueue;
+  private commands: Promise<void> = Promise.resolve();
+  private awaitingPong = false;
+  private closing = false;
+  private disconnectReason: DisconnectReason = 'client';
+  private expiryTimer?: NodeJS.Timeout;
+  private errorTokens = ERROR_REPLY_BURST;
+  private errorTokensAt = Date.now();
+  private markClosed!: () => void;
+  /** Resolves once the socket is closed and the connection's resources are released. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly principal: Principal,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.queue = new BoundedSendQueue(
+      { get bufferedAmount() { return socket.bufferedAmount; }, send: (data, done) => socket.send(data, done) },
+      deps.settings.sendBufferBytes,
+      {
+        onSent: (m) => this.recordSent(m),
+        onReplaced: () => deps.metrics.dropped.inc({ policy: 'latest' }),
+      },
+    );
+    socket.on('message', (data, isBinary) => this.onClientFrame(data, isBinary));
+    socket.on('pong', () => (this.awaitingPong = false));
+    socket.on('error', (err) => {
+      this.disconnectReason = 'error';
+      deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
+    });
+    socket.on('close', (code) => this.onSocketClosed(code));
+    this.armExpiry();
+  }
+
+  /** Bytes held for this client right now. */
+  get bufferedBytes(): number {
+    return this.queue.bufferedBytes;
+  }
+
+  /** Called every ping interval: a client that did not answer the previous ping is terminated. */
+  heartbeat(): void {
+    if (this.closing) return;
+    if (this.awaitingPong) {
+      this.deps.logger.info('client missed a pong, terminating', { connectionId: this.id, username: this.principal.username });
+      this.disconnectReason = 'pong_timeout';
+      this.stopDelivery();
+      this.socket.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.socket.ping();
+  }
+
+  /** Stops delivery at once and sends a close frame; the socket is destroyed if the client does not complete it. */
+  close(code: number, reason: string, why: DisconnectReason): void {
+    if (this.closing) return;
+    this.disconnectReason = why;
+    const discarded = this.stopDelivery();
+    if (why === 'slow_consumer' && discarded > 0) this.deps.metrics.dropped.inc({ policy: 'every' }, discarded);
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Drops the socket without a closing handshake (shutdown grace over). */
+  terminate(): void {
+    this.stopDelivery();
+    this.socket.terminate();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Client commands.
+  // -------------------------------------------------------------------------------------------------------------
+
+  private onClientFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    if (isBinary) {
+      this.rejectCommand(new SightlineError('BINARY_NOT_SUPPORTED', 'send commands as JSON text frames'));
+      return;
+    }
+    let command: ClientCommand;
+    try {
+      command = parseJson(clientMessageSchema, data as Buffer, 'client message');
+    } catch (err) {
+      this.rejectCommand(err as SightlineError);
+      return;
+    }
+    this.deps.metrics.clientMessages.inc({ outcome: 'ok' });
+    // Commands run one after another, in arrival order (subscribe is async: it creates consumers).
+    this.commands = this.commands.then(() => this.execute(command));
+  }
+
+  private async execute(command: ClientCommand): Promise<void> {
+    try {
+      if (command.type === 'subscribe') await this.subscribe(command);
+      else await this.unsubscribe(command.sessions);
+    } catch (err) {
+      const error =
+        err instanceof SightlineError ? err : new SightlineError('SUBSCRIBE_FAILED', 'could not start delivery', {}, { cause: err });
+      this.deps.logger.warn('client command failed', {
+        connectionId: this.id,
+        code: error.code,
+        error: error.message,
+        cause: (error.cause as Error | undefined)?.message,
+        context: error.context,
+      });
+      this.sendControl(CONTROL_EVENTS.error, errorPayload(error));
+    }
+  }
+
+  private async subscribe(command: SubscribeCommand): Promise<void> {
+    const targets = command.sessions === ALL_SESSIONS ? [ALL_SESSIONS] : [...new Set(command.sessions)];
+    const all = targets[0] === ALL_SESSIONS;
+    if (!all && this.subscriptions.has(ALL_SESSIONS)) {
+      throw new SightlineError('SUBSCRIPTION_CONFLICT', "already subscribed to '*'; unsubscribe '*' first to pick sessions", {
+        sessions: targets,
+      });
+    }
+    // '*' replaces everything; a session subscribed again is replaced (new start point or policy).
+    const replaced = all ? [...this.subscriptions.keys()] : targets.filter((t) => this.subscriptions.has(t));
+    const total = this.subscriptions.size - replaced.length + targets.length;
+    if (total > this.deps.settings.maxSubscriptions) {
+      throw new SightlineError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`, {
+        requested: total,
+      });
+    }
+    const start: StartPosition =
+      command.fromSequence !== undefined
+        ? { afterSequence: command.fromSequence }
+        : command.fromTime !== undefined
+          ? { fromTime: command.fromTime }
+          : { afterSequence: await ResultSubscription.lastSequence(this.deps.nats) };
+    await Promise.all(replaced.map((target) => this.stopSubscription(target)));
+
+    const opened: ActiveSubscription[] = [];
+    const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
+    try {
+      for (const target of targets) {
+        const subscription = await ResultSubscription.open(this.deps.nats, target, start);
+        opened.push({ state: { policy: command.policy, replaying }, subscription });
+      }
+    } catch (err) {
+      await Promise.all(opened.map((a) => a.subscription.close()));
+      throw new SightlineError('SUBSCRIBE_FAILED', 'could not start delivery', { sessions: targets }, { cause: err });
+    }
+    if (this.closing) {
+      await Promise.all(opened.map((a) => a.subscription.close()));
+      return;
+    }
+    opened.forEach((active, i) => this.subscriptions.set(targets[i]!, active));
+    this.deps.metrics.subscriptions.inc(opened.length);
+    const reply: SubscribedPayload = {
+      sessions: all ? ALL_SESSIONS : targets,
+      policy: command.policy,
+      ...('afterSequence' in start ? { afterSequence: start.afterSequence } : { fromTime: start.fromTime }),
+    };
+    // The reply goes out before any result: consumers have been pulling, but nothing is handed out before `run`.
+    this.sendControl(CONTROL_EVENTS.subscribed, reply);
+    opened.forEach((active, i) => this.runSubscription(targets[i]!, active));
+    this.deps.logger.info('subscribed', { connectionId: this.id, username: this.principal.username, ...reply });
+  }
+
+  private async unsubscribe(sessions: string[] | typeof ALL_SESSIONS): Promise<void> {
+    if (sessions !== ALL_SESSIONS && this.subscriptions.has(ALL_SESSIONS)) {
+      throw new SightlineError('SUBSCRIPTION_CONFLICT', "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)", {
+        sessions,
+      });
+    }
+    const targets = sessions === ALL_SESSIONS ? [...this.subscriptions.keys()] : sessions;
+    await Promise.all(targets.map((target) => this.stopSubscription(target)));
+    const reply: UnsubscribedPayload = { sessions };
+    this.sendControl(CONTROL_EVENTS.unsubscribed, reply);
+  }
+
+  private async stopSubscription(target: string): Promise<void> {
+    const active = this.subscriptions.get(target);
+    if (!active) return;
+    this.subscriptions.delete(target);
+    this.deps.metrics.subscriptions.dec();
+    await active.subscription.close();
+  }
+
+  private rejectCommand(error: SightlineError): void {
+    const now = Date.now();
+    this.errorTokens = Math.min(ERROR_REPLY_BURST, this.errorTokens + (now - this.errorTokensAt) * ERROR_REPLY_REFILL_PER_MS);
+    this.errorTokensAt = now;
+    if (this.errorTokens < 1) {
+      this.deps.metrics.clientMessages.inc({ outcome: 'rate_limited' });
+      return;
+    }
+    this.errorTokens -= 1;
+    this.deps.metrics.clientMessages.inc({ outcome: 'invalid' });
+    this.sendControl(CONTROL_EVENTS.error, errorPayload(error));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Delivery.
+  // -------------------------------------------------------------------------------------------------------------
+
+  private runSubscription(target: string, active: ActiveSubscription): void {
+    active.subscription
+      .run((msg) => this.onResult(active.state, msg))
+      .catch((err: Error) => {
+        if (this.closing || this.subscriptions.get(target) !== active) return;
+        this.deps.logger.warn('subscription stopped', { connectionId: this.id, target, error: err.message });
+        void this.stopSubscription(target);
+        this.sendControl(CONTROL_EVENTS.error, { code: 'DELIVERY_STOPPED', message: 'delivery stopped; subscribe again', context: { sessions: [target] } });
+      });
+  }
+
+  private onResult(state: DeliveryState, msg: JsMsg): void | Promise<void> {
+    this.deliver(state, msg);
+    if (!state.replaying) return;
+    if (msg.info.pending === 0) state.replaying = false;
+    else if (state.policy === 'every' && this.queue.congested) return this.queue.drained();
+  }
+
+  private deliver(state: DeliveryState, msg: JsMsg): void {
+    if (this.closing) return;
+    let envelope: ResultEnvelope;
+    try {
+      envelope = parseJson(resultEnvelopeSchema, msg.data, 'result') as ResultEnvelope;
+    } catch (err) {
+      this.deps.metrics.invalidResults.inc();
+      this.deps.logger.warn('skipping a result that fails the envelope schema', { subject: msg.subject, seq: msg.seq, error: (err as Error).message });
+      return;
+    }
+    // Exactly the spec's envelope, plus the stream sequence as the resume point.
+    const message: AnalysisMessage = {
+      sessionId: envelope.sessionId,
+      timestamp: envelope.timestamp,
+      event: envelope.event,
+      payload: envelope.payload,
+      seq: msg.seq,
+    };
+    const data = JSON.stringify(message);
+    const outcome = this.queue.offer({
+      data,
+      bytes: Buffer.byteLength(data),
+      event: envelope.event,
+      replaceKey: state.policy === 'latest' && isSkippableEvent(envelope.event) ? envelope.sessionId : undefined,
+      captureTimeMs: envelope.event === EVENTS.frameAnalyzed ? Date.parse((envelope as ResultEnvelope<'frameAnalyzed'>).payload.captureTime) : undefined,
+    });
+    this.deps.metrics.sendBuffer.observe(this.queue.bufferedBytes);
+    if (outcome === 'overflow') {
+      this.deps.logger.warn('slow consumer: send buffer full, closing', {
+        connectionId: this.id,
+        username: this.principal.username,
+        bufferedBytes: this.queue.bufferedBytes,
+        limitBytes: this.queue.limitBytes,
+      });
+      this.close(WS_CLOSE.slowConsumer, 'send buffer full: reconnect and resume from your last seq', 'slow_consumer');
+    }
+  }
+
+  private sendControl(event: string, payload: SubscribedPayload | UnsubscribedPayload | ErrorPayload): void {
+    if (this.closing) return;
+    const data = JSON.stringify({ sessionId: ALL_SESSIONS, timestamp: new Date().toISOString(), event, payload });
+    if (this.queue.offer({ data, bytes: Buffer.byteLength(data), event }) === 'overflow') {
+      this.close(WS_CLOSE.slowConsumer, 'send buffer full: reconnect and resume from your last seq', 'slow_consumer');
+    }
+  }
+
+  private recordSent(message: OutgoingMessage): void {
+    this.deps.metrics.messagesSent.inc({ event: message.event });
+    this.deps.metrics.bytesSent.inc(message.bytes);
+    if (message.captureTimeMs !== undefined && Number.isFinite(message.captureTimeMs)) {
+      this.deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - message.captureTimeMs) / 1000);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Lifecycle.
+  // -------------------------------------------------------------------------------------------------------------
+
+  /** Closes the socket with tokenExpired when the token's `exp` passes (re-armed for lifetimes beyond a timer's range). */
+  private armExpiry(): void {
+    const remainingMs = this.principal.expiresAt * 1000 - Date.now();
+    if (remainingMs <= 0) {
+      this.close(WS_CLOSE.tokenExpired, 'token expired: reconnect with a fresh token', 'token_expired');
+      return;
+    }
+    this.expiryTimer = setTimeout(() => this.armExpiry(), Math.min(remainingMs, MAX_TIMER_MS));
+    this.expiryTimer.unref();
+  }
+
+  /** Stops consumers and the queue (idempotent); returns how many queued messages were discarded. */
+  private stopDelivery(): number {
+    if (this.closing) return 0;
+    this.closing = true;
+    clearTimeout(this.expiryTimer);
+    const discarded = this.queue.stop();
+    const targets = [...this.subscriptions.keys()];
+    // Consumers are closed in the background; a failure here only leaves an ephemeral consumer to expire on its own.
+    void Promise.all(targets.map((t) => this.stopSubscription(t))).catch((err: Error) =>
+      this.deps.logger.warn('closing subscriptions failed', { connectionId: this.id, error: err.message }),
+    );
+    return discarded;
+  }
+
+  private onSocketClosed(code: number): void {
+    this.stopDelivery();
+    this.deps.metrics.disconnects.inc({ reason: this.disconnectReason });
+    this.deps.logger.info('client disconnected', {
+      connectionId: this.id,
+      username: this.principal.username,
+      code,
+      reason: this.disconnectReason,
+    });
+    this.deps.onClosed(this);
+    this.markClosed();
+  }
+}
+
+function errorPayload(error: SightlineError): ErrorPayload {
+  return { code: error.code, message: error.message, ...(Object.keys(error.context).length ? { context: error.context } : {}) };
+}

@@ -1,0 +1,157 @@
+/**
+ * The main job on one machine (`npm run up`): the whole fleet, a demo analysis session on a real clip (or the
+ * user's own RTSP camera / file), and a demo agent that prints what it receives over /ws/analysis, plus the row
+ * count of analysis_results. Ctrl-C (or --duration) stops everything cleanly.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
+import { EVENTS, WS_PATH, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
+import { makeAstronautClip } from '@sightline/local-infra';
+import { LocalFleet } from './fleet.js';
+
+export interface DemoOptions {
+  dataDir: string;
+  /** rtsp://… URL or a video file; default: the generated astronaut clip (1080p60, looped, paced in real time). */
+  source?: string;
+  rtspAuth?: 'none' | 'basic' | 'digest' | 'auto';
+  sessionId?: string;
+  /** Stop after this many seconds (default: run until Ctrl-C). */
+  durationSeconds?: number;
+  ports?: 'fixed' | 'free';
+  print?: (line: string) => void;
+}
+
+interface AdminCredentials {
+  username: string;
+  email: string;
+  password: string;
+}
+
+/** The first admin's password is generated once per data directory and kept there (0600), never hard-coded. */
+function adminCredentials(dataDir: string): AdminCredentials {
+  const file = join(dataDir, 'admin-credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as AdminCredentials;
+  const credentials = { username: 'admin', email: 'admin@sightline.local', password: randomBytes(18).toString('base64url') };
+  writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  return credentials;
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const admin = adminCredentials(dataDir);
+  const sessionId = options.sessionId ?? 'demo';
+
+  print(`Starting the fleet (data and logs under ${dataDir})`);
+  const fleet = await LocalFleet.start({
+    dataDir,
+    ports: options.ports ?? 'fixed',
+    env: {
+      auth: {
+        AUTH_BOOTSTRAP_ADMIN_USERNAME: admin.username,
+        AUTH_BOOTSTRAP_ADMIN_EMAIL: admin.email,
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+      },
+    },
+    onLine: (source, line) => {
+      // Service logs go to <dataDir>/logs; the terminal shows only warnings and errors.
+      if (/"level":"(warn|error)"/.test(line)) print(`  [${source}] ${line}`);
+    },
+  });
+
+  let client: AnalysisClient | undefined;
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    print(`\nStopping (${reason})…`);
+    await client?.close();
+    await fleet.stop();
+    print('All services stopped.');
+  };
+
+  try {
+    const source = options.source ?? (await makeAstronautClip({ seconds: 12, cacheDir: join(dataDir, 'media') }));
+    const getToken = passwordTokenSource({ authUrl: fleet.url('auth'), username: admin.username, password: admin.password });
+    const gatewayUrl = `ws://127.0.0.1:${fleet.endpoints.ports.gateway}${WS_PATH}`;
+    print('');
+    print('Sightline is running:');
+    print(`  agents (WebSocket)   ${gatewayUrl}   (subprotocol "json", Authorization: Bearer <token>)`);
+    print(`  auth (login, users)  ${fleet.url('auth')}        admin credentials in ${join(dataDir, 'admin-credentials.json')}`);
+    print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);
+    print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
+    print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
+    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${fleet.endpoints.databaseUrl}`);
+    print('');
+
+    client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });
+    client.start();
+
+    const request: StartSessionRequest = {
+      sessionId,
+      source: /^rtsp:\/\//.test(source)
+        ? { type: 'rtsp', url: source, auth: options.rtspAuth ? { type: options.rtspAuth, username: '', password: '' } : undefined }
+        : { type: 'file', url: source, loop: true, pacing: 'realtime' },
+    };
+    const response = await fetch(`${fleet.url('ingest')}/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await getToken()}` },
+      body: JSON.stringify(request),
+    });
+    if (!response.ok) throw new Error(`starting the demo session failed: HTTP ${response.status} ${await response.text()}`);
+    print(`Session "${sessionId}" started on ${/^rtsp:/.test(source) ? source.replace(/\/\/[^@/]*@/, '//***@') : source}`);
+    print('The demo agent prints what it receives (one line per half second of frames); Ctrl-C stops.\n');
+
+    const rowTimer = setInterval(() => {
+      try {
+        const rows = fleet.postgres.psql(`SELECT count(*) FROM analysis_results WHERE session_id = '${sessionId}'`).trim();
+        print(`  analysis_results: ${rows} rows for session ${sessionId}`);
+      } catch {
+        // table not migrated yet
+      }
+    }, 5000);
+
+    await new Promise<void>((resolveWait) => {
+      process.once('SIGINT', () => resolveWait());
+      process.once('SIGTERM', () => resolveWait());
+      if (options.durationSeconds) setTimeout(resolveWait, options.durationSeconds * 1000).unref();
+    });
+    clearInterval(rowTimer);
+    await fetch(`${fleet.url('ingest')}/sessions/${sessionId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await getToken()}` },
+    }).catch(() => undefined);
+    // Let the last results reach PostgreSQL before the fleet stops.
+    await new Promise((r) => setTimeout(r, 1500));
+    await stop('requested');
+  } catch (err) {
+    print(`Error: ${(err as Error).message}`);
+    await stop('error');
+    throw err;
+  }
+}
+
+/** Prints lifecycle events always and frameAnalyzed at most twice a second, as one readable line. */
+function printer(print: (line: string) => void): (event: AnalysisEvent) => void {
+  let lastFramePrint = 0;
+  return (event) => {
+    if (event.event !== EVENTS.frameAnalyzed) {
+      print(`[${event.timestamp}] ${event.sessionId} ${event.event} ${JSON.stringify(event.payload)}`);
+      return;
+    }
+    const now = Date.now();
+    if (now - lastFramePrint < 500) return;
+    lastFramePrint = now;
+    const p = event.payload as FrameAnalyzedPayload;
+    const faces = p.detections
+      .map((d) => `${d.label} ${d.score.toFixed(2)} @ (${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.w)}x${Math.round(d.box.h)})`)
+      .join('; ');
+    print(
+      `[${event.timestamp}] seq ${event.seq} frame ${p.frameSeq} ${p.detections.length} face(s) ${faces || '-'}  ` +
+        `latency ${p.latency.totalMs.toFixed(0)} ms (queue ${p.latency.queueMs.toFixed(1)}, inference ${p.latency.inferenceMs.toFixed(1)})  ${p.provider}`,
+    );
+  };
+}

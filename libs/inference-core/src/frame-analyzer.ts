@@ -1,0 +1,121 @@
+/**
+ * Analyses a micro-batch of frames: skips live frames past their deadline, runs the detector once for the rest,
+ * and publishes one `frameAnalyzed` result per frame. It resolves only when every result is stored in the RESULTS
+ * stream, so the caller may then acknowledge the frames; a failure rejects (the frames are redelivered, and the
+ * results' message ids make the retried publishes idempotent).
+ */
+import {
+  EVENTS,
+  MESSAGE_IDS,
+  SUBJECTS,
+  makeEnvelope,
+  type FrameAnalyzedPayload,
+  type LatencyBreakdown,
+} from '@sightline/contracts';
+import type { JetStreamPublisher } from '@sightline/messaging';
+import type { DetectionTimings, Detector, FrameDetections } from '@sightline/vision';
+import type { QueuedFrame } from './frame-message.js';
+import type { InferenceMetrics, LatencyStage } from './inference-metrics.js';
+
+export type FrameDetector = Pick<Detector, 'detect' | 'provider' | 'modelId'>;
+export type ResultPublisher = Pick<JetStreamPublisher, 'publishJson'>;
+
+export interface FrameAnalyzerOptions {
+  detector: FrameDetector;
+  publisher: ResultPublisher;
+  metrics: InferenceMetrics;
+  /** A live frame whose capture is older than this when its batch starts is skipped; 0 never skips. */
+  frameDeadlineMs: number;
+  /** Wall clock, epoch milliseconds. */
+  now?: () => number;
+}
+
+export class FrameAnalyzer {
+  private readonly now: () => number;
+
+  constructor(private readonly options: FrameAnalyzerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async analyze(frames: readonly QueuedFrame[]): Promise<void> {
+    const { detector, metrics } = this.options;
+    const startedAt = this.now();
+    const fresh = frames.filter((frame) => !this.isStale(frame, startedAt));
+    metrics.frames.inc({ outcome: 'skipped_stale' }, frames.length - fresh.length);
+    if (!fresh.length) return;
+
+    const results = await detector.detect(fresh);
+    const analyzedAt = this.now();
+    this.observeRuns(results);
+    await Promise.all(fresh.map((frame, i) => this.publish(frame, results[i], analyzedAt)));
+    metrics.frames.inc({ outcome: 'analyzed' }, fresh.length);
+  }
+
+  /** Latency beats completeness for live video; batch (file) frames are always analysed. */
+  private isStale({ meta }: QueuedFrame, now: number): boolean {
+    const { frameDeadlineMs } = this.options;
+    return meta.live && frameDeadlineMs > 0 && now - meta.captureTime > frameDeadlineMs;
+  }
+
+  /** Frames of one run share its timings object: observe each run once. */
+  private observeRuns(results: readonly FrameDetections[]): void {
+    const { detector, metrics } = this.options;
+    const labels = { model: detector.modelId, provider: detector.provider };
+    const runs = new Map<DetectionTimings, number>(results.map((r) => [r.timings, r.batchSize]));
+    for (const [timings, batchSize] of runs) {
+      metrics.inferenceSeconds.observe(labels, timings.inferenceMs / 1000);
+      metrics.batchSize.observe(labels, batchSize);
+    }
+  }
+
+  private async publish(frame: QueuedFrame, result: FrameDetections, analyzedAt: number): Promise<void> {
+    const { detector, publisher } = this.options;
+    const { meta } = frame;
+    const latency = latencyOf(frame, result.timings, analyzedAt);
+    const payload: FrameAnalyzedPayload = {
+      frameSeq: meta.seq,
+      pts: meta.pts,
+      captureTime: new Date(meta.captureTime).toISOString(),
+      source: meta.source,
+      model: detector.modelId,
+      provider: detector.provider,
+      batchSize: result.batchSize,
+      detections: result.detections,
+      latency,
+    };
+    const envelope = makeEnvelope(meta.sessionId, EVENTS.frameAnalyzed, payload, new Date(analyzedAt));
+    await publisher.publishJson(SUBJECTS.result(meta.sessionId, EVENTS.frameAnalyzed), envelope, {
+      msgId: MESSAGE_IDS.result(meta.sessionId, EVENTS.frameAnalyzed, meta.seq),
+    });
+    this.observeLatency(latency);
+  }
+
+  private observeLatency(latency: LatencyBreakdown): void {
+    const stages: Record<LatencyStage, number | undefined> = {
+      decode: latency.decodeMs,
+      queue: latency.queueMs,
+      preprocess: latency.preprocessMs,
+      inference: latency.inferenceMs,
+      postprocess: latency.postprocessMs,
+      total: latency.totalMs,
+    };
+    for (const [stage, ms] of Object.entries(stages)) {
+      if (ms !== undefined) this.options.metrics.frameLatency.observe({ stage }, ms / 1000);
+    }
+  }
+}
+
+/**
+ * Queue wait and total latency compare clocks of two hosts (ingest's and ours): clamped at 0, so a small clock skew
+ * reads as "no wait" instead of breaking the result schema.
+ */
+function latencyOf({ meta, dequeuedAt }: QueuedFrame, timings: DetectionTimings, analyzedAt: number): LatencyBreakdown {
+  return {
+    ...(meta.decodeMs !== undefined && { decodeMs: meta.decodeMs }),
+    queueMs: Math.max(0, dequeuedAt - meta.publishedAt),
+    preprocessMs: timings.preprocessMs,
+    inferenceMs: timings.inferenceMs,
+    postprocessMs: timings.postprocessMs,
+    totalMs: Math.max(0, analyzedAt - meta.captureTime),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The inference consumer: replicas share the durable `inference` consumer on FRAMES, so JetStream hands each frame
+ * to exactly one of them and re-hands a frame whose replica did not acknowledge it within the ack wait (crash).
+ * Frames are micro-batched across sessions when the model takes a dynamic batch, one at a time otherwise, and
+ * acknowledged only after their results are stored.
+ */
+import { CONSUMERS, STREAMS } from '@sightline/contracts';
+import {
+  CONSUMER_DEFINITIONS,
+  JetStreamPublisher,
+  PullWorker,
+  ensureConsumer,
+  type MessagingLogger,
+  type NatsClient,
+} from '@sightline/messaging';
+import type { Detector } from '@sightline/vision';
+import type { Registry } from 'prom-client';
+import { FrameAnalyzer } from './frame-analyzer.js';
+import { decodeFrameMessage, type QueuedFrame } from './frame-message.js';
+import { inferenceMetrics } from './inference-metrics.js';
+
+export interface InferenceWorkerOptions {
+  client: NatsClient;
+  detector: Pick<Detector, 'detect' | 'provider' | 'modelId' | 'inputSize' | 'maxBatch'>;
+  logger: MessagingLogger;
+  registry: Registry;
+  /** Most frames per inference run; capped by what the model takes (1 for a fixed batch of 1). */
+  maxBatch: number;
+  /** Unacknowledged frames across all replicas (the consumer's max_ack_pending). */
+  maxInFlight: number;
+  /** Frames this replica buffers ahead of the detector. Keep it small: buffered frames age, and a frame buffered
+   * longer than the consumer's ack wait is handed to another replica as well. */
+  prefetch: number;
+  /** How long a partial batch waits for more frames. */
+  lingerMs: number;
+  /** Live frames older than this are skipped; 0 never skips. */
+  frameDeadlineMs: number;
+}
+
+export class InferenceWorker {
+  private constructor(
+    private readonly worker: PullWorker<QueuedFrame>,
+    /** Frames per inference run actually used. */
+    readonly batchSize: number,
+  ) {}
+
+  /** Provisions the shared consumer and starts pulling. */
+  static async start(options: InferenceWorkerOptions): Promise<InferenceWorker> {
+    const { client, detector, logger, registry } = options;
+    const consumer = CONSUMER_DEFINITIONS.inference(options.maxInFlight);
+    await ensureConsumer(client.manager, consumer);
+
+    const metrics = inferenceMetrics(registry);
+    metrics.providerInfo.set({ provider: detector.provider, model: detector.modelId }, 1);
+    const analyzer = new FrameAnalyzer({
+      detector,
+      publisher: new JetStreamPublisher(client),
+      metrics,
+      frameDeadlineMs: options.frameDeadlineMs,
+    });
+    const batchSize = Math.max(1, Math.min(options.maxBatch, detector.maxBatch));
+    const warmUpMs = await warmUp(detector, batchSize);
+    const worker = new PullWorker<QueuedFrame>({
+      client,
+      stream: STREAMS.frames,
+      consumer: CONSUMERS.inference,
+      logger,
+      registry,
+      decode: (msg) => decodeFrameMessage(msg, detector.inputSize),
+      handle: (batch) => {
+        metrics.redeliveredFrames.inc(batch.filter(({ msg }) => msg.redelivered).length);
+        return analyzer.analyze(batch.map(({ item }) => item));
+      },
+      batchSize,
+      lingerMs: options.lingerMs,
+      // The server stops delivering after max_deliver; dead-letter on that last attempt instead of losing the frame.
+      maxDeliver: consumer.config.max_deliver,
+      prefetch: Math.min(options.prefetch, options.maxInFlight),
+    });
+    worker.start();
+    logger.info('inference worker started', {
+      model: detector.modelId,
+      provider: detector.provider,
+      batchSize,
+      maxInFlight: options.maxInFlight,
+      frameDeadlineMs: options.frameDeadlineMs,
+      warmUpMs: Math.round(warmUpMs),
+    });
+    return new InferenceWorker(worker, batchSize);
+  }
+
+  /** Stops pulling and finishes the batch in hand (its results published and frames acknowledged). */
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+}
+
+/**
+ * One run on blank frames before the first real one: ONNX Runtime allocates its buffers (and CUDA loads kernels) on
+ * the first run, which would otherwise delay the first live frames past their deadline.
+ */
+async function warmUp(detector: InferenceWorkerOptions['detector'], batchSize: number): Promise<number> {
+  const { width, height } = detector.inputSize;
+  const blank = {
+    pixels: new Uint8Array(width * height * 3),
+    meta: {
+      source: { width, height },
+      frame: { width, height, pixelFormat: 'rgb24' as const },
+      letterbox: { scale: 1, padX: 0, padY: 0 },
+    },
+  };
+  const started = performance.now();
+  await detector.detect(Array.from({ length: batchSize }, () => blank));
+  return performance.now() - started;
+}

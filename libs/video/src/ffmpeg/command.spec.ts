@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { buildDecoderArgs, buildJpegArgs, letterboxFilter } from './command.js';
+
+const FRAME = { width: 256, height: 256, pixelFormat: 'rgb24' } as const;
+
+/** The value following `flag` in an argument list. */
+const valueOf = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+describe('FFmpeg decoder command', () => {
+  it('reads a V4L2 capture device with its options, before -i', () => {
+    const args = buildDecoderArgs(
+      { kind: 'device', device: { path: '/dev/video2', inputFormat: 'h264', videoSize: '1920x1080', framerate: 60 } },
+      FRAME,
+    );
+    const input = args.slice(0, args.indexOf('-i') + 2);
+    expect(input).toEqual([
+      ...['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin'],
+      ...['-f', 'v4l2', '-input_format', 'h264', '-video_size', '1920x1080', '-framerate', '60', '-i', '/dev/video2'],
+    ]);
+  });
+
+  it('leaves unset device options to the driver', () => {
+    const args = buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME);
+    expect(args).not.toContain('-input_format');
+    expect(args).not.toContain('-video_size');
+    expect(args).not.toContain('-framerate');
+    expect(valueOf(args, '-f')).toBe('v4l2');
+  });
+
+  it('paces and loops a file only when asked, through the file: protocol', () => {
+    const paced = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: true, realtime: true }, FRAME);
+    expect(paced).toContain('-re');
+    expect(valueOf(paced, '-stream_loop')).toBe('-1');
+    expect(valueOf(paced, '-i')).toBe('file:/media/a.mp4');
+    const fast = buildDecoderArgs({ kind: 'file', path: '/media/http:x.mp4', loop: false, realtime: false }, FRAME);
+    expect(fast).not.toContain('-re');
+    expect(fast).not.toContain('-stream_loop');
+    expect(valueOf(fast, '-i')).toBe('file:/media/http:x.mp4');
+  });
+
+  it('reads piped H.264 or MPEG-TS from stdin', () => {
+    for (const format of ['h264', 'mpegts'] as const) {
+      const args = buildDecoderArgs({ kind: 'pipe', format }, FRAME);
+      expect(args.slice(args.indexOf('-i') - 2, args.indexOf('-i') + 2)).toEqual(['-f', format, '-i', 'pipe:0']);
+    }
+  });
+
+  it('writes letterboxed raw frames of the model format to stdout, video only, one per decoded frame', () => {
+    const args = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, { width: 640, height: 480, pixelFormat: 'bgr24' });
+    expect(args.slice(-3)).toEqual(['-f', 'rawvideo', 'pipe:1']);
+    expect(args).toEqual(expect.arrayContaining(['-an', '-sn', '-dn']));
+    expect(valueOf(args, '-map')).toBe('0:v:0');
+    expect(valueOf(args, '-vsync')).toBe('0');
+    expect(valueOf(args, '-vf')).toBe(`${letterboxFilter({ width: 640, height: 480, pixelFormat: 'bgr24' })},showinfo`);
+  });
+
+  it('expresses computeLetterbox in the scale and pad filters', () => {
+    expect(letterboxFilter({ width: 320, height: 192, pixelFormat: 'gray' })).toBe(
+      "scale=w='min(320,max(2,round(iw*min(320/iw,192/ih)/2)*2))':h='min(192,max(2,round(ih*min(320/iw,192/ih)/2)*2))':flags=area," +
+        "pad=w=320:h=192:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black,format=gray",
+    );
+  });
+});
+
+describe('JPEG snapshot command', () => {
+  it('encodes one raw frame from stdin', () => {
+    const args = buildJpegArgs(FRAME);
+    expect(args).toEqual(expect.arrayContaining(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '256x256', '-i', 'pipe:0']));
+    expect(args.slice(-2)).toEqual(['mjpeg', 'pipe:1']);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * FFmpeg command lines for the one long-lived decoder process of a session: decode H.264 (file, piped elementary
+ * stream, or V4L2 device), letterbox to the model input size, convert to the model's pixel format, and write raw
+ * frames to stdout. `showinfo` reports each frame's pts and input byte position on stderr, in output order.
+ */
+import { PIXEL_FORMATS, type PixelFormat, type Size } from '@sightline/contracts';
+
+export interface FrameFormat extends Size {
+  pixelFormat: PixelFormat;
+}
+
+/** Piped input: what our RTSP client depacketised (Annex-B H.264 access units, or whole MPEG-TS packets). */
+export type PipeFormat = 'h264' | 'mpegts';
+
+export type DecoderInput =
+  | { kind: 'file'; path: string; loop: boolean; realtime: boolean }
+  | { kind: 'pipe'; format: PipeFormat }
+  | { kind: 'device'; device: V4l2Device };
+
+export interface V4l2Device {
+  /** /dev/videoN */
+  path: string;
+  /** FFmpeg v4l2 `-input_format`, e.g. h264, mjpeg, yuyv422. Default: the driver's choice. */
+  inputFormat?: string;
+  /** `-video_size`, e.g. 1920x1080. */
+  videoSize?: string;
+  /** `-framerate`. */
+  framerate?: number;
+}
+
+// FFmpeg's own pixel format names happen to equal ours.
+const FFMPEG_PIXEL_FORMAT: Record<PixelFormat, string> = Object.fromEntries(PIXEL_FORMATS.map((f) => [f, f])) as Record<
+  PixelFormat,
+  string
+>;
+
+/**
+ * The letterbox transform as an FFmpeg filter chain. The expressions are `computeLetterbox` (contracts/geometry.ts)
+ * written in FFmpeg's expression language, evaluated on the real input size (so no probing is needed before FFmpeg
+ * starts); the integration tests check both agree pixel for pixel on odd sizes. Scaling and colour conversion
+ * happen in one swscale pass because `format` forces the pad (and thus the scale output) to the target format.
+ */
+export function letterboxFilter(target: FrameFormat): string {
+  const { width: W, height: H } = target;
+  const fit = `min(${W}/iw,${H}/ih)`;
+  const scaledWidth = `min(${W},max(2,round(iw*${fit}/2)*2))`;
+  const scaledHeight = `min(${H},max(2,round(ih*${fit}/2)*2))`;
+  // `area` averages the source pixels under each output pixel: alias-free for the large downscales we do (1080p to a
+  // few hundred pixels) and cheaper than bicubic, whose kernel widens with the ratio.
+  return [
+    `scale=w='${scaledWidth}':h='${scaledHeight}':flags=area`,
+    `pad=w=${W}:h=${H}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
+    `format=${FFMPEG_PIXEL_FORMAT[target.pixelFormat]}`,
+  ].join(',');
+}
+
+/** FFmpeg arguments (without the binary) for one decoder process. */
+export function buildDecoderArgs(input: DecoderInput, output: FrameFormat): string[] {
+  return [
+    // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.
+    ...['-hide_banner', '-nostats', '-loglevel', 'info'],
+    ...inputArgs(input),
+    // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
+    ...['-map', '0:v:0', '-an', '-sn', '-dn'],
+    // Passthrough: exactly one output frame per decoded frame (no duplication to a constant rate).
+    ...['-vsync', '0'],
+    ...['-vf', `${letterboxFilter(output)},showinfo`],
+    ...['-f', 'rawvideo', 'pipe:1'],
+  ];
+}
+
+function inputArgs(input: DecoderInput): string[] {
+  switch (input.kind) {
+    case 'file':
+      return [
+        '-nostdin',
+        ...(input.realtime ? ['-re'] : []),
+        ...(input.loop ? ['-stream_loop', '-1'] : []),
+        // The `file:` protocol prefix keeps a path from being read as another FFmpeg protocol (http:, concat:, ...).
+        ...['-i', `file:${input.path}`],
+      ];
+    case 'pipe':
+      // Small probe: the stream starts with parameter sets and a keyframe, so FFmpeg needs little to start.
+      return ['-probesize', '500000', '-analyzeduration', '500000', '-f', input.format, '-i', 'pipe:0'];
+    case 'device': {
+      const { path, inputFormat, videoSize, framerate } = input.device;
+      return [
+        '-nostdin',
+        ...['-f', 'v4l2'],
+        ...(inputFormat ? ['-input_format', inputFormat] : []),
+        ...(videoSize ? ['-video_size', videoSize] : []),
+        ...(framerate ? ['-framerate', String(framerate)] : []),
+        ...['-i', path],
+      ];
+    }
+  }
+}
+
+/** Arguments that turn one raw frame on stdin into a JPEG on stdout (session snapshots). */
+export function buildJpegArgs(frame: FrameFormat, quality = 5): string[] {
+  return [
+    ...['-hide_banner', '-nostats', '-loglevel', 'error'],
+    ...['-f', 'rawvideo', '-pix_fmt', FFMPEG_PIXEL_FORMAT[frame.pixelFormat], '-s', `${frame.width}x${frame.height}`],
+    ...['-i', 'pipe:0', '-frames:v', '1', '-q:v', String(quality), '-f', 'mjpeg', 'pipe:1'],
+  ];
+}

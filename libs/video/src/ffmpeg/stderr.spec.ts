@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { InputSummaryParser, classifyFfmpegFailure, isDiagnosticLine, parseShowinfoLine } from './stderr.js';
+
+describe('FFmpeg stderr', () => {
+  it('parses showinfo lines (pts and input byte position)', () => {
+    const line =
+      '[Parsed_showinfo_3 @ 0x2fe8dc00] n:   2 pts:  68000 pts_time:0.0566667 pos:    37483 fmt:rgb24 sar:1/1 s:256x256 i:P iskey:0 type:P checksum:ABC';
+    expect(parseShowinfoLine(line)).toEqual({ n: 2, ptsTime: 0.0566667, pos: 37483 });
+    expect(parseShowinfoLine('[Parsed_showinfo_3 @ 0x1] n:   0 pts:      0 pts_time:0       pos:       -1 fmt:rgb24')).toEqual({
+      n: 0,
+      ptsTime: 0,
+      pos: undefined,
+    });
+    expect(parseShowinfoLine('[Parsed_showinfo_3 @ 0x1] color_range:tv color_space:unknown')).toBeUndefined();
+    expect(parseShowinfoLine('frame=  10 fps=0.0 q=-0.0 size=')).toBeUndefined();
+  });
+
+  it('takes the source size from the input summary, not the output one', () => {
+    const parser = new InputSummaryParser();
+    const lines = [
+      "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/x.mp4':",
+      '  Duration: 00:00:04.02, start: 0.000000, bitrate: 6521 kb/s',
+      '    Stream #0:0(und): Video: h264 (Main) (avc1 / 0x31637661), yuv420p, 1920x1080 [SAR 1:1 DAR 16:9], 6469 kb/s, 60 fps',
+      '    Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, mono, fltp, 96 kb/s (default)',
+      'Stream mapping:',
+      '    Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24, 256x256 [SAR 1:1 DAR 1:1], q=2-31',
+    ];
+    const found = lines.map((l) => parser.push(l)).filter(Boolean);
+    expect(found).toEqual([{ width: 1920, height: 1080 }]);
+  });
+
+  it('reads the size of a piped elementary stream', () => {
+    const parser = new InputSummaryParser();
+    parser.push("Input #0, h264, from 'pipe:0':");
+    expect(parser.push('    Stream #0:0: Video: h264 (Main), yuv420p(progressive), 1280x720, 60 fps, 60 tbr, 1200k tbn')).toEqual({
+      width: 1280,
+      height: 720,
+    });
+  });
+
+  it('classifies failures into stable codes', () => {
+    expect(classifyFfmpegFailure(['file:/x.mp4: No such file or directory'])).toBe('SOURCE_NOT_FOUND');
+    expect(classifyFfmpegFailure(['[mov,mp4 @ 0x1] moov atom not found', 'file:/x.mp4: Invalid data found when processing input'])).toBe(
+      'SOURCE_CORRUPT',
+    );
+    expect(classifyFfmpegFailure(['[video4linux2,v4l2 @ 0x1] Cannot open video device /dev/video0: No such device'])).toBe(
+      'SOURCE_NOT_FOUND',
+    );
+    expect(classifyFfmpegFailure(['Conversion failed!'])).toBe('DECODE_FAILED');
+  });
+
+  it('keeps diagnostics, not per-frame noise', () => {
+    expect(isDiagnosticLine('[h264 @ 0x1] error while decoding MB 10 20')).toBe(true);
+    expect(isDiagnosticLine('[Parsed_showinfo_3 @ 0x1] n: 1 pts: 1')).toBe(false);
+    expect(isDiagnosticLine('    Metadata:')).toBe(false);
+    expect(isDiagnosticLine('')).toBe(false);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * What we read from FFmpeg's stderr: the input video size (from the input summary), one `showinfo` line per output
+ * frame (pts and input byte position), and error lines, classified into stable error codes.
+ */
+import type { Size } from '@sightline/contracts';
+
+export interface FrameInfo {
+  /** Output frame number, from 0. */
+  n: number;
+  /** Presentation time in seconds on FFmpeg's input clock. */
+  ptsTime: number;
+  /** Byte offset in the input of the packet the frame was decoded from; undefined when FFmpeg does not know. */
+  pos?: number;
+}
+
+const SHOWINFO = /\]\s+n:\s*(\d+)\s+pts:\s*-?\d+\s+pts_time:(\S+)\s+pos:\s*(-?\d+)/;
+
+export function parseShowinfoLine(line: string): FrameInfo | undefined {
+  if (!line.includes('showinfo')) return undefined;
+  const match = SHOWINFO.exec(line);
+  if (!match) return undefined;
+  const pos = Number(match[3]);
+  const ptsTime = Number(match[2]);
+  return { n: Number(match[1]), ptsTime: Number.isFinite(ptsTime) ? ptsTime : 0, pos: pos >= 0 ? pos : undefined };
+}
+
+/** `    Stream #0:0(und): Video: h264 (Main) (avc1 / 0x31637661), yuv420p, 1920x1080 [SAR 1:1 DAR 16:9], ...` */
+const INPUT_VIDEO_STREAM = /^\s*Stream #0:\d+.*?: Video: .*?, (\d+)x(\d+)[\s,[]/;
+
+/**
+ * Tracks the input summary FFmpeg prints before decoding starts (`Input #0` ... `Output #0`/`Stream mapping`) and
+ * picks the first video stream's size from it.
+ */
+export class InputSummaryParser {
+  private inInput = false;
+  private size?: Size;
+
+  /** Returns the source size the first time it is seen. */
+  push(line: string): Size | undefined {
+    if (this.size) return undefined;
+    if (line.startsWith('Input #0')) this.inInput = true;
+    else if (line.startsWith('Output #') || line.startsWith('Stream mapping')) this.inInput = false;
+    else if (this.inInput) {
+      const match = INPUT_VIDEO_STREAM.exec(line);
+      if (match) this.size = { width: Number(match[1]), height: Number(match[2]) };
+      return this.size;
+    }
+    return undefined;
+  }
+}
+
+/** Stable codes for why FFmpeg could not (or no longer) decode a source; they reach `sourceError` events. */
+export const DecodeErrorCode = {
+  /** The file or device does not exist or cannot be opened. */
+  sourceNotFound: 'SOURCE_NOT_FOUND',
+  /** The input is not a decodable container/stream (truncated, damaged, not video at all). */
+  sourceCorrupt: 'SOURCE_CORRUPT',
+  /** FFmpeg failed for another reason (or died). */
+  decodeFailed: 'DECODE_FAILED',
+} as const;
+export type DecodeErrorCode = (typeof DecodeErrorCode)[keyof typeof DecodeErrorCode];
+
+const NOT_FOUND = /No such file or directory|No such device|Cannot open video device|Permission denied/i;
+const CORRUPT =
+  /moov atom not found|Invalid data found when processing input|could not find codec parameters|does not contain any stream|Output file #0 does not contain any stream|Stream map '0:v:0' matches no streams|Stream specifier ':v:0' .* matches no streams/i;
+
+/** Classifies an FFmpeg failure from the last lines of its stderr. */
+export function classifyFfmpegFailure(stderrTail: readonly string[]): DecodeErrorCode {
+  const text = stderrTail.join('\n');
+  if (NOT_FOUND.test(text)) return DecodeErrorCode.sourceNotFound;
+  if (CORRUPT.test(text)) return DecodeErrorCode.sourceCorrupt;
+  return DecodeErrorCode.decodeFailed;
+}
+
+/** Lines worth keeping for an error message: FFmpeg's own diagnostics, not the per-frame noise. */
+export function isDiagnosticLine(line: string): boolean {
+  return line.trim().length > 0 && !line.includes('showinfo') && !/^\s+(Metadata|Duration|handler_name|encoder|major_brand|minor_version|compatible_brands|creation_time)\b/.test(line);
+}

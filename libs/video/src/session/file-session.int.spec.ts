@@ -1,0 +1,172 @@
+/**
+ * File sessions end to end against real peers: FFmpeg decoding generated 1080p60 H.264+AAC MP4s, a real nats-server
+ * with the project's streams. Frames are read back from JetStream like inference reads them.
+ */
+import { join } from 'node:path';
+import { computeLetterbox, type FrameMeta } from '@sightline/contracts';
+import { makeCorruptMp4, makeTempDir, makeTestClip } from '@sightline/local-infra';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EventCollector,
+  FrameCollector,
+  TEST_FRAME,
+  TEST_FRAME_BYTES,
+  framesInStream,
+  startIngestHarness,
+  until,
+  type IngestHarness,
+} from '../../test-support/ingest-harness.js';
+
+const CLIP_SECONDS = 2;
+const FPS = 60;
+/** Per-session backlog in the FRAMES stream for this suite (small, so back-pressure shows within a second). */
+const BACKLOG = 30;
+
+let harness: IngestHarness;
+let clip: string;
+
+beforeAll(async () => {
+  [harness, clip] = await Promise.all([
+    startIngestHarness({ limits: { framesPerSession: BACKLOG } }),
+    makeTestClip({ seconds: CLIP_SECONDS }), // 1920x1080, 60 fps, H.264 Main + AAC
+  ]);
+});
+afterAll(() => harness?.close());
+
+function expectSequential(metas: FrameMeta[], firstSeq = 0): void {
+  expect(metas.map((m) => m.seq)).toEqual(metas.map((_, i) => firstSeq + i));
+}
+
+/** Rows of a letterboxed rgb24 frame: all-black padding above and below the picture, picture in between. */
+function rowIsBlack(pixels: Uint8Array, row: number): boolean {
+  const start = row * TEST_FRAME.width * 3;
+  return pixels.subarray(start, start + TEST_FRAME.width * 3).every((v) => v === 0);
+}
+
+describe('file sessions', () => {
+  it('publishes every frame of a paced MP4 with its metadata, at the source frame rate', async () => {
+    const sessionId = 'paced';
+    const [frames, events] = await Promise.all([
+      FrameCollector.start(harness.client, sessionId, { keepPixels: true }),
+      EventCollector.start(harness.client, sessionId),
+    ]);
+    harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'realtime' } });
+    const final = await harness.manager.whenEnded(sessionId);
+    await until(() => frames.frames.length >= CLIP_SECONDS * FPS, 'all frames');
+    await events.waitFor('sessionStopped');
+    await Promise.all([frames.stop(), events.stop()]);
+
+    expect(final).toMatchObject({ state: 'stopped', stats: { framesIn: 120, framesPublished: 120, framesDropped: 0 } });
+    expect(events.names()).toEqual(['sessionStarted', 'sessionStopped']);
+    expect(events.of('sessionStarted')[0]!.payload).toEqual({ source: { type: 'file', url: clip }, live: true });
+    expect(events.of('sessionStopped')[0]!.payload).toEqual({ reason: 'endOfStream', framesPublished: 120, framesDropped: 0 });
+
+    const metas = frames.frames.map((f) => f.meta);
+    expectSequential(metas);
+    const plan = computeLetterbox({ width: 1920, height: 1080 }, TEST_FRAME);
+    for (const { meta, bytes } of frames.frames) {
+      expect(bytes).toBe(TEST_FRAME_BYTES);
+      expect(meta).toMatchObject({
+        sessionId,
+        live: true,
+        source: { width: 1920, height: 1080 },
+        frame: TEST_FRAME,
+        letterbox: { scale: plan.scale, padX: plan.padX, padY: plan.padY },
+      });
+      expect(meta.pts).toBeCloseTo(meta.seq / FPS, 3);
+      expect(meta.publishedAt).toBeGreaterThanOrEqual(meta.captureTime);
+      expect(meta.decodeMs).toBeUndefined(); // not measurable for files
+    }
+    // Paced like a camera: capture times advance with the presentation times (not all at once).
+    const captureSpan = (metas.at(-1)!.captureTime - metas[0]!.captureTime) / 1000;
+    const ptsSpan = metas.at(-1)!.pts - metas[0]!.pts;
+    expect(captureSpan).toBeGreaterThan(ptsSpan * 0.85);
+    // The picture sits where the letterbox says: black bars of padY rows above and below, content in between.
+    const pixels = frames.frames[30]!.pixels!;
+    expect(rowIsBlack(pixels, 0) && rowIsBlack(pixels, plan.padY - 1)).toBe(true);
+    expect(rowIsBlack(pixels, plan.padY)).toBe(false);
+    expect(rowIsBlack(pixels, plan.padY + plan.scaledHeight - 1)).toBe(false);
+    expect(rowIsBlack(pixels, plan.padY + plan.scaledHeight)).toBe(true);
+    console.info(`paced: ${metas.length} frames over ${captureSpan.toFixed(2)} s of capture time for ${ptsSpan.toFixed(2)} s of video`);
+  });
+
+  it('fast (batch) mode waits for a full backlog instead of dropping, then delivers every frame in order', async () => {
+    const sessionId = 'batch';
+    harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'fast' } });
+    // Nobody consumes yet: the session's backlog fills up to the stream's per-session limit, and ingest waits.
+    await until(async () => (await framesInStream(harness.client, sessionId)) === BACKLOG, 'a full backlog');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(harness.manager.get(sessionId)).toMatchObject({ state: 'live', stats: { framesPublished: BACKLOG, framesDropped: 0 } });
+
+    const startedAt = Date.now();
+    const frames = await FrameCollector.start(harness.client, sessionId);
+    const final = await harness.manager.whenEnded(sessionId);
+    await until(() => frames.frames.length >= CLIP_SECONDS * FPS, 'all frames');
+    await frames.stop();
+    const seconds = (Date.now() - startedAt) / 1000;
+
+    expect(final).toMatchObject({ state: 'stopped', stats: { framesPublished: 120, framesDropped: 0 } });
+    expectSequential(frames.frames.map((f) => f.meta));
+    expect(frames.frames.every((f) => !f.meta.live && f.bytes === TEST_FRAME_BYTES)).toBe(true);
+    console.info(`fast: ${frames.frames.length} frames consumed in ${seconds.toFixed(2)} s (${(frames.frames.length / seconds).toFixed(0)} fps)`);
+  });
+
+  it('drops the oldest frames of a live session when nobody keeps up, and counts them', async () => {
+    const sessionId = 'backpressure';
+    harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'realtime', loop: true } });
+    await until(() => harness.manager.get(sessionId).stats.framesDropped >= 30, 'drops', 20_000);
+    const stopped = await harness.manager.stop(sessionId);
+    const { framesIn, framesPublished, framesDropped } = stopped.stats;
+
+    // Every decoded frame is accounted for: published (some later evicted) or dropped.
+    expect(framesPublished).toBeGreaterThan(BACKLOG);
+    expect(framesDropped).toBeGreaterThanOrEqual(framesPublished - BACKLOG);
+    expect(framesIn).toBeLessThanOrEqual(framesPublished + framesDropped);
+    // The stream keeps exactly the newest BACKLOG frames of the session: the oldest were evicted to make room.
+    expect(await framesInStream(harness.client, sessionId)).toBe(BACKLOG);
+    const frames = await FrameCollector.start(harness.client, sessionId);
+    await until(() => frames.frames.length >= BACKLOG, 'the backlog');
+    await frames.stop();
+    const seqs = frames.frames.map((f) => f.meta.seq);
+    expect(seqs[0]).toBeGreaterThan(framesDropped - 10);
+    expect(seqs.at(-1)).toBeGreaterThanOrEqual(framesPublished - 5);
+
+    const metrics = await harness.registry.getSingleMetricAsString('sightline_ingest_frames_total');
+    expect(metrics).toContain(`sightline_ingest_frames_total{session="${sessionId}",outcome="dropped"} ${framesDropped}`);
+    expect(metrics).toContain(`sightline_ingest_frames_total{session="${sessionId}",outcome="published"} ${framesPublished}`);
+  });
+
+  it('reports a corrupt MP4 and a missing file as fatal source errors while another session keeps running', async () => {
+    const dir = await makeTempDir('ingest-corrupt');
+    const corrupt = await makeCorruptMp4(join(dir, 'corrupt.mp4'));
+    const healthy = 'healthy';
+    const healthyFrames = await FrameCollector.start(harness.client, healthy);
+    harness.manager.start({ sessionId: healthy, source: { type: 'file', url: clip, pacing: 'realtime', loop: true } });
+    await until(() => healthyFrames.frames.length > 10, 'healthy frames');
+
+    const outcomes = [];
+    for (const [sessionId, url, code] of [
+      ['corrupt', corrupt, 'SOURCE_CORRUPT'],
+      ['missing', join(dir, 'missing.mp4'), 'SOURCE_NOT_FOUND'],
+    ] as const) {
+      const events = await EventCollector.start(harness.client, sessionId);
+      harness.manager.start({ sessionId, source: { type: 'file', url } });
+      const final = await harness.manager.whenEnded(sessionId);
+      await events.waitFor('sessionStopped');
+      await events.stop();
+      expect(final).toMatchObject({ state: 'error', lastError: { code }, stats: { framesPublished: 0, reconnects: 0 } });
+      expect(events.names()).toEqual(['sessionStarted', 'sourceError', 'sessionStopped']);
+      expect(events.of('sourceError')[0]!.payload).toMatchObject({ code, fatal: true });
+      expect(events.of('sessionStopped')[0]!.payload).toMatchObject({ reason: 'error' });
+      outcomes.push(`${sessionId}: ${events.of('sourceError')[0]!.payload.message}`);
+    }
+
+    const before = healthyFrames.frames.length;
+    await until(() => healthyFrames.frames.length > before + 30, 'healthy frames after the failures');
+    expect(harness.manager.get(healthy).state).toBe('live');
+    await harness.manager.stop(healthy);
+    await healthyFrames.stop();
+    expectSequential(healthyFrames.frames.map((f) => f.meta));
+    console.info(outcomes.join('\n'));
+  });
+});

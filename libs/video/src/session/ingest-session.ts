@@ -1,0 +1,366 @@
+/**
+ * One analysis session: a source opened again and again (reconnect with capped exponential back-off, stall
+ * watchdog) feeding frames to the FRAMES stream, with every state change published as a lifecycle event.
+ *
+ *   starting ──first frame──▶ live ──failure/stall──▶ reconnecting ──first frame──▶ live (sourceRecovered)
+ *       │                      │                           │
+ *       └────── fatal failure (bad credentials, corrupt file, ...) ──▶ error      stop() / end of file ──▶ stopped
+ *
+ * Two loops run per session: the source loop (decode → queue) and the publisher loop (queue → JetStream); the
+ * queue between them decides what back-pressure does (drop-oldest for live sources, wait for batch files).
+ */
+import {
+  computeLetterbox,
+  SightlineError,
+  type FrameMeta,
+  type Letterbox,
+  type SessionInfo,
+  type SessionState,
+  type Size,
+  type SourceType,
+} from '@sightline/contracts';
+import type { FrameFormat } from '../ffmpeg/command.js';
+import type { VideoLogger } from '../logger.js';
+import type { SessionMetrics } from '../metrics.js';
+import type { FramePublisher } from '../publish/frame-publisher.js';
+import type { SessionEvents } from '../publish/session-events.js';
+import { SnapshotCache } from '../snapshot.js';
+import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
+import { sleep } from '../util/sleep.js';
+import { FrameQueue } from './frame-queue.js';
+import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
+
+export interface SessionDependencies {
+  source: FrameSource;
+  framePublisher: FramePublisher;
+  events: SessionEvents;
+  metrics: SessionMetrics;
+  reconnect: ReconnectPolicy;
+  logger: VideoLogger;
+  /** Encodes a frame of `frame` format as JPEG (snapshots). */
+  encodeJpeg: (pixels: Uint8Array) => Promise<Buffer>;
+}
+
+export interface SessionOptions {
+  frame: FrameFormat;
+  /** No frame for this long while nothing on our side holds the source back → reconnect. */
+  stallTimeoutMs: number;
+  /** Sequence number of the first frame (a restarted session id continues its predecessor's sequence). */
+  firstSeq?: number;
+  /** Frames waiting between decoder and publisher. */
+  queueCapacity?: number;
+}
+
+/** Why a session ended (the `reason` of sessionStopped). */
+export type StopReason = 'stopped' | 'shutdown' | 'endOfStream' | 'error';
+
+interface OutgoingFrame {
+  pixels: Buffer;
+  meta: FrameMeta;
+}
+
+export class IngestSession {
+  private state: SessionState = 'starting';
+  private readonly startedAt = new Date();
+  private stoppedAt?: Date;
+  private lastError?: { code: string; message: string };
+  private readonly stats = { framesIn: 0, framesPublished: 0, framesDropped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 };
+  private nextSeq: number;
+  private ptsOffset = 0;
+  private lastPts?: number;
+  private lastFrameAt?: number;
+  private letterboxFor?: { source: Size; letterbox: Letterbox };
+  private latest?: { seq: number; pixels: Buffer };
+  private readonly snapshots: SnapshotCache;
+
+  private stopReason?: StopReason;
+  private readonly stopSignal = new AbortController();
+  private currentRun?: SourceRun;
+  private publishFailure?: SightlineError;
+  private queue?: FrameQueue<OutgoingFrame>;
+  private lastProgressAt = Date.now();
+  private rateBase = { at: Date.now(), framesIn: 0, framesPublished: 0 };
+  private finished?: Promise<void>;
+
+  constructor(
+    readonly id: string,
+    private readonly deps: SessionDependencies,
+    private readonly options: SessionOptions,
+  ) {
+    this.nextSeq = options.firstSeq ?? 0;
+    this.snapshots = new SnapshotCache(deps.encodeJpeg);
+  }
+
+  get sourceType(): SourceType {
+    return this.deps.source.type;
+  }
+
+  get live(): boolean {
+    return this.deps.source.live;
+  }
+
+  /** True once the session ended (stopped, end of file, or fatal error). */
+  get ended(): boolean {
+    return this.state === 'stopped' || this.state === 'error';
+  }
+
+  /** Sequence number the next frame would get (a successor session continues from here). */
+  get sequence(): number {
+    return this.nextSeq;
+  }
+
+  /** Resolves when the session has ended and its sessionStopped event is stored. */
+  get done(): Promise<void> {
+    return this.finished ?? Promise.resolve();
+  }
+
+  start(): void {
+    this.finished ??= this.run();
+  }
+
+  /** Ends the session: closes the source, discards unpublished frames, emits sessionStopped. */
+  async stop(reason: StopReason = 'stopped'): Promise<void> {
+    if (!this.stopReason) {
+      this.stopReason = reason;
+      this.stopSignal.abort();
+      this.queue?.close(true);
+      await this.currentRun?.close();
+    }
+    await this.done;
+  }
+
+  info(): SessionInfo {
+    return {
+      sessionId: this.id,
+      state: this.state,
+      source: { type: this.deps.source.type, url: this.deps.source.description, live: this.live },
+      startedAt: this.startedAt.toISOString(),
+      ...(this.stoppedAt && { stoppedAt: this.stoppedAt.toISOString() }),
+      ...(this.lastError && { lastError: this.lastError }),
+      stats: { ...this.stats },
+    };
+  }
+
+  /** The latest published frame as JPEG, or undefined before the first one. */
+  async snapshot(): Promise<Buffer | undefined> {
+    return this.latest && this.snapshots.get(this.latest);
+  }
+
+  private async run(): Promise<void> {
+    const { source, events, logger } = this.deps;
+    const context = { sessionId: this.id, source: source.description };
+    this.setState('starting');
+    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
+    logger.info('session started', { ...context, live: source.live });
+
+    const queue = new FrameQueue<OutgoingFrame>(this.options.queueCapacity ?? 4, source.live ? 'dropOldest' : 'wait', () =>
+      this.countDropped(1),
+    );
+    this.queue = queue;
+    if (this.stopReason) queue.close(true);
+    const publishing = this.publishLoop(queue);
+    const ticker = this.startRateTicker();
+
+    let endReason: StopReason = 'stopped';
+    let attempt = 0;
+    let downSince: number | undefined;
+    let everLive = false;
+    while (!this.stopReason) {
+      let run: SourceRun | undefined;
+      let watchdog: NodeJS.Timeout | undefined;
+      try {
+        run = await source.open();
+        this.currentRun = run;
+        if (this.stopReason) break;
+        watchdog = this.startWatchdog(run, queue);
+        let firstOfRun = true;
+        for await (const frame of run) {
+          this.lastProgressAt = Date.now();
+          if (this.state !== 'live') {
+            this.becameLive(attempt, downSince);
+            attempt = 0;
+            downSince = undefined;
+            everLive = true;
+          }
+          await queue.put(this.outgoing(frame, firstOfRun));
+          firstOfRun = false;
+          if (this.publishFailure) throw this.publishFailure;
+        }
+        if (this.stopReason) break;
+        if (source.endsNaturally) {
+          endReason = 'endOfStream';
+          break;
+        }
+        throw new SightlineError('SOURCE_ENDED', 'the source ended unexpectedly', context);
+      } catch (err) {
+        if (this.stopReason) break;
+        const error = this.publishFailure ?? asSightlineError(err, 'DECODE_FAILED');
+        const code = sourceErrorCode(error);
+        this.lastError = { code, message: error.message };
+        if (isFatal(code, { sourceType: source.type, everLive })) {
+          endReason = 'error';
+          this.setState('error');
+          logger.error('source failed', { ...context, code, error: error.message, context: error.context });
+          void events.emit('sourceError', { code, message: error.message, fatal: true, context: eventContext(error.context) });
+          break;
+        }
+        attempt++;
+        downSince ??= Date.now();
+        const delayMs = this.deps.reconnect.delayMs(attempt);
+        this.stats.reconnects++;
+        this.deps.metrics.reconnect();
+        this.setState('reconnecting');
+        logger.warn('source failed, reconnecting', { ...context, code, error: error.message, attempt, delayMs });
+        void events.emit('sourceReconnecting', { attempt, delayMs, reason: `${code}: ${error.message}` });
+        await sleep(delayMs, this.stopSignal.signal);
+      } finally {
+        clearInterval(watchdog);
+        this.currentRun = undefined;
+        await run?.close();
+      }
+    }
+
+    // Batch files publish everything they decoded; anything else discards what was not published yet.
+    queue.close(endReason !== 'endOfStream');
+    await publishing;
+    clearInterval(ticker);
+    this.updateRates();
+    this.stoppedAt = new Date();
+    const reason = this.stopReason ?? endReason;
+    if (reason !== 'error') this.setState('stopped');
+    logger.info('session stopped', { ...context, reason, ...this.stats });
+    await events.emit('sessionStopped', {
+      reason,
+      framesPublished: this.stats.framesPublished,
+      framesDropped: this.stats.framesDropped,
+    });
+  }
+
+  private async publishLoop(queue: FrameQueue<OutgoingFrame>): Promise<void> {
+    const mode = this.live ? 'live' : 'batch';
+    for (let item = await queue.take(); item; item = await queue.take()) {
+      try {
+        const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
+        if (result.evicted) this.countDropped(result.evicted);
+        if (result.published) {
+          this.stats.framesPublished++;
+          this.deps.metrics.published();
+          this.latest = { seq: item.meta.seq, pixels: item.pixels };
+        } else {
+          this.countDropped(1);
+          if (result.error) this.deps.logger.debug('live frame dropped', { sessionId: this.id, seq: item.meta.seq, code: result.error.code });
+        }
+      } catch (err) {
+        // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
+        this.publishFailure = asSightlineError(err, 'PUBLISH_FAILED');
+        queue.close(true);
+        await this.currentRun?.close(this.publishFailure);
+        return;
+      }
+    }
+  }
+
+  private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame {
+    this.stats.framesIn++;
+    if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
+    const now = Date.now();
+    if (firstOfRun && this.lastPts !== undefined) {
+      // Presentation time continues across reconnects: live sources by the wall time that passed, batch by a tick.
+      const gap = this.live && this.lastFrameAt !== undefined ? (now - this.lastFrameAt) / 1000 : 0.001;
+      this.ptsOffset = this.lastPts + gap - frame.pts;
+    }
+    const pts = frame.pts + this.ptsOffset;
+    this.lastPts = pts;
+    this.lastFrameAt = now;
+    const { width, height, pixelFormat } = this.options.frame;
+    const meta: FrameMeta = {
+      sessionId: this.id,
+      seq: this.nextSeq++,
+      pts: Math.round(pts * 1e6) / 1e6,
+      captureTime: Math.round(frame.captureTime * 1000) / 1000,
+      publishedAt: 0,
+      live: this.live,
+      source: frame.source,
+      frame: { width, height, pixelFormat },
+      letterbox: this.letterbox(frame.source),
+      ...(frame.decodeMs !== undefined && { decodeMs: Math.round(frame.decodeMs * 1000) / 1000 }),
+    };
+    return { pixels: frame.pixels, meta };
+  }
+
+  private letterbox(source: Size): Letterbox {
+    const cached = this.letterboxFor;
+    if (cached && cached.source.width === source.width && cached.source.height === source.height) return cached.letterbox;
+    const { scale, padX, padY } = computeLetterbox(source, this.options.frame);
+    this.letterboxFor = { source, letterbox: { scale, padX, padY } };
+    return this.letterboxFor.letterbox;
+  }
+
+  private becameLive(attempts: number, downSince: number | undefined): void {
+    if (attempts > 0 && downSince !== undefined) {
+      const downtimeMs = Date.now() - downSince;
+      this.deps.logger.info('source recovered', { sessionId: this.id, attempts, downtimeMs });
+      void this.deps.events.emit('sourceRecovered', { attempts, downtimeMs });
+    }
+    this.setState('live');
+  }
+
+  /** A source that produces nothing for stallTimeoutMs is restarted, unless our own back-pressure holds it. */
+  private startWatchdog(run: SourceRun, queue: FrameQueue<OutgoingFrame>): NodeJS.Timeout {
+    this.lastProgressAt = Date.now();
+    const { stallTimeoutMs } = this.options;
+    const timer = setInterval(() => {
+      if (queue.producerBlocked) {
+        this.lastProgressAt = Date.now();
+        return;
+      }
+      const silentMs = Date.now() - this.lastProgressAt;
+      if (silentMs < stallTimeoutMs) return;
+      clearInterval(timer);
+      void run.close(
+        new SightlineError('SOURCE_STALLED', `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }),
+      );
+    }, Math.max(50, Math.min(1000, stallTimeoutMs / 4)));
+    timer.unref();
+    return timer;
+  }
+
+  private startRateTicker(): NodeJS.Timeout {
+    const timer = setInterval(() => this.updateRates(), 1000);
+    timer.unref();
+    return timer;
+  }
+
+  private updateRates(): void {
+    const now = Date.now();
+    const seconds = (now - this.rateBase.at) / 1000;
+    if (seconds <= 0) return;
+    this.stats.fpsIn = round1((this.stats.framesIn - this.rateBase.framesIn) / seconds);
+    this.stats.fpsOut = round1((this.stats.framesPublished - this.rateBase.framesPublished) / seconds);
+    this.rateBase = { at: now, framesIn: this.stats.framesIn, framesPublished: this.stats.framesPublished };
+    this.deps.metrics.fps(this.stats.fpsIn, this.stats.fpsOut);
+  }
+
+  private countDropped(count: number): void {
+    this.stats.framesDropped += count;
+    this.deps.metrics.dropped(count);
+  }
+
+  private setState(state: SessionState): void {
+    this.state = state;
+    this.deps.metrics.state(state);
+  }
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Error context safe and small enough for an event: primitives and short string lists only. */
+function eventContext(context: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(context).filter(
+      ([, v]) => ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => typeof x === 'string')),
+    ),
+  );
+}

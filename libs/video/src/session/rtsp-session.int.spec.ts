@@ -1,0 +1,181 @@
+/**
+ * RTSP sessions end to end against real peers: GStreamer's RTSP server (H.264 RTP and MP2T RTP mounts, Basic and
+ * Digest auth) serving a generated 1080p60 H.264+AAC clip, our RTSP client, FFmpeg, and a real nats-server.
+ */
+import { computeLetterbox } from '@sightline/contracts';
+import { makeTestClip, startGstRtspServer, type GstRtspServer } from '@sightline/local-infra';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFreezableProxy } from '../../test-support/freezable-proxy.js';
+import {
+  EventCollector,
+  FrameCollector,
+  TEST_FRAME,
+  TEST_FRAME_BYTES,
+  startIngestHarness,
+  until,
+  type IngestHarness,
+} from '../../test-support/ingest-harness.js';
+
+const USERNAME = 'operator';
+const PASSWORD = 'pa:ss@w/rd "quoted"';
+const WINDOW_SECONDS = 3;
+
+let harness: IngestHarness;
+let clip: string;
+
+beforeAll(async () => {
+  [harness, clip] = await Promise.all([
+    startIngestHarness({ settings: { stallTimeoutMs: 2500, reconnectInitialDelayMs: 300 } }),
+    makeTestClip({ seconds: 2 }), // 1920x1080, 60 fps, H.264 + AAC; the server loops it
+  ]);
+});
+afterAll(() => harness?.close());
+
+describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
+  let server: GstRtspServer;
+  beforeAll(async () => {
+    server = await startGstRtspServer({ file: clip, auth, username: USERNAME, password: PASSWORD });
+  });
+  afterAll(() => server?.stop());
+
+  it.each(['h264', 'ts'] as const)('decodes /%s at 1080p60 in real time into frames with RTP timing', async (mount) => {
+    const sessionId = `${auth}-${mount}`;
+    const frames = await FrameCollector.start(harness.client, sessionId);
+    harness.manager.start({
+      sessionId,
+      source: { type: 'rtsp', url: server.url(mount), auth: { type: auth, username: USERNAME, password: PASSWORD } },
+    });
+    await until(() => frames.frames.length > 0, 'the first frame');
+    const windowStart = Date.now();
+    const countAtStart = frames.frames.length;
+    await new Promise((r) => setTimeout(r, WINDOW_SECONDS * 1000));
+    const fps = (frames.frames.length - countAtStart) / ((Date.now() - windowStart) / 1000);
+    const final = await harness.manager.stop(sessionId);
+    await frames.stop();
+
+    const decodeMs = frames.frames.map((f) => f.meta.decodeMs!).sort((a, b) => a - b);
+    console.info(
+      `${sessionId}: ${frames.frames.length} frames, ${fps.toFixed(1)} fps, decode latency median ${decodeMs[decodeMs.length >> 1]} ms, ` +
+        `p95 ${decodeMs[Math.floor(decodeMs.length * 0.95)]} ms`,
+    );
+    expect(fps).toBeGreaterThan(50);
+    expect(fps).toBeLessThan(70);
+    expect(final.state).toBe('stopped');
+    expect(final.stats.framesDropped).toBe(0);
+    const metas = frames.frames.map((f) => f.meta);
+    expect(metas.map((m) => m.seq)).toEqual(metas.map((_, i) => i));
+    const plan = computeLetterbox({ width: 1920, height: 1080 }, TEST_FRAME);
+    for (const { meta, bytes } of frames.frames) {
+      expect(bytes).toBe(TEST_FRAME_BYTES);
+      expect(meta).toMatchObject({ live: true, source: { width: 1920, height: 1080 }, letterbox: { padY: plan.padY, scale: plan.scale } });
+      expect(meta.decodeMs).toBeGreaterThanOrEqual(0);
+      // Capture time is the sender's (or our) clock of that sample: it precedes publication, but not by seconds.
+      expect(meta.publishedAt - meta.captureTime).toBeGreaterThan(-50);
+      expect(meta.publishedAt - meta.captureTime).toBeLessThan(2000);
+    }
+    // RTP presentation times: 1/60 s apart, increasing across the server's loop of the 2 s clip.
+    const steps = metas.slice(1).map((m, i) => m.pts - metas[i]!.pts);
+    expect(steps.every((s) => s > 0)).toBe(true);
+    expect((metas.at(-1)!.pts - metas[0]!.pts) / (metas.length - 1)).toBeCloseTo(1 / 60, 3);
+  });
+
+  it('ends with a fatal RTSP_UNAUTHORIZED on a wrong password, without retrying or leaking it', async () => {
+    const sessionId = `${auth}-wrong-password`;
+    const wrong = 'not-the-password';
+    const events = await EventCollector.start(harness.client, sessionId);
+    harness.manager.start({ sessionId, source: { type: 'rtsp', url: server.url('h264', { username: USERNAME, password: wrong }) } });
+    const final = await harness.manager.whenEnded(sessionId);
+    await events.waitFor('sessionStopped');
+    await new Promise((r) => setTimeout(r, 500)); // time for any (wrong) retry to show up
+    await events.stop();
+
+    expect(final).toMatchObject({ state: 'error', lastError: { code: 'RTSP_UNAUTHORIZED' }, stats: { reconnects: 0 } });
+    expect(events.names()).toEqual(['sessionStarted', 'sourceError', 'sessionStopped']);
+    expect(events.of('sourceError')[0]!.payload).toMatchObject({ code: 'RTSP_UNAUTHORIZED', fatal: true });
+    const published = JSON.stringify(events.events) + JSON.stringify(harness.manager.list());
+    expect(published).not.toContain(wrong);
+    expect(published).toContain('rtsp://***:***@127.0.0.1');
+  });
+
+  it('ends with a fatal SOURCE_NOT_FOUND for a path the server does not have', async () => {
+    const sessionId = `${auth}-unknown-path`;
+    harness.manager.start({
+      sessionId,
+      source: { type: 'rtsp', url: `rtsp://127.0.0.1:${server.port}/nope`, auth: { type: auth, username: USERNAME, password: PASSWORD } },
+    });
+    const final = await harness.manager.whenEnded(sessionId);
+    expect(final).toMatchObject({ state: 'error', lastError: { code: 'SOURCE_NOT_FOUND' }, stats: { reconnects: 0 } });
+  });
+});
+
+describe('RTSP resilience', () => {
+  it('reconnects after the server is killed and restarted; the frame sequence continues', async () => {
+    const server = await startGstRtspServer({ file: clip, auth: 'digest', username: USERNAME, password: PASSWORD });
+    const sessionId = 'restart';
+    const [frames, events] = await Promise.all([
+      FrameCollector.start(harness.client, sessionId),
+      EventCollector.start(harness.client, sessionId),
+    ]);
+    try {
+      harness.manager.start({ sessionId, source: { type: 'rtsp', url: server.url('ts', { username: USERNAME, password: PASSWORD }) } });
+      await until(() => frames.frames.length >= 60, 'frames before the crash');
+      await server.kill();
+      await events.waitFor('sourceReconnecting');
+      const beforeRestart = frames.frames.length;
+      await server.start();
+      await events.waitFor('sourceRecovered', 30_000);
+      await until(() => frames.frames.length >= beforeRestart + 60, 'frames after the restart');
+      await harness.manager.stop(sessionId);
+    } finally {
+      await server.stop();
+    }
+    await events.waitFor('sessionStopped');
+    await Promise.all([frames.stop(), events.stop()]);
+
+    const names = events.names();
+    expect(names[0]).toBe('sessionStarted');
+    expect(names.at(-1)).toBe('sessionStopped');
+    expect(names.indexOf('sourceRecovered')).toBeGreaterThan(names.indexOf('sourceReconnecting'));
+    expect(names).not.toContain('sourceError');
+    const attempts = events.of('sourceReconnecting').map((e) => e.payload.attempt);
+    expect(attempts).toEqual(attempts.map((_, i) => i + 1));
+    expect(events.of('sourceReconnecting')[0]!.payload.reason).toMatch(/^RTSP_STREAM_ENDED/);
+    expect(events.of('sourceRecovered')[0]!.payload.attempts).toBe(attempts.length);
+    // One sequence across both RTSP sessions: no gap, no repeat (a consumer kept up, so nothing was dropped).
+    const seqs = frames.frames.map((f) => f.meta.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    const pts = frames.frames.map((f) => f.meta.pts);
+    expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
+    expect(harness.manager.get(sessionId).stats.reconnects).toBe(attempts.length);
+  });
+
+  it('reconnects a stream that hangs without disconnecting, after the stall timeout', async () => {
+    const server = await startGstRtspServer({ file: clip, auth: 'basic', username: USERNAME, password: PASSWORD });
+    const proxy = await startFreezableProxy(server.port);
+    const sessionId = 'stall';
+    const [frames, events] = await Promise.all([
+      FrameCollector.start(harness.client, sessionId),
+      EventCollector.start(harness.client, sessionId),
+    ]);
+    try {
+      harness.manager.start({
+        sessionId,
+        source: { type: 'rtsp', url: `rtsp://127.0.0.1:${proxy.port}/h264`, auth: { type: 'basic', username: USERNAME, password: PASSWORD } },
+      });
+      await until(() => frames.frames.length >= 30, 'frames before the hang');
+      proxy.freeze();
+      const reconnecting = await events.waitFor('sourceReconnecting');
+      expect(reconnecting.payload.reason).toMatch(/^SOURCE_STALLED/);
+      await events.waitFor('sourceRecovered', 30_000);
+      const afterRecovery = frames.frames.length;
+      await until(() => frames.frames.length >= afterRecovery + 30, 'frames after recovery');
+      await harness.manager.stop(sessionId);
+    } finally {
+      await proxy.close();
+      await server.stop();
+    }
+    await Promise.all([frames.stop(), events.stop()]);
+    const seqs = frames.frames.map((f) => f.meta.seq);
+    expect(seqs.slice(1).every((s, i) => s > seqs[i]!)).toBe(true);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * The sessions of one ingest process: start (validated request → source → session), list, inspect, stop, snapshots.
+ * Ended sessions stay inspectable (state, last error, counters) until evicted by newer ones.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  SightlineError,
+  redactUrl,
+  startSessionSchema,
+  validate,
+  type RtspAuthType,
+  type SessionInfo,
+  type SourceSpec,
+} from '@sightline/contracts';
+import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
+import type { Registry } from 'prom-client';
+import type { FrameFormat } from '../ffmpeg/command.js';
+import { silentLogger, type VideoLogger } from '../logger.js';
+import { IngestMetrics } from '../metrics.js';
+import { FramePublisher, type FramePublisherOptions } from '../publish/frame-publisher.js';
+import { SessionEvents } from '../publish/session-events.js';
+import { encodeJpeg } from '../snapshot.js';
+import { DeviceSource } from '../sources/device-source.js';
+import { FileSource } from '../sources/file-source.js';
+import { RtspSource } from '../sources/rtsp-source.js';
+import type { FrameSource, SourceSettings } from '../sources/source.js';
+import { IngestSession, type StopReason } from './ingest-session.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
+
+export interface IngestSettings {
+  ffmpegPath: string;
+  /** What every frame is letterboxed and converted to (the model input). */
+  frame: FrameFormat;
+  /** Sessions running at once; more are refused with SESSION_LIMIT_REACHED. */
+  maxSessions: number;
+  stallTimeoutMs: number;
+  reconnectInitialDelayMs: number;
+  reconnectMaxDelayMs: number;
+  /** File sources must lie under this directory. */
+  fileRoot: string;
+  /** RTSP auth scheme when a request names none. */
+  rtspAuth: RtspAuthType;
+  rtspConnectTimeoutMs: number;
+  /** Ended sessions kept for inspection. */
+  keepEndedSessions?: number;
+  framePublisher?: FramePublisherOptions;
+}
+
+export interface SessionManagerDependencies {
+  client: Pick<NatsClient, 'manager'>;
+  publisher: JetStreamPublisher;
+  registry: Registry;
+  logger?: VideoLogger;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, IngestSession>();
+  private readonly metrics: IngestMetrics;
+  private readonly framePublisher: FramePublisher;
+  private readonly reconnect: ReconnectPolicy;
+  private readonly logger: VideoLogger;
+
+  constructor(
+    private readonly deps: SessionManagerDependencies,
+    readonly settings: IngestSettings,
+  ) {
+    this.logger = deps.logger ?? silentLogger;
+    this.metrics = new IngestMetrics(deps.registry);
+    this.framePublisher = new FramePublisher(deps.client, deps.publisher, this.logger, settings.framePublisher);
+    this.reconnect = new ReconnectPolicy({ initialDelayMs: settings.reconnectInitialDelayMs, maxDelayMs: settings.reconnectMaxDelayMs });
+  }
+
+  /**
+   * Validates a start request (the REST body, a sessions-file entry, or the CLI's options) and starts the session.
+   * Throws INVALID_MESSAGE / INVALID_SOURCE (bad request), SESSION_EXISTS, SESSION_LIMIT_REACHED.
+   */
+  start(request: unknown): SessionInfo {
+    const { sessionId = randomUUID(), source: spec } = validate(startSessionSchema, request, 'start session request');
+    const existing = this.sessions.get(sessionId);
+    if (existing && !existing.ended) {
+      throw new SightlineError('SESSION_EXISTS', `session ${sessionId} is already running`, { sessionId });
+    }
+    const running = [...this.sessions.values()].filter((s) => !s.ended).length;
+    if (running >= this.settings.maxSessions) {
+      throw new SightlineError('SESSION_LIMIT_REACHED', `at most ${this.settings.maxSessions} sessions run at once`, {
+        maxSessions: this.settings.maxSessions,
+      });
+    }
+    const context = { sessionId, source: redactUrl(spec.url) };
+    const source = this.createSource(spec, context);
+    const session = new IngestSession(
+      sessionId,
+      {
+        source,
+        framePublisher: this.framePublisher,
+        events: new SessionEvents(this.deps.publisher, sessionId, Date.now().toString(36), this.logger),
+        metrics: this.metrics.forSession(sessionId),
+        reconnect: this.reconnect,
+        logger: this.logger,
+        encodeJpeg: (pixels) => encodeJpeg(this.settings.ffmpegPath, pixels, this.settings.frame),
+      },
+      // A reused id continues its predecessor's frame sequence, so frame and result message ids never repeat.
+      { frame: this.settings.frame, stallTimeoutMs: this.settings.stallTimeoutMs, firstSeq: existing?.sequence },
+    );
+    this.sessions.delete(sessionId);
+    this.sessions.set(sessionId, session);
+    this.evictEnded();
+    session.start();
+    return session.info();
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((s) => s.info());
+  }
+
+  get(sessionId: string): SessionInfo {
+    return this.session(sessionId).info();
+  }
+
+  /** Stops a session and resolves with its final state once its sessionStopped event is stored. */
+  async stop(sessionId: string, reason: StopReason = 'stopped'): Promise<SessionInfo> {
+    const session = this.session(sessionId);
+    await session.stop(reason);
+    return session.info();
+  }
+
+  async stopAll(reason: StopReason = 'shutdown'): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+  }
+
+  /** Resolves when the session has ended by itself or was stopped. */
+  async whenEnded(sessionId: string): Promise<SessionInfo> {
+    const session = this.session(sessionId);
+    await session.done;
+    return session.info();
+  }
+
+  /** JPEG of the session's latest published frame; SNAPSHOT_UNAVAILABLE before the first one. */
+  async snapshot(sessionId: string): Promise<Buffer> {
+    const jpeg = await this.session(sessionId).snapshot();
+    if (!jpeg) throw new SightlineError('SNAPSHOT_UNAVAILABLE', 'no frame published yet', { sessionId });
+    return jpeg;
+  }
+
+  private session(sessionId: string): IngestSession {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new SightlineError('SESSION_NOT_FOUND', `no session ${sessionId}`, { sessionId });
+    return session;
+  }
+
+  private createSource(spec: SourceSpec, context: Record<string, unknown>): FrameSource {
+    const settings: SourceSettings = { ffmpegPath: this.settings.ffmpegPath, frame: this.settings.frame };
+    switch (spec.type) {
+      case 'file':
+        return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);
+      case 'rtsp':
+        return new RtspSource(
+          { url: spec.url, auth: spec.auth, defaultAuth: this.settings.rtspAuth, connectTimeoutMs: this.settings.rtspConnectTimeoutMs },
+          settings,
+          this.logger,
+          context,
+        );
+      case 'device':
+        return new DeviceSource(spec.url, settings, this.logger, context);
+    }
+  }
+
+  private evictEnded(): void {
+    const keep = this.settings.keepEndedSessions ?? 32;
+    const ended = [...this.sessions.values()].filter((s) => s.ended);
+    for (const session of ended.slice(0, Math.max(0, ended.length - keep))) {
+      this.sessions.delete(session.id);
+      this.metrics.forSession(session.id).remove();
+    }
+  }
+}

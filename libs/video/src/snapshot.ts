@@ -1,0 +1,51 @@
+/**
+ * JPEG snapshots of a session's latest frame for the web console: encoded on demand by a short FFmpeg run (nothing
+ * is spent while nobody looks), at most one encode per `minIntervalMs` per session however often it is asked.
+ */
+import { execFile } from 'node:child_process';
+import { SightlineError } from '@sightline/contracts';
+import { buildJpegArgs, type FrameFormat } from './ffmpeg/command.js';
+
+export function encodeJpeg(ffmpegPath: string, pixels: Uint8Array, format: FrameFormat): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      ffmpegPath,
+      buildJpegArgs(format),
+      { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024, timeout: 5000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new SightlineError('SNAPSHOT_FAILED', `JPEG encoding failed: ${stderr.toString().trim() || error.message}`));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(pixels);
+  });
+}
+
+export interface LatestFrame {
+  seq: number;
+  pixels: Uint8Array;
+}
+
+export class SnapshotCache {
+  private cached?: { seq: number; at: number; jpeg: Promise<Buffer> };
+
+  constructor(
+    private readonly encode: (pixels: Uint8Array) => Promise<Buffer>,
+    private readonly minIntervalMs = 500,
+  ) {}
+
+  /** The latest frame as JPEG; a recent (or in-progress) encoding is reused. */
+  get(latest: LatestFrame): Promise<Buffer> {
+    const now = Date.now();
+    const cached = this.cached;
+    if (cached && (cached.seq === latest.seq || now - cached.at < this.minIntervalMs)) return cached.jpeg;
+    const jpeg = this.encode(latest.pixels);
+    this.cached = { seq: latest.seq, at: now, jpeg };
+    // A failed encoding is not cached.
+    jpeg.catch(() => {
+      if (this.cached?.jpeg === jpeg) this.cached = undefined;
+    });
+    return jpeg;
+  }
+}

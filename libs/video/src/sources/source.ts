@@ -1,0 +1,61 @@
+/**
+ * A frame source is something a session can (re)open: each open() is one *run* (one FFmpeg process, and for RTSP one
+ * RTSP session) that yields letterboxed frames until it ends or fails. Reconnecting is the session's policy.
+ */
+import type { SightlineError, Size, SourceType } from '@sightline/contracts';
+import type { FrameFormat } from '../ffmpeg/command.js';
+import type { FfmpegDecoder } from '../ffmpeg/decoder.js';
+
+export interface SourceFrame {
+  /** Letterboxed pixels in the session's frame format. */
+  pixels: Buffer;
+  source: Size;
+  /** Presentation time in seconds from the start of this run (the session makes it continuous across runs). */
+  pts: number;
+  /** Wall-clock capture time, epoch ms: RTCP sender report time when known, else arrival/decode time. */
+  captureTime: number;
+  /** Elementary stream written to FFmpeg until this frame came out, when measurable (piped sources). */
+  decodeMs?: number;
+}
+
+export interface SourceRun extends AsyncIterable<SourceFrame> {
+  /** Stops the run and releases its processes and sockets; iteration then throws `reason`, or ends without one. */
+  close(reason?: SightlineError): Promise<void>;
+}
+
+export interface FrameSource {
+  readonly type: SourceType;
+  /** Live sources drop their oldest frames under back-pressure; batch sources wait instead. */
+  readonly live: boolean;
+  /** For logs and events: never contains credentials. */
+  readonly description: string;
+  /** A file source that is not looped ends by itself; that is the end of the session, not a failure. */
+  readonly endsNaturally: boolean;
+  open(): Promise<SourceRun>;
+}
+
+export interface SourceSettings {
+  ffmpegPath: string;
+  frame: FrameFormat;
+}
+
+/**
+ * A run whose timing comes from FFmpeg itself (files, devices): pts from the decoded stream, relative to the run's
+ * first frame; capture time = when the frame was decoded (for a paced file that is when it "happens").
+ */
+export class DecoderTimedRun implements SourceRun {
+  constructor(private readonly decoder: FfmpegDecoder) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<SourceFrame> {
+    let firstPts: number | undefined;
+    for await (const frame of this.decoder) {
+      const ptsTime = frame.info?.ptsTime ?? 0;
+      firstPts ??= ptsTime;
+      yield { pixels: frame.pixels, source: frame.source, pts: ptsTime - firstPts, captureTime: frame.emergedAt };
+    }
+  }
+
+  close(reason?: SightlineError): Promise<void> {
+    return this.decoder.abort(reason);
+  }
+}
