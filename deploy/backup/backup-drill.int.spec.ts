@@ -148,14 +148,20 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     // A daily time one hour ago: the next scheduled run is ~23 h away, so only the start-up run can happen here.
     const hourAgo = new Date(Date.now() - 3_600_000);
     const schedule = `${String(hourAgo.getHours()).padStart(2, '0')}:${String(hourAgo.getMinutes()).padStart(2, '0')}`;
+    const agentLog: { message?: string; at?: string }[] = [];
     const agent = new ManagedProcess(join(backupHome, 'bin/backup-agent.sh'), [], {
       name: 'backup-agent',
       env: { ...env, BACKUP_SCHEDULE: schedule, BACKUP_METRICS_PORT: String(metricsPort), BACKUP_METRICS_INTERVAL_S: '1' },
+      onLine: (line) => line.startsWith('{') && agentLog.push(JSON.parse(line)),
     }).start();
     try {
       await agent.waitForLine(/backup job dump (succeeded|failed)/, 90_000);
-      expect(agent.outputTail).toContain('backup job full succeeded');
-      expect(agent.outputTail).toContain('backup job dump succeeded');
+      const messages = agentLog.map((entry) => entry.message);
+      expect(messages).toContain('no full backup in the repository yet: running the daily jobs now');
+      expect(messages).toContain('backup job full succeeded');
+      expect(messages).toContain('backup job dump succeeded');
+      const expectedNextRun = new Date(hourAgo.getFullYear(), hourAgo.getMonth(), hourAgo.getDate() + 1, hourAgo.getHours(), hourAgo.getMinutes());
+      expect(agentLog.find((entry) => entry.message === 'next daily backup scheduled')?.at).toBe(expectedNextRun.toISOString());
 
       // The exporter refreshes after the jobs (and every second): wait for a snapshot that includes the dump job.
       let metrics = '';

@@ -4,6 +4,7 @@
 #   - .env from deploy/env/compose.env.example, with SIGHTLINE_HOME set to this directory and every empty secret
 #     (POSTGRES_PASSWORD, BACKUP_S3_SECRET_KEY) filled with a random hex value;
 #   - deploy/env/<service>.env from each example (edit them afterwards);
+#   - the observability profile's secret files (Grafana admin password, Alertmanager secrets);
 #   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one).
 # Needs bash and coreutils. Files holding secrets are created readable by their owner only.
 set -euo pipefail
@@ -31,6 +32,16 @@ for example in deploy/env/*.env.example; do
     echo "created $target"
   fi
 done
+
+# Observability profile secrets: Grafana's admin password, Alertmanager's Slack webhook / SMTP password files.
+if [[ ! -f deploy/monitoring/grafana/admin_password ]]; then
+  random_hex >deploy/monitoring/grafana/admin_password
+  echo "generated deploy/monitoring/grafana/admin_password"
+fi
+if [[ ! -d deploy/monitoring/alertmanager/secrets ]]; then
+  cp -r deploy/monitoring/alertmanager/secrets-example deploy/monitoring/alertmanager/secrets
+  echo "created deploy/monitoring/alertmanager/secrets (put the Slack webhook URL and SMTP password there)"
+fi
 
 mkdir -p var/media deploy/proxy/certs
 chmod 0755 var var/media

@@ -31,7 +31,7 @@ const DAILY_JOBS = [
  * @param {Date} now
  * @param {string} hhmm
  */
-export function nextRunAt(now, hhmm) {
+function nextRunAt(now, hhmm) {
   const [hours, minutes] = hhmm.split(':').map(Number);
   const next = new Date(now.getFullYear(), now.getMonth(), now.getDate(), hours, minutes, 0, 0);
   if (next <= now) next.setDate(next.getDate() + 1);
@@ -56,7 +56,7 @@ function logJobLine(job, line) {
   log('info', line, { job });
 }
 
-export class BackupScheduler {
+class BackupScheduler {
   /** @type {Map<string, import('./metrics.mjs').JobRun>} */
   #jobs = new Map();
   /** @type {import('node:child_process').ChildProcess | undefined} */
@@ -68,6 +68,8 @@ export class BackupScheduler {
   /** @type {NodeJS.Timeout | undefined} */
   #metricsTimer;
   #metrics = { text: '', contentType: 'text/plain' };
+  /** @type {Promise<void> | undefined} */
+  #refreshing;
   #stopping = false;
   #server = createServer((req, res) => {
     if (req.url === '/metrics') {
@@ -169,13 +171,18 @@ export class BackupScheduler {
     });
   }
 
-  async refreshMetrics() {
-    try {
-      this.#metrics = await collectMetrics(this.env, this.jobs);
-      writeTextfile(this.textfile, this.#metrics.text);
-    } catch (err) {
-      log('error', 'backup metrics refresh failed', errorFields(err));
-    }
+  /** One refresh at a time: a slow repository must not pile up overlapping `pgbackrest info` runs. */
+  refreshMetrics() {
+    this.#refreshing ??= collectMetrics(this.env, this.jobs)
+      .then((metrics) => {
+        this.#metrics = metrics;
+        writeTextfile(this.textfile, metrics.text);
+      })
+      .catch((err) => log('error', 'backup metrics refresh failed', errorFields(err)))
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
   }
 
   /** Stops the timers and the HTTP server; a running job gets SIGTERM (pgBackRest then releases its locks). */

@@ -13,6 +13,7 @@ import { type Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AnalysisConnection, type ConnectionSettings } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
+import { ResultDecoder } from './result-decoder.js';
 import { authorizeUpgrade, refuse, writeRefusal, type UpgradeRefusal } from './upgrade.js';
 
 export interface AnalysisServerOptions extends ConnectionSettings {
@@ -35,6 +36,7 @@ export class AnalysisServer {
   readonly metrics: GatewayMetrics;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<AnalysisConnection>();
+  private readonly decoder: ResultDecoder;
   private readonly heartbeat: NodeJS.Timeout;
   private httpServer?: Server;
   private shuttingDown = false;
@@ -43,6 +45,10 @@ export class AnalysisServer {
 
   constructor(private readonly options: AnalysisServerOptions) {
     this.metrics = new GatewayMetrics(options.registry, () => [...this.connections].map((c) => c.bufferedBytes));
+    this.decoder = new ResultDecoder((msg, error) => {
+      this.metrics.invalidResults.inc();
+      options.logger.warn('skipping a result that fails the envelope schema', { subject: msg.subject, seq: msg.seq, error: error.message });
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -103,6 +109,7 @@ export class AnalysisServer {
     const { nats, logger, sendBufferBytes, maxSubscriptions } = this.options;
     const connection = new AnalysisConnection(ws, principal, {
       nats,
+      decoder: this.decoder,
       logger,
       metrics: this.metrics,
       settings: { sendBufferBytes, maxSubscriptions },

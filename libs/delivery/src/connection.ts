@@ -12,17 +12,13 @@
 import {
   ALL_SESSIONS,
   CONTROL_EVENTS,
-  EVENTS,
   clientMessageSchema,
   isSkippableEvent,
   parseJson,
-  resultEnvelopeSchema,
   SightlineError,
   WS_CLOSE,
-  type AnalysisMessage,
   type DeliveryPolicy,
   type Principal,
-  type ResultEnvelope,
 } from '@sightline/contracts';
 import type { ErrorPayload, SubscribedPayload, UnsubscribedPayload } from '@sightline/client';
 import { type NatsClient } from '@sightline/messaging';
@@ -31,6 +27,7 @@ import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
 import { type z } from 'zod';
 import { type DisconnectReason, type GatewayMetrics } from './metrics.js';
+import { type ResultDecoder } from './result-decoder.js';
 import { ResultSubscription, type StartPosition } from './result-subscription.js';
 import { BoundedSendQueue, type OutgoingMessage } from './send-queue.js';
 
@@ -45,6 +42,7 @@ export interface ConnectionSettings {
 
 export interface ConnectionDeps {
   nats: NatsClient;
+  decoder: ResultDecoder;
   logger: Logger;
   metrics: GatewayMetrics;
   settings: ConnectionSettings;
@@ -297,29 +295,14 @@ export class AnalysisConnection {
 
   private deliver(state: DeliveryState, msg: JsMsg): void {
     if (this.closing) return;
-    let envelope: ResultEnvelope;
-    try {
-      envelope = parseJson(resultEnvelopeSchema, msg.data, 'result') as ResultEnvelope;
-    } catch (err) {
-      this.deps.metrics.invalidResults.inc();
-      this.deps.logger.warn('skipping a result that fails the envelope schema', { subject: msg.subject, seq: msg.seq, error: (err as Error).message });
-      return;
-    }
-    // Exactly the spec's envelope, plus the stream sequence as the resume point.
-    const message: AnalysisMessage = {
-      sessionId: envelope.sessionId,
-      timestamp: envelope.timestamp,
-      event: envelope.event,
-      payload: envelope.payload,
-      seq: msg.seq,
-    };
-    const data = JSON.stringify(message);
+    const result = this.deps.decoder.decode(msg);
+    if (!result) return;
     const outcome = this.queue.offer({
-      data,
-      bytes: Buffer.byteLength(data),
-      event: envelope.event,
-      replaceKey: state.policy === 'latest' && isSkippableEvent(envelope.event) ? envelope.sessionId : undefined,
-      captureTimeMs: envelope.event === EVENTS.frameAnalyzed ? Date.parse((envelope as ResultEnvelope<'frameAnalyzed'>).payload.captureTime) : undefined,
+      data: result.data,
+      bytes: result.bytes,
+      event: result.event,
+      replaceKey: state.policy === 'latest' && isSkippableEvent(result.event) ? result.sessionId : undefined,
+      captureTimeMs: result.captureTimeMs,
     });
     this.deps.metrics.sendBuffer.observe(this.queue.bufferedBytes);
     if (outcome === 'overflow') {

@@ -54,7 +54,8 @@ def loop_media(_factory, media):
         if info.type & Gst.PadProbeType.BUFFER:
             buffer = info.get_buffer()
             if buffer.pts != Gst.CLOCK_TIME_NONE:
-                state["end"] = max(state["end"], buffer.pts + max(buffer.duration, 0))
+                duration = 0 if buffer.duration == Gst.CLOCK_TIME_NONE else buffer.duration
+                state["end"] = max(state["end"], buffer.pts + duration)
             return Gst.PadProbeReturn.OK
         event = info.get_event()
         if event.type == Gst.EventType.SEGMENT:

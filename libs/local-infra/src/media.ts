@@ -103,14 +103,14 @@ export function astronautFaceBoxAt(
 export async function makeAstronautClip(
   options: Partial<AstronautClipParams> & CacheOptions & { audio?: boolean } = {},
 ): Promise<string> {
-  const p = { ...DEFAULT_ASTRONAUT_CLIP, ...pickDefined(options, Object.keys(DEFAULT_ASTRONAUT_CLIP)) };
-  const audio = options.audio ?? true;
+  const { path, cacheDir, audio = true, ...clip } = options;
+  const p = { ...DEFAULT_ASTRONAUT_CLIP, ...clip };
   const axis = (extent: number, period: number) =>
     `${p.margin}+${extent - p.photoSize - 2 * p.margin}*(1-abs(2*mod(t/${period},1)-1))`;
   const filter =
     `[1:v]scale=${p.photoSize}:${p.photoSize}[photo];` +
     `[0:v][photo]overlay=x='${axis(p.width, p.periodXSeconds)}':y='${axis(p.height, p.periodYSeconds)}':eval=frame[video]`;
-  return cachedClip('astronaut', { ...p, audio }, options, (output) => [
+  return cachedClip('astronaut', { ...p, audio }, { path, cacheDir }, (output) => [
     ...['-f', 'lavfi', '-i', `color=c=0x808080:size=${p.width}x${p.height}:rate=${p.fps}`],
     ...['-loop', '1', '-framerate', String(p.fps), '-i', ASTRONAUT_PHOTO],
     ...['-filter_complex', filter],
@@ -164,11 +164,8 @@ function encodeArgs(
   ];
 }
 
-function pickDefined<T extends object>(source: T, keys: string[]): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(source).filter(([key, value]) => keys.includes(key) && value !== undefined),
-  ) as Partial<T>;
-}
+/** Part of every cache key: bump it when the encoding settings change, so stale clips are not reused. */
+const CACHE_VERSION = 1;
 
 /** Encodes into the cache (temp file + rename, so concurrent test workers never see half a file). */
 async function cachedClip(
@@ -178,7 +175,7 @@ async function cachedClip(
   ffmpegArgs: (output: string) => string[],
 ): Promise<string> {
   const dir = options.cacheDir ?? process.env.SIGHTLINE_MEDIA_CACHE ?? join(tmpdir(), 'sightline-media-cache');
-  const key = createHash('sha256').update(JSON.stringify({ kind, params, version: 1 })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify({ kind, params, version: CACHE_VERSION })).digest('hex').slice(0, 16);
   const cached = join(dir, `${kind}-${key}.mp4`);
   if (!existsSync(cached)) {
     mkdirSync(dir, { recursive: true });

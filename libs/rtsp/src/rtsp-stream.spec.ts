@@ -177,6 +177,17 @@ describe('openRtspStream against a scripted server', () => {
     expect(stream.stats).toMatchObject({ lostPackets: 0, rtpPackets: frames });
   });
 
+  it('ends iteration normally on close(), even when the server hangs up in answer to TEARDOWN', async () => {
+    server = await startFakeRtspServer((exchange) =>
+      exchange.request.method === 'TEARDOWN' ? exchange.socket.destroy() : respond(exchange, server!, { onPlay: sendTwoFrames }),
+    );
+    const stream = await openRtspStream({ url: server.url });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    await stream.close();
+    await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
+  });
+
   it('delivers what arrived, then fails with RTSP_STREAM_ENDED when the server drops the connection', async () => {
     server = await startFakeRtspServer((exchange) =>
       respond(exchange, server!, {

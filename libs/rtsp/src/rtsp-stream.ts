@@ -64,6 +64,7 @@ export interface RtspMediaInfo {
 export interface RtspStreamStats {
   rtpPackets: number;
   rtcpSenderReports: number;
+  /** RTP bytes (headers included) of the selected media. */
   bytesReceived: number;
   lostPackets: number;
   /** H.264 access units dropped because packets were lost or malformed. */
@@ -222,11 +223,13 @@ export class RtspStream implements AsyncIterable<RtspSample> {
 
   private onClosed(error: SightlineError | undefined): void {
     clearInterval(this.keepAliveTimer);
-    if (error) this.failure = error;
+    // While closing, the server hanging up after TEARDOWN is the expected end, not a failure.
+    const failure = this.closing ? undefined : error;
+    if (failure) this.failure = failure;
     else this.ended = true;
     const waiting = this.waiting;
     this.waiting = undefined;
-    if (waiting && error) waiting.reject(error);
+    if (waiting && failure) waiting.reject(failure);
     else waiting?.resolve({ value: undefined, done: true });
   }
 
