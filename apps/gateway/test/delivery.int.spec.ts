@@ -108,6 +108,19 @@ describe('gateway delivery', () => {
     await agent.close();
   });
 
+  it('skips (and counts once) a stream message that is not a valid envelope; subscribers carry on', async () => {
+    const [first, second] = [await open(), await open()];
+    await first.subscribe({ sessions: ['cam-bad'] });
+    await second.subscribe({ sessions: ['cam-bad'] });
+    const before = await fixture.metric('sightline_gateway_invalid_results_total');
+    await fixture.publisher.publish('results.cam-bad.frameAnalyzed', new TextEncoder().encode('{"sessionId":"cam-bad","event":"frameAnalyzed"}'));
+    const good = await fixture.publish(frameAnalyzed('cam-bad', 1), 'after-bad');
+    await until(() => first.results().length === 1 && second.results().length === 1, 'the valid result');
+    expect([first.results()[0]!.seq, second.results()[0]!.seq]).toEqual([good, good]);
+    expect((await fixture.metric('sightline_gateway_invalid_results_total')) - before).toBe(1);
+    await Promise.all([first.close(), second.close()]);
+  });
+
   it("refuses to pick sessions while subscribed to '*', and unsubscribes", async () => {
     const agent = await open();
     await agent.subscribe({ sessions: '*' });

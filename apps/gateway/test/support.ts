@@ -20,6 +20,7 @@ import { freePort, LocalNatsServer, makeTempDir } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { createLogger } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { AppModule } from '../src/app.module.js';
@@ -41,6 +42,7 @@ export class GatewayFixture {
 
   private constructor(
     readonly nats: LocalNatsServer,
+    private readonly dataDir: string,
     readonly natsClient: NatsClient,
     readonly publisher: JetStreamPublisher,
     readonly signer: TokenSigner,
@@ -53,7 +55,8 @@ export class GatewayFixture {
   }
 
   static async start(env: Record<string, string> = {}): Promise<GatewayFixture> {
-    const nats = await LocalNatsServer.start({ dataDir: await makeTempDir('gateway') });
+    const dataDir = await makeTempDir('gateway');
+    const nats = await LocalNatsServer.start({ dataDir });
     const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: quietLogger });
     await ensureStreams(natsClient.manager);
     const signer = await TokenSigner.generate();
@@ -65,6 +68,7 @@ export class GatewayFixture {
     await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
     const fixture = new GatewayFixture(
       nats,
+      dataDir,
       natsClient,
       new JetStreamPublisher(natsClient),
       signer,
@@ -109,6 +113,7 @@ export class GatewayFixture {
     await this.natsClient.drain();
     await new Promise((r) => this.jwksServer.close(r));
     await this.nats.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   async token(roles: string[] = ['agent'], ttlSeconds = 600, username = 'agent-smith'): Promise<string> {

@@ -25,9 +25,19 @@ async function main(): Promise<number> {
     { client, publisher: new JetStreamPublisher(client), registry: createMetricsRegistry('ingest-cli', false), logger },
     ingestSettings(config),
   );
-  const stopAll = () => void manager.stopAll('shutdown');
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
+  // First signal: stop every session (sessionStopped events) within SHUTDOWN_TIMEOUT_MS; a second one exits at once.
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void manager.stopAll('shutdown');
+    setTimeout(() => {
+      logger.error('shutdown timed out', { code: 'SHUTDOWN_TIMEOUT', timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const sessionIds = requests.map((request) => manager.start(request).sessionId);
   const progress = setInterval(() => {
@@ -35,7 +45,8 @@ async function main(): Promise<number> {
   }, 5000);
   const outcomes = await Promise.all(sessionIds.map((id) => manager.whenEnded(id)));
   clearInterval(progress);
-  await client.drain();
+  // NATS may be gone by now: do not hang on the drain.
+  await Promise.race([client.drain(), new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_TIMEOUT_MS).unref())]);
   return outcomes.some((info) => info.state === 'error') ? 1 : 0;
 }
 

@@ -27,7 +27,13 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** Within SHUTDOWN_TIMEOUT_MS: with NATS unreachable, sessionStopped events cannot be stored and are given up. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.sessions.stopAll('shutdown');
+    const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([this.sessions.stopAll('shutdown'), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn('sessions not stopped within the shutdown timeout', { code: 'SHUTDOWN_TIMEOUT', timeoutMs });
   }
 }

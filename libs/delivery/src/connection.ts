@@ -104,7 +104,7 @@ export class AnalysisConnection {
     socket.on('message', (data, isBinary) => this.onClientFrame(data, isBinary));
     socket.on('pong', () => (this.awaitingPong = false));
     socket.on('error', (err) => {
-      this.disconnectReason = 'error';
+      if (!this.closing) this.disconnectReason = 'error';
       deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
     });
     socket.on('close', (code) => this.onSocketClosed(code));

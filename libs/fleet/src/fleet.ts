@@ -31,6 +31,10 @@ export interface FleetOptions {
   onLine?: (source: string, line: string) => void;
   /** Keep PostgreSQL durable (local runner) or fast (tests). */
   ephemeral?: boolean;
+  /** Run PostgreSQL (default true); without it, only services that need no database can run. */
+  postgres?: boolean;
+  /** How to start a service (default: `node apps/<name>/dist/main.js`); e.g. single-file bundles on a GPU host. */
+  command?: (name: ServiceName) => { command: string; args: string[] };
 }
 
 export interface RunningService {
@@ -46,7 +50,7 @@ export class LocalFleet {
 
   private constructor(
     readonly nats: LocalNatsServer,
-    readonly postgres: LocalPostgres,
+    private readonly database: LocalPostgres | undefined,
     readonly endpoints: FleetEndpoints,
     private readonly options: FleetOptions,
   ) {}
@@ -57,14 +61,17 @@ export class LocalFleet {
     const pick = async (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? freePort() : DEFAULT_PORTS[name]);
     const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
     const nats = await LocalNatsServer.start({ dataDir: join(dataDir, 'nats'), port: await pick('nats'), onLine: onLine('nats') });
-    const postgres = await LocalPostgres.start({
-      dataDir: join(dataDir, 'postgres'),
-      port: await pick('postgres'),
-      ephemeral: options.ephemeral,
-      onLine: onLine('postgres'),
-    });
+    const postgres =
+      options.postgres === false
+        ? undefined
+        : await LocalPostgres.start({
+            dataDir: join(dataDir, 'postgres'),
+            port: await pick('postgres'),
+            ephemeral: options.ephemeral,
+            onLine: onLine('postgres'),
+          });
     const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
-    const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, databaseUrl: postgres.url, ports, dataDir }, options);
+    const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir }, options);
     try {
       // Auth first: the others fetch its keys; then the consumers before the producer.
       for (const name of ['auth', 'persistence', 'inference', 'gateway', 'ingest'] as const) {
@@ -75,6 +82,11 @@ export class LocalFleet {
       throw err;
     }
     return fleet;
+  }
+
+  get postgres(): LocalPostgres {
+    if (!this.database) throw new Error('this fleet runs without PostgreSQL');
+    return this.database;
   }
 
   url(name: ServiceName): string {
@@ -91,7 +103,11 @@ export class LocalFleet {
     const port = instance === 0 ? this.endpoints.ports[name] : await freePort();
     const source = instance === 0 ? name : `${name}-${instance}`;
     const log = this.logFor(source);
-    const proc = new ManagedProcess(process.execPath, [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')], {
+    const { command, args } = this.options.command?.(name) ?? {
+      command: process.execPath,
+      args: [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')],
+    };
+    const proc = new ManagedProcess(command, args, {
       name: source,
       cwd: REPO_ROOT,
       env: {
@@ -119,7 +135,7 @@ export class LocalFleet {
   /** Stops services in reverse start order (producer first, so consumers drain), then the infrastructure. */
   async stop(): Promise<void> {
     for (const service of [...this.services].reverse()) await service.process.stop('SIGTERM', 15_000);
-    await this.postgres.stop();
+    await this.database?.stop();
     await this.nats.stop();
     for (const log of this.logs.values()) log.end();
   }

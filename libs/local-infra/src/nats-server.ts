@@ -35,6 +35,10 @@ export class LocalNatsServer {
     return !!this.process?.running;
   }
 
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   static async start(options: NatsServerOptions): Promise<LocalNatsServer> {
     const port = options.port ?? (await freePort());
     const monitorPort = options.monitorPort ?? (await freePort());

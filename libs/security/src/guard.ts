@@ -7,6 +7,7 @@ import {
   ForbiddenException,
   Inject,
   Injectable,
+  ServiceUnavailableException,
   SetMetadata,
   UnauthorizedException,
   type CanActivate,
@@ -50,6 +51,9 @@ export class JwtAuthGuard implements CanActivate {
       request.principal = await this.verifier.verify(token);
     } catch (err) {
       const code = err instanceof SightlineError ? err.code : 'TOKEN_INVALID';
+      if (code === 'AUTH_KEYS_UNAVAILABLE') {
+        throw new ServiceUnavailableException({ code, message: 'cannot verify tokens right now: auth keys unavailable' });
+      }
       throw new UnauthorizedException({ code, message: code === 'TOKEN_EXPIRED' ? 'token expired' : 'token invalid' });
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];

@@ -62,3 +62,12 @@ describe('access tokens', async () => {
     expect(bearerToken('Bearer a b')).toBeUndefined();
   });
 });
+
+describe('key set availability', () => {
+  it('reports an unreachable JWKS as AUTH_KEYS_UNAVAILABLE, not as a bad token', async () => {
+    const signer = await TokenSigner.generate();
+    const { token } = await signer.sign({ userId: 1, username: 'x', roles: ['agent'] }, 60);
+    const verifier = new TokenVerifier({ jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_KEYS_UNAVAILABLE' });
+  });
+});

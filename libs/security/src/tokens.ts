@@ -66,7 +66,7 @@ export class TokenVerifier {
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');
-      if (err instanceof joseErrors.JWKSTimeout || (err as { code?: string }).code === 'ERR_JOSE_GENERIC') {
+      if (isKeyFetchFailure(err)) {
         throw new SightlineError('AUTH_KEYS_UNAVAILABLE', 'cannot fetch the auth service keys', {}, { cause: err });
       }
       // Deliberately vague towards the client; the precise reason stays in `cause` for our logs.
@@ -129,6 +129,13 @@ export class TokenSigner {
       .sign(this.privateKey);
     return { token, expiresIn: ttlSeconds };
   }
+}
+
+/** The key set could not be fetched (auth service down, timeout, bad answer): a server-side problem, not the token's. */
+function isKeyFetchFailure(err: unknown): boolean {
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return true;
+  const e = err as { code?: string; name?: string; message?: string };
+  return e?.code === 'ERR_JOSE_GENERIC' || (e?.name === 'TypeError' && /fetch failed/i.test(e.message ?? ''));
 }
 
 /** Extracts the token from an `Authorization: Bearer <token>` header value. */

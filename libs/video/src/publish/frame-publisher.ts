@@ -4,12 +4,11 @@
  *
  * The stream bounds each session's backlog (max_msgs_per_subject, discard-new per subject), so a publish fails with
  * STREAM_SUBJECT_FULL when inference is behind. Then:
- *  - live: delete the session's oldest waiting frame and publish again (latency stays bounded; the drop is counted);
+ *  - live: purge the session's oldest waiting frame and publish again (latency stays bounded; the drop is counted);
  *  - batch: wait and retry until there is room (nothing is dropped).
  */
 import { HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
-import type { MsgRequest } from 'nats';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { sleep } from '../util/sleep.js';
 
@@ -33,6 +32,8 @@ export interface FramePublisherOptions {
 
 export class FramePublisher {
   private readonly options: Required<FramePublisherOptions>;
+  /** FRAMES' max_msgs_per_subject, read once (and again after an eviction found nothing to remove). */
+  private perSubjectLimit?: number;
 
   constructor(
     private readonly client: Pick<NatsClient, 'manager'>,
@@ -69,7 +70,7 @@ export class FramePublisher {
         if (error.code !== 'STREAM_SUBJECT_FULL' || round >= this.options.maxEvictionsPerFrame) {
           return { published: false, evicted, error };
         }
-        if (await this.evictOldest(SUBJECTS.frame(meta.sessionId))) evicted++;
+        evicted += await this.evictOldest(SUBJECTS.frame(meta.sessionId));
       }
     }
   }
@@ -114,18 +115,26 @@ export class FramePublisher {
     return error;
   }
 
-  /** Deletes the session's oldest frame still in the stream. False when there was none left to delete. */
-  private async evictOldest(subject: string): Promise<boolean> {
+  /**
+   * Removes the session's oldest frame(s) still in the stream, so one more fits: a purge of the subject keeping the
+   * newest limit-1 (one request, no message body fetched). Returns how many were removed.
+   */
+  private async evictOldest(subject: string): Promise<number> {
     try {
-      // STREAM.MSG.GET accepts `next_by_subj` (nats-server >= 2.9); the client's type predates it.
-      const request = { seq: 0, next_by_subj: subject } as unknown as MsgRequest;
-      const oldest = await this.client.manager.streams.getMessage(STREAMS.frames, request);
-      // erase=false: the frame is transient memory, no need to overwrite it.
-      return await this.client.manager.streams.deleteMessage(STREAMS.frames, oldest.seq, false);
+      const limit = (this.perSubjectLimit ??= await this.readPerSubjectLimit());
+      const { purged } = await this.client.manager.streams.purge(STREAMS.frames, { filter: subject, keep: Math.max(0, limit - 1) });
+      // Nothing purged although the subject was full: the limit changed (stream updated); read it again next time.
+      if (purged === 0) this.perSubjectLimit = undefined;
+      return purged;
     } catch (err) {
-      // Inference took (or the age limit removed) it between our publish and the lookup: just publish again.
-      this.logger.debug('no frame to evict', { subject, error: (err as Error).message });
-      return false;
+      this.perSubjectLimit = undefined;
+      this.logger.warn('could not evict old frames', { subject, error: (err as Error).message });
+      return 0;
     }
+  }
+
+  private async readPerSubjectLimit(): Promise<number> {
+    const { config } = await this.client.manager.streams.info(STREAMS.frames);
+    return config.max_msgs_per_subject > 0 ? config.max_msgs_per_subject : 1;
   }
 }

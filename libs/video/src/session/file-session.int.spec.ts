@@ -118,10 +118,11 @@ describe('file sessions', () => {
     const stopped = await harness.manager.stop(sessionId);
     const { framesIn, framesPublished, framesDropped } = stopped.stats;
 
-    // Every decoded frame is accounted for: published (some later evicted) or dropped.
+    // Every decoded frame is accounted for: published (and maybe evicted later, a drop), dropped before publication,
+    // or discarded from the small local queue (8 frames) when the session stopped.
     expect(framesPublished).toBeGreaterThan(BACKLOG);
     expect(framesDropped).toBeGreaterThanOrEqual(framesPublished - BACKLOG);
-    expect(framesIn).toBeLessThanOrEqual(framesPublished + framesDropped);
+    expect(framesIn).toBeLessThanOrEqual(framesPublished + framesDropped + 8);
     // The stream keeps exactly the newest BACKLOG frames of the session: the oldest were evicted to make room.
     expect(await framesInStream(harness.client, sessionId)).toBe(BACKLOG);
     const frames = await FrameCollector.start(harness.client, sessionId);

@@ -14,6 +14,7 @@ export class FrameQueue<T> {
   constructor(
     private readonly capacity: number,
     private readonly overflow: OverflowPolicy,
+    /** Called for each item pushed out by a newer one (dropOldest). */
     private readonly onDrop: (item: T) => void,
   ) {}
 
@@ -26,8 +27,9 @@ export class FrameQueue<T> {
     return this.items.length;
   }
 
+  /** Queues the item (after a close it is discarded). */
   async put(item: T): Promise<void> {
-    if (this.closed) return this.onDrop(item);
+    if (this.closed) return;
     if (this.taker) {
       const take = this.taker;
       this.taker = undefined;
@@ -40,7 +42,7 @@ export class FrameQueue<T> {
       }
       await new Promise<void>((resolve) => (this.spaceWaiter = resolve));
     }
-    if (this.closed) return this.onDrop(item);
+    if (this.closed) return;
     this.items.push(item);
   }
 
@@ -55,10 +57,13 @@ export class FrameQueue<T> {
     return new Promise((resolve) => (this.taker = resolve));
   }
 
-  /** No more puts. Items already queued are still taken, unless `discard` (then they are reported as dropped). */
+  /**
+   * No more puts. Items already queued are still taken, unless `discard`. Discarding is not dropping: `onDrop` reports
+   * only what overflow pushed out.
+   */
   close(discard = false): void {
     this.closed = true;
-    if (discard) for (const item of this.items.splice(0)) this.onDrop(item);
+    if (discard) this.items.length = 0;
     const take = this.taker;
     this.taker = undefined;
     take?.(undefined);

@@ -118,7 +118,7 @@ export class IngestSession {
     this.finished ??= this.run();
   }
 
-  /** Ends the session: closes the source, discards unpublished frames, emits sessionStopped. */
+  /** Ends the session: closes the source, discards frames not yet published (not counted as drops), emits sessionStopped. */
   async stop(reason: StopReason = 'stopped'): Promise<void> {
     if (!this.stopReason) {
       this.stopReason = reason;
@@ -153,9 +153,9 @@ export class IngestSession {
     void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
     logger.info('session started', { ...context, live: source.live });
 
-    const queue = new FrameQueue<OutgoingFrame>(this.options.queueCapacity ?? 4, source.live ? 'dropOldest' : 'wait', () =>
-      this.countDropped(1),
-    );
+    // Live: room for ~130 ms of publish jitter at 60 fps before the oldest frames go; the stream's backlog is the real bound.
+    const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
+    const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.countDropped(1));
     this.queue = queue;
     if (this.stopReason) queue.close(true);
     const publishing = this.publishLoop(queue);

@@ -18,6 +18,7 @@ import {
 
 const USERNAME = 'operator';
 const PASSWORD = 'pa:ss@w/rd "quoted"';
+const WARM_UP_SECONDS = 1.5;
 const WINDOW_SECONDS = 3;
 
 let harness: IngestHarness;
@@ -26,7 +27,8 @@ let clip: string;
 beforeAll(async () => {
   [harness, clip] = await Promise.all([
     startIngestHarness({ settings: { stallTimeoutMs: 2500, reconnectInitialDelayMs: 300 } }),
-    makeTestClip({ seconds: 2 }), // 1920x1080, 60 fps, H.264 + AAC; the server loops it
+    // 1920x1080, 60 fps, H.264 + AAC, longer than any one RTSP session of this suite (each starts at the beginning).
+    makeTestClip({ seconds: 6 }),
   ]);
 });
 afterAll(() => harness?.close());
@@ -46,20 +48,22 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       source: { type: 'rtsp', url: server.url(mount), auth: { type: auth, username: USERNAME, password: PASSWORD } },
     });
     await until(() => frames.frames.length > 0, 'the first frame');
+    // After a warm-up (FFmpeg probes the stream, then catches up), frames must flow at the source rate.
+    await new Promise((r) => setTimeout(r, WARM_UP_SECONDS * 1000));
     const windowStart = Date.now();
     const countAtStart = frames.frames.length;
     await new Promise((r) => setTimeout(r, WINDOW_SECONDS * 1000));
     const fps = (frames.frames.length - countAtStart) / ((Date.now() - windowStart) / 1000);
+    const steadyDecodeMs = frames.frames.slice(countAtStart).map((f) => f.meta.decodeMs!).sort((a, b) => a - b);
     const final = await harness.manager.stop(sessionId);
     await frames.stop();
 
-    const decodeMs = frames.frames.map((f) => f.meta.decodeMs!).sort((a, b) => a - b);
     console.info(
-      `${sessionId}: ${frames.frames.length} frames, ${fps.toFixed(1)} fps, decode latency median ${decodeMs[decodeMs.length >> 1]} ms, ` +
-        `p95 ${decodeMs[Math.floor(decodeMs.length * 0.95)]} ms`,
+      `${sessionId}: ${frames.frames.length} frames, ${fps.toFixed(1)} fps after warm-up, decode latency after warm-up: ` +
+        `median ${steadyDecodeMs[steadyDecodeMs.length >> 1]} ms, p95 ${steadyDecodeMs[Math.floor(steadyDecodeMs.length * 0.95)]} ms`,
     );
     expect(fps).toBeGreaterThan(50);
-    expect(fps).toBeLessThan(70);
+    expect(fps).toBeLessThan(72);
     expect(final.state).toBe('stopped');
     expect(final.stats.framesDropped).toBe(0);
     const metas = frames.frames.map((f) => f.meta);
@@ -73,7 +77,7 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       expect(meta.publishedAt - meta.captureTime).toBeGreaterThan(-50);
       expect(meta.publishedAt - meta.captureTime).toBeLessThan(2000);
     }
-    // RTP presentation times: 1/60 s apart, increasing across the server's loop of the 2 s clip.
+    // RTP presentation times: 1/60 s apart, increasing.
     const steps = metas.slice(1).map((m, i) => m.pts - metas[i]!.pts);
     expect(steps.every((s) => s > 0)).toBe(true);
     expect((metas.at(-1)!.pts - metas[0]!.pts) / (metas.length - 1)).toBeCloseTo(1 / 60, 3);

@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { bootstrapService } from '@sightline/observability';
+import { AppModule } from './app.module.js';
+import { loadConsoleConfig } from './config.js';
+import { installConsole } from './console-server.js';
+
+await bootstrapService({
+  service: 'console',
+  loadConfig: () => loadConsoleConfig(),
+  module: (config) => AppModule.register(config),
+  port: (config) => config.HTTP_PORT,
+  configure: (app, config) => installConsole(app as NestExpressApplication, config),
+});

@@ -1,0 +1,120 @@
+// The bare tools the pipeline is compared with, measured in the same run on the same clip and model:
+// FFmpeg decode + letterbox alone, an onnxruntime-node inference loop alone, NATS publish/consume alone.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import * as ort from 'onnxruntime-node';
+import { letterboxFilter } from '@sightline/video';
+import { resolveManifest } from '@sightline/vision';
+import { percentile } from './proc-stats.mjs';
+
+/** Children's user+sys CPU seconds from bash's `times` builtin (second line). */
+function childCpuSeconds(timesOutput) {
+  const line = timesOutput.trim().split('\n').at(-1);
+  return line
+    .split(/\s+/)
+    .map((t) => {
+      const m = /(\d+)m([\d.]+)s/.exec(t);
+      return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+    })
+    .reduce((a, b) => a + b, 0);
+}
+
+/** FFmpeg decodes the whole clip as fast as it can into letterboxed rgb24 frames (written to `rawOut`). */
+export function bareDecode({ ffmpeg, clip, frame, rawOut }) {
+  const filter = letterboxFilter({ ...frame, pixelFormat: 'rgb24' });
+  const started = performance.now();
+  const out = execFileSync('bash', ['-c', `"$0" -hide_banner -loglevel error -nostdin -i "file:$1" -map 0:v:0 -an -vsync 0 -vf "$2" -f rawvideo -y "$3"; times`, ffmpeg, clip, filter, rawOut], { encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  const frames = statSync(rawOut).size / (frame.width * frame.height * 3);
+  const cpuSeconds = childCpuSeconds(out);
+  return { name: 'FFmpeg decode + letterbox (bare)', frames, seconds, fps: frames / seconds, cpuMsPerFrame: (1000 * cpuSeconds) / frames };
+}
+
+/** onnxruntime-node alone: the same model, the frames FFmpeg produced, converted to the model's tensor, run one by one. */
+export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600 }) {
+  const manifest = await resolveManifest(modelId);
+  const session = await ort.InferenceSession.create(manifest.file, { executionProviders: [provider] });
+  const bytes = readFileSync(rawFrames);
+  const frameBytes = frame.width * frame.height * 3;
+  const count = Math.min(maxFrames, Math.floor(bytes.length / frameBytes));
+  const input = new Float32Array(frameBytes);
+  const tensor = new ort.Tensor('float32', input, [1, frame.height, frame.width, 3]);
+  const feeds = { [manifest.input.name]: tensor };
+  const toTensor = (i) => {
+    const offset = i * frameBytes;
+    for (let j = 0; j < frameBytes; j++) input[j] = bytes[offset + j] / 127.5 - 1;
+  };
+  for (let i = 0; i < 20; i++) { toTensor(i % count); await session.run(feeds); }
+  const latencies = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    toTensor(i);
+    await session.run(feeds);
+    latencies.push(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await session.release();
+  return {
+    name: `onnxruntime-node ${modelId} (bare, ${provider})`,
+    frames: count,
+    seconds,
+    fps: count / seconds,
+    cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / count,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** NATS alone: JetStream publish (acked) and consume of frame-sized messages through a memory work-queue stream. */
+export async function bareNats({ natsUrl, frameBytes, messages = 2000 }) {
+  const nc = await connect({ servers: natsUrl });
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const stream = 'BENCH_BARE';
+  await jsm.streams.add({ name: stream, subjects: ['bench.bare'], storage: 'memory', retention: 'workqueue', max_msg_size: 8 << 20 });
+  await jsm.consumers.add(stream, { durable_name: 'bare', ack_policy: 'explicit' });
+  const payload = new Uint8Array(frameBytes);
+  const consumer = await js.consumers.get(stream, 'bare');
+  const latencies = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const received = (async () => {
+    const it = await consumer.consume({ max_messages: 64 });
+    let n = 0;
+    // Close from inside the loop and let the iterator end (breaking out first hangs close() on nats-server 2.9).
+    for await (const m of it) {
+      latencies.push(performance.now() - Number(m.headers?.get('t')));
+      m.ack();
+      if (++n === messages) void it.close();
+    }
+  })();
+  const { headers } = await import('nats');
+  for (let i = 0; i < messages; i++) {
+    const h = headers();
+    h.set('t', String(performance.now()));
+    await js.publish('bench.bare', payload, { headers: h });
+  }
+  await received;
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await jsm.streams.delete(stream);
+  await nc.drain();
+  return {
+    name: `NATS JetStream publish+consume ${Math.round(frameBytes / 1024)} KiB (bare)`,
+    frames: messages,
+    seconds,
+    fps: messages / seconds,
+    cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / messages,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}
+
+export const rawFramesPath = (dir) => join(dir, 'frames.rgb24');

@@ -1,0 +1,148 @@
+// The real fleet under load: N sessions of the clip through ingest → inference → gateway (+ persistence), measured
+// from the agent's side (capture → WebSocket delivery) and per service (CPU, RSS).
+import { createServer } from 'node:http';
+import { AnalysisClient } from '@sightline/client';
+import { LocalFleet } from '@sightline/fleet';
+import { TokenSigner } from '@sightline/security';
+import { percentile, sampleTrees } from './proc-stats.mjs';
+
+/** Sum of a counter's samples in Prometheus text whose labels contain `labelMatch`. */
+export function sumMetric(text, name, labelMatch = '') {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (labelMatch && !line.includes(labelMatch)) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return total;
+}
+
+async function scrape(fleet, name) {
+  const texts = await Promise.all(fleet.running(name).map(async (s) => (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text()));
+  return texts.join('\n');
+}
+
+async function counters(fleet) {
+  const [ingest, inference] = await Promise.all([scrape(fleet, 'ingest'), scrape(fleet, 'inference')]);
+  return {
+    dropped: sumMetric(ingest, 'sightline_ingest_frames_total', 'outcome="dropped"'),
+    published: sumMetric(ingest, 'sightline_ingest_frames_total', 'outcome="published"'),
+    skipped: sumMetric(inference, 'sightline_inference_frames_total', 'outcome="skipped_stale"'),
+  };
+}
+
+/** A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service. */
+async function serveJwks(signer) {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(signer.jwks()));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/.well-known/jwks.json`, close: () => server.close() };
+}
+
+/**
+ * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
+ *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
+ *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
+ *   log: (line: string) => void }} o
+ */
+export async function runPipeline(o) {
+  const signer = await TokenSigner.generate();
+  const jwks = await serveJwks(signer);
+  const services = o.postgres ? ['persistence', 'inference', 'gateway', 'ingest'] : ['inference', 'gateway', 'ingest'];
+  const withJwks = { AUTH_JWKS_URL: jwks.url };
+  const fleet = await LocalFleet.start({
+    dataDir: o.dataDir,
+    ports: 'free',
+    ephemeral: true,
+    postgres: o.postgres,
+    services,
+    command: o.command,
+    env: {
+      persistence: withJwks,
+      gateway: { ...withJwks, GATEWAY_MAX_CONNECTIONS: '64' },
+      ingest: { ...withJwks, INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)) },
+      inference: { INFERENCE_PROVIDER: o.provider, LOG_LEVEL: 'warn', ...o.inferenceEnv },
+    },
+  });
+  const { token } = await signer.sign({ userId: 1, username: 'bench', roles: ['operator'] }, 3600);
+  const window = { open: false, frames: 0, perSession: new Map(), latencies: [], stages: {} };
+  let totalAnalyzed = 0;
+  const client = new AnalysisClient({
+    url: `ws://127.0.0.1:${fleet.endpoints.ports.gateway}/ws/analysis`,
+    token,
+    sessions: '*',
+    policy: 'every',
+    onMessage: (event) => {
+      if (event.event !== 'frameAnalyzed') return;
+      totalAnalyzed++;
+      if (!window.open) return;
+      const receivedAt = Date.now();
+      const p = event.payload;
+      window.frames++;
+      window.perSession.set(event.sessionId, (window.perSession.get(event.sessionId) ?? 0) + 1);
+      window.latencies.push(receivedAt - Date.parse(p.captureTime));
+      for (const [stage, ms] of Object.entries(p.latency)) (window.stages[stage] ??= []).push(ms);
+    },
+  });
+  client.start();
+  await new Promise((r) => setTimeout(r, 500));
+
+  const ids = Array.from({ length: o.sessions }, (_, i) => `bench-${o.mode}-${i}`);
+  for (const sessionId of ids) {
+    const res = await fetch(`${fleet.url('ingest')}/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        sessionId,
+        source: { type: 'file', url: o.clip, loop: o.mode === 'live', pacing: o.mode === 'live' ? 'realtime' : 'fast' },
+      }),
+    });
+    if (!res.ok) throw new Error(`start ${sessionId}: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
+  const pids = Object.fromEntries(fleet.running().map((s) => [s.instance ? `${s.name}-${s.instance}` : s.name, s.process.pid]));
+  pids['nats-server'] = fleet.nats.pid;
+  const before = await counters(fleet);
+  const sampler = sampleTrees(pids);
+  window.open = true;
+  const started = performance.now();
+  if (o.mode === 'live') {
+    await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  } else {
+    // Unpaced: until every frame of every session is analysed (or the time budget runs out).
+    const target = o.sessions * o.clipFrames;
+    const deadline = Date.now() + o.seconds * 1000;
+    while (totalAnalyzed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  window.open = false;
+  const elapsed = (performance.now() - started) / 1000;
+  const usage = sampler.stop();
+  const after = await counters(fleet);
+
+  for (const sessionId of ids) {
+    await fetch(`${fleet.url('ingest')}/sessions/${sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  }
+  await client.close();
+  await fleet.stop();
+  jwks.close();
+
+  const cpuSeconds = Object.values(usage).reduce((a, u) => a + u.cpuSeconds, 0);
+  const stageMedians = Object.fromEntries(Object.entries(window.stages).map(([k, v]) => [k, percentile(v, 50)]));
+  return {
+    mode: o.mode,
+    sessions: o.sessions,
+    seconds: elapsed,
+    frames: window.frames,
+    fpsTotal: window.frames / elapsed,
+    fpsPerSession: ids.map((id) => (window.perSession.get(id) ?? 0) / elapsed),
+    latency: { p50: percentile(window.latencies, 50), p95: percentile(window.latencies, 95), p99: percentile(window.latencies, 99) },
+    stageMedians,
+    dropped: after.dropped - before.dropped,
+    skipped: after.skipped - before.skipped,
+    usage,
+    cpuMsPerFrame: (1000 * cpuSeconds) / Math.max(1, window.frames),
+  };
+}

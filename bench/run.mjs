@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Sightline benchmark: N sessions of a 1080p60 clip through the real fleet, paced (live) and unpaced (max
+// throughput), and — in the same run — the bare tools it is built from. Prints one table; writes JSON.
+//   npm run bench -- [--sessions 2] [--seconds 20] [--warmup 5] [--modes live,fast] [--provider auto|cpu|cuda]
+//                    [--no-postgres] [--clip-seconds 10] [--bundles DIR] [--json FILE]
+// Build first (`npm run build`). See docs/benchmarks.md for results and how to read them.
+import { cpus, totalmem, hostname } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalNatsServer, ffmpegPath, makeAstronautClip, makeTempDir } from '@sightline/local-infra';
+import { DEFAULT_MODEL_ID } from '@sightline/vision';
+import { bareDecode, bareInference, bareNats, rawFramesPath } from './lib/baselines.mjs';
+import { runPipeline } from './lib/pipeline.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    modes: { type: 'string', default: 'live,fast' },
+    provider: { type: 'string', default: 'auto' },
+    'no-postgres': { type: 'boolean', default: false },
+    'clip-seconds': { type: 'string', default: '10' },
+    bundles: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+const frame = { width: 256, height: 256 };
+const fps = 60;
+const clipSeconds = Number(args['clip-seconds']);
+const dir = await makeTempDir('bench');
+
+log(`clip: 1920x1080 @ ${fps} fps, ${clipSeconds} s (astronaut photo moving over grey)`);
+const clip = await makeAstronautClip({ seconds: clipSeconds });
+const ffmpeg = await ffmpegPath();
+
+log('baseline: FFmpeg decode + letterbox');
+const decode = bareDecode({ ffmpeg, clip, frame, rawOut: rawFramesPath(dir) });
+log('baseline: onnxruntime-node inference loop');
+const inferenceProvider = args.provider === 'cuda' ? 'cuda' : 'cpu';
+const inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: DEFAULT_MODEL_ID, provider: inferenceProvider });
+log('baseline: NATS publish/consume');
+const nats = await LocalNatsServer.start({ dataDir: join(dir, 'nats') });
+const natsBare = await bareNats({ natsUrl: nats.url, frameBytes: frame.width * frame.height * 3 });
+await nats.stop();
+
+const command = args.bundles ? (name) => ({ command: process.execPath, args: [join(args.bundles, `${name}.mjs`)] }) : undefined;
+const runs = [];
+for (const mode of args.modes.split(',')) {
+  log(`pipeline: ${args.sessions} session(s), ${mode}`);
+  runs.push(
+    await runPipeline({
+      sessions: Number(args.sessions),
+      mode,
+      seconds: mode === 'live' ? Number(args.seconds) : Math.max(60, Number(args.seconds)),
+      warmupSeconds: mode === 'live' ? Number(args.warmup) : 0,
+      clip,
+      clipFrames: clipSeconds * fps,
+      dataDir: join(dir, `fleet-${mode}`),
+      provider: args.provider,
+      postgres: !args['no-postgres'],
+      command,
+      log,
+    }),
+  );
+}
+
+// ---- report ---------------------------------------------------------------------------------------------------
+const f = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const mb = (b) => (b / 1048576).toFixed(0);
+const lines = [];
+lines.push(`machine: ${hostname()} — ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+lines.push('');
+lines.push('| run | frames | fps total | fps per session | latency p50 / p95 / p99 (ms) | CPU ms/frame | drops + skips |');
+lines.push('|---|---|---|---|---|---|---|');
+for (const b of [decode, inference, natsBare]) {
+  const lat = b.p50 !== undefined ? `${f(b.p50, 2)} / ${f(b.p95, 2)} / ${f(b.p99, 2)}` : '-';
+  lines.push(`| ${b.name} | ${b.frames} | ${f(b.fps)} | - | ${lat} | ${f(b.cpuMsPerFrame, 2)} | - |`);
+}
+const bareCpu = decode.cpuMsPerFrame + inference.cpuMsPerFrame;
+const bareFps = 1 / (1 / decode.fps + 1 / inference.fps);
+lines.push(`| bare decode + inference (sum of the two) | - | ${f(bareFps)} | - | - | ${f(bareCpu, 2)} | - |`);
+for (const r of runs) {
+  lines.push(
+    `| pipeline ${r.mode} × ${r.sessions} (capture → WebSocket) | ${r.frames} | ${f(r.fpsTotal)} | ${r.fpsPerSession.map((v) => f(v)).join(', ')} | ` +
+      `${f(r.latency.p50)} / ${f(r.latency.p95)} / ${f(r.latency.p99)} | ${f(r.cpuMsPerFrame, 2)} | ${r.dropped} + ${r.skipped} |`,
+  );
+}
+lines.push('');
+lines.push('| run | ' + ['decode', 'queue', 'preprocess', 'inference', 'postprocess', 'total'].map((s) => `${s} p50 ms`).join(' | ') + ' |');
+lines.push('|---|---|---|---|---|---|---|');
+for (const r of runs) {
+  const s = r.stageMedians;
+  lines.push(`| ${r.mode} × ${r.sessions} | ${[s.decodeMs, s.queueMs, s.preprocessMs, s.inferenceMs, s.postprocessMs, s.totalMs].map((v) => f(v, 1)).join(' | ')} |`);
+}
+lines.push('');
+lines.push('| run | ' + Object.keys(runs[0]?.usage ?? {}).map((n) => `${n} CPU % / RSS MB`).join(' | ') + ' |');
+lines.push('|---|' + Object.keys(runs[0]?.usage ?? {}).map(() => '---|').join(''));
+for (const r of runs) lines.push(`| ${r.mode} × ${r.sessions} | ${Object.values(r.usage).map((u) => `${f(u.cpuPercent, 0)} / ${mb(u.peakRssBytes)}`).join(' | ')} |`);
+lines.push('');
+for (const r of runs) {
+  lines.push(
+    `ratio ${r.mode}: pipeline CPU per frame ÷ bare decode+inference CPU per frame = ${f(r.cpuMsPerFrame / bareCpu, 2)}; ` +
+      `pipeline fps ÷ bare fps = ${f(r.fpsTotal / bareFps, 2)}`,
+  );
+}
+process.stdout.write(lines.join('\n') + '\n');
+const results = { at: new Date().toISOString(), args, baselines: { decode, inference, nats: natsBare }, runs };
+const out = args.json ?? join('bench', 'results', `bench-${Date.now()}.json`);
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, JSON.stringify(results, null, 2));
+log(`results written to ${out}`);

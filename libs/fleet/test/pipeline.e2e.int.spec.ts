@@ -1,0 +1,263 @@
+/**
+ * The whole pipeline for real (issue 11): a GStreamer RTSP server with Digest auth serves the astronaut clip (a real
+ * face moving along a known path, 1080p60 H.264) on its MPEG-TS mount → ingest (our RTSP client + FFmpeg) → FRAMES →
+ * inference (BlazeFace on the CPU) → RESULTS → persistence (PostgreSQL) and gateway (/ws/analysis) → an SDK agent.
+ * Every service is its built `dist/main.js`, started by LocalFleet with a real nats-server and PostgreSQL.
+ *
+ * One session runs for a few seconds; the assertions then check what came out at each end: the boxes the agent got
+ * follow the face, every message is the spec's envelope, RESULTS, the agent and analysis_results hold the same
+ * frames (each row exactly once), and every result carries its latency breakdown.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import {
+  CONSUMERS,
+  EVENTS,
+  STREAMS,
+  WS_PATH,
+  resultEnvelopeSchema,
+  type FrameAnalyzedPayload,
+  type SessionInfo,
+  type StartSessionRequest,
+} from '@sightline/contracts';
+import { AnalysisClient, loginWithPassword, type AnalysisEvent } from '@sightline/client';
+import {
+  DEFAULT_ASTRONAUT_CLIP,
+  makeAstronautClip,
+  makeTempDir,
+  startGstRtspServer,
+  type AstronautClipParams,
+  type GstRtspServer,
+} from '@sightline/local-infra';
+import { NatsClient } from '@sightline/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFleet } from '../src/index.js';
+import {
+  assertServicesBuilt,
+  consumerCaughtUp,
+  judgeFace,
+  percentile,
+  readSessionResults,
+  until,
+  type FaceVerdict,
+  type StoredResult,
+} from './e2e-support.js';
+
+const CLIP: AstronautClipParams = { ...DEFAULT_ASTRONAUT_CLIP }; // 1920x1080, 60 fps, 4 s, looped by the server
+const SESSION_ID = 'e2e-astronaut';
+const RTSP_USER = 'camera-operator';
+// Characters that need quoting in a Digest header and escaping in a URL, so both paths are exercised.
+const RTSP_SECRET = randomBytes(6).toString('hex');
+const RTSP_PASSWORD = `d1gest:${RTSP_SECRET}@"/`;
+const ADMIN = { username: 'e2e-admin', email: 'e2e-admin@sightline.test', password: randomBytes(18).toString('base64url') };
+/** How long the agent collects frameAnalyzed results once the first one arrived. */
+const WINDOW_MS = 8000;
+const TOLERANCE = { centrePx: 40, minIoU: 0.4, minMatchingShare: 0.9 };
+const LATENCY_STAGES = ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'] as const;
+const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+let dataDir: string;
+let rtsp: GstRtspServer | undefined;
+let fleet: LocalFleet | undefined;
+let nats: NatsClient | undefined;
+let agent: AnalysisClient | undefined;
+/** Warnings and errors the services logged, shown with the summary (their full logs stay under dataDir/logs). */
+const serviceProblems: string[] = [];
+/** Output lines of any process (services, nats-server, PostgreSQL) that contain the RTSP password. */
+let linesLeakingPassword = 0;
+
+/** What each end saw, gathered once by beforeAll; each `it` checks one property of it. */
+const observed = {
+  received: [] as AnalysisEvent[],
+  frames: [] as Array<AnalysisEvent & { event: 'frameAnalyzed' }>,
+  faces: [] as FaceVerdict[],
+  /** Ingest's own count for the session (DELETE's answer). */
+  ingestStats: { framesPublished: 0, framesDropped: 0 },
+  stream: [] as StoredResult[],
+  storedFrames: [] as FrameAnalyzedPayload[],
+  storedEvents: new Map<string, number>(),
+  servicesRunningAtEnd: [] as string[],
+  windowSeconds: 0,
+  agentDuplicatesDropped: 0,
+};
+
+beforeAll(async () => {
+  assertServicesBuilt();
+  dataDir = await makeTempDir('fleet-e2e');
+  const clip = await makeAstronautClip(CLIP);
+  rtsp = await startGstRtspServer({ file: clip, auth: 'digest', username: RTSP_USER, password: RTSP_PASSWORD });
+  fleet = await LocalFleet.start({
+    dataDir,
+    ports: 'free',
+    ephemeral: true,
+    env: {
+      auth: {
+        AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
+        AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      },
+    },
+    onLine: (source, line) => {
+      if (/"level":"(warn|error)"/.test(line)) serviceProblems.push(`[${source}] ${line}`);
+      if (line.includes(RTSP_SECRET)) linesLeakingPassword++;
+    },
+  });
+  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger });
+
+  const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
+  const authorization = `Bearer ${accessToken}`;
+
+  // The agent subscribes before the session starts, so it sees sessionStarted and every result after it.
+  agent = new AnalysisClient({
+    url: `ws://127.0.0.1:${fleet.endpoints.ports.gateway}${WS_PATH}`,
+    token: accessToken,
+    sessions: [SESSION_ID],
+    policy: 'every',
+    onMessage: (event) => observed.received.push(event),
+  });
+  const subscribed = new Promise((resolve) => agent!.once('subscribed', resolve));
+  agent.start();
+  await subscribed;
+
+  const request: StartSessionRequest = {
+    sessionId: SESSION_ID,
+    source: { type: 'rtsp', url: rtsp.url('ts'), auth: { type: 'digest', username: RTSP_USER, password: RTSP_PASSWORD } },
+  };
+  const started = await fetch(`${fleet.url('ingest')}/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization },
+    body: JSON.stringify(request),
+  });
+  expect(started.status, await started.clone().text()).toBe(201);
+
+  const frameCount = () => observed.received.filter((e) => e.event === EVENTS.frameAnalyzed).length;
+  await until('the first frameAnalyzed at the agent', () => frameCount() > 0, 45_000);
+  const windowStart = Date.now();
+  const countAtStart = frameCount();
+  await new Promise((r) => setTimeout(r, WINDOW_MS));
+  observed.windowSeconds = (Date.now() - windowStart) / 1000;
+  const countInWindow = frameCount() - countAtStart;
+
+  const stopped = await fetch(`${fleet.url('ingest')}/sessions/${SESSION_ID}`, { method: 'DELETE', headers: { authorization } });
+  expect(stopped.status, await stopped.clone().text()).toBe(200);
+  observed.ingestStats = ((await stopped.json()) as SessionInfo).stats;
+  await until('sessionStopped at the agent', () => observed.received.some((e) => e.event === EVENTS.sessionStopped), 20_000);
+
+  // Frames still queued when the session stopped are analysed after sessionStopped: wait for inference to finish
+  // them, for persistence to store every result, and for the agent to have received every result in RESULTS.
+  await until('inference to drain FRAMES', () => consumerCaughtUp(nats!, STREAMS.frames, CONSUMERS.inference), 30_000);
+  await until('persistence to store RESULTS', () => consumerCaughtUp(nats!, STREAMS.results, CONSUMERS.persistence), 30_000);
+  observed.stream = await readSessionResults(nats, SESSION_ID);
+  await until('the agent to receive every result', () => observed.received.length >= observed.stream.length, 15_000);
+  observed.agentDuplicatesDropped = agent.duplicatesDropped;
+  observed.servicesRunningAtEnd = fleet.running().map((s) => s.name);
+
+  observed.frames = observed.received.filter((e): e is AnalysisEvent & { event: 'frameAnalyzed' } => e.event === EVENTS.frameAnalyzed);
+  const storedFrames = fleet.postgres.psql(
+    `SELECT coalesce(json_agg(payload ORDER BY id), '[]') FROM analysis_results WHERE session_id = '${SESSION_ID}' AND event = '${EVENTS.frameAnalyzed}'`,
+  );
+  observed.storedFrames = JSON.parse(storedFrames) as FrameAnalyzedPayload[];
+  const eventCounts = fleet.postgres.psql(`SELECT event, count(*) FROM analysis_results WHERE session_id = '${SESSION_ID}' GROUP BY event`);
+  for (const line of eventCounts.trim().split('\n').filter(Boolean)) {
+    const [event, count] = line.split('|');
+    observed.storedEvents.set(event!, Number(count));
+  }
+
+  observed.faces = observed.frames.map((e) => judgeFace(e.payload, CLIP, TOLERANCE));
+
+  const totals = observed.frames.map((e) => e.payload.latency.totalMs);
+  const stageMedian = (stage: (typeof LATENCY_STAGES)[number]) =>
+    percentile(observed.frames.flatMap((e) => e.payload.latency[stage] ?? []), 0.5).toFixed(1);
+  const matched = observed.faces.filter((f) => f.matches);
+  const { framesPublished, framesDropped } = observed.ingestStats;
+  console.info(
+    [
+      `e2e: ${observed.frames.length} frames analysed of ${framesPublished} published by ingest (${framesDropped} dropped by ingest, ` +
+        `the rest skipped by inference as older than its deadline); ${(countInWindow / observed.windowSeconds).toFixed(1)} fps ` +
+        `at the agent over ${observed.windowSeconds.toFixed(1)} s; provider ${observed.frames[0]?.payload.provider}`,
+      `  latency capture→result (totalMs): median ${percentile(totals, 0.5).toFixed(0)} ms, p95 ${percentile(totals, 0.95).toFixed(0)} ms; ` +
+        `stage medians: ${LATENCY_STAGES.map((stage) => `${stage} ${stageMedian(stage)}`).join(', ')}`,
+      `  face on its path: ${matched.length}/${observed.faces.length}; centre error median ` +
+        `${percentile(matched.map((f) => f.centreErrorPx), 0.5).toFixed(1)} px, IoU median ${percentile(matched.map((f) => f.iou), 0.5).toFixed(2)}`,
+      `  ${observed.stream.length} results in RESULTS, ${observed.storedFrames.length} frame rows in PostgreSQL`,
+      `  ${serviceProblems.length} warn/error log lines (full logs: ${dataDir}/logs, removed after the test)`,
+      ...serviceProblems.slice(0, 5).map((line) => `    ${line.slice(0, 240)}`),
+    ].join('\n'),
+  );
+}, 150_000);
+
+afterAll(async () => {
+  await agent?.close();
+  await nats?.drain();
+  await fleet?.stop();
+  await rtsp?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gateway → SDK agent', () => {
+  it('keeps every service up and delivers every result in RESULTS to the agent, in order', () => {
+    expect(observed.servicesRunningAtEnd.sort()).toEqual(['auth', 'gateway', 'inference', 'ingest', 'persistence']);
+    expect(observed.frames.length).toBeGreaterThan(60);
+    expect(observed.received.map((e) => e.seq)).toEqual(observed.stream.map((r) => r.streamSeq));
+    expect(observed.received.map((e) => e.event)).toEqual(observed.stream.map((r) => r.envelope.event));
+    expect(observed.agentDuplicatesDropped).toBe(0);
+  });
+
+  it('reports boxes that follow the known trajectory of the face', () => {
+    const misses = observed.faces.filter((f) => !f.matches);
+    const share = 1 - misses.length / observed.faces.length;
+    if (share < 2) console.info('frames off the path (first 10):', JSON.stringify(misses.slice(0, 10)));
+    expect(share).toBeGreaterThanOrEqual(TOLERANCE.minMatchingShare);
+    // The face really travelled (a frozen picture would match a stretch of the path, not most of it).
+    const detectedX = observed.faces.filter((f) => f.matches).map((f) => f.detected[0]!.x);
+    expect(Math.max(...detectedX) - Math.min(...detectedX)).toBeGreaterThan(300);
+  });
+
+  it('sends every message as the spec envelope {sessionId, timestamp (UTC), event, payload} plus seq', () => {
+    for (const event of observed.received) {
+      expect(Object.keys(event).sort()).toEqual(['event', 'payload', 'seq', 'sessionId', 'timestamp']);
+      expect(() => resultEnvelopeSchema.parse(event)).not.toThrow();
+      expect(event.sessionId).toBe(SESSION_ID);
+      expect(event.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+      expect(Number.isInteger(event.seq)).toBe(true);
+    }
+    const events = observed.received.map((e) => e.event);
+    expect(events[0]).toBe(EVENTS.sessionStarted);
+    expect(events.filter((e) => e === EVENTS.sessionStarted)).toHaveLength(1);
+    expect(events.filter((e) => e === EVENTS.sessionStopped)).toHaveLength(1);
+    expect(events.filter((e) => e !== EVENTS.frameAnalyzed && e !== EVENTS.sessionStarted && e !== EVENTS.sessionStopped)).toEqual([]);
+    const started = observed.received.find((e) => e.event === EVENTS.sessionStarted)!;
+    expect(started.payload).toMatchObject({ source: { type: 'rtsp', url: rtsp!.url('ts') }, live: true });
+    // The RTSP password never leaves ingest's memory: not in any message, row or log line.
+    expect(JSON.stringify(observed.received)).not.toContain(RTSP_SECRET);
+    expect(fleet!.postgres.psql(`SELECT count(*) FROM analysis_results WHERE payload::text LIKE '%${RTSP_SECRET}%'`).trim()).toBe('0');
+    expect(linesLeakingPassword).toBe(0);
+  });
+
+  it('stores every analysed frame in analysis_results exactly once, as delivered', () => {
+    const storedBySeq = new Map<number, FrameAnalyzedPayload[]>();
+    for (const payload of observed.storedFrames) storedBySeq.set(payload.frameSeq, [...(storedBySeq.get(payload.frameSeq) ?? []), payload]);
+    const streamFrameSeqs = observed.stream
+      .filter((r) => r.envelope.event === EVENTS.frameAnalyzed)
+      .map((r) => (r.envelope.payload as FrameAnalyzedPayload).frameSeq)
+      .sort((a, b) => a - b);
+    expect(new Set(streamFrameSeqs).size).toBe(streamFrameSeqs.length);
+    expect([...storedBySeq.keys()].sort((a, b) => a - b)).toEqual(streamFrameSeqs);
+    expect([...storedBySeq.values()].filter((rows) => rows.length !== 1)).toEqual([]);
+    for (const { payload } of observed.frames) expect(storedBySeq.get(payload.frameSeq)?.[0]).toEqual(payload);
+    expect(observed.storedEvents.get(EVENTS.sessionStarted)).toBe(1);
+    expect(observed.storedEvents.get(EVENTS.sessionStopped)).toBe(1);
+  });
+
+  it('carries the latency breakdown in every frameAnalyzed payload', () => {
+    for (const { payload } of observed.frames) {
+      const { latency } = payload;
+      // decodeMs too: RTSP frames are timed from the sample FFmpeg was fed to the picture it returned.
+      for (const stage of LATENCY_STAGES) expect(latency[stage]).toBeGreaterThanOrEqual(0);
+      expect(latency.inferenceMs).toBeGreaterThan(0);
+      // Capture to result spans the stages measured inside inference (1 ms: totalMs comes from the wall clock).
+      expect(latency.totalMs + 1).toBeGreaterThanOrEqual(latency.preprocessMs + latency.inferenceMs + latency.postprocessMs);
+      expect(payload.source).toEqual({ width: CLIP.width, height: CLIP.height });
+    }
+  });
+});
