@@ -2,7 +2,8 @@
 // Sightline benchmark: N sessions of a 1080p60 clip through the real fleet, paced (live) and unpaced (max
 // throughput), and — in the same run — the bare tools it is built from. Prints one table; writes JSON.
 //   npm run bench -- [--sessions 2] [--seconds 20] [--warmup 5] [--modes live,fast] [--provider auto|cpu|cuda]
-//                    [--no-postgres] [--clip-seconds 10] [--bundles DIR] [--json FILE]
+//                    [--no-postgres] [--clip-seconds 10] [--inference-replicas 1] [--skip-baselines]
+//                    [--bundles DIR (services as single-file bundles, e.g. on the GPU host)] [--json FILE]
 // Build first (`npm run build`). See docs/benchmarks.md for results and how to read them.
 import { cpus, totalmem, hostname } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     'no-postgres': { type: 'boolean', default: false },
     'clip-seconds': { type: 'string', default: '10' },
     bundles: { type: 'string' },
+    'inference-replicas': { type: 'string', default: '1' },
+    'skip-baselines': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -37,15 +40,21 @@ log(`clip: 1920x1080 @ ${fps} fps, ${clipSeconds} s (astronaut photo moving over
 const clip = await makeAstronautClip({ seconds: clipSeconds });
 const ffmpeg = await ffmpegPath();
 
-log('baseline: FFmpeg decode + letterbox');
-const decode = bareDecode({ ffmpeg, clip, frame, rawOut: rawFramesPath(dir) });
-log('baseline: onnxruntime-node inference loop');
-const inferenceProvider = args.provider === 'cuda' ? 'cuda' : 'cpu';
-const inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: DEFAULT_MODEL_ID, provider: inferenceProvider });
-log('baseline: NATS publish/consume');
-const nats = await LocalNatsServer.start({ dataDir: join(dir, 'nats') });
-const natsBare = await bareNats({ natsUrl: nats.url, frameBytes: frame.width * frame.height * 3 });
-await nats.stop();
+const skip = (name) => ({ name: `${name} (skipped)`, frames: 0, seconds: 0, fps: NaN, cpuMsPerFrame: NaN });
+let decode = skip('FFmpeg decode + letterbox (bare)');
+let inference = skip('onnxruntime-node inference (bare)');
+let natsBare = skip('NATS JetStream publish+consume (bare)');
+if (!args['skip-baselines']) {
+  log('baseline: FFmpeg decode + letterbox');
+  decode = bareDecode({ ffmpeg, clip, frame, rawOut: rawFramesPath(dir) });
+  log('baseline: onnxruntime-node inference loop');
+  const inferenceProvider = args.provider === 'cuda' ? 'cuda' : 'cpu';
+  inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: DEFAULT_MODEL_ID, provider: inferenceProvider });
+  log('baseline: NATS publish/consume');
+  const nats = await LocalNatsServer.start({ dataDir: join(dir, 'nats') });
+  natsBare = await bareNats({ natsUrl: nats.url, frameBytes: frame.width * frame.height * 3 });
+  await nats.stop();
+}
 
 const command = args.bundles ? (name) => ({ command: process.execPath, args: [join(args.bundles, `${name}.mjs`)] }) : undefined;
 const runs = [];
@@ -63,6 +72,7 @@ for (const mode of args.modes.split(',')) {
       provider: args.provider,
       postgres: !args['no-postgres'],
       command,
+      inferenceReplicas: Number(args['inference-replicas']),
       log,
     }),
   );

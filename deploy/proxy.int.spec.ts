@@ -51,13 +51,14 @@ describe('TLS reverse proxy (Caddy)', () => {
 
   beforeAll(async () => {
     const dataDir = await makeTempDir('sightline-proxy-');
-    const [gateway, auth, persistence, ingest] = await Promise.all([
+    const [gateway, auth, persistence, ingest, webConsole] = await Promise.all([
       upstream('gateway', upgrades),
       upstream('auth'),
       upstream('persistence'),
       upstream('ingest'),
+      upstream('console'),
     ]);
-    servers.push(gateway.server, auth.server, persistence.server, ingest.server);
+    servers.push(gateway.server, auth.server, persistence.server, ingest.server, webConsole.server);
     [httpsPort, httpPort] = [await freePort(), await freePort()];
     caddy = new ManagedProcess('caddy', ['run', '--config', join(ROOT, 'deploy/proxy/Caddyfile'), '--adapter', 'caddyfile'], {
       name: 'caddy',
@@ -74,6 +75,7 @@ describe('TLS reverse proxy (Caddy)', () => {
         SIGHTLINE_AUTH_UPSTREAM: `127.0.0.1:${auth.port}`,
         SIGHTLINE_PERSISTENCE_UPSTREAM: `127.0.0.1:${persistence.port}`,
         SIGHTLINE_INGEST_UPSTREAM: `127.0.0.1:${ingest.port}`,
+        SIGHTLINE_CONSOLE_UPSTREAM: `127.0.0.1:${webConsole.port}`,
       },
     }).start();
     await waitForPort(httpsPort, '127.0.0.1', 30_000);
@@ -112,6 +114,16 @@ describe('TLS reverse proxy (Caddy)', () => {
     expect((await get('/.well-known/jwks.json')).body).toBe('auth GET /.well-known/jwks.json');
     const hsts = (await get('/login', 'POST')).headers['strict-transport-security'];
     expect(hsts).toBe('max-age=31536000');
+  });
+
+  it('serves the web console under /console/ and opens it from the root', async () => {
+    expect((await get('/console/')).body).toBe('console GET /console/');
+    expect((await get('/console/assets/index-abc.js')).body).toBe('console GET /console/assets/index-abc.js');
+    expect((await get('/console')).body).toBe('console GET /console');
+    expect((await get('/consoles')).body).toBe('auth GET /consoles');
+    const root = await get('/');
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe('/console/');
   });
 
   it('keeps metrics, health and the autoscaler off the public endpoint', async () => {

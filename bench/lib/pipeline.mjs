@@ -45,6 +45,7 @@ async function serveJwks(signer) {
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
  *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
+ *   inferenceReplicas?: number,
  *   log: (line: string) => void }} o
  */
 export async function runPipeline(o) {
@@ -66,6 +67,7 @@ export async function runPipeline(o) {
       inference: { INFERENCE_PROVIDER: o.provider, LOG_LEVEL: 'warn', ...o.inferenceEnv },
     },
   });
+  for (let i = 1; i < (o.inferenceReplicas ?? 1); i++) await fleet.startService('inference');
   const { token } = await signer.sign({ userId: 1, username: 'bench', roles: ['operator'] }, 3600);
   const window = { open: false, frames: 0, perSession: new Map(), latencies: [], stages: {} };
   let totalAnalyzed = 0;

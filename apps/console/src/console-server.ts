@@ -22,11 +22,12 @@ const ASSETS_DIR = join(PUBLIC_DIR, 'assets');
 
 /**
  * Headers of every console file. The SPA loads only its own bundle, talks only to its own origin (REST and
- * WebSocket) and shows snapshots through blob: URLs; inline scripts, framing and referrers are refused.
+ * WebSocket) and shows snapshots through blob: URLs (Pico's icons are data: URLs); inline scripts and style
+ * elements, framing and referrers are refused. (Styles set from script through the CSSOM are not inline styles.)
  */
 export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
-    "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self' 'unsafe-inline'; " +
+    "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; " +
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',

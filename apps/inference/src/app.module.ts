@@ -26,6 +26,7 @@ export class AppModule {
               provider: config.INFERENCE_PROVIDER,
               logger,
               ...(config.INFERENCE_INTRA_OP_THREADS > 0 && { intraOpThreads: config.INFERENCE_INTRA_OP_THREADS }),
+              allowSpinning: config.INFERENCE_ALLOW_SPINNING,
             });
             logger.info('model loaded', {
               model: detector.modelId,

@@ -12,7 +12,8 @@ describe('inference configuration', () => {
       INFERENCE_PREFETCH: 16,
       INFERENCE_FRAME_DEADLINE_MS: 500,
       INFERENCE_LINGER_MS: 2,
-      INFERENCE_INTRA_OP_THREADS: 0,
+      INFERENCE_INTRA_OP_THREADS: 1,
+      INFERENCE_ALLOW_SPINNING: false,
       INFERENCE_GPU_POLL_MS: 5000,
       NVIDIA_SMI_PATH: 'nvidia-smi',
     });

@@ -18,8 +18,14 @@ export const inferenceConfigShape = {
   INFERENCE_FRAME_DEADLINE_MS: env.int(500, 0),
   /** How long a partial micro-batch waits for more frames. */
   INFERENCE_LINGER_MS: env.int(2, 0),
-  /** ONNX Runtime threads per operator on the CPU; 0 = one per core (ORT's default). */
-  INFERENCE_INTRA_OP_THREADS: env.int(0, 0),
+  /**
+   * ONNX Runtime threads per operator on the CPU; 0 = one per core (ORT's default). 1 by default: on small hosts
+   * FFmpeg and the other services need the other cores, and one thread measured both faster and cheaper there
+   * (docs/benchmarks.md). Raise it on hosts dedicated to CPU inference.
+   */
+  INFERENCE_INTRA_OP_THREADS: env.int(1, 0),
+  /** Let idle ORT threads spin-wait between runs (lower latency on dedicated hosts, ~2× CPU per frame). */
+  INFERENCE_ALLOW_SPINNING: env.bool(false),
   /** How often GPU utilisation and memory are read (only where nvidia-smi finds a GPU). */
   INFERENCE_GPU_POLL_MS: env.int(5000, 500),
   NVIDIA_SMI_PATH: env.string('nvidia-smi'),

@@ -52,6 +52,17 @@ export async function consumerCaughtUp(client: NatsClient, stream: string, consu
   return info.num_pending === 0 && info.num_ack_pending === 0;
 }
 
+/** Sum of a Prometheus counter's samples at a service's /metrics whose labels include `labels` (0 when absent). */
+export async function counterValue(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => wanted.every((label) => line.slice(0, line.lastIndexOf(' ')).includes(label)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 export function percentile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;

@@ -30,11 +30,12 @@ import {
   type GstRtspServer,
 } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFleet } from '../src/index.js';
 import {
   assertServicesBuilt,
   consumerCaughtUp,
+  counterValue,
   judgeFace,
   percentile,
   readSessionResults,
@@ -56,7 +57,9 @@ const TOLERANCE = { centrePx: 40, minIoU: 0.4, minMatchingShare: 0.9 };
 const LATENCY_STAGES = ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'] as const;
 const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-let dataDir: string;
+let dataDir: string | undefined;
+/** Set while setting up and by any failed test: the services' logs are then kept. */
+let keepDataForDiagnosis = true;
 let rtsp: GstRtspServer | undefined;
 let fleet: LocalFleet | undefined;
 let nats: NatsClient | undefined;
@@ -73,6 +76,7 @@ const observed = {
   faces: [] as FaceVerdict[],
   /** Ingest's own count for the session (DELETE's answer). */
   ingestStats: { framesPublished: 0, framesDropped: 0 },
+  framesSkippedStale: 0,
   stream: [] as StoredResult[],
   storedFrames: [] as FrameAnalyzedPayload[],
   storedEvents: new Map<string, number>(),
@@ -83,14 +87,18 @@ const observed = {
 
 beforeAll(async () => {
   assertServicesBuilt();
-  dataDir = await makeTempDir('fleet-e2e');
+  const dir = (dataDir = await makeTempDir('fleet-e2e'));
   const clip = await makeAstronautClip(CLIP);
   rtsp = await startGstRtspServer({ file: clip, auth: 'digest', username: RTSP_USER, password: RTSP_PASSWORD });
   fleet = await LocalFleet.start({
-    dataDir,
+    dataDir: dir,
     ports: 'free',
     ephemeral: true,
     env: {
+      // This test checks what the pipeline computes, not how fast: on the shared 2-core test machine (spec: 4+ cores
+      // and a GPU) decode + queue routinely exceed the default 500 ms, and a loaded moment would skip nearly every
+      // frame. FRAMES' per-session backlog (30 frames) still bounds the queue.
+      inference: { INFERENCE_FRAME_DEADLINE_MS: '5000' },
       auth: {
         AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
         AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -151,6 +159,7 @@ beforeAll(async () => {
   await until('the agent to receive every result', () => observed.received.length >= observed.stream.length, 15_000);
   observed.agentDuplicatesDropped = agent.duplicatesDropped;
   observed.servicesRunningAtEnd = fleet.running().map((s) => s.name);
+  observed.framesSkippedStale = await counterValue(fleet.url('inference'), 'sightline_inference_frames_total', { outcome: 'skipped_stale' });
 
   observed.frames = observed.received.filter((e): e is AnalysisEvent & { event: 'frameAnalyzed' } => e.event === EVENTS.frameAnalyzed);
   const storedFrames = fleet.postgres.psql(
@@ -172,26 +181,32 @@ beforeAll(async () => {
   const { framesPublished, framesDropped } = observed.ingestStats;
   console.info(
     [
-      `e2e: ${observed.frames.length} frames analysed of ${framesPublished} published by ingest (${framesDropped} dropped by ingest, ` +
-        `the rest skipped by inference as older than its deadline); ${(countInWindow / observed.windowSeconds).toFixed(1)} fps ` +
+      `e2e: ${observed.frames.length} frames analysed of ${framesPublished} published by ingest (${framesDropped} dropped by ingest ` +
+        `as its backlog overflowed, ${observed.framesSkippedStale} skipped by inference as past its deadline); ` +
+        `${(countInWindow / observed.windowSeconds).toFixed(1)} fps ` +
         `at the agent over ${observed.windowSeconds.toFixed(1)} s; provider ${observed.frames[0]?.payload.provider}`,
       `  latency capture→result (totalMs): median ${percentile(totals, 0.5).toFixed(0)} ms, p95 ${percentile(totals, 0.95).toFixed(0)} ms; ` +
         `stage medians: ${LATENCY_STAGES.map((stage) => `${stage} ${stageMedian(stage)}`).join(', ')}`,
       `  face on its path: ${matched.length}/${observed.faces.length}; centre error median ` +
         `${percentile(matched.map((f) => f.centreErrorPx), 0.5).toFixed(1)} px, IoU median ${percentile(matched.map((f) => f.iou), 0.5).toFixed(2)}`,
       `  ${observed.stream.length} results in RESULTS, ${observed.storedFrames.length} frame rows in PostgreSQL`,
-      `  ${serviceProblems.length} warn/error log lines (full logs: ${dataDir}/logs, removed after the test)`,
+      `  ${serviceProblems.length} warn/error log lines (full logs: ${dir}/logs, removed unless a test fails)`,
       ...serviceProblems.slice(0, 5).map((line) => `    ${line.slice(0, 240)}`),
     ].join('\n'),
   );
-}, 150_000);
+  keepDataForDiagnosis = false;
+}, 120_000);
+
+beforeEach(({ onTestFailed }) => onTestFailed(() => void (keepDataForDiagnosis = true)));
 
 afterAll(async () => {
   await agent?.close();
   await nats?.drain();
   await fleet?.stop();
   await rtsp?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (!dataDir) return;
+  if (keepDataForDiagnosis) console.info(`e2e: kept the fleet's data and logs for diagnosis: ${dataDir}`);
+  else await rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
 describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gateway → SDK agent', () => {
@@ -206,7 +221,7 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
   it('reports boxes that follow the known trajectory of the face', () => {
     const misses = observed.faces.filter((f) => !f.matches);
     const share = 1 - misses.length / observed.faces.length;
-    if (share < 2) console.info('frames off the path (first 10):', JSON.stringify(misses.slice(0, 10)));
+    if (share < TOLERANCE.minMatchingShare) console.info('frames off the path (first 10):', JSON.stringify(misses.slice(0, 10)));
     expect(share).toBeGreaterThanOrEqual(TOLERANCE.minMatchingShare);
     // The face really travelled (a frozen picture would match a stretch of the path, not most of it).
     const detectedX = observed.faces.filter((f) => f.matches).map((f) => f.detected[0]!.x);

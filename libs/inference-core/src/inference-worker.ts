@@ -73,6 +73,8 @@ export class InferenceWorker {
       },
       batchSize,
       lingerMs: options.lingerMs,
+      // Two batches in flight: one waits for its results' publish acks while the next one runs on the model.
+      concurrency: 2,
       // The server stops delivering after max_deliver; dead-letter on that last attempt instead of losing the frame.
       maxDeliver: consumer.config.max_deliver,
       prefetch: Math.min(options.prefetch, options.maxInFlight),

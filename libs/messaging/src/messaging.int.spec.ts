@@ -67,7 +67,7 @@ describe('messaging against a real nats-server', () => {
     expect(await ensureConsumer(client.manager, CONSUMER_DEFINITIONS.inference(32))).toBe('updated');
     await ensureConsumer(client.manager, CONSUMER_DEFINITIONS.inference());
 
-    const changedLimit = await ensureStreams(client.manager, { ...DEFAULT_STREAM_LIMITS, framesPerSession: 60 });
+    const changedLimit = await ensureStreams(client.manager, { ...DEFAULT_STREAM_LIMITS, framesPerSession: 45 });
     expect(changedLimit[STREAMS.frames]).toBe('updated');
     await ensureStreams(client.manager);
   });

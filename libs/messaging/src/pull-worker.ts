@@ -29,6 +29,11 @@ export interface PullWorkerOptions<T> {
   batchSize?: number;
   /** How long a partial batch may wait for more messages. */
   lingerMs?: number;
+  /**
+   * Batches handled at once (default 1). 2 lets a batch's slow tail (e.g. waiting for publish acks) overlap the next
+   * batch's work; each batch is still acked only after its own handler resolved.
+   */
+  concurrency?: number;
   /** Deliveries before dead-lettering; <= 0 = never (the handler must then retry internally). */
   maxDeliver?: number;
   /** Messages the client buffers ahead of the handler. */
@@ -45,7 +50,7 @@ export class PullWorker<T> {
   private stopping = false;
   private batch: Array<Delivery<T>> = [];
   private lingerTimer?: NodeJS.Timeout;
-  private flushChain: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private lagTimer?: NodeJS.Timeout;
   private readonly publisher: JetStreamPublisher;
   private readonly metrics: WorkerMetrics;
@@ -73,6 +78,7 @@ export class PullWorker<T> {
     await this.messages?.close().catch(() => undefined);
     await this.running;
     await this.enqueueFlush();
+    await Promise.all(this.inFlight);
     this.running = undefined;
   }
 
@@ -114,13 +120,16 @@ export class PullWorker<T> {
     }
   }
 
-  private enqueueFlush(): Promise<void> {
+  /** Hands the current batch to a handler slot; resolves once it is started (waits while all slots are busy). */
+  private async enqueueFlush(): Promise<void> {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     const batch = this.batch;
     this.batch = [];
-    if (batch.length) this.flushChain = this.flushChain.then(() => this.process(batch));
-    return this.flushChain;
+    if (!batch.length) return;
+    while (this.inFlight.size >= (this.options.concurrency ?? 1)) await Promise.race(this.inFlight);
+    const handling: Promise<void> = this.process(batch).finally(() => this.inFlight.delete(handling));
+    this.inFlight.add(handling);
   }
 
   private async process(batch: Array<Delivery<T>>): Promise<void> {

@@ -30,7 +30,8 @@ export interface StreamLimits {
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
-  framesPerSession: 120,
+  // ≈ 0.5 s at 60 fps: about the inference deadline, so stale frames are dropped at the source, not after transfer.
+  framesPerSession: 30,
   framesMaxAgeSeconds: 30,
   framesMaxBytes: 1024 * 1024 * 1024,
   resultsMaxAgeSeconds: 24 * 3600,

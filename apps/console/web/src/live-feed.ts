@@ -8,16 +8,13 @@ import { ReconnectBackoff } from '@sightline/client/backoff';
 import {
   ALL_SESSIONS,
   CONTROL_EVENTS,
-  EVENTS,
+  isAnalysisEvent,
   WS_CLOSE,
   WS_PATH,
   WS_SUBPROTOCOL,
-  type AnalysisMessage,
-  type ClientMessage,
-  type Detection,
-  type EventPayloads,
-  type Size,
-} from '@sightline/contracts';
+  type ServerMessage,
+} from '@sightline/client/protocol';
+import { EVENTS, type AnalysisMessage, type ClientMessage, type Detection, type EventPayloads, type Size } from '@sightline/contracts';
 import { RollingSamples } from './stats.js';
 
 export type FeedState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -199,13 +196,13 @@ export class LiveFeed {
 
   private onMessage(data: unknown): void {
     if (typeof data !== 'string') return;
-    let message: AnalysisMessage | { event: string; payload: { code?: string; message?: string } };
+    let message: ServerMessage;
     try {
-      message = JSON.parse(data) as typeof message;
+      message = JSON.parse(data) as ServerMessage;
     } catch {
       return;
     }
-    if ('seq' in message && typeof message.seq === 'number') {
+    if (isAnalysisEvent(message)) {
       if (this.lastSeq !== undefined && message.seq <= this.lastSeq) return;
       this.lastSeq = message.seq;
       let activity = this.sessions.get(message.sessionId);

@@ -15,16 +15,38 @@ export interface OverlayBox {
   keypoints: { x: number; y: number }[];
 }
 
-/** Source pixels → snapshot pixels; without a snapshot yet, the canvas shows the source frame's own geometry. */
-export function sourceToSnapshot(source: Size, snapshot: Size | undefined): { scale: number; padX: number; padY: number; size: Size } {
-  if (!snapshot) return { scale: 1, padX: 0, padY: 0, size: source };
+export interface SnapshotGeometry {
+  /** Source pixels → snapshot pixels: `snapshot = source × scale + pad`. */
+  scale: number;
+  padX: number;
+  padY: number;
+  /** The snapshot's size (the canvas bitmap's size). */
+  size: Size;
+  /** Where the snapshot sits in a box of the source's aspect ratio so that its letterbox bars fall outside (CSS %). */
+  crop: { left: number; top: number; width: number; height: number };
+}
+
+/** The letterbox of `source` inside `snapshot`; without a snapshot yet, the source frame's own geometry. */
+export function snapshotGeometry(source: Size, snapshot: Size | undefined): SnapshotGeometry {
+  if (!snapshot) return { scale: 1, padX: 0, padY: 0, size: source, crop: { left: 0, top: 0, width: 100, height: 100 } };
   const plan = computeLetterbox(source, snapshot);
-  return { scale: plan.scale, padX: plan.padX, padY: plan.padY, size: snapshot };
+  return {
+    scale: plan.scale,
+    padX: plan.padX,
+    padY: plan.padY,
+    size: snapshot,
+    crop: {
+      left: (-plan.padX / plan.scaledWidth) * 100,
+      top: (-plan.padY / plan.scaledHeight) * 100,
+      width: (snapshot.width / plan.scaledWidth) * 100,
+      height: (snapshot.height / plan.scaledHeight) * 100,
+    },
+  };
 }
 
 /** The boxes (and keypoints) as drawn, in snapshot pixels. */
-export function projectDetections(detections: readonly Detection[], source: Size, snapshot: Size | undefined): OverlayBox[] {
-  const { scale, padX, padY } = sourceToSnapshot(source, snapshot);
+export function projectDetections(detections: readonly Detection[], geometry: SnapshotGeometry): OverlayBox[] {
+  const { scale, padX, padY } = geometry;
   const px = (v: number, pad: number) => v * scale + pad;
   return detections.map((d) => ({
     x: px(d.box.x, padX),

@@ -15,6 +15,7 @@ import {
   DecodeErrorCode,
   InputSummaryParser,
   classifyFfmpegFailure,
+  isDecodeErrorLine,
   isDiagnosticLine,
   parseShowinfoLine,
   type FrameInfo,
@@ -37,6 +38,8 @@ export interface FfmpegDecoderOptions {
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
+  /** Called for each stderr line where FFmpeg reports damaged input that it decodes around. */
+  onDecodeError?: (line: string) => void;
 }
 
 const DIAGNOSTIC_TAIL_LINES = 20;
@@ -56,8 +59,10 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private abortRequested = false;
   private abortReason?: SightlineError;
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly onDecodeError?: (line: string) => void;
 
   constructor(options: FfmpegDecoderOptions) {
+    this.onDecodeError = options.onDecodeError;
     this.logger = options.logger ?? silentLogger;
     this.context = options.context ?? {};
     const { output } = options;
@@ -77,10 +82,6 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.logger.debug('ffmpeg started', { ...this.context, pid: this.child.pid, input: options.input.kind });
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** Feeds piped input. Returns false when FFmpeg's stdin is full: wait for drained() before writing more. */
   write(data: Buffer): boolean {
     if (!this.child.stdin.writable) return true;
@@ -98,11 +99,6 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       this.child.stdin.once('drain', done);
       this.child.stdin.once('close', done);
     });
-  }
-
-  /** No more piped input: FFmpeg decodes what it has, then iteration ends. */
-  endInput(): void {
-    if (this.child.stdin.writable) this.child.stdin.end();
   }
 
   /** Stops FFmpeg now. Iteration then throws `reason`, or just ends without one. */
@@ -196,6 +192,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     const size = this.summary.push(line);
     if (size) this.sourceSize = size;
     if (!isDiagnosticLine(line)) return;
+    if (isDecodeErrorLine(line)) this.onDecodeError?.(line.trim());
     this.diagnostics.push(line.trim());
     if (this.diagnostics.length > DIAGNOSTIC_TAIL_LINES) this.diagnostics.shift();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputSummaryParser, classifyFfmpegFailure, isDiagnosticLine, parseShowinfoLine } from './stderr.js';
+import { InputSummaryParser, classifyFfmpegFailure, isDecodeErrorLine, isDiagnosticLine, parseShowinfoLine } from './stderr.js';
 
 describe('FFmpeg stderr', () => {
   it('parses showinfo lines (pts and input byte position)', () => {
@@ -47,6 +47,20 @@ describe('FFmpeg stderr', () => {
       'SOURCE_NOT_FOUND',
     );
     expect(classifyFfmpegFailure(['Conversion failed!'])).toBe('DECODE_FAILED');
+  });
+
+  it('recognises damaged input that FFmpeg decodes around', () => {
+    for (const line of [
+      'file:/tmp/trunc.mp4: corrupt input packet in stream 0',
+      'Error while decoding stream #0:0: Invalid data found when processing input',
+      '[h264 @ 0x382fd5c0] Invalid NAL unit size (34252 > 13996).',
+      '[h264 @ 0x1] error while decoding MB 45 30, bytestream -7',
+      '[h264 @ 0x1] concealing 1200 DC, 1200 AC, 1200 MV errors in P frame',
+    ]) {
+      expect(isDecodeErrorLine(line), line).toBe(true);
+    }
+    expect(isDecodeErrorLine('file:/x.mp4: Invalid data found when processing input')).toBe(false); // cannot open: fatal instead
+    expect(isDecodeErrorLine('[h264 @ 0x1] non-existing PPS 0 referenced')).toBe(false); // joining mid-stream
   });
 
   it('keeps diagnostics, not per-frame noise', () => {

@@ -17,9 +17,9 @@ import {
   type SessionInfo,
   type SessionState,
   type Size,
-  type SourceType,
 } from '@sightline/contracts';
 import type { FrameFormat } from '../ffmpeg/command.js';
+import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import type { SessionMetrics } from '../metrics.js';
 import type { FramePublisher } from '../publish/frame-publisher.js';
@@ -89,10 +89,6 @@ export class IngestSession {
   ) {
     this.nextSeq = options.firstSeq ?? 0;
     this.snapshots = new SnapshotCache(deps.encodeJpeg);
-  }
-
-  get sourceType(): SourceType {
-    return this.deps.source.type;
   }
 
   get live(): boolean {
@@ -169,7 +165,7 @@ export class IngestSession {
       let run: SourceRun | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       try {
-        run = await source.open();
+        run = await source.open({ onDecodeError: this.decodeErrorReporter(context) });
         this.currentRun = run;
         if (this.stopReason) break;
         watchdog = this.startWatchdog(run, queue);
@@ -224,7 +220,8 @@ export class IngestSession {
     queue.close(endReason !== 'endOfStream');
     await publishing;
     clearInterval(ticker);
-    this.updateRates();
+    this.stats.fpsIn = this.stats.fpsOut = 0;
+    this.deps.metrics.fps(0, 0);
     this.stoppedAt = new Date();
     const reason = this.stopReason ?? endReason;
     if (reason !== 'error') this.setState('stopped');
@@ -234,6 +231,23 @@ export class IngestSession {
       framesPublished: this.stats.framesPublished,
       framesDropped: this.stats.framesDropped,
     });
+  }
+
+  /**
+   * Damaged input FFmpeg decodes around (a truncated file, lost RTSP packets) is reported once per run as a non-fatal
+   * sourceError: the frames keep coming, but agents learn that some are missing or concealed.
+   */
+  private decodeErrorReporter(context: Record<string, unknown>): (line: string) => void {
+    let reported = false;
+    return (line) => {
+      if (reported) return;
+      reported = true;
+      const code = this.deps.source.type === 'file' ? DecodeErrorCode.sourceCorrupt : DecodeErrorCode.decodeFailed;
+      const message = `FFmpeg decoded around damaged input: ${line}`;
+      this.lastError = { code, message };
+      this.deps.logger.warn('damaged input', { ...context, code, error: line });
+      void this.deps.events.emit('sourceError', { code, message, fatal: false });
+    };
   }
 
   private async publishLoop(queue: FrameQueue<OutgoingFrame>): Promise<void> {

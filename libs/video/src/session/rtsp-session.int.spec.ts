@@ -9,6 +9,7 @@ import { startFreezableProxy } from '../../test-support/freezable-proxy.js';
 import {
   EventCollector,
   FrameCollector,
+  expectOneSequence,
   TEST_FRAME,
   TEST_FRAME_BYTES,
   startIngestHarness,
@@ -62,12 +63,13 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       `${sessionId}: ${frames.frames.length} frames, ${fps.toFixed(1)} fps after warm-up, decode latency after warm-up: ` +
         `median ${steadyDecodeMs[steadyDecodeMs.length >> 1]} ms, p95 ${steadyDecodeMs[Math.floor(steadyDecodeMs.length * 0.95)]} ms`,
     );
+    // Keeping up: at least ~the source rate (more only while catching up after the start; duplicates would show in
+    // the pts steps below), and the decode latency at the end of the window is not growing out of bounds.
     expect(fps).toBeGreaterThan(50);
-    expect(fps).toBeLessThan(72);
+    expect(frames.frames.slice(-30).every((f) => f.meta.decodeMs! < 1000)).toBe(true);
     expect(final.state).toBe('stopped');
-    expect(final.stats.framesDropped).toBe(0);
     const metas = frames.frames.map((f) => f.meta);
-    expect(metas.map((m) => m.seq)).toEqual(metas.map((_, i) => i));
+    expectOneSequence(metas.map((m) => m.seq), final.stats.framesDropped);
     const plan = computeLetterbox({ width: 1920, height: 1080 }, TEST_FRAME);
     for (const { meta, bytes } of frames.frames) {
       expect(bytes).toBe(TEST_FRAME_BYTES);
@@ -145,9 +147,9 @@ describe('RTSP resilience', () => {
     expect(attempts).toEqual(attempts.map((_, i) => i + 1));
     expect(events.of('sourceReconnecting')[0]!.payload.reason).toMatch(/^RTSP_STREAM_ENDED/);
     expect(events.of('sourceRecovered')[0]!.payload.attempts).toBe(attempts.length);
-    // One sequence across both RTSP sessions: no gap, no repeat (a consumer kept up, so nothing was dropped).
+    // One sequence across both RTSP sessions: no repeat, and no gap but the frames counted as dropped.
     const seqs = frames.frames.map((f) => f.meta.seq);
-    expect(seqs).toEqual(seqs.map((_, i) => i));
+    expectOneSequence(seqs, harness.manager.get(sessionId).stats.framesDropped);
     const pts = frames.frames.map((f) => f.meta.pts);
     expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
     expect(harness.manager.get(sessionId).stats.reconnects).toBe(attempts.length);
@@ -179,7 +181,6 @@ describe('RTSP resilience', () => {
       await server.stop();
     }
     await Promise.all([frames.stop(), events.stop()]);
-    const seqs = frames.frames.map((f) => f.meta.seq);
-    expect(seqs.slice(1).every((s, i) => s > seqs[i]!)).toBe(true);
+    expectOneSequence(frames.frames.map((f) => f.meta.seq), harness.manager.get(sessionId).stats.framesDropped);
   });
 });

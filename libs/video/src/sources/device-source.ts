@@ -8,7 +8,7 @@ import type { V4l2Device } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
-import { DecoderTimedRun, type FrameSource, type SourceRun, type SourceSettings } from './source.js';
+import { DecoderTimedRun, type FrameSource, type RunHooks, type SourceRun, type SourceSettings } from './source.js';
 
 const DEVICE_PATH = /^\/dev\/video\d{1,3}$/;
 const VIDEO_SIZE = /^\d{2,5}x\d{2,5}$/;
@@ -46,7 +46,7 @@ export class DeviceSource implements FrameSource {
     return this.device.path;
   }
 
-  async open(): Promise<SourceRun> {
+  async open(hooks: RunHooks = {}): Promise<SourceRun> {
     try {
       await access(this.device.path, constants.R_OK);
     } catch (err) {
@@ -61,6 +61,7 @@ export class DeviceSource implements FrameSource {
       output: this.settings.frame,
       logger: this.logger,
       context: this.context,
+      onDecodeError: hooks.onDecodeError,
     });
     return new DecoderTimedRun(decoder);
   }

@@ -6,7 +6,7 @@ import { SightlineError } from '@sightline/contracts';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
-import { DecoderTimedRun, type FrameSource, type SourceRun, type SourceSettings } from './source.js';
+import { DecoderTimedRun, type FrameSource, type RunHooks, type SourceRun, type SourceSettings } from './source.js';
 
 export interface FileSourceOptions {
   /** Absolute path or file:// URL. */
@@ -39,7 +39,7 @@ export class FileSource implements FrameSource {
     return this.path;
   }
 
-  async open(): Promise<SourceRun> {
+  async open(hooks: RunHooks = {}): Promise<SourceRun> {
     try {
       await access(this.path, constants.R_OK);
     } catch (err) {
@@ -54,6 +54,7 @@ export class FileSource implements FrameSource {
       output: this.settings.frame,
       logger: this.logger,
       context: this.context,
+      onDecodeError: hooks.onDecodeError,
     });
     return new DecoderTimedRun(decoder);
   }

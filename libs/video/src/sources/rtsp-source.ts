@@ -9,7 +9,7 @@ import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
 import { SampleLedger } from '../timing/sample-ledger.js';
-import type { FrameSource, SourceFrame, SourceRun, SourceSettings } from './source.js';
+import type { FrameSource, RunHooks, SourceFrame, SourceRun, SourceSettings } from './source.js';
 
 export interface RtspSourceOptions {
   url: string;
@@ -41,7 +41,7 @@ export class RtspSource implements FrameSource {
     this.description = redactUrl(options.url);
   }
 
-  async open(): Promise<SourceRun> {
+  async open(hooks: RunHooks = {}): Promise<SourceRun> {
     const stream = await openRtspStream({
       url: this.options.url,
       auth: this.authOptions(),
@@ -56,6 +56,7 @@ export class RtspSource implements FrameSource {
       output: this.settings.frame,
       logger: this.logger,
       context: { ...this.context, codec: stream.media.codec },
+      onDecodeError: hooks.onDecodeError,
     });
     // RTP timestamps of MP2T packets belong to the mux's output, not to the frames inside: take the TS's own PTS.
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';

@@ -23,6 +23,12 @@ export interface SourceRun extends AsyncIterable<SourceFrame> {
   close(reason?: SightlineError): Promise<void>;
 }
 
+/** What a run reports to its session besides frames. */
+export interface RunHooks {
+  /** FFmpeg decoded around damaged input (truncated file, lost packets); the line says what it saw. */
+  onDecodeError?: (line: string) => void;
+}
+
 export interface FrameSource {
   readonly type: SourceType;
   /** Live sources drop their oldest frames under back-pressure; batch sources wait instead. */
@@ -31,7 +37,7 @@ export interface FrameSource {
   readonly description: string;
   /** A file source that is not looped ends by itself; that is the end of the session, not a failure. */
   readonly endsNaturally: boolean;
-  open(): Promise<SourceRun>;
+  open(hooks?: RunHooks): Promise<SourceRun>;
 }
 
 export interface SourceSettings {

@@ -154,6 +154,7 @@ function CreateUserForm({ roleNames, onCreated }: { roleNames: string[]; onCreat
       setUsername('');
       setEmail('');
       setPassword('');
+      setRoles([ROLES.agent]);
       onCreated();
     } catch (err) {
       setError(err);

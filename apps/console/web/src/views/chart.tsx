@@ -3,6 +3,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+/** Tick steps for per-second bars: never below one second. */
+const WHOLE_SECOND_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+
 export interface TimeChartProps {
   /** [x in epoch seconds, y]. */
   data: [number[], number[]];
@@ -27,7 +30,9 @@ export function TimeChart({ data, label, height, bars = false, compact = false, 
       legend: { show: !compact },
       cursor: compact ? { show: false } : {},
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
-      axes: compact ? [{ show: false }, { show: false }] : [{}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
+      axes: compact
+        ? [{ show: false }, { show: false }]
+        : [bars ? { incrs: WHOLE_SECOND_STEPS } : {}, { values: (_u, ticks) => ticks.map((t) => `${t}${unit}`) }],
       series: [
         {},
         {

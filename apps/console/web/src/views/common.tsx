@@ -42,22 +42,36 @@ export interface Polled<T> {
   refresh: () => void;
 }
 
-/** Calls `load` now and every `periodMs` (one call at a time); `deps` restart it. */
+/** Calls `load` now and every `periodMs`, one call at a time (`refresh` during a call queues one more); `deps` restart it. */
 export function usePolling<T>(load: (signal: AbortSignal) => Promise<T>, periodMs: number, deps: unknown[]): Polled<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown }>({});
   const wake = useRef<() => void>(() => undefined);
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let busy = false;
+    let again = false;
     const run = async () => {
       clearTimeout(timer);
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
       try {
         const data = await load(controller.signal);
         if (!controller.signal.aborted) setState({ data });
       } catch (error) {
         if (!controller.signal.aborted) setState((s) => ({ data: s.data, error }));
       }
-      if (!controller.signal.aborted) timer = setTimeout(run, periodMs);
+      busy = false;
+      if (controller.signal.aborted) return;
+      if (again) {
+        again = false;
+        void run();
+      } else {
+        timer = setTimeout(run, periodMs);
+      }
     };
     wake.current = () => void run();
     void run();

@@ -13,6 +13,7 @@ import { ErrorNotice, formatMs, formatTime, usePolling, useSignedIn } from './co
 const PAGE_SIZES = [50, 100, 500] as const;
 /** The chart reads at most this many frame results (pages of 1000): a long range is charted from its start. */
 const CHART_RESULT_CAP = 20_000;
+const TIME_WITH_MS: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 };
 
 interface Range {
   from: string;
@@ -200,7 +201,7 @@ function ResultRow({ result }: { result: StoredResult }) {
     <tr data-event={result.event}>
       <td>{result.id}</td>
       <td>
-        <time dateTime={result.timestamp}>{new Date(result.timestamp).toLocaleTimeString(undefined, { fractionalSecondDigits: 3 } as Intl.DateTimeFormatOptions)}</time>
+        <time dateTime={result.timestamp}>{new Date(result.timestamp).toLocaleTimeString(undefined, TIME_WITH_MS)}</time>
       </td>
       <td>{result.event}</td>
       <td>{frame ? frame.detections.length : ''}</td>

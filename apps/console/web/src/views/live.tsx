@@ -7,7 +7,7 @@ import type { Size } from '@sightline/contracts';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.js';
 import type { LiveFrame } from '../live-feed.js';
-import { paintOverlay, projectDetections, sourceToSnapshot } from '../overlay.js';
+import { paintOverlay, projectDetections, snapshotGeometry } from '../overlay.js';
 import { hrefFor } from '../router.js';
 import { TimeChart } from './chart.js';
 import { ErrorNotice, formatFps, formatMs, formatTime, useFeedUpdates, usePolling, useSignedIn } from './common.js';
@@ -15,7 +15,7 @@ import { StateBadge } from './sessions.js';
 
 /** Ingest encodes at most two snapshots a second per session; asking three times a second keeps the view current. */
 const SNAPSHOT_PERIOD_MS = 333;
-const STATE_REFRESH_MS = 2000;
+const STATE_REFRESH_MS = 1000;
 
 export function LiveView({ sessionId, canOperate }: { sessionId: string; canOperate: boolean }) {
   const { api, feed } = useSignedIn();
@@ -154,30 +154,34 @@ function Stage({ sessionId, frame, live }: { sessionId: string; frame?: LiveFram
     };
   }, [api, sessionId, live]);
 
-  const boxes = useMemo(() => (frame ? projectDetections(frame.detections, frame.source, snapshotSize) : []), [frame, snapshotSize]);
-  const geometry = frame ? sourceToSnapshot(frame.source, snapshotSize) : undefined;
+  const geometry = useMemo(() => frame && snapshotGeometry(frame.source, snapshotSize), [frame?.source.width, frame?.source.height, snapshotSize]);
+  const boxes = useMemo(() => (frame && geometry ? projectDetections(frame.detections, geometry) : []), [frame, geometry]);
   useEffect(() => {
     if (canvas.current && geometry) paintOverlay(canvas.current, boxes, geometry.size);
-  }, [boxes, geometry?.size.width, geometry?.size.height]);
+  }, [boxes, geometry]);
 
-  const aspect = snapshotSize ?? frame?.source ?? { width: 16, height: 9 };
+  // The view has the source's aspect ratio; the letterboxed snapshot and its overlay are placed so the bars fall outside.
+  const view = frame?.source ?? snapshotSize ?? { width: 16, height: 9 };
+  const crop = geometry?.crop ?? { left: 0, top: 0, width: 100, height: 100 };
   return (
     <figure>
-      <div class="stage" style={{ aspectRatio: `${aspect.width} / ${aspect.height}` }}>
-        {imageUrl && (
-          <img
-            src={imageUrl}
-            alt={`Latest frame of ${sessionId}`}
-            onLoad={(e) => setSnapshotSize({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+      <div class="stage" style={{ aspectRatio: `${view.width} / ${view.height}` }}>
+        <div class="stage-frame" style={{ left: `${crop.left}%`, top: `${crop.top}%`, width: `${crop.width}%`, height: `${crop.height}%` }}>
+          {imageUrl && (
+            <img
+              src={imageUrl}
+              alt={`Latest frame of ${sessionId}`}
+              onLoad={(e) => setSnapshotSize({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+            />
+          )}
+          <canvas
+            ref={canvas}
+            data-testid="overlay"
+            data-frame-seq={frame?.frameSeq}
+            data-source-size={frame ? `${frame.source.width}x${frame.source.height}` : undefined}
+            data-detections={JSON.stringify(frame?.detections.map((d) => ({ ...d.box, score: d.score, keypoints: d.keypoints?.length ?? 0 })) ?? [])}
           />
-        )}
-        <canvas
-          ref={canvas}
-          data-testid="overlay"
-          data-frame-seq={frame?.frameSeq}
-          data-source-size={frame ? `${frame.source.width}x${frame.source.height}` : undefined}
-          data-detections={JSON.stringify(frame?.detections.map((d) => ({ ...d.box, score: d.score, keypoints: d.keypoints?.length ?? 0 })) ?? [])}
-        />
+        </div>
       </div>
       <figcaption>
         {snapshotError ?? (live ? 'Snapshot of the model input, refreshed ~3×/s; boxes from the latest result.' : 'The session has ended.')}

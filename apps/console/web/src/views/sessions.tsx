@@ -1,8 +1,8 @@
 /** Sessions: what ingest runs (state, fps, drops) with the latency the results show; start and stop for operators. */
-import type { SessionInfo, SourceType, StartSessionRequest, RtspAuthType } from '@sightline/contracts';
-import { RTSP_AUTH_TYPES, SOURCE_TYPES } from '@sightline/contracts';
+import type { RtspAuthType, SessionInfo, SourceType, StartSessionRequest } from '@sightline/contracts';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
+import { RTSP_AUTH_TYPES, SOURCE_TYPES } from '../constants.js';
 import type { LiveFeed } from '../live-feed.js';
 import { hrefFor } from '../router.js';
 import { ErrorNotice, formatFps, formatMs, useFeedUpdates, usePolling, useSignedIn } from './common.js';
@@ -147,7 +147,8 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
   const [url, setUrl] = useState('');
   const [loop, setLoop] = useState(false);
   const [pacing, setPacing] = useState<'realtime' | 'fast'>('realtime');
-  const [authType, setAuthType] = useState<RtspAuthType>('auto');
+  /** '' leaves the scheme to ingest (its RTSP_AUTH setting, or `auto` when credentials are given). */
+  const [authType, setAuthType] = useState<RtspAuthType | ''>('');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -163,7 +164,7 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
         type,
         url: url.trim(),
         ...(type === 'file' && { loop, pacing }),
-        ...(type === 'rtsp' && { auth: { type: authType, username, password } }),
+        ...(type === 'rtsp' && (authType || username || password) && { auth: { ...(authType && { type: authType }), username, password } }),
       },
     };
     try {
@@ -222,7 +223,8 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
             <div class="grid">
               <label>
                 RTSP authentication
-                <select name="authType" value={authType} onChange={(e) => setAuthType(e.currentTarget.value as RtspAuthType)}>
+                <select name="authType" value={authType} onChange={(e) => setAuthType(e.currentTarget.value as RtspAuthType | '')}>
+                  <option value="">ingest's default</option>
                   {RTSP_AUTH_TYPES.map((t) => (
                     <option key={t} value={t}>
                       {t}

@@ -1,0 +1,340 @@
+/**
+ * The web console in a real browser (Debian's Chromium, headless, driven by playwright-core) against the real local
+ * fleet: auth, persistence, inference, gateway and ingest from their dist builds with a real nats-server and
+ * PostgreSQL, and the console server (dist/main.js) in front of them, as `npm run up` runs it.
+ *
+ * An admin logs in, starts a file session on the astronaut clip, sees face boxes drawn over the live snapshot
+ * (asserted on the overlay canvas's data and pixels; a screenshot is kept under test-artifacts/console/), stops it
+ * and finds it in history; an agent cannot start sessions or reach the admin page; a wrong password is reported;
+ * every API call carries the bearer token and nothing is left in cookies or web storage.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalFleet, REPO_ROOT, SERVICE_NAMES } from '@sightline/fleet';
+import { freePort, makeAstronautClip, makeTempDir, ManagedProcess } from '@sightline/local-infra';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ADMIN = { username: 'console-admin', email: 'console-admin@sightline.test', password: randomBytes(18).toString('base64url') };
+const AGENT = { username: 'console-agent', email: 'console-agent@sightline.test', password: randomBytes(18).toString('base64url') };
+const SESSION_ID = 'console-e2e';
+const HISTORY_PAGE_SIZE = 50;
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'console');
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let dataDir: string;
+let fleet: LocalFleet | undefined;
+let consoleServer: ManagedProcess | undefined;
+let consoleUrl: string;
+let clipPath: string;
+let browser: Browser | undefined;
+let adminContext: BrowserContext;
+let admin: Page;
+/** Every API call (fetch) the admin's page made. */
+const adminApiRequests: Request[] = [];
+const adminSockets: string[] = [];
+/** Uncaught exceptions and content-security-policy violations in the admin's page. */
+const pageProblems: string[] = [];
+let adminToken: string | undefined;
+
+beforeAll(async () => {
+  const unbuilt = [...SERVICE_NAMES, 'console'].filter((name) => !existsSync(join(REPO_ROOT, 'apps', name, 'dist', 'main.js')));
+  if (unbuilt.length || !existsSync(join(REPO_ROOT, 'apps/console/dist/public/index.html'))) {
+    throw new Error(`not built: ${unbuilt.join(', ') || 'console SPA'}; run \`npm run build\` first (npm test does)`);
+  }
+  dataDir = await makeTempDir('console-e2e');
+  [clipPath, fleet] = await Promise.all([
+    makeAstronautClip({ seconds: 4 }),
+    LocalFleet.start({
+      dataDir,
+      ports: 'free',
+      ephemeral: true,
+      env: {
+        auth: {
+          AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
+          AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+          AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+        },
+      },
+    }),
+  ]);
+  const port = await freePort();
+  consoleUrl = `http://127.0.0.1:${port}`;
+  consoleServer = new ManagedProcess(process.execPath, [join(REPO_ROOT, 'apps/console/dist/main.js')], {
+    name: 'console',
+    env: {
+      ...process.env,
+      HTTP_PORT: String(port),
+      AUTH_URL: fleet.url('auth'),
+      INGEST_URL: fleet.url('ingest'),
+      PERSISTENCE_URL: fleet.url('persistence'),
+      GATEWAY_URL: fleet.url('gateway'),
+    },
+  }).start();
+  await until(async () => (await fetch(`${consoleUrl}/health`).catch(() => undefined))?.status === 200, 'console /health', 20_000);
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  adminContext = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  admin = await adminContext.newPage();
+  admin.on('request', (request) => {
+    if (request.resourceType() === 'fetch') adminApiRequests.push(request);
+  });
+  admin.on('websocket', (socket) => adminSockets.push(socket.url()));
+  admin.on('pageerror', (error) => pageProblems.push(`uncaught: ${error.message}`));
+  admin.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) pageProblems.push(message.text());
+  });
+  admin.on('response', async (response) => {
+    if (new URL(response.url()).pathname === '/login' && response.ok()) adminToken = ((await response.json()) as { access_token: string }).access_token;
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await consoleServer?.stop();
+  await fleet?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('web console against the local fleet', () => {
+  it('reports a wrong password and stays on the login form', async () => {
+    await admin.goto(`${consoleUrl}/`);
+    await logIn(admin, ADMIN.username, 'not-the-password-1');
+    await expect.poll(() => admin.getByRole('alert').textContent()).toContain('Wrong username or password');
+    expect(await admin.getByRole('button', { name: 'Log in' }).isVisible()).toBe(true);
+    expect(adminToken).toBeUndefined();
+  });
+
+  it('logs in, starts a session on the test clip and draws its face boxes over the live snapshot', async () => {
+    await logIn(admin, ADMIN.username, ADMIN.password);
+    await admin.getByTestId('whoami').waitFor();
+    expect(await admin.getByTestId('whoami').textContent()).toContain(`${ADMIN.username} (admin)`);
+
+    const form = admin.getByRole('form', { name: 'Start a session' });
+    await form.getByLabel('Source type').selectOption('file');
+    await form.getByLabel('Session id').fill(SESSION_ID);
+    await form.getByLabel('File path').fill(clipPath);
+    await form.getByLabel('Loop at the end').check();
+    await form.getByLabel('Pacing').selectOption('realtime');
+    await form.getByRole('button', { name: 'Start' }).click();
+    await admin.waitForURL(`**/console/#/sessions/${SESSION_ID}`);
+
+    const overlay = admin.getByTestId('overlay');
+    const detections = async () => JSON.parse((await overlay.getAttribute('data-detections')) ?? '[]') as Array<{ x: number; y: number; w: number; h: number; score: number }>;
+    await expect.poll(async () => (await detections()).length, { timeout: 45_000, intervals: [250] }).toBeGreaterThan(0);
+    // A snapshot through an object URL must be on screen as well, so the screenshot shows the picture under the boxes.
+    await expect
+      .poll(() => admin.locator('.stage img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')), {
+        timeout: 15_000,
+      })
+      .toBe(true);
+
+    const boxes = await detections();
+    expect(await overlay.getAttribute('data-source-size')).toBe('1920x1080');
+    for (const box of boxes) {
+      // The astronaut's face in the 512 px photo is about 100 px wide, anywhere inside the 1920×1080 frame.
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.w).toBeLessThanOrEqual(1920);
+      expect(box.y + box.h).toBeLessThanOrEqual(1080);
+      expect(box.w).toBeGreaterThan(40);
+      expect(box.w).toBeLessThan(300);
+    }
+    // The boxes were painted, not just recorded: the canvas holds the box colour.
+    const painted = await overlay.evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && data[i + 1]! > 200 && data[i]! < 50) count++;
+      return count;
+    });
+    expect(painted).toBeGreaterThan(20);
+    await expect.poll(() => admin.getByTestId('latency').textContent(), { timeout: 10_000 }).toMatch(/p50 \d+(\.\d)? ms · p99 \d+/);
+    expect(await admin.getByTestId('timeline').textContent()).toMatch(/detection/);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await admin.screenshot({ path: join(ARTIFACTS, 'live-view.png'), fullPage: true });
+  });
+
+  it('lists the session with its rates and latency', async () => {
+    await admin.getByRole('link', { name: 'Sessions' }).click();
+    const row = admin.locator(`tr[data-session-id="${SESSION_ID}"]`);
+    await expect.poll(() => row.getAttribute('data-state')).toBe('live');
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toMatch(/^[1-9]\d*\.\d \/ [1-9]\d*\.\d$/);
+    expect(await row.locator('td').nth(4).textContent()).toMatch(/\d+ ms \/ \d+ ms/);
+    await admin.screenshot({ path: join(ARTIFACTS, 'sessions.png'), fullPage: true });
+  });
+
+  it('stops the session and finds it in history', async () => {
+    // Enough stored results for two pages of 50 before the session ends.
+    await expect.poll(async () => (await adminApi(`/sessions/${SESSION_ID}/summary`)).resultCount, { timeout: 30_000 }).toBeGreaterThan(HISTORY_PAGE_SIZE);
+    await admin.getByRole('link', { name: SESSION_ID }).click();
+    await admin.getByRole('button', { name: 'Stop session' }).click();
+    await expect.poll(() => admin.locator('.state').first().textContent(), { timeout: 20_000 }).toBe('stopped');
+    await expect.poll(() => admin.getByTestId('timeline').textContent(), { timeout: 10_000 }).toMatch(/stopped \(stopped\)/);
+
+    await admin.getByRole('link', { name: 'History of this session' }).click();
+    const summary = admin.getByTestId('history-summary');
+    await expect.poll(() => summary.textContent(), { timeout: 15_000 }).toMatch(/[1-9]\d* results stored \([1-9]\d* frames, [1-9]\d* detections\)/);
+    await admin.getByLabel('Per page').selectOption(String(HISTORY_PAGE_SIZE));
+    await admin.getByRole('button', { name: 'Apply' }).click();
+    const results = admin.getByTestId('results-table');
+    await expect.poll(() => results.locator('tbody tr').count(), { timeout: 10_000 }).toBe(HISTORY_PAGE_SIZE);
+    expect(await results.locator('tbody tr[data-event="frameAnalyzed"]').count()).toBeGreaterThan(0);
+    expect(await results.locator('tbody tr[data-event="sessionStarted"]').count()).toBe(1);
+    await expect.poll(async () => Number(await admin.getByTestId('chart-summary').getAttribute('data-total-detections')), { timeout: 15_000 }).toBeGreaterThan(0);
+
+    // Paging: the second page continues after the first (ids keep increasing).
+    const firstIds = await results.locator('tbody tr td:first-child').allTextContents();
+    await admin.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => admin.getByTestId('page-number').textContent()).toBe('page 2');
+    await expect.poll(() => results.locator('tbody tr').count()).toBeGreaterThan(0);
+    const secondIds = await results.locator('tbody tr td:first-child').allTextContents();
+    expect(Number(secondIds[0])).toBeGreaterThan(Number(firstIds.at(-1)));
+
+    // Only the end of the session: the filter reaches the API and the stop event is there.
+    await admin.getByLabel('Event').selectOption('sessionStopped');
+    await admin.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => results.locator('tbody tr[data-event="sessionStopped"]').count()).toBe(1);
+    await admin.screenshot({ path: join(ARTIFACTS, 'history.png'), fullPage: true });
+  });
+
+  it('administers users and roles', async () => {
+    const agent = await signUp(AGENT);
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    const agentRow = admin.locator(`tr[data-username="${AGENT.username}"]`);
+    await agentRow.waitFor();
+    expect(await agentRow.getByLabel('agent', { exact: true }).isChecked()).toBe(true);
+
+    // Create a user, give and take a role, delete the user: each step checked against the auth service.
+    const temp = { username: 'console-temp', email: 'console-temp@sightline.test', password: randomBytes(15).toString('base64url') };
+    const form = admin.getByRole('form', { name: 'Create a user' });
+    await form.getByLabel('Username').fill(temp.username);
+    await form.getByLabel('E-mail').fill(temp.email);
+    await form.getByLabel('Password').fill(temp.password);
+    await form.getByLabel('operator', { exact: true }).check();
+    await form.getByRole('button', { name: 'Create user' }).click();
+    const tempRow = admin.locator(`tr[data-username="${temp.username}"]`);
+    await tempRow.waitFor();
+    expect((await adminApi(`/admin/users?search=${temp.username}`)).items[0].roles.sort()).toEqual(['agent', 'operator']);
+    await tempRow.getByLabel('operator', { exact: true }).uncheck();
+    await expect.poll(async () => (await adminApi(`/admin/users?search=${temp.username}`)).items[0].roles).toEqual(['agent']);
+    await tempRow.getByRole('button', { name: `Delete ${temp.username}` }).click();
+    await admin.getByRole('button', { name: 'Delete user' }).click();
+    await expect.poll(async () => (await adminApi(`/admin/users?search=${temp.username}`)).total).toBe(0);
+    expect(agent.roles).toEqual(['agent']);
+    await admin.screenshot({ path: join(ARTIFACTS, 'admin.png'), fullPage: true });
+  });
+
+  it('ran without uncaught errors or content-security-policy violations', () => {
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('sends the bearer token on every API call and keeps nothing in cookies or web storage', async () => {
+    expect(adminToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const calls = adminApiRequests.filter((r) => new URL(r.url()).pathname !== '/login');
+    const paths = new Set(calls.map((r) => `${r.method()} ${new URL(r.url()).pathname.replace(/\/\d+(?=\/|$)/, '/:id')}`));
+    for (const expected of ['GET /sessions', 'POST /sessions', `GET /sessions/${SESSION_ID}/snapshot.jpg`, `DELETE /sessions/${SESSION_ID}`, `GET /sessions/${SESSION_ID}/results`, 'GET /admin/users', 'DELETE /admin/users/:id']) {
+      expect(paths, expected).toContain(expected);
+    }
+    for (const call of calls) {
+      expect(await call.headerValue('authorization'), call.url()).toBe(`Bearer ${adminToken}`);
+      expect(call.url()).not.toContain(adminToken!);
+    }
+    // The WebSocket carries the token as a subprotocol, never in its URL.
+    expect([...new Set(adminSockets)]).toEqual([`${consoleUrl.replace('http', 'ws')}/ws/analysis`]);
+
+    const stored = await admin.evaluate(() => ({
+      local: Object.keys(localStorage).length,
+      session: Object.keys(sessionStorage).length,
+      cookie: document.cookie,
+    }));
+    expect(stored).toEqual({ local: 0, session: 0, cookie: '' });
+    const state = await adminContext.storageState({ indexedDB: true });
+    expect(state.cookies).toEqual([]);
+    expect(state.origins.flatMap((o) => o.localStorage)).toEqual([]);
+    expect(JSON.stringify(state.origins)).not.toContain(adminToken!);
+
+    await admin.getByRole('button', { name: 'Log out' }).click();
+    await admin.getByRole('button', { name: 'Log in' }).waitFor();
+    await admin.reload();
+    expect(await admin.getByRole('button', { name: 'Log in' }).isVisible()).toBe(true);
+  });
+
+  it('shows agents a read-only console: no start form, no stop, no admin page', async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    await page.goto(`${consoleUrl}/console/`);
+    await logIn(page, AGENT.username, AGENT.password);
+    const row = page.locator(`tr[data-session-id="${SESSION_ID}"]`);
+    await row.waitFor();
+    expect(await page.getByRole('form', { name: 'Start a session' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Stop/ }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+
+    await page.goto(`${consoleUrl}/console/#/admin`);
+    await page.getByTestId('forbidden').waitFor();
+    expect(await page.getByTestId('users-table').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'agent-forbidden.png') });
+
+    // The services enforce the same, whatever a modified page would send.
+    const token = await apiLogin(AGENT);
+    const start = await fetch(`${consoleUrl}/sessions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ source: { type: 'file', url: clipPath } }),
+    });
+    expect(start.status).toBe(403);
+    expect((await fetch(`${consoleUrl}/admin/users`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(403);
+    await context.close();
+  });
+
+  it('signs out when the token expires and says so', async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    // The page's clock runs normally but can be moved ahead: no waiting out the 15-minute token lifetime.
+    await page.clock.install();
+    await page.goto(`${consoleUrl}/console/`);
+    await logIn(page, AGENT.username, AGENT.password);
+    await expect.poll(() => page.getByTestId('whoami').isVisible()).toBe(true);
+    expect(await page.getByText(/expires in 1[45]:\d\d/).count()).toBe(1);
+    await page.clock.fastForward('15:01');
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await page.getByRole('status').textContent()).toContain('Your session expired');
+    await context.close();
+  });
+});
+
+async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function apiLogin(user: { username: string; password: string }): Promise<string> {
+  const response = await fetch(`${consoleUrl}/login`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', ...user }) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function signUp(user: typeof AGENT): Promise<{ roles: string[] }> {
+  const response = await fetch(`${consoleUrl}/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { roles: string[] };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads a few fields of the auth service's JSON
+async function adminApi(path: string): Promise<any> {
+  const response = await fetch(`${consoleUrl}${path}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+async function until(predicate: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${consoleServer?.outputTail ?? ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

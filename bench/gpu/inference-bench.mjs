@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Inference on the GPU host through the service's own Detector (libs/vision): correctness on the astronaut photo
+// (CUDA vs CPU), proof the CUDA provider is in use, and latency/throughput per model × provider × batch, and
+// per number of concurrent sessions (cross-session batching), with GPU utilisation sampled by nvidia-smi.
+//   node inference-bench.mjs --frame astronaut-256.rgb --out results.json [--providers cuda,cpu] [--quick]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Detector, loadManifestFile, resolveManifest } from '@sightline/vision';
+import { percentile } from '../lib/proc-stats.mjs';
+import { buildSyntheticYolo } from './synthetic-yolo.mjs';
+
+const { values: args } = parseArgs({
+  options: { frame: { type: 'string' }, out: { type: 'string' }, providers: { type: 'string', default: 'cuda,cpu' }, quick: { type: 'boolean' } },
+});
+const log = (line) => process.stderr.write(`[gpu-bench] ${line}\n`);
+
+function gpuSampler() {
+  try {
+    const proc = spawn('nvidia-smi', ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '-lms', '100'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const samples = [];
+    proc.on('error', () => undefined); // no nvidia-smi (CPU-only host): utilisation stays unknown
+    proc.stdout.on('data', (d) => String(d).split('\n').filter(Boolean).forEach((l) => samples.push(Number(l))));
+    return { stop: () => { proc.kill(); return samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : NaN; } };
+  } catch {
+    return { stop: () => NaN };
+  }
+}
+
+async function timeRuns(detector, frames, runs, warmup) {
+  for (let i = 0; i < warmup; i++) await detector.detect(frames);
+  const gpu = gpuSampler();
+  const times = [];
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await detector.detect(frames);
+    times.push(performance.now() - t0);
+  }
+  const wall = (performance.now() - started) / 1000;
+  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, gpuUtil: gpu.stop() };
+}
+
+const frameOf = (size, pixels) => ({
+  pixels: pixels ?? new Uint8Array(size * size * 3).fill(114),
+  meta: { frame: { width: size, height: size, pixelFormat: 'rgb24' }, letterbox: { scale: 1, padX: 0, padY: 0 }, source: { width: size, height: size } },
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'gpu-bench-'));
+writeFileSync(join(dir, 'yolo.onnx'), buildSyntheticYolo());
+writeFileSync(join(dir, 'yolo.json'), JSON.stringify({
+  id: 'synthetic-yolo-640', file: 'yolo.onnx', input: { name: 'images', width: 640, height: 640 },
+  decoder: { kind: 'yolo' }, labels: Array.from({ length: 80 }, (_, i) => `class${i}`), scoreThreshold: 0.99, maxBatch: 32,
+}));
+const models = { blazeface: await resolveManifest('blazeface-back-256'), yolo: await loadManifestFile(join(dir, 'yolo.json')) };
+const nvidiaSmi = (...query) => {
+  try {
+    return execFileSync('nvidia-smi', query).toString().trim();
+  } catch {
+    return 'nvidia-smi unavailable';
+  }
+};
+const result = { host: nvidiaSmi('--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'), correctness: {}, rows: [], sessions: [] };
+log(`GPU: ${result.host}`);
+
+// ---- correctness + provider proof -----------------------------------------------------------------------------
+const astronaut = frameOf(256, new Uint8Array(readFileSync(args.frame)));
+astronaut.meta.source = { width: 1920, height: 1080 };
+astronaut.meta.letterbox = { scale: 256 / 1920, padX: 0, padY: 56 };
+for (const provider of args.providers.split(',')) {
+  const detector = await Detector.create({ manifest: models.blazeface, provider, logger: { warn: (m) => log(`warn: ${m}`) } });
+  const [detected] = await detector.detect([astronaut]);
+  result.correctness[provider] = { providerInUse: detector.provider, detections: detected.detections };
+  if (provider === 'cuda') {
+    result.correctness.computeApps = nvidiaSmi('--query-compute-apps=pid,process_name,used_memory', '--format=csv,noheader');
+    result.correctness.pid = process.pid;
+  }
+  log(`${provider}: provider in use ${detector.provider}; ${JSON.stringify(detected.detections.map((d) => ({ score: +d.score.toFixed(4), box: d.box })))}`);
+  await detector.release();
+}
+
+// ---- latency / throughput per model × provider × batch ----------------------------------------------------------
+const plan = {
+  cuda: { blazeface: [1], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
+  cpu: { blazeface: [1], yolo: [1, 8] },
+};
+for (const provider of args.providers.split(',')) {
+  for (const [name, manifest] of Object.entries(models)) {
+    const detector = await Detector.create({ manifest, provider });
+    for (const batch of plan[provider][name]) {
+      const frames = Array.from({ length: batch }, () => frameOf(manifest.input.width));
+      const heavy = provider === 'cpu' && name === 'yolo';
+      const runs = heavy ? 20 : args.quick ? 100 : 300;
+      const r = await timeRuns(detector, frames, runs, heavy ? 3 : 30);
+      result.rows.push({ model: manifest.id, provider: detector.provider, batch, ...r, perFrameMs: r.median / batch });
+      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, GPU ${r.gpuUtil.toFixed(0)} %`);
+    }
+    await detector.release();
+  }
+}
+
+// ---- concurrent sessions: one frame per session per step, batched across sessions (what the service does) -------
+if (args.providers.includes('cuda')) {
+  for (const manifest of Object.values(models)) {
+    const detector = await Detector.create({ manifest, provider: 'cuda' });
+    for (const sessions of [1, 2, 4, 8, 16]) {
+      const frames = Array.from({ length: sessions }, () => frameOf(manifest.input.width));
+      const r = await timeRuns(detector, frames, args.quick ? 50 : 200, 20);
+      result.sessions.push({ model: manifest.id, sessions, batchPerStep: Math.min(sessions, detector.maxBatch), ...r });
+      log(`${manifest.id} ${sessions} sessions: step median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, GPU ${r.gpuUtil.toFixed(0)} %`);
+    }
+    await detector.release();
+  }
+}
+writeFileSync(args.out ?? join(dir, 'results.json'), JSON.stringify(result, null, 2));
+log('done');

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Packs what the GPU host needs into transfer-sized parts under tmp/gpu/ship/ (each < 64 MiB, the device tool's limit):
+#   part1.tar.xz  node, nats-server, service + bench bundles, onnxruntime-node (CPU build), models, test media
+#   cuda.tar      onnxruntime's CUDA provider (CUDA 13 build from npm com.github.asus4.onnxruntime.linux-x64-gpu,
+#                 same ORT 1.29.0), its cubins for other GPUs than sm_90 zeroed (strip-fatbin.py): 230 MB → 38 MB xz
+#   ffmpeg.xz     the static FFmpeg from @ffmpeg-installer (for ingest on the host)
+# Needs: a built workspace (npm run build), network access to the npm registry (npm pack). See docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
+rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{app/node_modules,bin,models,assets} "$work"
+
+echo "bundling services and bench scripts"
+npx rolldown -c bench/gpu/rolldown.config.mjs >/dev/null
+
+echo "runtime: node, nats-server, onnxruntime-node (linux x64 only)"
+strip -o "$stage/bin/node" "$(command -v node)"
+cp "$(command -v nats-server)" "$stage/bin/"
+mkdir -p "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux"
+cp -r node_modules/onnxruntime-node/{package.json,dist,lib} "$stage/app/node_modules/onnxruntime-node/" 2>/dev/null || true
+cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux/"
+cp -r node_modules/onnxruntime-common "$stage/app/node_modules/"
+# @ffmpeg-installer's JS and package manifests; the binary itself travels in ffmpeg.xz.
+mkdir -p "$stage/app/node_modules/@ffmpeg-installer/linux-x64"
+cp -r node_modules/@ffmpeg-installer/ffmpeg "$stage/app/node_modules/@ffmpeg-installer/"
+cp node_modules/@ffmpeg-installer/linux-x64/package.json "$stage/app/node_modules/@ffmpeg-installer/linux-x64/"
+cp -r libs/vision/models/blazeface "$stage/models/"
+cp libs/local-infra/assets/astronaut.png "$stage/assets/"
+# The astronaut photo on a 1080p canvas at (700, 300), letterboxed to 256×256 exactly as ingest does: the correctness frame.
+node_modules/@ffmpeg-installer/linux-x64/ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=0x808080:size=1920x1080 \
+  -i libs/local-infra/assets/astronaut.png -filter_complex "[0:v][1:v]overlay=700:300,scale=256:144:flags=area,pad=256:256:0:56,format=rgb24" \
+  -frames:v 1 -f rawvideo "$stage/assets/astronaut-256.rgb"
+tar -C "$stage" -cf - . | xz -T2 -6 > "$ship/part1.tar.xz"
+
+echo "CUDA provider (npm pack com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9)"
+if [ ! -f "$work/package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so" ]; then
+  (cd "$work" && npm pack --silent com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 >/dev/null && tar xzf com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz)
+fi
+mkdir -p "$work/cuda"
+python3 bench/gpu/strip-fatbin.py "$work/package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so" "$work/cuda/libonnxruntime_providers_cuda.so"
+cp "$work/package/Plugins/Linux/x64/libonnxruntime_providers_shared.so" "$work/cuda/"
+tar -C "$work/cuda" -cf - . | xz -T2 -6 > "$ship/cuda.tar.xz"
+
+echo "ffmpeg"
+xz -T2 -6 -c node_modules/@ffmpeg-installer/linux-x64/ffmpeg > "$ship/ffmpeg.xz"
+ls -la "$ship"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs on the GPU host (through the device tool) in the repository copy. Steps, one per transfer:
+#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | gpu-bench | fleet N [REPLICAS] [SECONDS]
+# Everything lives under /root/sl, which survives between calls while the host stays warm.
+set -euo pipefail
+repo=$(pwd); root=/root/sl; ship=$repo/tmp/gpu/ship
+export PATH=$root/bin:$PATH LD_LIBRARY_PATH=/usr/local/cuda-13.0/lib64:${LD_LIBRARY_PATH:-} FFMPEG_PATH=$root/bin/ffmpeg
+ort=$root/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+out=${OUT:-/tmp/out}
+case "$1" in
+  unpack-part1) rm -rf "$root"; mkdir -p "$root"; xz -dc "$ship/part1.tar.xz" | tar -C "$root" -xf -; node --version ;;
+  unpack-cuda) xz -dc "$ship/cuda.tar.xz" | tar -C "$ort" -xf -; ls -la "$ort" ;;
+  unpack-ffmpeg)
+    xz -dc "$ship/ffmpeg.xz" > "$root/bin/ffmpeg"; chmod +x "$root/bin/ffmpeg"
+    ln -sf "$root/bin/ffmpeg" "$root/app/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"; ffmpeg -version | head -1 ;;
+  gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" ;;
+  fleet)
+    sessions=$2; replicas=${3:-1}; seconds=${4:-20}
+    cd "$root" && node app/bench.mjs --bundles "$root/app" --no-postgres --provider cuda --modes live \
+      --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
+      --json "$out/fleet-$sessions-$replicas.json" > "$out/fleet-$sessions-$replicas.md"
+    cat "$out/fleet-$sessions-$replicas.md" ;;
+  *) echo "unknown step $1" >&2; exit 2 ;;
+esac
