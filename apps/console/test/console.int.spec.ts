@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalFleet, REPO_ROOT, SERVICE_NAMES } from '@sightline/fleet';
-import { freePort, makeAstronautClip, makeTempDir, ManagedProcess } from '@sightline/local-infra';
+import { makeAstronautClip, makeTempDir } from '@sightline/local-infra';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -26,7 +26,6 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-n
 
 let dataDir: string;
 let fleet: LocalFleet | undefined;
-let consoleServer: ManagedProcess | undefined;
 let consoleUrl: string;
 let clipPath: string;
 let browser: Browser | undefined;
@@ -40,7 +39,7 @@ const pageProblems: string[] = [];
 let adminToken: string | undefined;
 
 beforeAll(async () => {
-  const unbuilt = [...SERVICE_NAMES, 'console'].filter((name) => !existsSync(join(REPO_ROOT, 'apps', name, 'dist', 'main.js')));
+  const unbuilt = [...SERVICE_NAMES].filter((name) => !existsSync(join(REPO_ROOT, 'apps', name, 'dist', 'main.js')));
   if (unbuilt.length || !existsSync(join(REPO_ROOT, 'apps/console/dist/public/index.html'))) {
     throw new Error(`not built: ${unbuilt.join(', ') || 'console SPA'}; run \`npm run build\` first (npm test does)`);
   }
@@ -60,20 +59,8 @@ beforeAll(async () => {
       },
     }),
   ]);
-  const port = await freePort();
-  consoleUrl = `http://127.0.0.1:${port}`;
-  consoleServer = new ManagedProcess(process.execPath, [join(REPO_ROOT, 'apps/console/dist/main.js')], {
-    name: 'console',
-    env: {
-      ...process.env,
-      HTTP_PORT: String(port),
-      AUTH_URL: fleet.url('auth'),
-      INGEST_URL: fleet.url('ingest'),
-      PERSISTENCE_URL: fleet.url('persistence'),
-      GATEWAY_URL: fleet.url('gateway'),
-    },
-  }).start();
-  await until(async () => (await fetch(`${consoleUrl}/health`).catch(() => undefined))?.status === 200, 'console /health', 20_000);
+  // The fleet runs the console server like the local runner does, proxying one origin to the services.
+  consoleUrl = fleet.url('console');
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
   adminContext = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
@@ -93,7 +80,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await consoleServer?.stop();
   await fleet?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -329,12 +315,4 @@ async function adminApi(path: string): Promise<any> {
   const response = await fetch(`${consoleUrl}${path}`, { headers: { Authorization: `Bearer ${adminToken}` } });
   expect(response.status).toBe(200);
   return response.json();
-}
-
-async function until(predicate: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${consoleServer?.outputTail ?? ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

@@ -79,6 +79,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const gatewayUrl = `ws://127.0.0.1:${fleet.endpoints.ports.gateway}${WS_PATH}`;
     print('');
     print('Sightline is running:');
+    print(`  web console          ${fleet.url('console')}/console/   (log in as ${admin.username})`);
     print(`  agents (WebSocket)   ${gatewayUrl}   (subprotocol "json", Authorization: Bearer <token>)`);
     print(`  auth (login, users)  ${fleet.url('auth')}        admin credentials in ${join(dataDir, 'admin-credentials.json')}`);
     print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);

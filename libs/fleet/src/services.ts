@@ -2,7 +2,7 @@
  * The services of the fleet and how the local runner wires them: ports, and the environment each one gets.
  * Ports are the documented defaults (docs/configuration.md); every one can be overridden.
  */
-export const SERVICE_NAMES = ['auth', 'persistence', 'inference', 'gateway', 'ingest'] as const;
+export const SERVICE_NAMES = ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = {
@@ -13,6 +13,7 @@ export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = 
   persistence: 3003,
   gateway: 3004,
   ingest: 3005,
+  console: 3008,
 };
 
 export interface FleetEndpoints {
@@ -44,5 +45,14 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
       return { ...common, AUTH_JWKS_URL: jwksUrl };
     case 'ingest':
       return { ...common, AUTH_JWKS_URL: jwksUrl };
+    case 'console':
+      // The console server proxies one origin to the services, like the compose TLS proxy.
+      return {
+        HTTP_PORT: common.HTTP_PORT,
+        AUTH_URL: httpUrl(endpoints.ports.auth),
+        INGEST_URL: httpUrl(endpoints.ports.ingest),
+        PERSISTENCE_URL: httpUrl(endpoints.ports.persistence),
+        GATEWAY_URL: httpUrl(endpoints.ports.gateway),
+      };
   }
 }
