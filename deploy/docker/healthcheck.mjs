@@ -1,4 +1,3 @@
-/* global AbortSignal */
 // Container health probe without curl: GET http://127.0.0.1:$HTTP_PORT/health/<live|ready> within 4 s.
 //   node healthcheck.mjs        liveness (the image's HEALTHCHECK: the process answers)
 //   node healthcheck.mjs ready  readiness (compose: NATS, PostgreSQL, … reachable)

@@ -47,10 +47,23 @@ describe('two inference replicas sharing one consumer', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  /** Batch (non-live) frames, so none is skipped however long it waits. */
+  /**
+   * Batch (non-live) frames, so none is skipped however long it waits. Like ingest in batch mode, a publish refused
+   * because the session's backlog in FRAMES is full waits and retries.
+   */
   async function publishFrames(sessions: string[], framesPerSession: number): Promise<void> {
     for (let seq = 0; seq < framesPerSession; seq++) {
-      for (const session of sessions) await publishFrame(publisher, frameMeta(face, session, seq, { live: false }), face.pixels);
+      for (const session of sessions) {
+        for (;;) {
+          try {
+            await publishFrame(publisher, frameMeta(face, session, seq, { live: false }), face.pixels);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'STREAM_SUBJECT_FULL') throw err;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      }
     }
   }
 
