@@ -1,11 +1,11 @@
 /** Administration (role `admin`): users and roles. Every route is guarded at class level. */
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ROLES } from '@sightline/contracts';
+import { ROLES, type RoleView, type UserPage, type UserView } from '@sightline/contracts';
 import { ApiEndpoint, roleViewSchema, userPageSchema, userViewSchema } from './openapi.js';
-import { RolesService, type RoleView } from './roles.service.js';
+import { RolesService } from './roles.service.js';
 import { Authenticated } from './token-revocations.js';
-import { UsersService, type UserPage, type UserView } from './users.service.js';
+import { UsersService } from './users.service.js';
 import {
   createRoleSchema,
   createUserSchema,

@@ -1,7 +1,7 @@
 /** Public endpoints: signup, OAuth2 password login, password reset, the caller's profile, and the JWKS. */
 import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { JWKS_PATH, SightlineError, type Principal } from '@sightline/contracts';
+import { JWKS_PATH, SightlineError, type Principal, type UserView } from '@sightline/contracts';
 import { CurrentPrincipal, TokenSigner } from '@sightline/security';
 import { LoginService } from './login.service.js';
 import { AuthMetrics } from './metrics.js';
@@ -9,7 +9,7 @@ import { ApiEndpoint, jwksSchema, tokenResponseSchema, userViewSchema } from './
 import { PasswordResetService } from './password-reset.service.js';
 import { RateLimits } from './rate-limits.js';
 import { Authenticated } from './token-revocations.js';
-import { UsersService, type UserView } from './users.service.js';
+import { UsersService } from './users.service.js';
 import {
   loginSchema,
   passwordResetConfirmSchema,

@@ -1,19 +1,11 @@
 /** Roles: list, create, delete. The seeded roles and the signup default role cannot be deleted. */
 import { Inject, Injectable } from '@nestjs/common';
-import { ALL_ROLES, SightlineError } from '@sightline/contracts';
+import { ALL_ROLES, SightlineError, type RoleView } from '@sightline/contracts';
 import { RoleEntity } from '@sightline/db';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { type AuthConfig } from './config.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
-
-export interface RoleView {
-  id: number;
-  name: string;
-  userCount: number;
-  /** Seeded (admin, operator, agent) or the signup default: cannot be deleted. */
-  protected: boolean;
-}
 
 @Injectable()
 export class RolesService {

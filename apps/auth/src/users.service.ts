@@ -7,27 +7,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ROLES, SightlineError } from '@sightline/contracts';
 import { RoleEntity, UserEntity } from '@sightline/db';
 import { DataSource, In, QueryFailedError, type EntityManager } from 'typeorm';
+import { type UserPage, type UserView } from '@sightline/contracts';
 import { type AuthConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { type CreateUserRequest, type ListUsersQuery, type SignupRequest, type UpdateUserRequest } from './validation.js';
-
-/** A user as the API returns it: never the password hash. */
-export interface UserView {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  createdAt: string;
-}
-
-export interface UserPage {
-  items: UserView[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
 
 /** What login needs: the hash, which no other read selects. */
 export interface LoginCandidate {

@@ -14,16 +14,22 @@ import {
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
-import { EVENT_NAMES, ROLES, SightlineError, describeIssues, sessionIdSchema } from '@sightline/contracts';
+import {
+  EVENT_NAMES,
+  ROLES,
+  SightlineError,
+  describeIssues,
+  sessionIdSchema,
+  type SessionResultPage,
+  type SessionSummary,
+  type SessionSummaryPage,
+} from '@sightline/contracts';
 import {
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
   findSessionResults,
   findSessionSummary,
   listSessionSummaries,
-  type ResultPage,
-  type SessionSummary,
-  type SessionSummaryPage,
 } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { JwtAuthGuard, Roles } from '@sightline/security';
@@ -68,7 +74,7 @@ export class ResultsController {
   }
 
   @Get(':sessionId/results')
-  async results(@Param('sessionId') sessionId: string, @Query() query: unknown): Promise<ResultPage & { sessionId: string }> {
+  async results(@Param('sessionId') sessionId: string, @Query() query: unknown): Promise<SessionResultPage> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
     const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
     const page = await this.run('find results', () => findSessionResults(this.dataSource, { sessionId: id, ...params }));

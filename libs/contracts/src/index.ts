@@ -6,3 +6,4 @@ export * from './geometry.js';
 export * from './sessions.js';
 export * from './ws.js';
 export * from './auth.js';
+export * from './api.js';

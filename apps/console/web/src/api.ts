@@ -3,7 +3,19 @@
  * each path to its service). Every call but login carries `Authorization: Bearer <token>`; a 401 ends the console
  * session (expired, revoked or otherwise refused token).
  */
-import type { SessionInfo, StartSessionRequest } from '@sightline/contracts';
+import type {
+  RoleView,
+  SessionInfo,
+  SessionResultPage,
+  SessionSummary,
+  StartSessionRequest,
+  StoredResult,
+  UserPage,
+  UserView,
+} from '@sightline/contracts';
+
+export type { RoleView, SessionSummary, StoredResult, UserPage, UserView };
+export type ResultsPage = SessionResultPage;
 import type { IssuedToken } from './auth.js';
 
 /** The fleet's error body `{code, message}` (auth adds `fieldErrors` and `retryAfterSeconds`). */
@@ -20,59 +32,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Persistence's session summary (docs/persistence.md, query API). */
-export interface SessionSummary {
-  sessionId: string;
-  firstTimestamp: string | null;
-  lastTimestamp: string | null;
-  resultCount: number;
-  frameCount: number;
-  detectionCount: number;
-}
-
-export interface StoredResult {
-  id: number;
-  sessionId: string;
-  timestamp: string;
-  event: string;
-  payload: Record<string, unknown>;
-}
-
-export interface ResultsPage {
-  sessionId: string;
-  results: StoredResult[];
-  nextCursor: string | null;
-}
-
 export interface ResultsQuery {
   from?: string;
   to?: string;
   event?: string;
   limit?: number;
   cursor?: string;
-}
-
-/** The auth service's user and role views (docs/auth.md, admin API). */
-export interface UserView {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  createdAt: string;
-}
-
-export interface UserPage {
-  items: UserView[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
-
-export interface RoleView {
-  id: number;
-  name: string;
-  userCount: number;
-  protected: boolean;
 }
 
 export interface NewUser {

@@ -9,11 +9,7 @@ export {
   findSessionResults,
   findSessionSummary,
   listSessionSummaries,
-  type ResultPage,
   type ResultQuery,
-  type SessionSummary,
-  type SessionSummaryPage,
-  type StoredResult,
 } from './queries.js';
 
 /** Pass to `createDataSource` in the persistence service. */

@@ -3,20 +3,17 @@
  * pagination is keyset-based (by id for results, by session id for summaries), so a page is stable and paging
  * through a growing table neither skips nor repeats rows.
  */
-import { SightlineError } from '@sightline/contracts';
+import {
+  SightlineError,
+  type ResultPage,
+  type SessionSummary,
+  type SessionSummaryPage,
+} from '@sightline/contracts';
 import { type DataSource } from 'typeorm';
 import { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
 
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1000;
-
-export interface StoredResult {
-  id: number;
-  sessionId: string;
-  timestamp: string;
-  event: string;
-  payload: Record<string, unknown>;
-}
 
 export interface ResultQuery {
   sessionId: string;
@@ -28,26 +25,6 @@ export interface ResultQuery {
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
-}
-
-export interface ResultPage {
-  results: StoredResult[];
-  /** Present when more rows may follow; pass it back as `cursor`. */
-  nextCursor: string | null;
-}
-
-export interface SessionSummary {
-  sessionId: string;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  resultCount: number;
-  frameCount: number;
-  detectionCount: number;
-}
-
-export interface SessionSummaryPage {
-  sessions: SessionSummary[];
-  nextCursor: string | null;
 }
 
 // Cursors are opaque to clients: a kind tag (so a sessions cursor is refused by the results endpoint) and the key.
