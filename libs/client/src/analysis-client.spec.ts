@@ -26,6 +26,8 @@ class ScriptedGateway {
     const wss = new WebSocketServer({ noServer: true, handleProtocols: () => 'json' });
     const gateway = new ScriptedGateway(http, wss);
     http.on('upgrade', (req, socket, head) => {
+      // The client may reset the connection after reading a refusal; like the real gateway, ignore socket errors.
+      socket.on('error', () => socket.destroy());
       gateway.authorizations.push(String(req.headers.authorization ?? ''));
       if (options.refuseWith) {
         const body = JSON.stringify({ code: 'TOKEN_EXPIRED', message: 'token expired' });
