@@ -62,6 +62,8 @@ export function installConsole(app: NestExpressApplication, config: ConsoleConfi
     },
   });
   app.getHttpServer().on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    // A browser resetting its connection must never become an uncaught error in the server.
+    socket.on('error', () => socket.destroy());
     if (upstreamFor(pathOf(req.url)) === 'gateway') proxies.gateway.upgrade(req, socket, head);
     else socket.destroy();
   });
