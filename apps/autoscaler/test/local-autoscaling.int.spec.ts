@@ -21,7 +21,7 @@ import {
 } from '@sightline/autoscaling';
 import { HEADERS, MESSAGE_IDS, SUBJECTS, SightlineError, computeLetterbox, type FrameMeta } from '@sightline/contracts';
 import { LocalFleet, REPO_ROOT, type RunningService } from '@sightline/fleet';
-import { makeTempDir } from '@sightline/local-infra';
+import { makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,13 +30,6 @@ const MODEL_INPUT = { width: 256, height: 256 };
 const SESSIONS = ['scale-a', 'scale-b', 'scale-c'];
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Frames a replica acknowledged, from its /metrics (0 while it is still starting). */
 async function acknowledgedFrames(replica: RunningService): Promise<number> {
@@ -157,9 +150,9 @@ describe('autoscaler with the local backend on a real local fleet', () => {
     let second: RunningService;
     let published: number;
     try {
-      await until('a second inference replica', () => fleet.running('inference').length === 2, 40_000);
+      await waitUntil(() => fleet.running('inference').length === 2, 'a second inference replica', 40_000);
       second = fleet.running('inference').find((s) => s.instance !== first.instance)!;
-      await until('frames acknowledged by the second replica', async () => (await acknowledgedFrames(second)) > 0, 20_000);
+      await waitUntil(async () => (await acknowledgedFrames(second)) > 0, 'frames acknowledged by the second replica', 20_000);
     } finally {
       published = await load.stop();
     }
@@ -171,7 +164,7 @@ describe('autoscaler with the local backend on a real local fleet', () => {
     // It waited for the window: the decisions before it saw saturation build up.
     expect(decisions.slice(0, decisions.indexOf(up)).some((d) => d.reason.startsWith('saturated for'))).toBe(true);
 
-    await until('back to one replica', () => fleet.running('inference').length === 1, 40_000);
+    await waitUntil(() => fleet.running('inference').length === 1, 'back to one replica', 40_000);
     const down = decisions.find((d) => d.action === 'scale_down')!;
     expect(down).toMatchObject({ replicas: 2, target: 1, pressure: 'idle' });
     expect(down.at - up.at).toBeGreaterThanOrEqual(6000); // the cool-down

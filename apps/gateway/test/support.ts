@@ -16,7 +16,7 @@ import {
   type EventPayloads,
   type ResultEnvelope,
 } from '@sightline/contracts';
-import { freePort, LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { createLogger } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
@@ -28,13 +28,6 @@ import { loadGatewayConfig } from '../src/config.js';
 
 export const quietLogger = createLogger('gateway-test', 'error');
 
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export class GatewayFixture {
   private gateway?: INestApplication;
@@ -271,3 +264,7 @@ export class Probe {
 export function isProbe(result: Probe | Refused): result is Probe {
   return result instanceof Probe;
 }
+
+/** This suite's polling defaults over the shared helper. */
+export const until = (predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> =>
+  waitUntil(predicate, what, timeoutMs, 20);

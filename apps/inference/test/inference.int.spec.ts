@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { CONSUMERS, HEADERS, STREAMS, SUBJECTS } from '@sightline/contracts';
-import { LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import type { InputFrame } from '@sightline/vision';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import {
   readDeadLetters,
   readResults,
   startReplica,
-  until,
+  
   type Replica,
 } from './support.js';
 
@@ -65,7 +65,7 @@ describe('inference service, one replica', () => {
   it('publishes one frameAnalyzed per frame with the face box in 1080p source pixels', async () => {
     const session = 'cam-face';
     for (let seq = 0; seq < 3; seq++) await publishFrame(publisher, frameMeta(face, session, seq), face.pixels);
-    await until(async () => (await countResults(client, [session])) === 3, 30_000, 'three results');
+    await waitUntil(async () => (await countResults(client, [session])) === 3, 'three results', 30_000);
 
     const results = await readResults(client, [session]);
     expect(results.map((r) => r.payload.frameSeq)).toEqual([0, 1, 2]);
@@ -107,11 +107,11 @@ describe('inference service, one replica', () => {
       await publishFrame(publisher, frameMeta(face, session, seq, { captureTime: longAgo, live: false }), face.pixels);
     }
     await publishFrame(publisher, frameMeta(face, session, 6), face.pixels);
-    await until(async () => (await countResults(client, [session])) === 3, 30_000, 'results of the fresh frames');
-    await until(
+    await waitUntil(async () => (await countResults(client, [session])) === 3, 'results of the fresh frames', 30_000);
+    await waitUntil(
       async () => (await client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference)).num_ack_pending === 0,
-      10_000,
       'every frame acknowledged',
+      10_000,
     );
 
     expect((await readResults(client, [session])).map((r) => r.payload.frameSeq)).toEqual([4, 5, 6]);
@@ -127,7 +127,7 @@ describe('inference service, one replica', () => {
     const small = { ...meta(2), frame: { width: 128, height: 128, pixelFormat: 'rgb24' as const } };
     await publishFrame(publisher, small, new Uint8Array(128 * 128 * 3));
     await publishFrame(publisher, meta(3), face.pixels);
-    await until(async () => (await countResults(client, [session])) === 1, 30_000, 'result of the good frame');
+    await waitUntil(async () => (await countResults(client, [session])) === 1, 'result of the good frame', 30_000);
 
     const letters = await readDeadLetters(client, SUBJECTS.frame(session));
     const seqOf = (header = '') => (header.endsWith('}') ? (JSON.parse(header) as { seq: number }).seq : 'unparsable');

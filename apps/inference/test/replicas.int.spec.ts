@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { CONSUMERS, STREAMS } from '@sightline/contracts';
-import { LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import type { InputFrame } from '@sightline/vision';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import {
   publishFrame,
   readResults,
   startReplica,
-  until,
+  
   type Replica,
 } from './support.js';
 
@@ -84,7 +84,7 @@ describe('two inference replicas sharing one consumer', () => {
   it('splits the frames between the replicas and analyses each exactly once', async () => {
     const sessions = ['split-1', 'split-2', 'split-3'];
     await publishFrames(sessions, 40);
-    await until(async () => (await countResults(client, sessions)) === 120, 40_000, 'all 120 results');
+    await waitUntil(async () => (await countResults(client, sessions)) === 120, 'all 120 results', 40_000);
     await expectEveryFrameOnce(sessions, 40);
 
     const analyzed = await Promise.all(replicas.map(analyzedBy));
@@ -99,11 +99,11 @@ describe('two inference replicas sharing one consumer', () => {
     const sessions = ['kill-1', 'kill-2', 'kill-3'];
     const [victim, survivor] = replicas;
     const publishing = publishFrames(sessions, 80);
-    await until(async () => (await countResults(client, sessions)) >= 40, 40_000, 'first 40 results');
+    await waitUntil(async () => (await countResults(client, sessions)) >= 40, 'first 40 results', 40_000);
     await victim.process.kill();
     await publishing;
     // The victim's unacknowledged frames come back after the consumer's ack wait (5 s).
-    await until(async () => (await countResults(client, sessions)) === 240, 50_000, 'all 240 results');
+    await waitUntil(async () => (await countResults(client, sessions)) === 240, 'all 240 results', 50_000);
     await expectEveryFrameOnce(sessions, 80);
     const redelivered = await survivor.metric('sightline_inference_frames_redelivered_total');
     console.info(`frames redelivered to the survivor: ${redelivered}`);

@@ -14,7 +14,7 @@ import {
   type EventPayloads,
   type ResultEnvelope,
 } from '@sightline/contracts';
-import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir } from '@sightline/local-infra';
+import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
 import { execFileSync } from 'node:child_process';
@@ -25,13 +25,6 @@ import { join, resolve } from 'node:path';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A frameAnalyzed result as the inference service builds it. */
 export function frameResult(sessionId: string, seq: number, detections = 1): ResultEnvelope<'frameAnalyzed'> {
@@ -180,3 +173,7 @@ export async function metric(service: ServiceProcess, name: string, labels = '')
   const line = text.split('\n').find((l) => new RegExp(`^${escaped}\\{[^}]*${labels}[^}]*\\} `).test(l) || l.startsWith(`${name} `));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
+
+/** This suite's polling defaults over the shared helper. */
+export const until = (predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(predicate, what, timeoutMs, 100);

@@ -9,13 +9,6 @@ import { astronautFaceBoxAt, type AstronautClipParams } from '@sightline/local-i
 import type { NatsClient } from '@sightline/messaging';
 import { REPO_ROOT, SERVICE_NAMES } from '../src/index.js';
 
-export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The fleet runs the services' build output: fail with the remedy rather than with a child's stack trace. */
 export function assertServicesBuilt(): void {
@@ -25,17 +18,17 @@ export function assertServicesBuilt(): void {
   }
 }
 
-export interface StoredResult {
+export interface StreamResult {
   /** RESULTS stream sequence: what the gateway sends as `seq`. */
   streamSeq: number;
   envelope: ResultEnvelope;
 }
 
 /** Every result of one session in the RESULTS stream, validated against the contract, in stream order. */
-export async function readSessionResults(client: NatsClient, sessionId: string): Promise<StoredResult[]> {
+export async function readSessionResults(client: NatsClient, sessionId: string): Promise<StreamResult[]> {
   const { state } = await client.manager.streams.info(STREAMS.results);
   const prefix = `results.${sessionId}.`;
-  const results: StoredResult[] = [];
+  const results: StreamResult[] = [];
   // The fleet is this test's own: the stream holds a few hundred messages, read one by one without a consumer.
   for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
     const message = await client.manager.streams.getMessage(STREAMS.results, { seq });

@@ -21,14 +21,7 @@ import {
   type StartSessionRequest,
 } from '@sightline/contracts';
 import { AnalysisClient, loginWithPassword, type AnalysisEvent } from '@sightline/client';
-import {
-  DEFAULT_ASTRONAUT_CLIP,
-  makeAstronautClip,
-  makeTempDir,
-  startGstRtspServer,
-  type AstronautClipParams,
-  type GstRtspServer,
-} from '@sightline/local-infra';
+import { type AstronautClipParams, DEFAULT_ASTRONAUT_CLIP, type GstRtspServer, makeAstronautClip, makeTempDir, startGstRtspServer, waitUntil } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFleet } from '../src/index.js';
@@ -39,9 +32,8 @@ import {
   judgeFace,
   percentile,
   readSessionResults,
-  until,
   type FaceVerdict,
-  type StoredResult,
+  type StreamResult,
 } from './e2e-support.js';
 
 const CLIP: AstronautClipParams = { ...DEFAULT_ASTRONAUT_CLIP }; // 1920x1080, 60 fps, 4 s, looped by the server
@@ -77,7 +69,7 @@ const observed = {
   /** Ingest's own count for the session (DELETE's answer). */
   ingestStats: { framesPublished: 0, framesDropped: 0 },
   framesSkippedStale: 0,
-  stream: [] as StoredResult[],
+  stream: [] as StreamResult[],
   storedFrames: [] as FrameAnalyzedPayload[],
   storedEvents: new Map<string, number>(),
   servicesRunningAtEnd: [] as string[],
@@ -139,7 +131,7 @@ beforeAll(async () => {
   expect(started.status, await started.clone().text()).toBe(201);
 
   const frameCount = () => observed.received.filter((e) => e.event === EVENTS.frameAnalyzed).length;
-  await until('the first frameAnalyzed at the agent', () => frameCount() > 0, 45_000);
+  await waitUntil(() => frameCount() > 0, 'the first frameAnalyzed at the agent', 45_000);
   const windowStart = Date.now();
   const countAtStart = frameCount();
   await new Promise((r) => setTimeout(r, WINDOW_MS));
@@ -149,14 +141,14 @@ beforeAll(async () => {
   const stopped = await fetch(`${fleet.url('ingest')}/sessions/${SESSION_ID}`, { method: 'DELETE', headers: { authorization } });
   expect(stopped.status, await stopped.clone().text()).toBe(200);
   observed.ingestStats = ((await stopped.json()) as SessionInfo).stats;
-  await until('sessionStopped at the agent', () => observed.received.some((e) => e.event === EVENTS.sessionStopped), 20_000);
+  await waitUntil(() => observed.received.some((e) => e.event === EVENTS.sessionStopped), 'sessionStopped at the agent', 20_000);
 
   // Frames still queued when the session stopped are analysed after sessionStopped: wait for inference to finish
   // them, for persistence to store every result, and for the agent to have received every result in RESULTS.
-  await until('inference to drain FRAMES', () => consumerCaughtUp(nats!, STREAMS.frames, CONSUMERS.inference), 30_000);
-  await until('persistence to store RESULTS', () => consumerCaughtUp(nats!, STREAMS.results, CONSUMERS.persistence), 30_000);
+  await waitUntil(() => consumerCaughtUp(nats!, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 30_000);
+  await waitUntil(() => consumerCaughtUp(nats!, STREAMS.results, CONSUMERS.persistence), 'persistence to store RESULTS', 30_000);
   observed.stream = await readSessionResults(nats, SESSION_ID);
-  await until('the agent to receive every result', () => observed.received.length >= observed.stream.length, 15_000);
+  await waitUntil(() => observed.received.length >= observed.stream.length, 'the agent to receive every result', 15_000);
   observed.agentDuplicatesDropped = agent.duplicatesDropped;
   observed.servicesRunningAtEnd = fleet.running().map((s) => s.name);
   observed.framesSkippedStale = await counterValue(fleet.url('inference'), 'sightline_inference_frames_total', { outcome: 'skipped_stale' });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuMonitor, NVIDIA_SMI_ARGS, parseNvidiaSmiCsv } from './gpu-monitor.js';
+import { waitUntil } from '@sightline/local-infra';
 
 const MIB = 1024 * 1024;
 const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -74,9 +75,9 @@ describe('GpuMonitor', () => {
       expect(text).toContain(`sightline_gpu_memory_total_bytes{gpu="0"} ${143771 * MIB}`);
 
       await smi.answer('Unable to determine the device handle for GPU0\n', 15);
-      await until(async () => !(await registry.metrics()).includes('sightline_gpu_utilization_ratio{'));
+      await waitUntil(async () => !(await registry.metrics()).includes('sightline_gpu_utilization_ratio{'));
       await smi.answer('12, 1024, 143771\n');
-      await until(async () => (await registry.metrics()).includes('sightline_gpu_utilization_ratio{gpu="0"} 0.12'));
+      await waitUntil(async () => (await registry.metrics()).includes('sightline_gpu_utilization_ratio{gpu="0"} 0.12'));
     } finally {
       monitor.stop();
     }
@@ -94,10 +95,3 @@ describe('GpuMonitor', () => {
   });
 });
 
-async function until(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

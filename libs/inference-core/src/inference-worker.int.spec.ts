@@ -17,7 +17,7 @@ import {
   type FrameMeta,
   type ResultEnvelope,
 } from '@sightline/contracts';
-import { LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { Detector, loadManifestFile } from '@sightline/vision';
 import { Registry } from 'prom-client';
@@ -36,13 +36,6 @@ const dynamicBatchModel = buildOnnxModel({
   int64Constants: { rows_shape: { dims: [3], values: [0, 5, -1] } },
 });
 
-async function until(predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('InferenceWorker against a real nats-server', () => {
   let folder: string;
@@ -117,7 +110,7 @@ describe('InferenceWorker against a real nats-server', () => {
     const worker = await startWorker(4, 500);
     expect(worker.batchSize).toBe(4);
     try {
-      await until(async () => (await resultsOf('batch-a')).length + (await resultsOf('batch-b')).length === 6);
+      await waitUntil(async () => (await resultsOf('batch-a')).length + (await resultsOf('batch-b')).length === 6, 'six results', 20_000);
     } finally {
       await worker.stop();
     }
@@ -135,7 +128,7 @@ describe('InferenceWorker against a real nats-server', () => {
     const worker = await startWorker(1, 0);
     try {
       await publishFrame('no-results', 1);
-      await until(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages > 0);
+      await waitUntil(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages > 0, 'a dead letter', 20_000);
     } finally {
       await worker.stop();
     }
@@ -148,7 +141,7 @@ describe('InferenceWorker against a real nats-server', () => {
     const again = await startWorker(1, 0);
     try {
       await publishFrame('no-results', 2);
-      await until(async () => (await resultsOf('no-results')).length === 1);
+      await waitUntil(async () => (await resultsOf('no-results')).length === 1, 'the result', 20_000);
     } finally {
       await again.stop();
     }

@@ -1,5 +1,5 @@
 import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, parseJson, deadLetterSchema, frameMetaSchema, InvalidMessageError, type DeadLetter, type FrameMeta } from '@sightline/contracts';
-import { LocalNatsServer, makeTempDir } from '@sightline/local-infra';
+import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsClient } from './connection.js';
 import { JetStreamPublisher } from './publisher.js';
@@ -8,13 +8,6 @@ import { CONSUMER_DEFINITIONS, DEFAULT_STREAM_LIMITS, ensureConsumer, ensureStre
 
 const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function frameMeta(sessionId: string, seq: number): FrameMeta {
   return {
@@ -27,7 +20,7 @@ function frameMeta(sessionId: string, seq: number): FrameMeta {
 
 /** Waits for the dead-letter stream to hold `count` letters and returns them all. */
 async function readDeadLetters(client: NatsClient, count: number): Promise<DeadLetter[]> {
-  await until(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages >= count);
+  await waitUntil(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages >= count);
   const { state } = await client.manager.streams.info(STREAMS.deadLetters);
   const letters: DeadLetter[] = [];
   for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
@@ -91,13 +84,13 @@ describe('messaging against a real nats-server', () => {
       handle: async (batch) => void received.push(...batch),
     });
     worker.start();
-    await until(() => received.length === 1);
+    await waitUntil(() => received.length === 1);
     await worker.stop();
     expect(received[0]!.item.bytes).toBe(1_228_800);
     expect(received[0]!.item.checksum).toBe(pixels.reduce((a, b) => (a + b) % 65521, 0));
     expect(received[0]!.item.meta).toEqual(meta);
     // Work-queue retention: the acked frame is gone from the stream.
-    await until(async () => (await client.manager.streams.info(STREAMS.frames)).state.messages === 0);
+    await waitUntil(async () => (await client.manager.streams.info(STREAMS.frames)).state.messages === 0);
   });
 
   it('redelivers after a handler failure and dead-letters after the limit; malformed messages at once', async () => {
@@ -129,7 +122,7 @@ describe('messaging against a real nats-server', () => {
     expect(byCode.INVALID_MESSAGE?.reason).toMatch(/not valid JSON/);
     expect(byCode.INVALID_MESSAGE?.deliveries).toBe(1);
     expect(byCode.INVALID_MESSAGE?.headers[HEADERS.frameMeta]).toBe('{"sessionId": 42');
-    await until(async () => (await client.manager.streams.info(STREAMS.frames)).state.messages === 0);
+    await waitUntil(async () => (await client.manager.streams.info(STREAMS.frames)).state.messages === 0);
   });
 
   it('refuses a publish beyond the per-session backlog with STREAM_SUBJECT_FULL', async () => {
@@ -165,7 +158,7 @@ describe('messaging against a real nats-server', () => {
       },
     });
     worker.start();
-    await until(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages >= 3);
+    await waitUntil(async () => (await client.manager.streams.info(STREAMS.deadLetters)).state.messages >= 3);
     await worker.stop();
     expect(calls).toBeGreaterThanOrEqual(1);
     const info = await client.manager.consumers.info(STREAMS.results, CONSUMERS.persistence);

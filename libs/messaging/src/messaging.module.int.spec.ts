@@ -1,18 +1,11 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LocalNatsServer, freePort, makeTempDir } from '@sightline/local-infra';
+import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { ObservabilityModule, createLogger } from '@sightline/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagingModule } from './messaging.module.js';
 import { NatsClient } from './connection.js';
 
-async function until(predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a Nest service with observability and messaging', () => {
   let nats: LocalNatsServer;
@@ -54,11 +47,11 @@ describe('a Nest service with observability and messaging', () => {
     };
     expect(await health()).toMatchObject({ status: 200, body: { checks: { nats: { up: true } } } });
     await nats.stop();
-    await until(async () => (await health()).status === 503);
+    await waitUntil(async () => (await health()).status === 503, '/health to report NATS down', 20_000);
     expect((await health()).body.checks.nats.up).toBe(false);
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
     await nats.start();
-    await until(async () => (await health()).status === 200);
+    await waitUntil(async () => (await health()).status === 200, '/health to recover', 20_000);
     // The same client object keeps working after the reconnect.
     const client = app.get(NatsClient);
     await expect(client.manager.streams.info('RESULTS')).resolves.toBeTruthy();

@@ -6,6 +6,7 @@ import { startFakeRtspServer, interleavedFrame, type FakeExchange, type FakeRtsp
 import { annexB, fuA, nal, rtcpSenderReport, rtpBytes, tsPackets } from '../test-support/rtp-packets.js';
 import { NalType } from './h264-depacketizer.js';
 import { openRtspStream, RtspErrorCode, type RtspSample } from './index.js';
+import { waitUntil } from '@sightline/local-infra';
 
 const SPS = nal(NalType.sps, 10);
 const PPS = nal(NalType.pps, 4);
@@ -75,13 +76,6 @@ async function take(stream: AsyncIterable<RtspSample>, count: number): Promise<R
   return samples;
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let server: FakeRtspServer | undefined;
 afterEach(async () => {
@@ -121,7 +115,7 @@ describe('openRtspStream against a scripted server', () => {
     expect(slice!.wallClockMs).toBeCloseTo(wallClock + 1000 / 60, 3);
     expect(stream.lastSenderReport).toMatchObject({ ssrc: SSRC, rtpTimestamp: 90_000 });
 
-    await until(() => server!.requests.some((r) => r.method === 'GET_PARAMETER'), 2500); // timeout=2 → every 1 s
+    await waitUntil(() => server!.requests.some((r) => r.method === 'GET_PARAMETER'), 'a GET_PARAMETER keep-alive', 2500); // timeout=2 → every 1 s
     await stream.close();
 
     const methods = server.requests.map((r) => r.method);
@@ -135,7 +129,7 @@ describe('openRtspStream against a scripted server', () => {
   it('keeps alive with OPTIONS when the server does not offer GET_PARAMETER', async () => {
     server = await startFakeRtspServer((exchange) => respond(exchange, server!, { publicMethods: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN' }));
     const stream = await openRtspStream({ url: server.url, auth: { type: 'none' } });
-    await until(() => server!.requests.filter((r) => r.method === 'OPTIONS').length > 1, 2500);
+    await waitUntil(() => server!.requests.filter((r) => r.method === 'OPTIONS').length > 1, 'an OPTIONS keep-alive', 2500);
     expect(server.requests.at(-1)!.headers['session']).toBe('sess42');
     await stream.close();
   });
