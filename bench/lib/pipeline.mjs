@@ -3,19 +3,9 @@
 import { createServer } from 'node:http';
 import { AnalysisClient } from '@sightline/client';
 import { LocalFleet } from '@sightline/fleet';
+import { parsePrometheusText, sumSamples } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
 import { percentile, sampleTrees } from './proc-stats.mjs';
-
-/** Sum of a counter's samples in Prometheus text whose labels contain `labelMatch`. */
-export function sumMetric(text, name, labelMatch = '') {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (labelMatch && !line.includes(labelMatch)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
-  }
-  return total;
-}
 
 async function scrape(fleet, name) {
   const texts = await Promise.all(fleet.running(name).map(async (s) => (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text()));
@@ -23,11 +13,11 @@ async function scrape(fleet, name) {
 }
 
 async function counters(fleet) {
-  const [ingest, inference] = await Promise.all([scrape(fleet, 'ingest'), scrape(fleet, 'inference')]);
+  const [ingest, inference] = (await Promise.all([scrape(fleet, 'ingest'), scrape(fleet, 'inference')])).map(parsePrometheusText);
   return {
-    dropped: sumMetric(ingest, 'sightline_ingest_frames_total', 'outcome="dropped"'),
-    published: sumMetric(ingest, 'sightline_ingest_frames_total', 'outcome="published"'),
-    skipped: sumMetric(inference, 'sightline_inference_frames_total', 'outcome="skipped_stale"'),
+    dropped: sumSamples(ingest, 'sightline_ingest_frames_total', { outcome: 'dropped' }),
+    published: sumSamples(ingest, 'sightline_ingest_frames_total', { outcome: 'published' }),
+    skipped: sumSamples(inference, 'sightline_inference_frames_total', { outcome: 'skipped_stale' }),
   };
 }
 

@@ -15,10 +15,9 @@ import {
   LocalFleetBackend,
   ReplicaMetricsSource,
   ScalingPolicy,
-  parsePrometheusText,
-  selectSamples,
   type ScalingDecision,
 } from '@sightline/autoscaling';
+import { parsePrometheusText, selectSamples } from '@sightline/observability';
 import { HEADERS, MESSAGE_IDS, SUBJECTS, SightlineError, computeLetterbox, type FrameMeta } from '@sightline/contracts';
 import { LocalFleet, REPO_ROOT, type RunningService } from '@sightline/fleet';
 import { makeTempDir, waitUntil } from '@sightline/local-infra';

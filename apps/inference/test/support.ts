@@ -22,6 +22,7 @@ import { ManagedProcess, freePort } from '@sightline/local-infra';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import type { InputFrame } from '@sightline/vision';
 import { ASTRONAUT_PNG, letterboxedFrame } from '../../../libs/vision/test-support/frames.js';
+import { parsePrometheusText, sumSamples } from '@sightline/observability';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -62,14 +63,8 @@ export async function startReplica(name: string, env: Record<string, string>): P
     process: process_,
     baseUrl,
     logs,
-    metric: async (metricName, labels = {}) => {
-      const text = await (await fetch(`${baseUrl}/metrics`)).text();
-      const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith(`${metricName}{`) && wanted.every((w) => l.slice(0, l.lastIndexOf('}')).includes(w)));
-      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-    },
+    metric: async (metricName, labels = {}) =>
+      sumSamples(parsePrometheusText(await (await fetch(`${baseUrl}/metrics`)).text()), metricName, labels),
   };
 }
 

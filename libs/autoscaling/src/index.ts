@@ -30,4 +30,3 @@ export {
   type ScalingBackend,
 } from './backends.js';
 export { Autoscaler, type AutoscalerLogger, type AutoscalerOptions, type EvaluationStage } from './autoscaler.js';
-export { parsePrometheusText, selectSamples, type MetricSample } from './prometheus-text.js';

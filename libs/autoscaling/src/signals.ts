@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { CONSUMERS, SightlineError } from '@sightline/contracts';
 import { type LoadSignals } from './policy.js';
-import { parsePrometheusText, selectSamples, type MetricSample } from './prometheus-text.js';
+import { parsePrometheusText, selectSamples, type MetricSample } from '@sightline/observability';
 
 export const GPU_UTILIZATION_METRIC = 'sightline_gpu_utilization_ratio';
 export const CONSUMER_HANDLE_SECONDS_SUM = 'sightline_consumer_handle_seconds_sum';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
-import { EVENTS, WS_PATH, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
+import { EVENTS, WS_PATH, assertSessionId, redactUrl, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
 import { makeAstronautClip } from '@sightline/local-infra';
 import { LocalFleet } from './fleet.js';
 
@@ -43,7 +43,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const admin = adminCredentials(dataDir);
-  const sessionId = options.sessionId ?? 'demo';
+  // Validated: it names a NATS subject and goes into the row-count query below.
+  const sessionId = assertSessionId(options.sessionId ?? 'demo');
 
   print(`Starting the fleet (data and logs under ${dataDir})`);
   const fleet = await LocalFleet.start({
@@ -103,7 +104,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       body: JSON.stringify(request),
     });
     if (!response.ok) throw new Error(`starting the demo session failed: HTTP ${response.status} ${await response.text()}`);
-    print(`Session "${sessionId}" started on ${/^rtsp:/.test(source) ? source.replace(/\/\/[^@/]*@/, '//***@') : source}`);
+    print(`Session "${sessionId}" started on ${redactUrl(source)}`);
     print('The demo agent prints what it receives (one line per half second of frames); Ctrl-C stops.\n');
 
     const rowTimer = setInterval(() => {

@@ -8,6 +8,7 @@ import { STREAMS, parseJson, resultEnvelopeSchema, type FrameAnalyzedPayload, ty
 import { astronautFaceBoxAt, type AstronautClipParams } from '@sightline/local-infra';
 import type { NatsClient } from '@sightline/messaging';
 import { REPO_ROOT, SERVICE_NAMES } from '../src/index.js';
+import { parsePrometheusText, sumSamples } from '@sightline/observability';
 
 
 /** The fleet runs the services' build output: fail with the remedy rather than with a child's stack trace. */
@@ -47,13 +48,7 @@ export async function consumerCaughtUp(client: NatsClient, stream: string, consu
 
 /** Sum of a Prometheus counter's samples at a service's /metrics whose labels include `labels` (0 when absent). */
 export async function counterValue(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => wanted.every((label) => line.slice(0, line.lastIndexOf(' ')).includes(label)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return sumSamples(parsePrometheusText(await (await fetch(`${baseUrl}/metrics`)).text()), name, labels);
 }
 
 export function percentile(values: readonly number[], fraction: number): number {

@@ -1,4 +1,7 @@
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Asks the kernel for a free TCP port on loopback. */
 export function freePort(): Promise<number> {
@@ -15,7 +18,6 @@ export function freePort(): Promise<number> {
 
 /** Resolves when something accepts TCP connections on host:port, or rejects after timeoutMs. */
 export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15_000): Promise<void> {
-  const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -37,9 +39,6 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
  * we are root, and mkdtemp's 0700 would lock it out.
  */
 export async function makeTempDir(prefix: string): Promise<string> {
-  const { mkdtempSync, chmodSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), `sightline-${prefix}-`));
   chmodSync(dir, 0o755);
   return dir;

@@ -1,5 +1,5 @@
 /** Publish-with-ack to JetStream. A publish resolves only once the stream has stored the message. */
-import { HEADERS, SightlineError } from '@sightline/contracts';
+import { SightlineError } from '@sightline/contracts';
 import { headers as natsHeaders, type PubAck } from 'nats';
 import { type NatsClient } from './connection.js';
 
@@ -54,4 +54,3 @@ function classifyPublishError(err: unknown, subject: string): SightlineError {
   return new SightlineError('PUBLISH_FAILED', message, { subject }, { cause: err });
 }
 
-export { HEADERS };

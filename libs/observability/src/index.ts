@@ -3,3 +3,4 @@ export { createMetricsRegistry, LATENCY_BUCKETS, METRIC_PREFIX } from './metrics
 export { HealthRegistry, type HealthCheck, type HealthReport } from './health.js';
 export { LOGGER, METRICS, ObservabilityModule, type ObservabilityOptions } from './observability.module.js';
 export { bootstrapService, type BootstrapOptions } from './bootstrap.js';
+export { parsePrometheusText, selectSamples, sumSamples, type MetricSample } from './prometheus-text.js';

@@ -57,3 +57,8 @@ function parseValue(text: string): number {
       return Number(text);
   }
 }
+
+/** Sum of the samples of one metric whose labels include every given label (0 when none). */
+export function sumSamples(samples: readonly MetricSample[], name: string, labels: Record<string, string> = {}): number {
+  return selectSamples(samples, name, labels).reduce((sum, s) => sum + s.value, 0);
+}
