@@ -28,6 +28,9 @@ export default defineConfig({
   test: {
     pool: 'forks',
     maxWorkers: 2,
+    // Polled assertions wait on real services (bcrypt logins, browser rendering) on a loaded 2-core CI box:
+    // Vitest's 1 s default is a flake, not a bound on behaviour.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
     projects: [
       {
         extends: true,
