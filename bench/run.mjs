@@ -4,6 +4,8 @@
 //   npm run bench -- [--sessions 2] [--seconds 20] [--warmup 5] [--modes live,fast] [--provider auto|cpu|cuda]
 //                    [--no-postgres] [--clip-seconds 10] [--inference-replicas 1] [--skip-baselines]
 //                    [--bundles DIR (services as single-file bundles, e.g. on the GPU host)] [--json FILE]
+//                    [--model ID (built-in model id, default the service's)] [--max-batch N (frames per run)]
+//                    [--intra-op-threads N (the inference service's INFERENCE_INTRA_OP_THREADS)]
 // Build first (`npm run build`). See docs/benchmarks.md for results and how to read them.
 import { cpus, totalmem, hostname } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,9 @@ const { values: args } = parseArgs({
     'inference-replicas': { type: 'string', default: '1' },
     'skip-baselines': { type: 'boolean', default: false },
     json: { type: 'string' },
+    model: { type: 'string', default: DEFAULT_MODEL_ID },
+    'max-batch': { type: 'string' },
+    'intra-op-threads': { type: 'string' },
   },
 });
 
@@ -49,7 +54,7 @@ if (!args['skip-baselines']) {
   decode = bareDecode({ ffmpeg, clip, frame, rawOut: rawFramesPath(dir) });
   log('baseline: onnxruntime-node inference loop');
   const inferenceProvider = args.provider === 'cuda' ? 'cuda' : 'cpu';
-  inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: DEFAULT_MODEL_ID, provider: inferenceProvider });
+  inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: args.model, provider: inferenceProvider });
   log('baseline: NATS publish/consume');
   const nats = await LocalNatsServer.start({ dataDir: join(dir, 'nats') });
   natsBare = await bareNats({ natsUrl: nats.url, frameBytes: frame.width * frame.height * 3 });
@@ -73,6 +78,11 @@ for (const mode of args.modes.split(',')) {
       postgres: !args['no-postgres'],
       command,
       inferenceReplicas: Number(args['inference-replicas']),
+      inferenceEnv: {
+        INFERENCE_MODEL: args.model,
+        ...(args['max-batch'] && { INFERENCE_MAX_BATCH: args['max-batch'] }),
+        ...(args['intra-op-threads'] && { INFERENCE_INTRA_OP_THREADS: args['intra-op-threads'] }),
+      },
       log,
     }),
   );

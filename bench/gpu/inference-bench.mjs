@@ -3,6 +3,7 @@
 // (CUDA vs CPU), proof the CUDA provider is in use, and latency/throughput per model × provider × batch, and
 // per number of concurrent sessions (cross-session batching), with GPU utilisation sampled by nvidia-smi.
 //   node inference-bench.mjs --frame astronaut-256.rgb --out results.json [--providers cuda,cpu] [--quick]
+//                            [--models blazeface,blazeface-batched,yolo] [--intra-op-threads N (ORT's default)]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,10 @@ import { percentile } from '../lib/proc-stats.mjs';
 import { buildSyntheticYolo } from './synthetic-yolo.mjs';
 
 const { values: args } = parseArgs({
-  options: { frame: { type: 'string' }, out: { type: 'string' }, providers: { type: 'string', default: 'cuda,cpu' }, quick: { type: 'boolean' } },
+  options: { frame: { type: 'string' }, out: { type: 'string' }, providers: { type: 'string', default: 'cuda,cpu' }, quick: { type: 'boolean' },
+    models: { type: 'string', default: 'blazeface,blazeface-batched,yolo' }, 'intra-op-threads': { type: 'string' } },
 });
+const threads = args['intra-op-threads'] === undefined ? {} : { intraOpThreads: Number(args['intra-op-threads']) };
 const log = (line) => process.stderr.write(`[gpu-bench] ${line}\n`);
 
 function gpuSampler() {
@@ -33,6 +36,7 @@ async function timeRuns(detector, frames, runs, warmup) {
   for (let i = 0; i < warmup; i++) await detector.detect(frames);
   const gpu = gpuSampler();
   const times = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -40,7 +44,10 @@ async function timeRuns(detector, frames, runs, warmup) {
     times.push(performance.now() - t0);
   }
   const wall = (performance.now() - started) / 1000;
-  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, gpuUtil: gpu.stop() };
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU of this process (JS pre/post-processing, ORT's launches and synchronisation) per frame: what bounds a host.
+  const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / (runs * frames.length);
+  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, cpuMsPerFrame, gpuUtil: gpu.stop() };
 }
 
 const frameOf = (size, pixels) => ({
@@ -54,7 +61,12 @@ writeFileSync(join(dir, 'yolo.json'), JSON.stringify({
   id: 'synthetic-yolo-640', file: 'yolo.onnx', input: { name: 'images', width: 640, height: 640 },
   decoder: { kind: 'yolo' }, labels: Array.from({ length: 80 }, (_, i) => `class${i}`), scoreThreshold: 0.99, maxBatch: 32,
 }));
-const models = { blazeface: await resolveManifest('blazeface-back-256'), yolo: await loadManifestFile(join(dir, 'yolo.json')) };
+const available = {
+  blazeface: () => resolveManifest('blazeface-back-256'),
+  'blazeface-batched': () => resolveManifest('blazeface-back-256-batched'),
+  yolo: () => loadManifestFile(join(dir, 'yolo.json')),
+};
+const models = Object.fromEntries(await Promise.all(args.models.split(',').map(async (name) => [name, await available[name]()])));
 const nvidiaSmi = (...query) => {
   try {
     return execFileSync('nvidia-smi', query).toString().trim();
@@ -70,7 +82,7 @@ const astronaut = frameOf(256, new Uint8Array(readFileSync(args.frame)));
 astronaut.meta.source = { width: 1920, height: 1080 };
 astronaut.meta.letterbox = { scale: 256 / 1920, padX: 0, padY: 56 };
 for (const provider of args.providers.split(',')) {
-  const detector = await Detector.create({ manifest: models.blazeface, provider, logger: { warn: (m) => log(`warn: ${m}`) } });
+  const detector = await Detector.create({ manifest: Object.values(models)[0], provider, logger: { warn: (m) => log(`warn: ${m}`) } });
   const [detected] = await detector.detect([astronaut]);
   result.correctness[provider] = { providerInUse: detector.provider, detections: detected.detections };
   if (provider === 'cuda') {
@@ -83,19 +95,19 @@ for (const provider of args.providers.split(',')) {
 
 // ---- latency / throughput per model × provider × batch ----------------------------------------------------------
 const plan = {
-  cuda: { blazeface: [1], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
-  cpu: { blazeface: [1], yolo: [1, 8] },
+  cuda: { blazeface: [1], 'blazeface-batched': [1, 8, 32], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
+  cpu: { blazeface: [1], 'blazeface-batched': [1, 8], yolo: [1, 8] },
 };
 for (const provider of args.providers.split(',')) {
   for (const [name, manifest] of Object.entries(models)) {
-    const detector = await Detector.create({ manifest, provider });
+    const detector = await Detector.create({ manifest, provider, ...threads });
     for (const batch of plan[provider][name]) {
       const frames = Array.from({ length: batch }, () => frameOf(manifest.input.width));
       const heavy = provider === 'cpu' && name === 'yolo';
       const runs = heavy ? 20 : args.quick ? 100 : 300;
       const r = await timeRuns(detector, frames, runs, heavy ? 3 : 30);
       result.rows.push({ model: manifest.id, provider: detector.provider, batch, ...r, perFrameMs: r.median / batch });
-      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, GPU ${r.gpuUtil.toFixed(0)} %`);
+      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %`);
     }
     await detector.release();
   }
@@ -104,12 +116,13 @@ for (const provider of args.providers.split(',')) {
 // ---- concurrent sessions: one frame per session per step, batched across sessions (what the service does) -------
 if (args.providers.includes('cuda')) {
   for (const manifest of Object.values(models)) {
-    const detector = await Detector.create({ manifest, provider: 'cuda' });
-    for (const sessions of [1, 2, 4, 8, 16]) {
+    const detector = await Detector.create({ manifest, provider: 'cuda', ...threads });
+    log(`${manifest.id}: warm-up of every batch shape ${(await detector.warmUp(32)).toFixed(0)} ms`);
+    for (const sessions of [1, 2, 4, 8, 16, 32]) {
       const frames = Array.from({ length: sessions }, () => frameOf(manifest.input.width));
       const r = await timeRuns(detector, frames, args.quick ? 50 : 200, 20);
       result.sessions.push({ model: manifest.id, sessions, batchPerStep: Math.min(sessions, detector.maxBatch), ...r });
-      log(`${manifest.id} ${sessions} sessions: step median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, GPU ${r.gpuUtil.toFixed(0)} %`);
+      log(`${manifest.id} ${sessions} sessions: step median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %`);
     }
     await detector.release();
   }

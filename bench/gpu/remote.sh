@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU host (through the device tool) in the repository copy. Steps, one per transfer:
-#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | gpu-bench | fleet N [REPLICAS] [SECONDS]
+#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | gpu-bench [ARGS] | fleet N [REPLICAS] [SECONDS] [MODEL] [MAX_BATCH] [INTRA_OP_THREADS]
 # Everything lives under /root/sl, which survives between calls while the host stays warm.
 set -euo pipefail
 repo=$(pwd); root=/root/sl; ship=$repo/tmp/gpu/ship
@@ -13,12 +13,13 @@ case "$1" in
   unpack-ffmpeg)
     xz -dc "$ship/ffmpeg.xz" > "$root/bin/ffmpeg"; chmod +x "$root/bin/ffmpeg"
     ln -sf "$root/bin/ffmpeg" "$root/app/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"; ffmpeg -version | head -1 ;;
-  gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" ;;
+  gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" "${@:2}" ;;
   fleet)
-    sessions=$2; replicas=${3:-1}; seconds=${4:-20}
+    sessions=$2; replicas=${3:-1}; seconds=${4:-20}; model=${5:-blazeface-back-256}; batch=${6:-8}; threads=${7:-1}
+    name=fleet-$sessions-$replicas-$model-b$batch-t$threads
     cd "$root" && node app/bench.mjs --bundles "$root/app" --no-postgres --provider cuda --modes live \
       --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
-      --json "$out/fleet-$sessions-$replicas.json" > "$out/fleet-$sessions-$replicas.md"
-    cat "$out/fleet-$sessions-$replicas.md" ;;
+      --model "$model" --max-batch "$batch" --intra-op-threads "$threads" --json "$out/$name.json" > "$out/$name.md"
+    cat "$out/$name.md" ;;
   *) echo "unknown step $1" >&2; exit 2 ;;
 esac

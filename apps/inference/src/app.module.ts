@@ -24,6 +24,7 @@ export class AppModule {
             const detector = await Detector.create({
               manifest: await resolveManifest(config.INFERENCE_MODEL),
               provider: config.INFERENCE_PROVIDER,
+              maxBatch: config.INFERENCE_MAX_BATCH,
               logger,
               ...(config.INFERENCE_INTRA_OP_THREADS > 0 && { intraOpThreads: config.INFERENCE_INTRA_OP_THREADS }),
               allowSpinning: config.INFERENCE_ALLOW_SPINNING,

@@ -21,7 +21,7 @@ import { inferenceMetrics } from './inference-metrics.js';
 
 export interface InferenceWorkerOptions {
   client: NatsClient;
-  detector: Pick<Detector, 'detect' | 'provider' | 'modelId' | 'inputSize' | 'maxBatch'>;
+  detector: Pick<Detector, 'detect' | 'warmUp' | 'provider' | 'modelId' | 'inputSize' | 'maxBatch'>;
   logger: MessagingLogger;
   registry: Registry;
   /** Most frames per inference run; capped by what the model takes (1 for a fixed batch of 1). */
@@ -59,7 +59,9 @@ export class InferenceWorker {
       frameDeadlineMs: options.frameDeadlineMs,
     });
     const batchSize = Math.max(1, Math.min(options.maxBatch, detector.maxBatch));
-    const warmUpMs = await warmUp(detector, batchSize);
+    // Before the first frame: ORT allocates its buffers (and CUDA loads and tunes kernels) on a shape's first run,
+    // which would otherwise delay the first live frames past their deadline.
+    const warmUpMs = await detector.warmUp(batchSize);
     const worker = new PullWorker<QueuedFrame>({
       client,
       stream: STREAMS.frames,
@@ -95,23 +97,4 @@ export class InferenceWorker {
   stop(): Promise<void> {
     return this.worker.stop();
   }
-}
-
-/**
- * One run on blank frames before the first real one: ONNX Runtime allocates its buffers (and CUDA loads kernels) on
- * the first run, which would otherwise delay the first live frames past their deadline.
- */
-async function warmUp(detector: InferenceWorkerOptions['detector'], batchSize: number): Promise<number> {
-  const { width, height } = detector.inputSize;
-  const blank = {
-    pixels: new Uint8Array(width * height * 3),
-    meta: {
-      source: { width, height },
-      frame: { width, height, pixelFormat: 'rgb24' as const },
-      letterbox: { scale: 1, padX: 0, padY: 0 },
-    },
-  };
-  const started = performance.now();
-  await detector.detect(Array.from({ length: batchSize }, () => blank));
-  return performance.now() - started;
 }

@@ -1,7 +1,13 @@
 /**
  * The shipped BlazeFace models on a real photo, through real FFmpeg letterboxing and the real ONNX Runtime (CPU).
  */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +107,72 @@ describe('BlazeFace front 128', () => {
       await detector.release();
     }
     await expect(detector.detect([frame])).rejects.toMatchObject({ code: 'DETECTOR_RELEASED' });
+  });
+});
+
+describe.each([
+  ['blazeface-back-256', 'blazeface-back-256-batched', 256],
+  ['blazeface-front-128', 'blazeface-front-128-batched', 128],
+] as const)('%s with a dynamic batch (%s)', (fixedId, batchedId, size) => {
+  let fixed: Detector;
+  let batched: Detector;
+  beforeAll(async () => {
+    [fixed, batched] = await Promise.all([fixedId, batchedId].map((id) => Detector.create({ manifest: builtinManifest(id), provider: 'cpu' })));
+  });
+  afterAll(() => Promise.all([fixed.release(), batched.release()]));
+
+  it('runs many frames in one run and finds exactly what the vendored model finds in each', async () => {
+    const input = { width: size, height: size };
+    const offsets = [
+      { canvas: { width: 1280, height: 720 }, x: 100, y: 100 },
+      { canvas: { width: 1280, height: 720 }, x: 700, y: 150 },
+    ];
+    const frames = [
+      await letterboxedFrame(ASTRONAUT_PNG, input),
+      uniformFrame(input, 0),
+      ...(await Promise.all(offsets.map((placement) => letterboxedFrame(ASTRONAUT_PNG, input, placement)))),
+      uniformFrame(input, 255),
+    ];
+    expect(batched.maxBatch).toBe(32);
+    const together = await batched.detect(frames);
+    expect(together.map((r) => r.batchSize)).toEqual(frames.map(() => frames.length));
+    const oneByOne = await fixed.detect(frames);
+    expect(oneByOne.map((r) => r.batchSize)).toEqual(frames.map(() => 1));
+    // The same weights and operators per frame: equal results, not merely close ones.
+    expect(together.map((r) => r.detections)).toEqual(oneByOne.map((r) => r.detections));
+    expect(together[0].detections).toHaveLength(1);
+    expect(together[1].detections).toHaveLength(0);
+  });
+
+  it('pads every run to its batch size when asked (as on CUDA) and still answers each frame with its own detections', async () => {
+    const padded = await Detector.create({ manifest: builtinManifest(batchedId), provider: 'cpu', padBatches: true, maxBatch: 8 });
+    try {
+      expect(padded.maxBatch).toBe(8);
+      expect(await padded.warmUp()).toBeGreaterThan(0);
+      const frames = [
+        await letterboxedFrame(ASTRONAUT_PNG, { width: size, height: size }),
+        ...[0, 64, 128, 255].map((value) => uniformFrame({ width: size, height: size }, value)),
+      ];
+      const results = await padded.detect(frames); // 5 frames in a run of 8
+      expect(results[0].timings.preprocessMs).toBeGreaterThan(0);
+      expect(results.map((r) => r.batchSize)).toEqual([5, 5, 5, 5, 5]);
+      expect(results.map((r) => r.detections)).toEqual((await fixed.detect(frames)).map((r) => r.detections));
+    } finally {
+      await padded.release();
+    }
+  });
+
+  it('is what models/tools/dynamic_batch.py derives from the vendored model, byte for byte', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'dynamic-batch-'));
+    const target = join(folder, 'derived.onnx');
+    const tool = fileURLToPath(new URL('../models/tools/dynamic_batch.py', import.meta.url));
+    try {
+      await promisify(execFile)('/usr/bin/python3', [tool, builtinManifest(fixedId).file, target]);
+      const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+      expect(await sha256(target)).toBe(await sha256(builtinManifest(batchedId).file));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -15,6 +15,15 @@ import { createInferenceSession, type ExecutionProvider, type RuntimeOptions } f
 
 export interface DetectorOptions extends RuntimeOptions {
   manifest: ModelManifest;
+  /** Caps the frames per run of a dynamic-batch model below the manifest's `maxBatch`. */
+  maxBatch?: number;
+  /**
+   * Pad every run of a dynamic-batch model to `maxBatch` frames: one input shape only. On by default on CUDA, whose
+   * provider tunes its convolutions per new input shape (cuDNN's exhaustive search, ~3 s per shape on the H200), and
+   * on the H200 runs of varying batch sizes took seconds each in the fleet even with every shape warmed up, where one
+   * fixed shape takes 10 ms (docs/benchmarks.md). Off on the CPU, where padding is wasted work.
+   */
+  padBatches?: boolean;
 }
 
 export interface DetectionTimings {
@@ -45,6 +54,7 @@ export class Detector {
     private readonly manifest: ModelManifest,
     private readonly decoder: OutputDecoder,
     private readonly batch: ModelBatch,
+    private readonly padBatches: boolean,
   ) {
     this.packer = new InputTensorPacker(manifest.input);
     this.nms = { ...manifest.nms, maxDetections: manifest.maxDetections };
@@ -55,11 +65,12 @@ export class Detector {
     const { session, provider } = await createInferenceSession(manifest.file, options);
     try {
       const batch = modelBatch(manifest, session.inputMetadata);
+      if (batch.dynamic && options.maxBatch !== undefined) batch.max = Math.max(1, Math.min(batch.max, options.maxBatch));
       const decoder =
         manifest.decoder.kind === 'blazeface'
           ? new BlazeFaceDecoder(manifest.decoder, manifest, session.outputMetadata)
           : new YoloDecoder(manifest.decoder, manifest, session.outputMetadata);
-      return new Detector(session, provider, manifest, decoder, batch);
+      return new Detector(session, provider, manifest, decoder, batch, options.padBatches ?? provider === 'cuda');
     } catch (error) {
       await session.release();
       throw error;
@@ -95,6 +106,22 @@ export class Detector {
     return results;
   }
 
+  /**
+   * One run of `frames` blank frames (padded runs: of the one shape they use), so that ONNX Runtime allocates its
+   * buffers (and CUDA loads and tunes its kernels) before the first real frame, not on it. Resolves with the
+   * milliseconds it took.
+   */
+  async warmUp(frames = this.maxBatch): Promise<number> {
+    const { width, height } = this.inputSize;
+    const blank: InputFrame = {
+      pixels: new Uint8Array(width * height * 3),
+      meta: { source: { width, height }, frame: { width, height, pixelFormat: 'rgb24' }, letterbox: { scale: 1, padX: 0, padY: 0 } },
+    };
+    const started = performance.now();
+    await this.detect(Array.from({ length: Math.min(Math.max(1, frames), this.batch.max) }, () => blank));
+    return performance.now() - started;
+  }
+
   /** Waits for queued runs, then frees the session. */
   async release(): Promise<void> {
     if (this.released) return;
@@ -105,7 +132,7 @@ export class Detector {
 
   private async run(frames: readonly InputFrame[]): Promise<FrameDetections[]> {
     const started = performance.now();
-    const tensorBatch = this.batch.dynamic ? frames.length : this.batch.max;
+    const tensorBatch = this.batch.dynamic && !this.padBatches ? frames.length : this.batch.max;
     const input = new Tensor('float32', this.packer.pack(frames, tensorBatch), this.packer.dims(tensorBatch));
     const packed = performance.now();
     const outputs = await this.session.run({ [this.manifest.input.name]: input }, this.decoder.outputNames);

@@ -10,7 +10,7 @@ describe('built-in manifests', () => {
   it('default to BlazeFace back 256 and point at the vendored models, whose checksums match SHA256SUMS', async () => {
     expect(DEFAULT_MODEL_ID).toBe('blazeface-back-256');
     expect((await resolveManifest()).id).toBe(DEFAULT_MODEL_ID);
-    expect(BUILTIN_MODEL_IDS).toEqual(['blazeface-back-256', 'blazeface-front-128']);
+    expect(BUILTIN_MODEL_IDS).toEqual(['blazeface-back-256', 'blazeface-front-128', 'blazeface-back-256-batched', 'blazeface-front-128-batched']);
     for (const id of BUILTIN_MODEL_IDS) {
       const { file } = builtinManifest(id);
       expect(existsSync(file)).toBe(true);

@@ -73,7 +73,8 @@ const modelFile = (name: string): string => fileURLToPath(new URL(`../models/${n
 /** Output names of keijiro's Barracuda conversion (tf2onnx); 16x16 grid first, then 8x8 (checked in the tests). */
 const BLAZEFACE_OUTPUTS = { scores: ['Identity:0', 'Identity_1:0'], regressors: ['Identity_2:0', 'Identity_3:0'] };
 
-function blazeFaceManifest(id: string, file: string, size: number, anchorStrides: number[], scoreThreshold: number) {
+/** A shipped BlazeFace model; `batched` is its dynamic-batch derivative (models/tools/dynamic_batch.py). */
+function blazeFaceManifest(id: string, file: string, size: number, anchorStrides: number[], scoreThreshold: number, batched = false) {
   return {
     id,
     file: modelFile(file),
@@ -85,7 +86,7 @@ function blazeFaceManifest(id: string, file: string, size: number, anchorStrides
     // MediaPipe's face detection graphs: weighted NMS, IoU 0.3.
     nms: { mode: 'weighted', iouThreshold: 0.3 },
     maxDetections: 100,
-    maxBatch: 1,
+    maxBatch: batched ? 32 : 1,
   } satisfies ModelManifest;
 }
 
@@ -105,6 +106,24 @@ const BUILTIN_MANIFESTS: Record<string, ModelManifest> = {
     128,
     [8, 16, 16, 16],
     0.5,
+  ),
+  // The same two models with a dynamic batch dimension: one run serves frames of many sessions. Outputs are equal
+  // frame for frame (tests); on a GPU a run of N frames costs little more than a run of one, on a CPU it costs N.
+  'blazeface-back-256-batched': blazeFaceManifest(
+    'blazeface-back-256-batched',
+    'blazeface/face_detection_back_256x256_batched.onnx',
+    256,
+    [16, 32, 32, 32],
+    0.6,
+    true,
+  ),
+  'blazeface-front-128-batched': blazeFaceManifest(
+    'blazeface-front-128-batched',
+    'blazeface/face_detection_front_128x128_batched.onnx',
+    128,
+    [8, 16, 16, 16],
+    0.5,
+    true,
   ),
 };
 
