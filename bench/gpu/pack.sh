@@ -4,7 +4,10 @@
 #   cuda.tar      onnxruntime's CUDA provider (CUDA 13 build from npm com.github.asus4.onnxruntime.linux-x64-gpu,
 #                 same ORT 1.29.0), its cubins for other GPUs than sm_90 zeroed (strip-fatbin.py): 230 MB → 38 MB xz
 #   ffmpeg.xz     the static FFmpeg from @ffmpeg-installer (for ingest on the host)
+#   nvdec.tar.xz.aa, .ab  with --nvdec: Debian's FFmpeg (built with nvdec) and the shared libraries it links, for
+#                 INGEST_HWACCEL=cuda on the host (needs `apt-get install ffmpeg` here; ~82 MB xz, two transfers)
 # Needs: a built workspace (npm run build), network access to the npm registry (npm pack). See docs/benchmarks.md.
+# Usage: bench/gpu/pack.sh [--nvdec]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
@@ -44,3 +47,14 @@ tar -C "$work/cuda" -cf - . | xz -T2 -6 > "$ship/cuda.tar.xz"
 echo "ffmpeg"
 xz -T2 -6 -c node_modules/@ffmpeg-installer/linux-x64/ffmpeg > "$ship/ffmpeg.xz"
 ls -la "$ship"
+
+if [ "${1:-}" = "--nvdec" ]; then
+  echo "Debian FFmpeg with nvdec and its libraries (glibc itself comes from the host, which is newer)"
+  nvdec=$work/nvdec; rm -rf "$nvdec"; mkdir -p "$nvdec"/{bin,lib}
+  cp /usr/bin/ffmpeg "$nvdec/bin/"
+  ldd /usr/bin/ffmpeg | awk '/=>/ {print $3}' | grep -v -E '/(libc|libm|libpthread|libdl|librt)\.so|ld-linux' | xargs -I{} cp -L {} "$nvdec/lib/"
+  printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/bin/ffmpeg" "$@"\n' > "$nvdec/ffmpeg"
+  chmod +x "$nvdec/ffmpeg"
+  tar -C "$nvdec" -cf - . | xz -T2 -6 | split -b 45M - "$ship/nvdec.tar.xz."
+  ls -la "$ship"/nvdec.tar.xz.*
+fi

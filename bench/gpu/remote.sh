@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the GPU host (through the device tool) in the repository copy. Steps, one per transfer:
-#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | gpu-bench [ARGS] | fleet N [REPLICAS] [SECONDS] [MODEL] [MAX_BATCH] [INTRA_OP_THREADS]
+#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | unpack-nvdec | gpu-bench [ARGS]
+#             | fleet N [REPLICAS] [SECONDS] [MODEL] [MAX_BATCH] [INTRA_OP_THREADS] [HWACCEL (none|cuda)]
+# unpack-nvdec expects nvdec.tar.xz.aa in one transfer and .ab in the next: it unpacks once both have arrived.
 # Everything lives under /root/sl, which survives between calls while the host stays warm.
 set -euo pipefail
 repo=$(pwd); root=/root/sl; ship=$repo/tmp/gpu/ship
@@ -13,13 +15,20 @@ case "$1" in
   unpack-ffmpeg)
     xz -dc "$ship/ffmpeg.xz" > "$root/bin/ffmpeg"; chmod +x "$root/bin/ffmpeg"
     ln -sf "$root/bin/ffmpeg" "$root/app/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"; ffmpeg -version | head -1 ;;
+  unpack-nvdec)
+    mkdir -p "$root/nvdec-parts"; cp "$ship"/nvdec.tar.xz.* "$root/nvdec-parts/"
+    if [ -f "$root/nvdec-parts/nvdec.tar.xz.aa" ] && [ -f "$root/nvdec-parts/nvdec.tar.xz.ab" ]; then
+      mkdir -p "$root/nvdec"; cat "$root"/nvdec-parts/nvdec.tar.xz.* | xz -dc | tar -C "$root/nvdec" -xf -
+      "$root/nvdec/ffmpeg" -hide_banner -hwaccels; ls -la /usr/lib/x86_64-linux-gnu/libnvcuvid* /usr/lib/x86_64-linux-gnu/libcuda.so* 2>&1 | head
+    else ls -la "$root/nvdec-parts"; fi ;;
   gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" "${@:2}" ;;
   fleet)
-    sessions=$2; replicas=${3:-1}; seconds=${4:-20}; model=${5:-blazeface-back-256}; batch=${6:-8}; threads=${7:-1}
-    name=fleet-$sessions-$replicas-$model-b$batch-t$threads
+    sessions=$2; replicas=${3:-1}; seconds=${4:-20}; model=${5:-blazeface-back-256}; batch=${6:-8}; threads=${7:-1}; hwaccel=${8:-none}
+    name=fleet-$sessions-$replicas-$model-b$batch-t$threads-$hwaccel
+    decode=(); [ "$hwaccel" = none ] || decode=(--ingest-hwaccel "$hwaccel" --ffmpeg "$root/nvdec/ffmpeg")
     cd "$root" && node app/bench.mjs --bundles "$root/app" --no-postgres --provider cuda --modes live \
       --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
-      --model "$model" --max-batch "$batch" --intra-op-threads "$threads" --json "$out/$name.json" > "$out/$name.md"
+      --model "$model" --max-batch "$batch" --intra-op-threads "$threads" "${decode[@]}" --json "$out/$name.json" > "$out/$name.md"
     cat "$out/$name.md" ;;
   *) echo "unknown step $1" >&2; exit 2 ;;
 esac

@@ -32,10 +32,14 @@ export function bareDecode({ ffmpeg, clip, frame, rawOut }) {
   return { name: 'FFmpeg decode + letterbox (bare)', frames, seconds, fps: frames / seconds, cpuMsPerFrame: (1000 * cpuSeconds) / frames };
 }
 
-/** onnxruntime-node alone: the same model, the frames FFmpeg produced, converted to the model's tensor, run one by one. */
-export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600 }) {
+/**
+ * onnxruntime-node alone: the same model, the frames FFmpeg produced, converted to the model's tensor, run one by one.
+ * `tuned` runs it as the inference service does (one intra-op thread, no spinning); otherwise with ORT's defaults.
+ */
+export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600, tuned = false }) {
   const manifest = await resolveManifest(modelId);
-  const session = await ort.InferenceSession.create(manifest.file, { executionProviders: [provider] });
+  const threading = tuned ? { intraOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
+  const session = await ort.InferenceSession.create(manifest.file, { executionProviders: [provider], ...threading });
   const bytes = readFileSync(rawFrames);
   const frameBytes = frame.width * frame.height * 3;
   const count = Math.min(maxFrames, Math.floor(bytes.length / frameBytes));
@@ -60,7 +64,7 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
   const cpu = process.cpuUsage(cpuBefore);
   await session.release();
   return {
-    name: `onnxruntime-node ${modelId} (bare, ${provider})`,
+    name: `onnxruntime-node ${modelId} (bare, ${provider}, ${tuned ? '1 thread, no spinning' : 'ORT defaults'})`,
     frames: count,
     seconds,
     fps: count / seconds,

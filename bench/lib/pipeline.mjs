@@ -35,6 +35,7 @@ async function serveJwks(signer) {
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
  *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
+ *   ingestEnv?: Record<string,string>,
  *   inferenceReplicas?: number,
  *   log: (line: string) => void }} o
  */
@@ -53,7 +54,7 @@ export async function runPipeline(o) {
     env: {
       persistence: withJwks,
       gateway: { ...withJwks, GATEWAY_MAX_CONNECTIONS: '64' },
-      ingest: { ...withJwks, INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)) },
+      ingest: { ...withJwks, INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)), ...o.ingestEnv },
       inference: { INFERENCE_PROVIDER: o.provider, LOG_LEVEL: 'warn', ...o.inferenceEnv },
     },
   });

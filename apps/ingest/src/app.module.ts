@@ -25,8 +25,8 @@ export class AppModule {
         {
           provide: SessionManager,
           inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER],
-          useFactory: (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger) =>
-            new SessionManager({ client, publisher, registry, logger }, ingestSettings(config)),
+          useFactory: async (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger) =>
+            new SessionManager({ client, publisher, registry, logger }, await ingestSettings(config, logger)),
         },
         IngestLifecycle,
       ],

@@ -23,7 +23,7 @@ async function main(): Promise<number> {
   await ensureStreams(client.manager);
   const manager = new SessionManager(
     { client, publisher: new JetStreamPublisher(client), registry: createMetricsRegistry('ingest-cli', false), logger },
-    ingestSettings(config),
+    await ingestSettings(config, logger),
   );
   // First signal: stop every session (sessionStopped events) within SHUTDOWN_TIMEOUT_MS; a second one exits at once.
   let stopping = false;

@@ -1,6 +1,6 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
 import { PIXEL_FORMATS, RTSP_AUTH_TYPES } from '@sightline/contracts';
-import { BUNDLED_FFMPEG_PATH, type IngestSettings } from '@sightline/video';
+import { BUNDLED_FFMPEG_PATH, HARDWARE_DECODERS, usableHardwareDecoder, type IngestSettings, type VideoLogger } from '@sightline/video';
 
 /** Environment variables of the ingest service (documented in docs/ingest.md). */
 export const ingestConfigShape = {
@@ -22,6 +22,11 @@ export const ingestConfigShape = {
   /** Optional YAML/JSON list of sessions started at boot. */
   INGEST_SESSIONS_FILE: env.optionalString(),
   FFMPEG_PATH: env.string(BUNDLED_FFMPEG_PATH),
+  /**
+   * `cuda`: decode files and RTSP streams with NVDEC (needs an FFmpeg built with nvdec, e.g. Debian's, in FFMPEG_PATH,
+   * and an NVIDIA GPU); checked at start-up, software decoding with one warning when unusable. `none` by default.
+   */
+  INGEST_HWACCEL: env.oneOf(['none', ...HARDWARE_DECODERS], 'none'),
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
@@ -30,9 +35,12 @@ export const ingestConfigShape = {
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
 export const loadIngestConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(ingestConfigShape, source);
 
-export function ingestSettings(config: IngestConfig): IngestSettings {
+/** The session manager's settings; probes the hardware decoder when one is configured. */
+export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLogger, 'info' | 'warn'>): Promise<IngestSettings> {
+  const requested = config.INGEST_HWACCEL === 'none' ? undefined : config.INGEST_HWACCEL;
   return {
     ffmpegPath: config.FFMPEG_PATH,
+    hwaccel: await usableHardwareDecoder(config.FFMPEG_PATH, requested, logger),
     frame: { width: config.INGEST_FRAME_WIDTH, height: config.INGEST_FRAME_HEIGHT, pixelFormat: config.INGEST_PIXEL_FORMAT },
     maxSessions: config.INGEST_MAX_SESSIONS,
     stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,

@@ -7,16 +7,20 @@ export { IngestMetrics, type SessionMetrics } from './metrics.js';
 export { loadSessionsFile } from './sessions-file.js';
 export { encodeJpeg } from './snapshot.js';
 export {
+  HARDWARE_DECODERS,
   buildDecoderArgs,
   buildJpegArgs,
   letterboxFilter,
   type DecoderInput,
+  type DecoderOptions,
+  type HardwareDecoder,
   type FrameFormat,
   type PipeFormat,
   type V4l2Device,
 } from './ffmpeg/command.js';
 export { FfmpegDecoder, type DecodedFrame, type FfmpegDecoderOptions } from './ffmpeg/decoder.js';
 export { BUNDLED_FFMPEG_PATH } from './ffmpeg/ffmpeg-path.js';
+export { probeHardwareDecoder, usableHardwareDecoder, type HardwareDecoderProbe } from './ffmpeg/hardware-decoder.js';
 export { DecodeErrorCode } from './ffmpeg/stderr.js';
 export { parseDeviceUrl } from './sources/device-source.js';
 export type { FrameSource, SourceFrame, SourceRun } from './sources/source.js';

@@ -27,6 +27,16 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(args, '-f')).toBe('v4l2');
   });
 
+  it('asks for hardware decoding of files and RTSP pipes before their -i, never for devices, only when configured', () => {
+    const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { hwaccel: 'cuda' });
+    expect(valueOf(file, '-hwaccel')).toBe('cuda');
+    expect(file.indexOf('-hwaccel')).toBeLessThan(file.indexOf('-i'));
+    const pipe = buildDecoderArgs({ kind: 'pipe', format: 'mpegts' }, FRAME, { hwaccel: 'cuda' });
+    expect(pipe.indexOf('-hwaccel')).toBeLessThan(pipe.indexOf('-i'));
+    expect(buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda' })).not.toContain('-hwaccel');
+    expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME)).not.toContain('-hwaccel');
+  });
+
   it('paces and loops a file only when asked, through the file: protocol', () => {
     const paced = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: true, realtime: true }, FRAME);
     expect(paced).toContain('-re');

@@ -9,6 +9,19 @@ export interface FrameFormat extends Size {
   pixelFormat: PixelFormat;
 }
 
+/**
+ * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with nvdec (Debian's is; the static
+ * build from npm is not) and the NVIDIA driver's libnvcuvid. Decoded frames come back to system memory, where the
+ * letterbox filter runs as before: the GPU takes the H.264 decoding, the most expensive part of ingest.
+ */
+export const HARDWARE_DECODERS = ['cuda'] as const;
+export type HardwareDecoder = (typeof HARDWARE_DECODERS)[number];
+
+export interface DecoderOptions {
+  /** Decode compressed input (files, RTSP) on this hardware; devices are always decoded in software. */
+  hwaccel?: HardwareDecoder;
+}
+
 /** Piped input: what our RTSP client depacketised (Annex-B H.264 access units, or whole MPEG-TS packets). */
 export type PipeFormat = 'h264' | 'mpegts';
 
@@ -55,10 +68,13 @@ export function letterboxFilter(target: FrameFormat): string {
 }
 
 /** FFmpeg arguments (without the binary) for one decoder process. */
-export function buildDecoderArgs(input: DecoderInput, output: FrameFormat): string[] {
+export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, options: DecoderOptions = {}): string[] {
+  // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
+  const hwaccel = options.hwaccel && input.kind !== 'device' ? ['-hwaccel', options.hwaccel] : [];
   return [
     // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.
     ...['-hide_banner', '-nostats', '-loglevel', 'info'],
+    ...hwaccel,
     ...inputArgs(input),
     // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
     ...['-map', '0:v:0', '-an', '-sn', '-dn'],

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BYTES_PER_PIXEL, SightlineError, type Size } from '@sightline/contracts';
 import { silentLogger, type VideoLogger } from '../logger.js';
-import { buildDecoderArgs, type DecoderInput, type FrameFormat } from './command.js';
+import { buildDecoderArgs, type DecoderInput, type FrameFormat, type HardwareDecoder } from './command.js';
 import { FrameAssembler } from './frame-assembler.js';
 import {
   DecodeErrorCode,
@@ -35,6 +35,8 @@ export interface FfmpegDecoderOptions {
   ffmpegPath: string;
   input: DecoderInput;
   output: FrameFormat;
+  /** Hardware decoding (checked with `probeHardwareDecoder` first: FFmpeg exits when the device is missing). */
+  hwaccel?: HardwareDecoder;
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
@@ -67,7 +69,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output);
+    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel });
     this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {

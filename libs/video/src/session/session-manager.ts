@@ -14,7 +14,7 @@ import {
 } from '@sightline/contracts';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import type { Registry } from 'prom-client';
-import type { FrameFormat } from '../ffmpeg/command.js';
+import type { FrameFormat, HardwareDecoder } from '../ffmpeg/command.js';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { IngestMetrics } from '../metrics.js';
 import { FramePublisher, type FramePublisherOptions } from '../publish/frame-publisher.js';
@@ -29,6 +29,8 @@ import { ReconnectPolicy } from './reconnect-policy.js';
 
 export interface IngestSettings {
   ffmpegPath: string;
+  /** Hardware decoding of files and RTSP streams; check availability with `probeHardwareDecoder` first. */
+  hwaccel?: HardwareDecoder;
   /** What every frame is letterboxed and converted to (the model input). */
   frame: FrameFormat;
   /** Sessions running at once; more are refused with SESSION_LIMIT_REACHED. */
@@ -149,7 +151,8 @@ export class SessionManager {
   }
 
   private createSource(spec: SourceSpec, context: Record<string, unknown>): FrameSource {
-    const settings: SourceSettings = { ffmpegPath: this.settings.ffmpegPath, frame: this.settings.frame };
+    const { ffmpegPath, frame, hwaccel } = this.settings;
+    const settings: SourceSettings = { ffmpegPath, frame, hwaccel };
     switch (spec.type) {
       case 'file':
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);

@@ -50,6 +50,7 @@ export class FileSource implements FrameSource {
     }
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
+      hwaccel: this.settings.hwaccel,
       input: { kind: 'file', path: this.path, loop: this.options.loop, realtime: this.live },
       output: this.settings.frame,
       logger: this.logger,

@@ -52,6 +52,7 @@ export class RtspSource implements FrameSource {
     this.logger.info('rtsp stream opened', { ...this.context, codec: stream.media.codec, control: stream.media.controlUrl });
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
+      hwaccel: this.settings.hwaccel,
       input: { kind: 'pipe', format },
       output: this.settings.frame,
       logger: this.logger,

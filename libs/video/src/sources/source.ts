@@ -3,7 +3,7 @@
  * RTSP session) that yields letterboxed frames until it ends or fails. Reconnecting is the session's policy.
  */
 import type { SightlineError, Size, SourceType } from '@sightline/contracts';
-import type { FrameFormat } from '../ffmpeg/command.js';
+import type { FrameFormat, HardwareDecoder } from '../ffmpeg/command.js';
 import type { FfmpegDecoder } from '../ffmpeg/decoder.js';
 
 export interface SourceFrame {
@@ -43,6 +43,7 @@ export interface FrameSource {
 export interface SourceSettings {
   ffmpegPath: string;
   frame: FrameFormat;
+  hwaccel?: HardwareDecoder;
 }
 
 /**
