@@ -6,7 +6,7 @@
 //                    [--bundles DIR (services as single-file bundles, e.g. on the GPU host)] [--json FILE]
 //                    [--model ID (built-in model id, default the service's)] [--max-batch N (frames per run)]
 //                    [--intra-op-threads N (the inference service's INFERENCE_INTRA_OP_THREADS)]
-//                    [--ingest-hwaccel none|cuda] [--ffmpeg PATH (ingest's FFmpeg, e.g. one built with nvdec)]
+//                    [--max-fps N (each session's analysis-rate limit)] [--ingest-hwaccel none|cuda] [--ffmpeg PATH (ingest's FFmpeg, e.g. one built with nvdec)]
 // Build first (`npm run build`). See docs/benchmarks.md for results and how to read them.
 import { cpus, totalmem, hostname } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     'max-batch': { type: 'string' },
     'intra-op-threads': { type: 'string' },
     'ingest-hwaccel': { type: 'string', default: 'none' },
+    'max-fps': { type: 'string' },
     ffmpeg: { type: 'string' },
   },
 });
@@ -85,6 +86,7 @@ for (const mode of args.modes.split(',')) {
       postgres: !args['no-postgres'],
       command,
       inferenceReplicas: Number(args['inference-replicas']),
+      ...(args['max-fps'] && { maxFps: Number(args['max-fps']) }),
       ingestEnv: {
         INGEST_FRAME_WIDTH: String(width),
         INGEST_FRAME_HEIGHT: String(height),
@@ -127,11 +129,11 @@ for (const r of runs) {
   );
 }
 lines.push('');
-lines.push('| run | ' + ['decode', 'queue', 'preprocess', 'inference', 'postprocess', 'total'].map((s) => `${s} p50 ms`).join(' | ') + ' |');
+const stageNames = ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'];
+lines.push('| run | ' + ['decode', 'queue', 'preprocess', 'inference', 'postprocess', 'total'].map((s) => `${s} p50 / p99 ms`).join(' | ') + ' |');
 lines.push('|---|---|---|---|---|---|---|');
 for (const r of runs) {
-  const s = r.stageMedians;
-  lines.push(`| ${r.mode} × ${r.sessions} | ${[s.decodeMs, s.queueMs, s.preprocessMs, s.inferenceMs, s.postprocessMs, s.totalMs].map((v) => f(v, 1)).join(' | ')} |`);
+  lines.push(`| ${r.mode} × ${r.sessions} | ${stageNames.map((n) => `${f(r.stageMedians[n], 1)} / ${f(r.stageP99[n], 1)}`).join(' | ')} |`);
 }
 lines.push('');
 lines.push('| run | ' + Object.keys(runs[0]?.usage ?? {}).map((n) => `${n} CPU % / RSS MB`).join(' | ') + ' |');

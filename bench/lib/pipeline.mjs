@@ -35,7 +35,7 @@ async function serveJwks(signer) {
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
  *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
- *   ingestEnv?: Record<string,string>,
+ *   ingestEnv?: Record<string,string>, maxFps?: number,
  *   inferenceReplicas?: number,
  *   log: (line: string) => void }} o
  */
@@ -89,7 +89,13 @@ export async function runPipeline(o) {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
         sessionId,
-        source: { type: 'file', url: o.clip, loop: o.mode === 'live', pacing: o.mode === 'live' ? 'realtime' : 'fast' },
+        source: {
+          type: 'file',
+          url: o.clip,
+          loop: o.mode === 'live',
+          pacing: o.mode === 'live' ? 'realtime' : 'fast',
+          ...(o.maxFps && { maxFps: o.maxFps }),
+        },
       }),
     });
     if (!res.ok) throw new Error(`start ${sessionId}: HTTP ${res.status} ${await res.text()}`);
@@ -105,8 +111,9 @@ export async function runPipeline(o) {
   if (o.mode === 'live') {
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
   } else {
-    // Unpaced: until every frame of every session is analysed (or the time budget runs out).
-    const target = o.sessions * o.clipFrames;
+    // Unpaced: until every frame of every session is analysed (or the time budget runs out); with a rate limit,
+    // every frame the limit keeps (the clip is 60 fps).
+    const target = o.sessions * Math.floor(o.clipFrames * Math.min(1, (o.maxFps ?? 60) / 60));
     const deadline = Date.now() + o.seconds * 1000;
     while (totalAnalyzed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
@@ -124,6 +131,7 @@ export async function runPipeline(o) {
 
   const cpuSeconds = Object.values(usage).reduce((a, u) => a + u.cpuSeconds, 0);
   const stageMedians = Object.fromEntries(Object.entries(window.stages).map(([k, v]) => [k, percentile(v, 50)]));
+  const stageP99 = Object.fromEntries(Object.entries(window.stages).map(([k, v]) => [k, percentile(v, 99)]));
   return {
     mode: o.mode,
     sessions: o.sessions,
@@ -133,6 +141,7 @@ export async function runPipeline(o) {
     fpsPerSession: ids.map((id) => (window.perSession.get(id) ?? 0) / elapsed),
     latency: { p50: percentile(window.latencies, 50), p95: percentile(window.latencies, 95), p99: percentile(window.latencies, 99) },
     stageMedians,
+    stageP99,
     dropped: after.dropped - before.dropped,
     skipped: after.skipped - before.skipped,
     usage,

@@ -30,6 +30,13 @@ describe('ingest CLI arguments', () => {
     expect(parseCliArgs(['--source', '/dev/video0?framerate=30'], {})).toMatchObject({ requests: [{ source: { type: 'device' } }] });
   });
 
+  it('limits the analysis rate with --max-fps, and refuses a rate that is no positive number', () => {
+    expect(parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', '12.5'], {})).toMatchObject({ requests: [{ source: { maxFps: 12.5 } }] });
+    for (const bad of ['0', '-5', 'fast', '5000']) {
+      expect(() => parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', bad], {})).toThrow(expect.objectContaining({ code: 'CLI_USAGE' }));
+    }
+  });
+
   it('runs a sessions file', () => {
     expect(parseCliArgs(['--config', 'sessions.yaml'], {})).toEqual({ kind: 'config', file: 'sessions.yaml' });
   });

@@ -21,6 +21,7 @@ export const CLI_USAGE = `usage: sightline-ingest --source <rtsp://…|/path/cli
   --password <secret>   RTSP password (prefer the RTSP_PASSWORD environment variable)
   --loop                files: start again at the end
   --pacing <p>          files: realtime (default) | fast
+  --max-fps <n>         analyse at most n frames per second, evenly spaced (default: INGEST_MAX_FPS, else all)
   --config <file>       start every session listed in a YAML/JSON sessions file
 Configuration (NATS_URL, INGEST_*, FFMPEG_PATH, ...) comes from the environment, as for the service.`;
 
@@ -35,6 +36,7 @@ const OPTIONS = {
   password: { type: 'string' },
   loop: { type: 'boolean', default: false },
   pacing: { type: 'string' },
+  'max-fps': { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -58,6 +60,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const type = (values.type ?? sourceTypeOf(values.source)) as SourceType;
   const authType = values.auth as RtspAuthType | undefined;
   if (authType && !RTSP_AUTH_TYPES.includes(authType)) throw usageError(`--auth must be one of ${RTSP_AUTH_TYPES.join(', ')}`);
+  const maxFps = values['max-fps'] === undefined ? undefined : Number(values['max-fps']);
+  if (maxFps !== undefined && !(maxFps > 0 && maxFps <= 1000)) throw usageError('--max-fps must be a number in (0, 1000]');
   const password = values.password ?? env.RTSP_PASSWORD;
   const auth =
     type === 'rtsp' && (authType || values.username)
@@ -71,6 +75,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       ...(auth && { auth }),
       loop: values.loop,
       ...(values.pacing && { pacing: values.pacing as 'realtime' | 'fast' }),
+      ...(maxFps !== undefined && { maxFps }),
     },
   };
   return { kind: 'sessions', requests: [request] };

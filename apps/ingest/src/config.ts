@@ -13,6 +13,8 @@ export const ingestConfigShape = {
   INGEST_FRAME_HEIGHT: env.int(256, 16, 4096),
   INGEST_PIXEL_FORMAT: env.oneOf(PIXEL_FORMATS, 'rgb24'),
   INGEST_MAX_SESSIONS: env.int(8, 1, 256),
+  /** Analyse at most this many frames per second per session (evenly spaced) unless a session sets maxFps; 0 = all. */
+  INGEST_MAX_FPS: env.int(0, 0, 1000),
   /** No frame for this long → reconnect the source. */
   INGEST_STALL_TIMEOUT_MS: env.int(5000, 500),
   INGEST_RECONNECT_INITIAL_DELAY_MS: env.int(1000, 50),
@@ -43,6 +45,7 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     hwaccel: await usableHardwareDecoder(config.FFMPEG_PATH, requested, logger),
     frame: { width: config.INGEST_FRAME_WIDTH, height: config.INGEST_FRAME_HEIGHT, pixelFormat: config.INGEST_PIXEL_FORMAT },
     maxSessions: config.INGEST_MAX_SESSIONS,
+    ...(config.INGEST_MAX_FPS > 0 && { maxFps: config.INGEST_MAX_FPS }),
     stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,
     reconnectInitialDelayMs: config.INGEST_RECONNECT_INITIAL_DELAY_MS,
     reconnectMaxDelayMs: config.INGEST_RECONNECT_MAX_DELAY_MS,

@@ -20,6 +20,11 @@ export const sourceSpecSchema = z.object({
   loop: z.boolean().default(false),
   /** Files only: `realtime` paces frames like a live camera, `fast` decodes as fast as possible (batch analysis). */
   pacing: z.enum(['realtime', 'fast']).default('realtime'),
+  /**
+   * Analyse at most this many frames per second of video, evenly spaced (e.g. 30 of a 60 fps camera); every frame
+   * when absent (or the ingest service's INGEST_MAX_FPS default).
+   */
+  maxFps: z.number().positive().max(1000).optional(),
 });
 export type SourceSpec = z.infer<typeof sourceSpecSchema>;
 
@@ -33,7 +38,10 @@ export const SESSION_STATES = ['starting', 'live', 'reconnecting', 'error', 'sto
 export type SessionState = (typeof SESSION_STATES)[number];
 
 export interface SessionStats {
+  /** Decoded. */
   framesIn: number;
+  /** Decoded but not analysed by choice: above the session's maxFps. */
+  framesSkipped: number;
   framesPublished: number;
   framesDropped: number;
   reconnects: number;

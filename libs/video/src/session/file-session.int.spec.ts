@@ -50,7 +50,7 @@ describe('file sessions', () => {
     ]);
     harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'realtime' } });
     const final = await harness.manager.whenEnded(sessionId);
-    const { framesIn, framesPublished, framesDropped } = final.stats;
+    const { framesIn, framesPublished, framesDropped, framesSkipped } = final.stats;
     await until(() => frames.frames.length >= framesPublished, 'all published frames');
     await events.waitFor('sessionStopped');
     await Promise.all([frames.stop(), events.stop()]);
@@ -59,6 +59,7 @@ describe('file sessions', () => {
     // every one of them must be counted. On a machine with CPU to spare there are none.
     expect(final.state).toBe('stopped');
     expect(framesIn).toBe(CLIP_SECONDS * FPS);
+    expect(framesSkipped).toBe(0);
     expect(framesPublished + framesDropped).toBe(framesIn);
     expect(events.names()).toEqual(['sessionStarted', 'sessionStopped']);
     expect(events.of('sessionStarted')[0]!.payload).toEqual({ source: { type: 'file', url: clip }, live: true });
@@ -112,6 +113,21 @@ describe('file sessions', () => {
     expectOneSequence(frames.frames.map((f) => f.meta.seq), 0);
     expect(frames.frames.every((f) => !f.meta.live && f.bytes === TEST_FRAME_BYTES)).toBe(true);
     console.info(`fast: ${frames.frames.length} frames consumed in ${seconds.toFixed(2)} s (${(frames.frames.length / seconds).toFixed(0)} fps)`);
+  });
+
+  it('analyses at most maxFps frames per second of video, evenly spaced, and counts the rest as skipped', async () => {
+    const sessionId = 'thinned';
+    const frames = await FrameCollector.start(harness.client, sessionId);
+    harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'fast', maxFps: 20 } });
+    const final = await harness.manager.whenEnded(sessionId);
+    await until(() => frames.frames.length >= final.stats.framesPublished, 'all published frames');
+    await frames.stop();
+
+    // 60 fps → 20 fps: every third frame, nothing dropped, one unbroken sequence of the frames that were published.
+    expect(final.stats).toMatchObject({ framesIn: 120, framesPublished: 40, framesSkipped: 80, framesDropped: 0 });
+    const metas = frames.frames.map((f) => f.meta);
+    expectOneSequence(metas.map((m) => m.seq), 0);
+    metas.forEach((meta, i) => expect(meta.pts).toBeCloseTo((3 * i) / FPS, 3));
   });
 
   it('drops the oldest frames of a live session when nobody keeps up, and counts them', async () => {

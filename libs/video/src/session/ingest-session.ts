@@ -28,6 +28,7 @@ import { SnapshotCache } from '../snapshot.js';
 import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
 import { sleep } from '../util/sleep.js';
 import { FrameQueue } from './frame-queue.js';
+import { FrameRateLimiter } from './frame-rate-limiter.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
 
 export interface SessionDependencies {
@@ -49,6 +50,8 @@ export interface SessionOptions {
   firstSeq?: number;
   /** Frames waiting between decoder and publisher. */
   queueCapacity?: number;
+  /** Publish at most this many frames per second of video, evenly spaced; all when absent. */
+  maxFps?: number;
 }
 
 /** Why a session ended (the `reason` of sessionStopped). */
@@ -64,7 +67,8 @@ export class IngestSession {
   private readonly startedAt = new Date();
   private stoppedAt?: Date;
   private lastError?: { code: string; message: string };
-  private readonly stats = { framesIn: 0, framesPublished: 0, framesDropped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 };
+  private readonly stats = { framesIn: 0, framesSkipped: 0, framesPublished: 0, framesDropped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 };
+  private readonly rateLimiter?: FrameRateLimiter;
   private nextSeq: number;
   private ptsOffset = 0;
   private lastPts?: number;
@@ -88,6 +92,7 @@ export class IngestSession {
     private readonly options: SessionOptions,
   ) {
     this.nextSeq = options.firstSeq ?? 0;
+    if (options.maxFps !== undefined) this.rateLimiter = new FrameRateLimiter(options.maxFps);
     this.snapshots = new SnapshotCache(deps.encodeJpeg);
   }
 
@@ -178,8 +183,9 @@ export class IngestSession {
             downSince = undefined;
             everLive = true;
           }
-          await queue.put(this.outgoing(frame, firstOfRun));
+          const outgoing = this.outgoing(frame, firstOfRun);
           firstOfRun = false;
+          if (outgoing) await queue.put(outgoing);
           if (this.publishFailure) throw this.publishFailure;
         }
         if (this.stopReason) break;
@@ -274,7 +280,8 @@ export class IngestSession {
     }
   }
 
-  private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame {
+  /** The frame as published, or undefined when the session's frame-rate limit skips it. */
+  private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     const now = Date.now();
@@ -286,6 +293,10 @@ export class IngestSession {
     const pts = frame.pts + this.ptsOffset;
     this.lastPts = pts;
     this.lastFrameAt = now;
+    if (this.rateLimiter && !this.rateLimiter.admit(pts)) {
+      this.stats.framesSkipped++;
+      return undefined;
+    }
     const { width, height, pixelFormat } = this.options.frame;
     const meta: FrameMeta = {
       sessionId: this.id,

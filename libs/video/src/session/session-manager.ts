@@ -45,6 +45,8 @@ export interface IngestSettings {
   rtspConnectTimeoutMs: number;
   /** Ended sessions kept for inspection. */
   keepEndedSessions?: number;
+  /** Analysis-rate limit for sessions that set no `maxFps` of their own; every frame when absent. */
+  maxFps?: number;
   framePublisher?: FramePublisherOptions;
 }
 
@@ -102,7 +104,12 @@ export class SessionManager {
         encodeJpeg: (pixels) => encodeJpeg(this.settings.ffmpegPath, pixels, this.settings.frame),
       },
       // A reused id continues its predecessor's frame sequence, so frame and result message ids never repeat.
-      { frame: this.settings.frame, stallTimeoutMs: this.settings.stallTimeoutMs, firstSeq: existing?.sequence },
+      {
+        frame: this.settings.frame,
+        stallTimeoutMs: this.settings.stallTimeoutMs,
+        firstSeq: existing?.sequence,
+        maxFps: spec.maxFps ?? this.settings.maxFps,
+      },
     );
     this.sessions.delete(sessionId);
     this.sessions.set(sessionId, session);

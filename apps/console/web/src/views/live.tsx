@@ -48,7 +48,8 @@ export function LiveView({ sessionId, canOperate }: { sessionId: string; canOper
           {session && (
             <>
               {' · '}
-              {formatFps(session.stats.fpsIn)} fps in / {formatFps(session.stats.fpsOut)} out · {session.stats.framesDropped} dropped · started{' '}
+              {formatFps(session.stats.fpsIn)} fps in / {formatFps(session.stats.fpsOut)} out · {session.stats.framesDropped} dropped
+              {session.stats.framesSkipped > 0 && ` · ${session.stats.framesSkipped} skipped by the fps limit`} · started{' '}
               {formatTime(session.startedAt)}
             </>
           )}
