@@ -1,8 +1,8 @@
 /** Administration (role `admin`): users and roles. Every route is guarded at class level. */
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ROLES, type RoleView, type UserPage, type UserView } from '@sightline/contracts';
-import { ApiEndpoint, roleViewSchema, userPageSchema, userViewSchema } from './openapi.js';
+import { ROLES, roleViewSchema, userPageSchema, userViewSchema, type RoleView, type UserPage, type UserView } from '@sightline/contracts';
+import { AuthEndpoint } from './openapi.js';
 import { RolesService } from './roles.service.js';
 import { Authenticated } from './token-revocations.js';
 import { UsersService } from './users.service.js';
@@ -30,7 +30,7 @@ export class AdminUsersController {
   constructor(@Inject(UsersService) private readonly users: UsersService) {}
 
   @Get()
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'List users; search (username/email substring), role filter, pagination',
     query: listUsersQuerySchema,
     status: 200,
@@ -42,7 +42,7 @@ export class AdminUsersController {
   }
 
   @Post()
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Create a user (roles default to the signup role)',
     body: createUserSchema,
     status: 201,
@@ -54,13 +54,13 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  @ApiEndpoint({ summary: 'One user', status: 200, response: userViewSchema, errors: [400, 401, 403, 404] })
+  @AuthEndpoint({ summary: 'One user', status: 200, response: userViewSchema, errors: [400, 401, 403, 404] })
   get(@Param('id', idPipe()) id: number): Promise<UserView> {
     return this.users.get(id);
   }
 
   @Patch(':id')
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Change email, password and/or roles (replaces the set); a new password or a removed role ends the user’s sessions',
     body: updateUserSchema,
     status: 200,
@@ -73,19 +73,19 @@ export class AdminUsersController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiEndpoint({ summary: 'Delete a user (not the last admin)', status: 204, errors: [400, 401, 403, 404, 409] })
+  @AuthEndpoint({ summary: 'Delete a user (not the last admin)', status: 204, errors: [400, 401, 403, 404, 409] })
   async delete(@Param('id', idPipe()) id: number): Promise<void> {
     await this.users.delete(id);
   }
 
   @Put(':id/roles/:role')
-  @ApiEndpoint({ summary: 'Assign a role (idempotent)', status: 200, response: userViewSchema, errors: [400, 401, 403, 404] })
+  @AuthEndpoint({ summary: 'Assign a role (idempotent)', status: 200, response: userViewSchema, errors: [400, 401, 403, 404] })
   assignRole(@Param('id', idPipe()) id: number, @Param('role', rolePipe()) role: string): Promise<UserView> {
     return this.users.assignRole(id, role);
   }
 
   @Delete(':id/roles/:role')
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Revoke a role (idempotent; not admin from the last admin); ends the user’s sessions',
     status: 200,
     response: userViewSchema,
@@ -103,20 +103,20 @@ export class AdminRolesController {
   constructor(@Inject(RolesService) private readonly roles: RolesService) {}
 
   @Get()
-  @ApiEndpoint({ summary: 'List roles with member counts', status: 200, response: z.array(roleViewSchema), errors: [401, 403] })
+  @AuthEndpoint({ summary: 'List roles with member counts', status: 200, response: z.array(roleViewSchema), errors: [401, 403] })
   list(): Promise<RoleView[]> {
     return this.roles.list();
   }
 
   @Post()
-  @ApiEndpoint({ summary: 'Create a role', body: createRoleSchema, status: 201, response: roleViewSchema, errors: [400, 401, 403, 409] })
+  @AuthEndpoint({ summary: 'Create a role', body: createRoleSchema, status: 201, response: roleViewSchema, errors: [400, 401, 403, 409] })
   create(@Body(new ZodPipe(createRoleSchema, 'body')) body: z.output<typeof createRoleSchema>): Promise<RoleView> {
     return this.roles.create(body.name);
   }
 
   @Delete(':role')
   @HttpCode(204)
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Delete a role and its assignments (seeded and signup roles are protected)',
     status: 204,
     errors: [400, 401, 403, 404, 409],

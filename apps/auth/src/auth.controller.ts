@@ -1,11 +1,11 @@
 /** Public endpoints: signup, OAuth2 password login, password reset, the caller's profile, and the JWKS. */
 import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { JWKS_PATH, SightlineError, type Principal, type UserView } from '@sightline/contracts';
+import { JWKS_PATH, SightlineError, userViewSchema, type Principal, type UserView } from '@sightline/contracts';
 import { CurrentPrincipal, TokenSigner } from '@sightline/security';
 import { LoginService } from './login.service.js';
 import { AuthMetrics } from './metrics.js';
-import { ApiEndpoint, jwksSchema, tokenResponseSchema, userViewSchema } from './openapi.js';
+import { AuthEndpoint, jwksSchema, tokenResponseSchema } from './openapi.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { RateLimits } from './rate-limits.js';
 import { Authenticated } from './token-revocations.js';
@@ -43,7 +43,7 @@ export class AuthController {
   ) {}
 
   @Post('signup')
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Create an account (role: AUTH_SIGNUP_DEFAULT_ROLE)',
     body: signupSchema,
     status: 201,
@@ -66,7 +66,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'OAuth2 password grant: username + password → bearer access token',
     body: loginSchema,
     consumes: ['application/x-www-form-urlencoded', 'application/json'],
@@ -88,7 +88,7 @@ export class AuthController {
 
   @Post('password-reset')
   @HttpCode(202)
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Mail a single-use reset link (always 202, whether or not the address is known)',
     body: passwordResetRequestSchema,
     status: 202,
@@ -102,7 +102,7 @@ export class AuthController {
 
   @Post('password-reset/confirm')
   @HttpCode(204)
-  @ApiEndpoint({
+  @AuthEndpoint({
     summary: 'Set a new password with a mailed token; ends existing sessions',
     body: passwordResetConfirmSchema,
     status: 204,
@@ -115,14 +115,14 @@ export class AuthController {
 
   @Get('me')
   @Authenticated()
-  @ApiEndpoint({ summary: 'The caller’s account', status: 200, response: userViewSchema, errors: [401] })
+  @AuthEndpoint({ summary: 'The caller’s account', status: 200, response: userViewSchema, errors: [401] })
   me(@CurrentPrincipal() principal: Principal): Promise<UserView> {
     return this.users.get(Number(principal.userId));
   }
 
   @Get(JWKS_PATH)
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiEndpoint({ summary: 'Public keys (JWKS) that verify access tokens', status: 200, response: jwksSchema, errors: [] })
+  @AuthEndpoint({ summary: 'Public keys (JWKS) that verify access tokens', status: 200, response: jwksSchema, errors: [] })
   jwks() {
     return this.signer.jwks();
   }

@@ -6,7 +6,8 @@ import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type NextFunction, type Request, type Response } from 'express';
 import { type AuthConfig } from './config.js';
-import { serveOpenApi } from './openapi.js';
+import { serveOpenApi } from '@sightline/openapi';
+import { AUTH_API } from './openapi.js';
 
 export function configureHttp(nestApp: INestApplication, config: AuthConfig): void {
   const app = nestApp as NestExpressApplication;
@@ -16,7 +17,7 @@ export function configureHttp(nestApp: INestApplication, config: AuthConfig): vo
   app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: config.HTTP_BODY_LIMIT, extended: false, parameterLimit: 20 });
   app.use(bodyParserErrors);
-  serveOpenApi(app);
+  serveOpenApi(app, AUTH_API);
 }
 
 /** body-parser failures (too large, malformed, unsupported charset) as our JSON error shape instead of HTML. */

@@ -4,17 +4,16 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { resolve } from 'node:path';
 import { createLogger } from '@sightline/observability';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { writeOpenApiDocument } from '@sightline/openapi';
 import { AppModule } from './app.module.js';
 import { loadAuthConfig } from './config.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { AUTH_API } from './openapi.js';
 
 const target = resolve(process.argv[2] ?? 'docs/openapi/auth.json');
 const logger = createLogger('auth-openapi', 'error');
 const app = await NestFactory.create(AppModule.register(loadAuthConfig({}), logger), { preview: true, logger: false });
-await mkdir(dirname(target), { recursive: true });
-await writeFile(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
+await writeOpenApiDocument(app, AUTH_API, target);
 await app.close();
 console.log(`wrote ${target}`);

@@ -3,10 +3,13 @@
  * Tokens are verified like everywhere else (EdDSA JWT against the auth service's JWKS).
  */
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ROLES, type Principal, type SessionInfo } from '@sightline/contracts';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ROLES, sessionInfoSchema, startSessionSchema, type Principal, type SessionInfo } from '@sightline/contracts';
 import { LOGGER, type Logger } from '@sightline/observability';
+import { ApiEndpoint } from '@sightline/openapi';
 import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
 import { SessionManager } from '@sightline/video';
+import { z } from 'zod';
 import { SightlineErrorFilter } from './http-errors.js';
 
 interface ImageResponse {
@@ -15,6 +18,10 @@ interface ImageResponse {
   send(body: Buffer): void;
 }
 
+const ERRORS = { 401: 'missing, invalid or expired token', 403: 'lacks the role', 404: 'no such session (SESSION_NOT_FOUND)' };
+
+@ApiTags('sessions')
+@ApiBearerAuth()
 @Controller('sessions')
 @UseGuards(JwtAuthGuard)
 @UseFilters(SightlineErrorFilter)
@@ -26,6 +33,19 @@ export class SessionsController {
 
   @Post()
   @HttpCode(201)
+  @ApiEndpoint({
+    summary: 'Start a session (admin, operator)',
+    body: startSessionSchema,
+    status: 201,
+    response: z.object({ sessionId: z.string() }),
+    errors: [400, 401, 403, 409, 429],
+    errorDescriptions: {
+      ...ERRORS,
+      400: 'invalid request or source (INVALID_MESSAGE, INVALID_SOURCE)',
+      409: 'a session with this id is running (SESSION_EXISTS)',
+      429: 'INGEST_MAX_SESSIONS reached (SESSION_LIMIT_REACHED)',
+    },
+  })
   @Roles(ROLES.admin, ROLES.operator)
   start(@Body() body: unknown, @CurrentPrincipal() principal: Principal): { sessionId: string } {
     const session = this.sessions.start(body);
@@ -35,18 +55,27 @@ export class SessionsController {
 
   @Get()
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
+  @ApiEndpoint({ summary: 'Running sessions and the last ended ones', status: 200, response: z.array(sessionInfoSchema), errors: [401, 403], errorDescriptions: ERRORS })
   list(): SessionInfo[] {
     return this.sessions.list();
   }
 
   @Get(':id')
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
+  @ApiEndpoint({ summary: 'One session', status: 200, response: sessionInfoSchema, errors: [401, 403, 404], errorDescriptions: ERRORS })
   get(@Param('id') id: string): SessionInfo {
     return this.sessions.get(id);
   }
 
   @Delete(':id')
   @Roles(ROLES.admin, ROLES.operator)
+  @ApiEndpoint({
+    summary: 'Stop a session (admin, operator); answers once sessionStopped is stored',
+    status: 200,
+    response: sessionInfoSchema,
+    errors: [401, 403, 404],
+    errorDescriptions: ERRORS,
+  })
   async stop(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<SessionInfo> {
     const session = await this.sessions.stop(id);
     this.logger.info('session stopped by request', { sessionId: id, by: principal.username });
@@ -56,6 +85,13 @@ export class SessionsController {
   /** The latest frame (letterboxed model input) as JPEG, encoded at most twice a second per session. */
   @Get(':id/snapshot.jpg')
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
+  @ApiEndpoint({
+    summary: 'The latest published frame (the letterboxed model input) as JPEG, at most 2 encodings per second',
+    status: 200,
+    produces: 'image/jpeg',
+    errors: [401, 403, 404],
+    errorDescriptions: { ...ERRORS, 404: 'no such session, or no frame yet (SESSION_NOT_FOUND, SNAPSHOT_UNAVAILABLE)' },
+  })
   async snapshot(@Param('id') id: string, @Res() res: ImageResponse): Promise<void> {
     const jpeg = await this.sessions.snapshot(id);
     res.setHeader('Cache-Control', 'no-store');

@@ -5,8 +5,9 @@
  */
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication } from '@nestjs/common';
 import { JWKS_PATH, ROLES, type SessionInfo } from '@sightline/contracts';
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector, testLogger, until } from '../../../libs/video/test-support/ingest-harness.js';
 import { AppModule } from '../src/app.module.js';
 import { loadIngestConfig } from '../src/config.js';
+import { configureHttp } from '../src/openapi.js';
 
 let nats: LocalNatsServer;
 let jwksServer: Server;
@@ -53,6 +55,7 @@ beforeAll(async () => {
     FFMPEG_PATH: await ffmpegPath(),
   });
   app = await NestFactory.create(AppModule.register(config), { logger: false });
+  configureHttp(app);
   await app.listen(port, '127.0.0.1');
   base = `http://127.0.0.1:${port}`;
   client = await NatsClient.connect({ url: nats.url, name: 'ingest-api-test', logger: testLogger });
@@ -148,6 +151,16 @@ describe('ingest session API', () => {
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ code: 'SESSION_LIMIT_REACHED' });
     for (const id of ['limit-1', 'limit-2']) expect((await call('DELETE', `/sessions/${id}`, ROLES.admin)).status).toBe(200);
+  });
+
+  it('serves the OpenAPI document that docs/openapi/ingest.json holds, with every session route', async () => {
+    const served = (await (await fetch(`${base}/docs-json`)).json()) as { openapi: string; paths: Record<string, Record<string, object>> };
+    expect(served.openapi).toMatch(/^3\./);
+    expect(Object.keys(served.paths['/sessions']!)).toEqual(['post', 'get']);
+    expect(Object.keys(served.paths['/sessions/{id}']!)).toEqual(['get', 'delete']);
+    expect(Object.keys(served.paths['/sessions/{id}/snapshot.jpg']!)).toEqual(['get']);
+    const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../docs/openapi/ingest.json'), 'utf8'));
+    expect(committed).toEqual(served);
   });
 
   it('stops every session with reason "shutdown" when the service shuts down', async () => {

@@ -14,12 +14,16 @@ import {
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   EVENT_NAMES,
   ROLES,
   SightlineError,
   describeIssues,
   sessionIdSchema,
+  sessionResultPageSchema,
+  sessionSummaryPageSchema,
+  sessionSummarySchema,
   type SessionResultPage,
   type SessionSummary,
   type SessionSummaryPage,
@@ -32,14 +36,18 @@ import {
   listSessionSummaries,
 } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
+import { ApiEndpoint } from '@sightline/openapi';
 import { JwtAuthGuard, Roles } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 
-const timestampParam = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const timestampParam = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .meta({ description: 'ISO 8601 with offset; results at or after (from) / before (to) this time' });
 const pageParams = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
-  cursor: z.string().min(1).optional(),
+  cursor: z.string().min(1).optional().meta({ description: 'nextCursor of the previous page' }),
 };
 const sessionsQuerySchema = z.object(pageParams);
 const resultsQuerySchema = z.object({
@@ -58,6 +66,16 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
 /** Codes of SightlineErrors the query functions raise for bad client input. */
 const CLIENT_ERROR_CODES = new Set(['INVALID_CURSOR', 'INVALID_LIMIT']);
 
+const ERRORS = {
+  400: 'invalid parameter (INVALID_QUERY, INVALID_SESSION_ID, INVALID_CURSOR)',
+  401: 'missing, invalid or expired token',
+  403: 'lacks the agent, operator or admin role',
+  503: 'results database unavailable (DB_UNAVAILABLE)',
+};
+const sessionIdParam = ApiParam({ name: 'sessionId', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } });
+
+@ApiTags('results')
+@ApiBearerAuth()
 @Controller('sessions')
 @UseGuards(JwtAuthGuard)
 @Roles(ROLES.agent, ROLES.operator, ROLES.admin)
@@ -68,12 +86,29 @@ export class ResultsController {
   ) {}
 
   @Get()
+  @ApiEndpoint({
+    summary: 'Sessions with stored results, newest first, with their summaries',
+    query: sessionsQuerySchema,
+    status: 200,
+    response: sessionSummaryPageSchema,
+    errors: [400, 401, 403, 503],
+    errorDescriptions: ERRORS,
+  })
   async sessions(@Query() query: unknown): Promise<SessionSummaryPage> {
     const params = parse(sessionsQuerySchema, query, 'INVALID_QUERY');
     return this.run('list sessions', () => listSessionSummaries(this.dataSource, params));
   }
 
   @Get(':sessionId/results')
+  @sessionIdParam
+  @ApiEndpoint({
+    summary: 'A page of one session’s stored results in storage order',
+    query: resultsQuerySchema,
+    status: 200,
+    response: sessionResultPageSchema,
+    errors: [400, 401, 403, 503],
+    errorDescriptions: ERRORS,
+  })
   async results(@Param('sessionId') sessionId: string, @Query() query: unknown): Promise<SessionResultPage> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
     const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
@@ -82,6 +117,14 @@ export class ResultsController {
   }
 
   @Get(':sessionId/summary')
+  @sessionIdParam
+  @ApiEndpoint({
+    summary: 'Counts and time span of one session’s stored results',
+    status: 200,
+    response: sessionSummarySchema,
+    errors: [400, 401, 403, 404, 503],
+    errorDescriptions: { ...ERRORS, 404: 'no results stored for the session (SESSION_NOT_FOUND)' },
+  })
   async summary(@Param('sessionId') sessionId: string): Promise<SessionSummary> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
     const summary = await this.run('find summary', () => findSessionSummary(this.dataSource, id));

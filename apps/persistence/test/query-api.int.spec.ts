@@ -1,4 +1,6 @@
 /** The JWT-protected query API over stored results: auth, validation, pagination, filters, summaries, injection. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersistenceHarness, until, type ServiceProcess } from './harness.js';
 import { TokenSigner } from '@sightline/security';
@@ -119,6 +121,14 @@ describe('persistence query API', () => {
     ];
     for (const [path, code] of bad) expect(await get(path), path).toMatchObject({ status: 400, body: { code } });
     expect(h.count('SELECT count(*) FROM analysis_results')).toBe(FRAMES + 31);
+  });
+
+  it('serves the OpenAPI document that docs/openapi/persistence.json holds, with every query route', async () => {
+    const served = (await (await fetch(`${service.url}/docs-json`)).json()) as { openapi: string; paths: Record<string, object> };
+    expect(served.openapi).toMatch(/^3\./);
+    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/sessions', '/sessions/{sessionId}/results', '/sessions/{sessionId}/summary']));
+    const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../docs/openapi/persistence.json'), 'utf8'));
+    expect(committed).toEqual(served);
   });
 
   it('never logs the database password', () => {

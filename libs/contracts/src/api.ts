@@ -1,62 +1,62 @@
 /**
  * Response bodies of the REST APIs that more than one party reads (the services that answer, the web console, agents).
- * Defined once here; the services return exactly these shapes.
+ * Defined once here, as zod schemas: the TypeScript types are inferred from them and the services' OpenAPI documents
+ * are generated from them, so the types, the documents and what the services return are one definition.
  */
+import { z } from 'zod';
+
+const dateTime = () => z.string().meta({ format: 'date-time' });
+const cursor = () => z.string().nullable().meta({ description: 'present when more rows may follow; pass it back as `cursor`' });
 
 // ---- persistence query API (docs/persistence.md) ---------------------------------------------------------------
 /** One row of `analysis_results`, as the query API returns it. */
-export interface StoredResult {
-  id: number;
-  sessionId: string;
-  timestamp: string;
-  event: string;
-  payload: Record<string, unknown>;
-}
+export const storedResultSchema = z.object({
+  id: z.number().int(),
+  sessionId: z.string(),
+  timestamp: dateTime(),
+  event: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+export type StoredResult = z.infer<typeof storedResultSchema>;
 
-export interface ResultPage {
-  results: StoredResult[];
-  /** Present when more rows may follow; pass it back as `cursor`. */
-  nextCursor: string | null;
-}
+export const resultPageSchema = z.object({ results: z.array(storedResultSchema), nextCursor: cursor() });
+export type ResultPage = z.infer<typeof resultPageSchema>;
 
 /** `GET /sessions/:id/results`: a page of one session's results. */
-export type SessionResultPage = ResultPage & { sessionId: string };
+export const sessionResultPageSchema = resultPageSchema.extend({ sessionId: z.string() });
+export type SessionResultPage = z.infer<typeof sessionResultPageSchema>;
 
-export interface SessionSummary {
-  sessionId: string;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  resultCount: number;
-  frameCount: number;
-  detectionCount: number;
-}
+export const sessionSummarySchema = z.object({
+  sessionId: z.string(),
+  firstTimestamp: dateTime(),
+  lastTimestamp: dateTime(),
+  resultCount: z.number().int(),
+  frameCount: z.number().int(),
+  detectionCount: z.number().int(),
+});
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
-export interface SessionSummaryPage {
-  sessions: SessionSummary[];
-  nextCursor: string | null;
-}
+export const sessionSummaryPageSchema = z.object({ sessions: z.array(sessionSummarySchema), nextCursor: cursor() });
+export type SessionSummaryPage = z.infer<typeof sessionSummaryPageSchema>;
 
 // ---- auth admin API (docs/auth.md) -----------------------------------------------------------------------------
 /** A user as the API returns it: never the password hash. */
-export interface UserView {
-  id: number;
-  username: string;
-  email: string;
-  roles: string[];
-  createdAt: string;
-}
+export const userViewSchema = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  email: z.string(),
+  roles: z.array(z.string()),
+  createdAt: dateTime(),
+});
+export type UserView = z.infer<typeof userViewSchema>;
 
-export interface UserPage {
-  items: UserView[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
+export const userPageSchema = z.object({ items: z.array(userViewSchema), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+export type UserPage = z.infer<typeof userPageSchema>;
 
-export interface RoleView {
-  id: number;
-  name: string;
-  userCount: number;
-  /** Seeded (admin, operator, agent) or the signup default: cannot be deleted. */
-  protected: boolean;
-}
+export const roleViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  userCount: z.number().int(),
+  protected: z.boolean().meta({ description: 'seeded (admin, operator, agent) or the signup default: cannot be deleted' }),
+});
+export type RoleView = z.infer<typeof roleViewSchema>;

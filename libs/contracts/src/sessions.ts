@@ -37,27 +37,31 @@ export type StartSessionRequest = z.input<typeof startSessionSchema>;
 export const SESSION_STATES = ['starting', 'live', 'reconnecting', 'error', 'stopped'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
-export interface SessionStats {
+export const sessionStatsSchema = z.object({
   /** Decoded. */
-  framesIn: number;
+  framesIn: z.number().int(),
   /** Decoded but not analysed by choice: above the session's maxFps. */
-  framesSkipped: number;
-  framesPublished: number;
-  framesDropped: number;
-  reconnects: number;
-  fpsIn: number;
-  fpsOut: number;
-}
+  framesSkipped: z.number().int(),
+  framesPublished: z.number().int(),
+  /** Lost to overload (live sources): dropped at the source. */
+  framesDropped: z.number().int(),
+  reconnects: z.number().int(),
+  fpsIn: z.number(),
+  fpsOut: z.number(),
+});
+export type SessionStats = z.infer<typeof sessionStatsSchema>;
 
-export interface SessionInfo {
-  sessionId: string;
-  state: SessionState;
-  source: { type: SourceSpec['type']; url: string; live: boolean };
-  startedAt: string;
-  stoppedAt?: string;
-  lastError?: { code: string; message: string };
-  stats: SessionStats;
-}
+/** A session as the ingest API reports it; `source.url` never contains credentials. */
+export const sessionInfoSchema = z.object({
+  sessionId: z.string(),
+  state: z.enum(SESSION_STATES),
+  source: z.object({ type: z.enum(SOURCE_TYPES), url: z.string(), live: z.boolean() }),
+  startedAt: z.string().meta({ format: 'date-time' }),
+  stoppedAt: z.string().meta({ format: 'date-time' }).optional(),
+  lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  stats: sessionStatsSchema,
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
 /** Strips credentials from a URL before it is logged, stored or sent anywhere. */
 export function redactUrl(url: string): string {

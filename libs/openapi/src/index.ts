@@ -1,0 +1,1 @@
+export { ApiEndpoint, buildOpenApiDocument, errorBodySchema, openApiSchema, serveOpenApi, writeOpenApiDocument, type ApiInfo } from './openapi.js';
