@@ -104,6 +104,8 @@ describe('web console against the local fleet', () => {
     await form.getByLabel('File path').fill(clipPath);
     await form.getByLabel('Loop at the end').check();
     await form.getByLabel('Pacing').selectOption('realtime');
+    // Every other frame of the 60 fps clip: the rate limit reaches ingest and shows on the live page.
+    await form.getByLabel('Max analysed fps').fill('30');
     await form.getByRole('button', { name: 'Start' }).click();
     await admin.waitForURL(`**/console/#/sessions/${SESSION_ID}`);
 
@@ -138,6 +140,7 @@ describe('web console against the local fleet', () => {
     expect(painted).toBeGreaterThan(20);
     await expect.poll(() => admin.getByTestId('latency').textContent(), { timeout: 10_000 }).toMatch(/p50 \d+(\.\d)? ms · p99 \d+/);
     expect(await admin.getByTestId('timeline').textContent()).toMatch(/detection/);
+    await expect.poll(() => admin.getByText(/[1-9]\d* skipped by the fps limit/).count()).toBeGreaterThan(0);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await admin.screenshot({ path: join(ARTIFACTS, 'live-view.png'), fullPage: true });

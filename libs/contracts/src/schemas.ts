@@ -103,6 +103,8 @@ export const sessionStoppedPayloadSchema = z.object({
   reason: z.string(),
   framesPublished: nonNegInt,
   framesDropped: nonNegInt,
+  /** Decoded but not analysed by choice (the session's maxFps); absent when the session had no limit. */
+  framesSkipped: nonNegInt.optional(),
 });
 export const sourceErrorPayloadSchema = z.object({
   code: z.string(),

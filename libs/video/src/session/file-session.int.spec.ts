@@ -117,11 +117,13 @@ describe('file sessions', () => {
 
   it('analyses at most maxFps frames per second of video, evenly spaced, and counts the rest as skipped', async () => {
     const sessionId = 'thinned';
-    const frames = await FrameCollector.start(harness.client, sessionId);
+    const [frames, events] = await Promise.all([FrameCollector.start(harness.client, sessionId), EventCollector.start(harness.client, sessionId)]);
     harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'fast', maxFps: 20 } });
     const final = await harness.manager.whenEnded(sessionId);
     await until(() => frames.frames.length >= final.stats.framesPublished, 'all published frames');
-    await frames.stop();
+    await events.waitFor('sessionStopped');
+    await Promise.all([frames.stop(), events.stop()]);
+    expect(events.of('sessionStopped')[0]!.payload).toEqual({ reason: 'endOfStream', framesPublished: 40, framesDropped: 0, framesSkipped: 80 });
 
     // 60 fps → 20 fps: every third frame, nothing dropped, one unbroken sequence of the frames that were published.
     expect(final.stats).toMatchObject({ framesIn: 120, framesPublished: 40, framesSkipped: 80, framesDropped: 0 });

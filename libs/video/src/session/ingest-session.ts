@@ -236,6 +236,7 @@ export class IngestSession {
       reason,
       framesPublished: this.stats.framesPublished,
       framesDropped: this.stats.framesDropped,
+      ...(this.rateLimiter && { framesSkipped: this.stats.framesSkipped }),
     });
   }
 

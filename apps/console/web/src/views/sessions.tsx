@@ -147,6 +147,8 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
   const [url, setUrl] = useState('');
   const [loop, setLoop] = useState(false);
   const [pacing, setPacing] = useState<'realtime' | 'fast'>('realtime');
+  /** '' analyses every frame (or ingest's INGEST_MAX_FPS). */
+  const [maxFps, setMaxFps] = useState('');
   /** '' leaves the scheme to ingest (its RTSP_AUTH setting, or `auto` when credentials are given). */
   const [authType, setAuthType] = useState<RtspAuthType | ''>('');
   const [username, setUsername] = useState('');
@@ -165,6 +167,7 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
         url: url.trim(),
         ...(type === 'file' && { loop, pacing }),
         ...(type === 'rtsp' && (authType || username || password) && { auth: { ...(authType && { type: authType }), username, password } }),
+        ...(maxFps.trim() && { maxFps: Number(maxFps) }),
       },
     };
     try {
@@ -198,6 +201,10 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
             <label>
               Session id <small>(optional)</small>
               <input name="sessionId" pattern="[A-Za-z0-9_\-]{1,64}" placeholder="generated" value={sessionId} onInput={(e) => setSessionId(e.currentTarget.value)} />
+            </label>
+            <label>
+              Max analysed fps <small>(optional)</small>
+              <input name="maxFps" type="number" min="0.1" max="1000" step="any" placeholder="every frame" value={maxFps} onInput={(e) => setMaxFps(e.currentTarget.value)} />
             </label>
           </div>
           <label>
