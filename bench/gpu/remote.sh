@@ -19,7 +19,9 @@ case "$1" in
     mkdir -p "$root/nvdec-parts"; cp "$ship"/nvdec.tar.xz.* "$root/nvdec-parts/"
     if [ -f "$root/nvdec-parts/nvdec.tar.xz.aa" ] && [ -f "$root/nvdec-parts/nvdec.tar.xz.ab" ]; then
       mkdir -p "$root/nvdec"; cat "$root"/nvdec-parts/nvdec.tar.xz.* | xz -dc | tar -C "$root/nvdec" -xf -
-      "$root/nvdec/ffmpeg" -hide_banner -hwaccels; ls -la /usr/lib/x86_64-linux-gnu/libnvcuvid* /usr/lib/x86_64-linux-gnu/libcuda.so* 2>&1 | head
+      "$root/nvdec/ffmpeg" -hide_banner -hwaccels
+      # NVDEC needs the driver's libnvcuvid next to libcuda (containers: NVIDIA_DRIVER_CAPABILITIES with `video`).
+      ldconfig -p | grep -E 'libnvcuvid|libcuda\.so' || echo "no libnvcuvid/libcuda in the linker cache"
     else ls -la "$root/nvdec-parts"; fi ;;
   gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" "${@:2}" ;;
   fleet)
