@@ -8,6 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULT_ENTITIES, RESULT_MIGRATIONS, connectAndMigrate, createDataSource } from '@sightline/db';
 import { LocalPostgres, ManagedProcess, freePort, makeTempDir, postgresBinDir, waitForPort } from '@sightline/local-infra';
 
 const run = promisify(execFile);
@@ -15,16 +16,6 @@ const backupHome = import.meta.dirname;
 const repoRoot = join(backupHome, '../..');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const ANALYSIS_RESULTS_DDL = `
-  CREATE TABLE analysis_results (
-    id          SERIAL PRIMARY KEY,
-    session_id  VARCHAR(64) NOT NULL,
-    timestamp   TIMESTAMPTZ NOT NULL,
-    event       VARCHAR(32) NOT NULL,
-    payload     JSONB        NOT NULL
-  );
-  CREATE INDEX ON analysis_results (session_id);
-  CREATE INDEX ON analysis_results (timestamp);`;
 const CHECKSUM_SQL = readFileSync(join(backupHome, 'sql/analysis-results-checksum.sql'), 'utf8');
 
 interface RestoreSummary {
@@ -124,7 +115,10 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
         archive_timeout: 60,
       },
     });
-    pg.psql(ANALYSIS_RESULTS_DDL);
+    // The schema exactly as the persistence service migrates it (analysis_results, its keys and the summaries).
+    const dataSource = createDataSource({ url: pg.url, entities: RESULT_ENTITIES, migrations: RESULT_MIGRATIONS });
+    await connectAndMigrate(dataSource);
+    await dataSource.destroy();
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@
 import { TokenSigner } from '@sightline/security';
 import { WS_CLOSE } from '@sightline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectProbe, GatewayFixture, isProbe, until, type Probe, type ProbeOptions } from './support.js';
+import { connectProbe, GatewayFixture, isProbe, openProbe, until, type Probe, type ProbeOptions } from './support.js';
 
 describe('gateway access control', () => {
   let fixture: GatewayFixture;
@@ -67,8 +67,7 @@ describe('gateway access control', () => {
   });
 
   it('accepts the token as a second subprotocol and echoes only json', async () => {
-    const probe = await connectProbe(fixture.wsUrl, { protocols: ['json', await fixture.token(['operator'])] });
-    if (!isProbe(probe)) throw new Error(`refused: ${JSON.stringify(probe)}`);
+    const probe = await openProbe(fixture.wsUrl, { protocols: ['json', await fixture.token(['operator'])] });
     expect(probe.ws.protocol).toBe('json');
     await probe.close();
     const expired = await refusal({ protocols: ['json', await fixture.token(['operator'], -60)] });
@@ -90,8 +89,7 @@ describe('gateway access control', () => {
   });
 
   it('closes the socket with tokenExpired (4001) when the token expires while connected', async () => {
-    const probe = await connectProbe(fixture.wsUrl, { token: await fixture.token(['agent'], 2) });
-    if (!isProbe(probe)) throw new Error('refused');
+    const probe = await openProbe(fixture.wsUrl, { token: await fixture.token(['agent'], 2) });
     expect(await probe.closed).toBe(WS_CLOSE.tokenExpired);
     expect(probe.closeReason).toContain('expired');
     expect(await fixture.metric('sightline_gateway_disconnects_total', 'reason="token_expired"')).toBe(1);

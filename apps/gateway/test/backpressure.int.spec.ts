@@ -5,7 +5,7 @@
  */
 import { CONTROL_EVENTS, WS_CLOSE } from '@sightline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectProbe, frameAnalyzed, GatewayFixture, isProbe, lifecycle, until, type Probe } from './support.js';
+import { frameAnalyzed, GatewayFixture, lifecycle, openProbe, until, type Probe } from './support.js';
 
 const SEND_BUFFER_BYTES = 256 * 1024;
 /** ~20 KB per result: a few hundred of them overflow the loopback socket buffers and then the gateway's limit. */
@@ -24,11 +24,7 @@ describe('gateway back-pressure', () => {
     await fixture?.close();
   });
 
-  async function open(): Promise<Probe> {
-    const probe = await connectProbe(fixture.wsUrl, { token });
-    if (!isProbe(probe)) throw new Error(`refused: ${JSON.stringify(probe)}`);
-    return probe;
-  }
+  const open = (): Promise<Probe> => openProbe(fixture.wsUrl, { token });
 
   /** Histogram buckets of bytes held per client: every sample must lie within limit + one message (≤ 1 MiB bucket). */
   async function bufferSamples(): Promise<{ underLimitPlusMessage: number; underSmall: number; total: number }> {

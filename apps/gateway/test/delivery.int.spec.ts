@@ -3,7 +3,7 @@
  */
 import { CONTROL_EVENTS } from '@sightline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectProbe, frameAnalyzed, GatewayFixture, isProbe, lifecycle, until, type Probe } from './support.js';
+import { frameAnalyzed, GatewayFixture, lifecycle, openProbe, until, type Probe } from './support.js';
 
 describe('gateway delivery', () => {
   let fixture: GatewayFixture;
@@ -17,11 +17,7 @@ describe('gateway delivery', () => {
     await fixture?.close();
   });
 
-  async function open(): Promise<Probe> {
-    const probe = await connectProbe(fixture.wsUrl, { token });
-    if (!isProbe(probe)) throw new Error(`refused: ${JSON.stringify(probe)}`);
-    return probe;
-  }
+  const open = (): Promise<Probe> => openProbe(fixture.wsUrl, { token });
 
   it('delivers exactly the subscribed session results, in order, as the spec envelope plus seq', async () => {
     const agent = await open();

@@ -265,6 +265,13 @@ export function isProbe(result: Probe | Refused): result is Probe {
   return result instanceof Probe;
 }
 
+/** A connection the test expects to be accepted: a refusal fails the test with the gateway's answer. */
+export async function openProbe(url: string, options: ProbeOptions = {}): Promise<Probe> {
+  const probe = await connectProbe(url, options);
+  if (!isProbe(probe)) throw new Error(`refused: ${JSON.stringify(probe)}`);
+  return probe;
+}
+
 /** This suite's polling defaults over the shared helper. */
 export const until = (predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> =>
   waitUntil(predicate, what, timeoutMs, 20);

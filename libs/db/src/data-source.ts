@@ -14,6 +14,7 @@ export interface DatabaseOptions {
   entities: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
+  /** At least 2 are used: `connectAndMigrate` holds one for its advisory lock while migrations run on another. */
   poolSize?: number;
   /** Applied per connection: a stuck statement never blocks a consumer forever. */
   statementTimeoutMs?: number;
@@ -30,7 +31,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     synchronize: false,
     logging: false,
     extra: {
-      max: options.poolSize ?? 10,
+      max: Math.max(2, options.poolSize ?? 10),
       connectionTimeoutMillis: 5000,
       statement_timeout: options.statementTimeoutMs ?? 30_000,
       application_name: options.applicationName ?? 'sightline',

@@ -63,6 +63,9 @@ describe('InputTensorPacker', () => {
     const packer = new InputTensorPacker(input());
     packer.pack([frame(RGB), frame(RGB)]);
     expect([...packer.pack([frame(RGB)], 2)]).toEqual([...RGB, 0, 0, 0, 0, 0, 0]);
+    expect([...packer.pack([frame([6, 5, 4, 3, 2, 1])], 2)]).toEqual([6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0]);
+    packer.pack([frame(RGB), frame(RGB)], 2);
+    expect([...packer.pack([frame(RGB)], 2)]).toEqual([...RGB, 0, 0, 0, 0, 0, 0]);
   });
 
   it('rejects frames that are not letterboxed to the model size', () => {

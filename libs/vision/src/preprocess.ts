@@ -26,7 +26,8 @@ function sourceChannelOffsets(format: PixelFormat, order: ChannelOrder): readonl
 }
 
 export class InputTensorPacker {
-  private readonly buffers = new Map<number, Float32Array>();
+  /** Per batch size: the reusable buffer and how many leading slots hold frame data (the rest are zeros). */
+  private readonly buffers = new Map<number, { values: Float32Array; written: number }>();
   private readonly toModelValue: Float32Array;
   private readonly pixelsPerFrame: number;
 
@@ -51,12 +52,15 @@ export class InputTensorPacker {
     const frameValues = this.pixelsPerFrame * CHANNELS;
     let buffer = this.buffers.get(batchSize);
     if (!buffer) {
-      buffer = new Float32Array(batchSize * frameValues);
+      buffer = { values: new Float32Array(batchSize * frameValues), written: 0 };
       this.buffers.set(batchSize, buffer);
     }
-    frames.forEach((frame, index) => this.packFrame(frame, buffer, index * frameValues));
-    if (frames.length < batchSize) buffer.fill(0, frames.length * frameValues);
-    return buffer;
+    const { values } = buffer;
+    frames.forEach((frame, index) => this.packFrame(frame, values, index * frameValues));
+    // Only slots the previous run wrote need zeroing again: a padded run (every CUDA run) stays cheap.
+    if (buffer.written > frames.length) values.fill(0, frames.length * frameValues, buffer.written * frameValues);
+    buffer.written = frames.length;
+    return values;
   }
 
   private packFrame({ pixels, meta }: InputFrame, out: Float32Array, base: number): void {

@@ -84,6 +84,15 @@ describe('analysis_results on a real PostgreSQL', () => {
     expect(await connectAndMigrate(ds)).toEqual([]);
   });
 
+  it('migrates with a pool configured to one connection (the advisory lock holds one of its own)', async () => {
+    const single = createDataSource({ url: pg.url, entities: RESULT_ENTITIES, migrations: RESULT_MIGRATIONS, poolSize: 1 });
+    try {
+      expect(await connectAndMigrate(single)).toEqual([]);
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('stores a batch once: redelivered frames and lifecycle events are skipped, summaries count only new rows', async () => {
     const started = makeEnvelope('cam-a', 'sessionStarted', { source: { type: 'file', url: '/x.mp4' }, live: false }, new Date(T0 - 1000));
     const batch = [started, frame('cam-a', 0, 2), frame('cam-a', 1, 0), frame('cam-b', 0, 1), frame('cam-a', 1, 0)];

@@ -84,6 +84,19 @@ export function usePolling<T>(load: (signal: AbortSignal) => Promise<T>, periodM
   return { ...state, refresh: () => wake.current() };
 }
 
+/** One `<option>` per value, labelled with the value itself (the console's plain selects). */
+export function Options({ values }: { values: readonly (string | number)[] }) {
+  return (
+    <>
+      {values.map((value) => (
+        <option key={value} value={value}>
+          {value}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
   return (

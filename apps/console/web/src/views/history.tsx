@@ -8,7 +8,7 @@ import { type ResultsPage, type SessionSummary, type StoredResult } from '../api
 import { hrefFor } from '../router.js';
 import { perSecond } from '../stats.js';
 import { TimeChart } from './chart.js';
-import { ErrorNotice, formatMs, formatTime, usePolling, useSignedIn } from './common.js';
+import { ErrorNotice, Options, formatMs, formatTime, usePolling, useSignedIn } from './common.js';
 
 const PAGE_SIZES = [50, 100, 500] as const;
 /** The chart reads at most this many frame results (pages of 1000): a long range is charted from its start. */
@@ -107,21 +107,13 @@ function RangeForm({ value, onApply }: { value: Range; onApply: (range: Range) =
           Event
           <select name="event" value={draft.event} onChange={(e) => set({ event: e.currentTarget.value })}>
             <option value="">all</option>
-            {EVENT_NAMES.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
+            <Options values={EVENT_NAMES} />
           </select>
         </label>
         <label>
           Per page
           <select name="pageSize" value={draft.pageSize} onChange={(e) => set({ pageSize: Number(e.currentTarget.value) })}>
-            {PAGE_SIZES.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
+            <Options values={PAGE_SIZES} />
           </select>
         </label>
       </div>

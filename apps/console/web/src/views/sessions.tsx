@@ -5,7 +5,7 @@ import { ApiError } from '../api.js';
 import { RTSP_AUTH_TYPES, SOURCE_TYPES } from '../constants.js';
 import type { LiveFeed } from '../live-feed.js';
 import { hrefFor } from '../router.js';
-import { ErrorNotice, formatFps, formatMs, useFeedUpdates, usePolling, useSignedIn } from './common.js';
+import { ErrorNotice, Options, formatFps, formatMs, useFeedUpdates, usePolling, useSignedIn } from './common.js';
 
 const LIST_REFRESH_MS = 2000;
 
@@ -191,11 +191,7 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
             <label>
               Source type
               <select name="type" value={type} onChange={(e) => setType(e.currentTarget.value as SourceType)}>
-                {SOURCE_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {t}
-                  </option>
-                ))}
+                <Options values={SOURCE_TYPES} />
               </select>
             </label>
             <label>
@@ -232,11 +228,7 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
                 RTSP authentication
                 <select name="authType" value={authType} onChange={(e) => setAuthType(e.currentTarget.value as RtspAuthType | '')}>
                   <option value="">ingest's default</option>
-                  {RTSP_AUTH_TYPES.map((t) => (
-                    <option key={t} value={t}>
-                      {t}
-                    </option>
-                  ))}
+                  <Options values={RTSP_AUTH_TYPES} />
                 </select>
               </label>
               <label>
