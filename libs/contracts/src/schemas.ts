@@ -29,10 +29,18 @@ export type Letterbox = z.infer<typeof letterboxSchema>;
 export const sizeSchema = z.object({ width: z.number().int().positive(), height: z.number().int().positive() });
 export type Size = z.infer<typeof sizeSchema>;
 
+/** A start of a session: short, URL- and subject-safe. */
+const runSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/);
+
 export const frameMetaSchema = z.object({
   sessionId: sessionIdSchema,
   /** Monotonic per session, survives source reconnects. */
   seq: nonNegInt,
+  /**
+   * Which start of the session this frame belongs to (ingest sets a new one per start): a session id reused after an
+   * ingest restart counts `seq` from 0 again, and (sessionId, run, seq) keeps its frames apart from the earlier ones.
+   */
+  run: runSchema.optional(),
   /** Presentation time in seconds from the start of the source. */
   pts: z.number(),
   /** Wall-clock capture time, epoch milliseconds (RTCP sender report when known, else arrival time). */
@@ -81,6 +89,8 @@ export type LatencyBreakdown = z.infer<typeof latencySchema>;
 
 export const frameAnalyzedPayloadSchema = z.object({
   frameSeq: nonNegInt,
+  /** The frame's `FrameMeta.run`: stored results are keyed by (session, run, frameSeq). */
+  run: runSchema.optional(),
   pts: z.number(),
   captureTime: isoTimestamp,
   source: sizeSchema,

@@ -51,6 +51,8 @@ export const HEADERS = {
 
 /** Message ids make retried publishes idempotent inside the stream's duplicate window. */
 export const MESSAGE_IDS = {
-  frame: (sessionId: string, seq: number): string => `${sessionId}:${seq}`,
-  result: (sessionId: string, event: string, seq: number | string): string => `${sessionId}:${event}:${seq}`,
+  // The run (a start of the session) keeps a restarted session's frames, which count from 0 again, apart.
+  frame: (sessionId: string, seq: number, run?: string): string => `${sessionId}:${run ? `${run}:` : ''}${seq}`,
+  result: (sessionId: string, event: string, seq: number | string, run?: string): string =>
+    `${sessionId}:${event}:${run ? `${run}:` : ''}${seq}`,
 } as const;

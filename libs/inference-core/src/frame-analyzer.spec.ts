@@ -79,12 +79,15 @@ describe('FrameAnalyzer', () => {
   });
 
   it('publishes one valid frameAnalyzed result per frame, keyed by session and frame sequence', async () => {
-    await analyzer().analyze([queuedFrame({ seq: 41 }), queuedFrame({ seq: 7, sessionId: 'cam-b', live: false })]);
+    await analyzer().analyze([queuedFrame({ seq: 41 }), queuedFrame({ seq: 7, sessionId: 'cam-b', live: false, run: 'r2' })]);
 
     expect(published.map((p) => [p.subject, p.options.msgId])).toEqual([
       ['results.cam-a.frameAnalyzed', 'cam-a:frameAnalyzed:41'],
-      ['results.cam-b.frameAnalyzed', 'cam-b:frameAnalyzed:7'],
+      ['results.cam-b.frameAnalyzed', 'cam-b:frameAnalyzed:r2:7'],
     ]);
+    // The session run travels with the result, so storage keys it by (session, run, frameSeq).
+    expect(published[1]!.envelope.payload.run).toBe('r2');
+    expect(published[0]!.envelope.payload.run).toBeUndefined();
     const [first] = published;
     expect(resultEnvelopeSchema.parse(first.envelope)).toEqual(first.envelope);
     expect(first.envelope).toMatchObject({

@@ -74,6 +74,7 @@ export class FrameAnalyzer {
     const latency = latencyOf(frame, result.timings, analyzedAt);
     const payload: FrameAnalyzedPayload = {
       frameSeq: meta.seq,
+      ...(meta.run && { run: meta.run }),
       pts: meta.pts,
       captureTime: new Date(meta.captureTime).toISOString(),
       source: meta.source,
@@ -85,7 +86,7 @@ export class FrameAnalyzer {
     };
     const envelope = makeEnvelope(meta.sessionId, EVENTS.frameAnalyzed, payload, new Date(analyzedAt));
     await publisher.publishJson(SUBJECTS.result(meta.sessionId, EVENTS.frameAnalyzed), envelope, {
-      msgId: MESSAGE_IDS.result(meta.sessionId, EVENTS.frameAnalyzed, meta.seq),
+      msgId: MESSAGE_IDS.result(meta.sessionId, EVENTS.frameAnalyzed, meta.seq, meta.run),
     });
     this.observeLatency(latency);
   }

@@ -1,5 +1,6 @@
 import { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
 import { CreateAnalysisResults1751300000000 } from './migrations/1751300000000-create-analysis-results.js';
+import { FrameKeyPerRun1751500000000 } from './migrations/1751500000000-frame-key-per-run.js';
 
 export { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
 export { MAX_ROWS_PER_BATCH, ResultStore, isRowRejection, sqlState, type InsertOutcome, type NewResult } from './result-store.js';
@@ -14,4 +15,4 @@ export {
 
 /** Pass to `createDataSource` in the persistence service. */
 export const RESULT_ENTITIES = [AnalysisResultEntity, SessionSummaryEntity];
-export const RESULT_MIGRATIONS = [CreateAnalysisResults1751300000000];
+export const RESULT_MIGRATIONS = [CreateAnalysisResults1751300000000, FrameKeyPerRun1751500000000];

@@ -119,6 +119,18 @@ describe('analysis_results on a real PostgreSQL', () => {
     expect(await findSessionSummary(ds, 'nobody')).toBeNull();
   });
 
+  it('keeps the frames of a restarted session (same id, frameSeq from 0 again, a new run) apart from the first run', async () => {
+    const inRun = (run: string, seq: number) => {
+      const envelope = frame('cam-restarted', seq);
+      return { ...envelope, payload: { ...envelope.payload, run } } as ResultEnvelope;
+    };
+    expect(await store.insertBatch([0, 1, 2].map((seq) => inRun('run1', seq)))).toEqual({ inserted: 3, duplicates: 0 });
+    // After an ingest restart: the same frameSeqs in a new run are new frames; a redelivery within a run is not.
+    expect(await store.insertBatch([inRun('run2', 0), inRun('run2', 1), inRun('run2', 1)])).toEqual({ inserted: 2, duplicates: 1 });
+    expect(await store.insertBatch([inRun('run1', 2)])).toEqual({ inserted: 0, duplicates: 1 });
+    expect(count(`SELECT count(*) FROM analysis_results WHERE session_id = 'cam-restarted'`)).toBe(5);
+  });
+
   it('rolls back a batch PostgreSQL refuses and classifies that as a row rejection, unlike an outage', async () => {
     const poisoned = frame('cam-nul', 0);
     (poisoned.payload as { detections: Array<{ label: string }> }).detections[0]!.label = 'fa\u0000ce';
@@ -175,7 +187,7 @@ describe('analysis_results on a real PostgreSQL', () => {
       all.push(...page.sessions.map((s) => s.sessionId));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    expect(all).toEqual(['cam-a', 'cam-b', 'cam-other', 'cam-page']);
+    expect(all).toEqual(['cam-a', 'cam-b', 'cam-other', 'cam-page', 'cam-restarted']);
     expect((await listSessionSummaries(ds)).sessions.find((s) => s.sessionId === 'cam-page')).toMatchObject({ frameCount: 1080 });
   });
 

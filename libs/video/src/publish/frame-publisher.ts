@@ -96,7 +96,7 @@ export class FramePublisher {
   private async send(pixels: Uint8Array, meta: FrameMeta, timeoutMs: number): Promise<void> {
     meta.publishedAt = Date.now();
     await this.publisher.publish(SUBJECTS.frame(meta.sessionId), pixels, {
-      msgId: MESSAGE_IDS.frame(meta.sessionId, meta.seq),
+      msgId: MESSAGE_IDS.frame(meta.sessionId, meta.seq, meta.run),
       headers: { [HEADERS.frameMeta]: JSON.stringify(meta) },
       timeoutMs,
     });

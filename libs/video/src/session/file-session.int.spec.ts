@@ -67,6 +67,9 @@ describe('file sessions', () => {
 
     const metas = frames.frames.map((f) => f.meta);
     expectOneSequence(metas.map((m) => m.seq), framesDropped);
+    // One run id for this start of the session, on every frame (it keeps a later start's frames apart).
+    expect(new Set(metas.map((m) => m.run)).size).toBe(1);
+    expect(metas[0]!.run).toMatch(/^[a-z0-9]+$/);
     const plan = computeLetterbox({ width: 1920, height: 1080 }, TEST_FRAME);
     for (const { meta, bytes } of frames.frames) {
       expect(bytes).toBe(TEST_FRAME_BYTES);

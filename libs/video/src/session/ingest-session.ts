@@ -52,6 +52,8 @@ export interface SessionOptions {
   queueCapacity?: number;
   /** Publish at most this many frames per second of video, evenly spaced; all when absent. */
   maxFps?: number;
+  /** This start of the session (`FrameMeta.run`). */
+  run?: string;
 }
 
 /** Why a session ended (the `reason` of sessionStopped). */
@@ -302,6 +304,7 @@ export class IngestSession {
     const meta: FrameMeta = {
       sessionId: this.id,
       seq: this.nextSeq++,
+      ...(this.options.run && { run: this.options.run }),
       pts: Math.round(pts * 1e6) / 1e6,
       captureTime: Math.round(frame.captureTime * 1000) / 1000,
       publishedAt: 0,

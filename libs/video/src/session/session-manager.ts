@@ -91,13 +91,15 @@ export class SessionManager {
       });
     }
     const context = { sessionId, source: redactUrl(spec.url) };
+    // This start of the session: its frames and lifecycle events are told apart from those of earlier starts.
+    const run = Date.now().toString(36);
     const source = this.createSource(spec, context);
     const session = new IngestSession(
       sessionId,
       {
         source,
         framePublisher: this.framePublisher,
-        events: new SessionEvents(this.deps.publisher, sessionId, Date.now().toString(36), this.logger),
+        events: new SessionEvents(this.deps.publisher, sessionId, run, this.logger),
         metrics: this.metrics.forSession(sessionId),
         reconnect: this.reconnect,
         logger: this.logger,
@@ -108,6 +110,7 @@ export class SessionManager {
         frame: this.settings.frame,
         stallTimeoutMs: this.settings.stallTimeoutMs,
         firstSeq: existing?.sequence,
+        run,
         maxFps: spec.maxFps ?? this.settings.maxFps,
       },
     );
