@@ -5,14 +5,12 @@
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  EVENTS,
   JWKS_PATH,
   makeEnvelope,
   MESSAGE_IDS,
   SUBJECTS,
   WS_PATH,
   WS_SUBPROTOCOL,
-  type Detection,
   type EventPayloads,
   type ResultEnvelope,
 } from '@sightline/contracts';
@@ -20,6 +18,7 @@ import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/lo
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { createLogger } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
+import { frameAnalyzedResult } from '../../../libs/contracts/test-support/results.js';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
@@ -139,23 +138,7 @@ export class GatewayFixture {
 // -----------------------------------------------------------------------------------------------------------------
 
 export function frameAnalyzed(sessionId: string, frameSeq: number, detectionCount = 1, captureTime = new Date()): ResultEnvelope<'frameAnalyzed'> {
-  const detections: Detection[] = Array.from({ length: detectionCount }, (_, i) => ({
-    label: 'face',
-    score: 0.9,
-    box: { x: 10 + i, y: 20 + frameSeq, w: 64, h: 64 },
-    keypoints: Array.from({ length: 6 }, (_, k) => ({ x: 12.5 + k, y: 30.25 + k })),
-  }));
-  return makeEnvelope(sessionId, EVENTS.frameAnalyzed, {
-    frameSeq,
-    pts: frameSeq / 60,
-    captureTime: captureTime.toISOString(),
-    source: { width: 1920, height: 1080 },
-    model: 'blazeface-128',
-    provider: 'cpu',
-    batchSize: 1,
-    detections,
-    latency: { queueMs: 1, preprocessMs: 2, inferenceMs: 5, postprocessMs: 1, totalMs: 9 },
-  });
+  return frameAnalyzedResult(sessionId, frameSeq, { detections: detectionCount, captureTime, timestamp: new Date() });
 }
 
 export function lifecycle<E extends Exclude<keyof EventPayloads, 'frameAnalyzed'>>(sessionId: string, event: E): ResultEnvelope<E> {

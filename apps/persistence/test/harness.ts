@@ -17,6 +17,7 @@ import {
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
+import { frameAnalyzedResult } from '../../../libs/contracts/test-support/results.js';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -29,17 +30,7 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 /** A frameAnalyzed result as the inference service builds it. */
 export function frameResult(sessionId: string, seq: number, detections = 1): ResultEnvelope<'frameAnalyzed'> {
   const captureTime = new Date(Date.parse('2025-06-26T15:04:05Z') + seq * 10);
-  return makeEnvelope(sessionId, 'frameAnalyzed', {
-    frameSeq: seq,
-    pts: seq / 100,
-    captureTime: captureTime.toISOString(),
-    source: { width: 1920, height: 1080 },
-    model: 'blazeface-128',
-    provider: 'cpu',
-    batchSize: 4,
-    detections: Array.from({ length: detections }, (_, i) => ({ label: 'face', score: 0.9, box: { x: 100 * i, y: 50, w: 80, h: 80 } })),
-    latency: { queueMs: 2, preprocessMs: 1.5, inferenceMs: 6, postprocessMs: 0.3, totalMs: 12 },
-  }, new Date(captureTime.getTime() + 12));
+  return frameAnalyzedResult(sessionId, seq, { detections, captureTime, timestamp: new Date(captureTime.getTime() + 12) });
 }
 
 export interface ServiceProcess {

@@ -1,4 +1,5 @@
 import { makeEnvelope, type ResultEnvelope } from '@sightline/contracts';
+import { frameAnalyzedResult } from '../../../contracts/test-support/results.js';
 import { LocalPostgres, freePort, makeTempDir } from '@sightline/local-infra';
 import { rmSync } from 'node:fs';
 import { type DataSource } from 'typeorm';
@@ -23,17 +24,7 @@ CREATE INDEX ON analysis_results (timestamp);`;
 const T0 = Date.parse('2025-06-26T15:04:05Z');
 
 function frame(sessionId: string, seq: number, detections = 1, at = new Date(T0 + seq * 10)): ResultEnvelope {
-  return makeEnvelope(sessionId, 'frameAnalyzed', {
-    frameSeq: seq,
-    pts: seq / 100,
-    captureTime: at.toISOString(),
-    source: { width: 1920, height: 1080 },
-    model: 'blazeface',
-    provider: 'cpu',
-    batchSize: 1,
-    detections: Array.from({ length: detections }, () => ({ label: 'face', score: 0.9, box: { x: 1, y: 2, w: 3, h: 4 } })),
-    latency: { queueMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1, totalMs: 4 },
-  }, at);
+  return frameAnalyzedResult(sessionId, seq, { detections, captureTime: at });
 }
 
 describe('analysis_results on a real PostgreSQL', () => {
