@@ -1,5 +1,5 @@
 /**
- * The whole pipeline for real (issue 11): a GStreamer RTSP server with Digest auth serves the astronaut clip (a real
+ * The whole pipeline for real (requirements §1.1): a GStreamer RTSP server with Digest auth serves the astronaut clip (a real
  * face moving along a known path, 1080p60 H.264) on its MPEG-TS mount → ingest (our RTSP client + FFmpeg) → FRAMES →
  * inference (BlazeFace on the CPU) → RESULTS → persistence (PostgreSQL) and gateway (/ws/analysis) → an SDK agent.
  * Every service is its built `dist/main.js`, started by LocalFleet with a real nats-server and PostgreSQL.
