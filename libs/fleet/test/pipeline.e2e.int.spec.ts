@@ -134,7 +134,8 @@ beforeAll(async () => {
 
   const request: StartSessionRequest = {
     sessionId: SESSION_ID,
-    source: { type: 'rtsp', url: rtsp.url('ts'), auth: { type: 'digest', username: RTSP_USER, password: RTSP_PASSWORD } },
+    // The spec's configuration shape (requirements §5.3): `auth: digest`, the credentials as separate keys.
+    source: { type: 'rtsp', url: rtsp.url('ts'), auth: 'digest', username: RTSP_USER, password: RTSP_PASSWORD },
   };
   const started = await fetch(`${fleet.url('ingest')}/sessions`, {
     method: 'POST',
