@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Sightline benchmark: N sessions of a 1080p60 clip through the real fleet, paced (live) and unpaced (max
+// Sightline benchmark: N sessions of a 1080p clip (60 fps, or --fps 100 for requirements §12.2) through the real fleet, paced (live) and unpaced (max
 // throughput), and — in the same run — the bare tools it is built from. Prints one table; writes JSON.
 //   npm run bench -- [--sessions 2] [--seconds 20] [--warmup 5] [--modes live,fast] [--provider auto|cpu|cuda]
-//                    [--no-postgres] [--clip-seconds 10] [--inference-replicas 1] [--skip-baselines]
+//                    [--no-postgres] [--clip-seconds 10] [--fps 60 (the clip's frame rate, e.g. 100)] [--inference-replicas 1] [--skip-baselines]
 //                    [--bundles DIR (services as single-file bundles, e.g. on the GPU host)] [--json FILE]
 //                    [--model ID (built-in model id, default the service's)] [--max-batch N (frames per run)]
 //                    [--intra-op-threads N (the inference service's INFERENCE_INTRA_OP_THREADS)]
@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     provider: { type: 'string', default: 'auto' },
     'no-postgres': { type: 'boolean', default: false },
     'clip-seconds': { type: 'string', default: '10' },
+    fps: { type: 'string', default: '60' },
     bundles: { type: 'string' },
     'inference-replicas': { type: 'string', default: '1' },
     'skip-baselines': { type: 'boolean', default: false },
@@ -43,12 +44,13 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // Ingest letterboxes to the model's input size, as a deployment of that model must be configured.
 const { width, height } = (await resolveManifest(args.model)).input;
 const frame = { width, height };
-const fps = 60;
+const fps = Number(args.fps);
+if (!(Number.isInteger(fps) && fps > 0 && fps <= 240)) throw new Error('--fps must be an integer in 1..240');
 const clipSeconds = Number(args['clip-seconds']);
 const dir = await makeTempDir('bench');
 
 log(`clip: 1920x1080 @ ${fps} fps, ${clipSeconds} s (astronaut photo moving over grey)`);
-const clip = await makeAstronautClip({ seconds: clipSeconds });
+const clip = await makeAstronautClip({ seconds: clipSeconds, fps });
 const ffmpeg = await ffmpegPath();
 
 const skip = (name) => ({ name: `${name} (skipped)`, frames: 0, seconds: 0, fps: NaN, cpuMsPerFrame: NaN });
@@ -81,6 +83,7 @@ for (const mode of args.modes.split(',')) {
       warmupSeconds: mode === 'live' ? Number(args.warmup) : 0,
       clip,
       clipFrames: clipSeconds * fps,
+      clipFps: fps,
       dataDir: join(dir, `fleet-${mode}`),
       provider: args.provider,
       postgres: !args['no-postgres'],

@@ -121,7 +121,7 @@ describe('docker-compose.yml', () => {
     }
     expect(services['nats-2'].profiles).toEqual(['nats-cluster']);
     expect(services.autoscaler.profiles).toEqual(['autoscaler']);
-    // WAL archiving (issue 10's image): the database's entrypoint turns archiving on, to MinIO over TLS.
+    // WAL archiving (requirements §9.2, the backup image): the database's entrypoint turns archiving on, to MinIO over TLS.
     const postgres = services.postgres as ComposeService & { entrypoint?: string[] };
     expect(postgres.entrypoint).toEqual(['/opt/sightline-backup/bin/postgres-entrypoint.sh']);
     expect(postgres.build?.dockerfile).toBe('deploy/backup/Dockerfile');

@@ -33,7 +33,7 @@ async function serveJwks(signer) {
 
 /**
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
- *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
+ *   clipFrames: number, clipFps: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
  *   ingestEnv?: Record<string,string>, maxFps?: number,
  *   inferenceReplicas?: number,
@@ -112,8 +112,8 @@ export async function runPipeline(o) {
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
   } else {
     // Unpaced: until every frame of every session is analysed (or the time budget runs out); with a rate limit,
-    // every frame the limit keeps (the clip is 60 fps).
-    const target = o.sessions * Math.floor(o.clipFrames * Math.min(1, (o.maxFps ?? 60) / 60));
+    // every frame the limit keeps.
+    const target = o.sessions * Math.floor(o.clipFrames * Math.min(1, (o.maxFps ?? o.clipFps) / o.clipFps));
     const deadline = Date.now() + o.seconds * 1000;
     while (totalAnalyzed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }

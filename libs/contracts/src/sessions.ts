@@ -5,28 +5,57 @@ import { SOURCE_TYPES, sessionIdSchema } from './schemas.js';
 export const RTSP_AUTH_TYPES = ['none', 'basic', 'digest', 'auto'] as const;
 export type RtspAuthType = (typeof RTSP_AUTH_TYPES)[number];
 
-export const sourceSpecSchema = z.object({
-  type: z.enum(SOURCE_TYPES),
-  /** File path, rtsp:// URL, or device path such as /dev/video0. */
-  url: z.string().min(1).max(2048),
-  auth: z
-    .object({
-      type: z.enum(RTSP_AUTH_TYPES).default('auto'),
-      username: z.string().max(256).default(''),
-      password: z.string().max(256).default(''),
-    })
-    .optional(),
-  /** Files only: start again at the end. */
-  loop: z.boolean().default(false),
-  /** Files only: `realtime` paces frames like a live camera, `fast` decodes as fast as possible (batch analysis). */
-  pacing: z.enum(['realtime', 'fast']).default('realtime'),
-  /**
-   * Analyse at most this many frames per second of video, evenly spaced (e.g. 30 of a 60 fps camera); every frame
-   * when absent (or the ingest service's INGEST_MAX_FPS default).
-   */
-  maxFps: z.number().positive().max(1000).optional(),
+/** The object form of `auth`: scheme and credentials together (empty credentials: the URL's userinfo). */
+const rtspAuthObjectSchema = z.object({
+  type: z.enum(RTSP_AUTH_TYPES).default('auto'),
+  username: z.string().max(256).default(''),
+  password: z.string().max(256).default(''),
 });
-export type SourceSpec = z.infer<typeof sourceSpecSchema>;
+
+type RtspAuth = z.output<typeof rtspAuthObjectSchema>;
+
+export const sourceSpecSchema = z
+  .object({
+    type: z.enum(SOURCE_TYPES),
+    /** File path, rtsp:// URL, or device path such as /dev/video0. */
+    url: z.string().min(1).max(2048),
+    /**
+     * RTSP auth: the spec's scalar form `auth: basic|digest` (requirements §5.3), credentials from the URL's userinfo
+     * or the `username`/`password` keys beside it, or the object form `{type, username, password}`.
+     */
+    auth: z.union([z.enum(RTSP_AUTH_TYPES), rtspAuthObjectSchema]).optional(),
+    /** RTSP user for the scalar `auth` form (the object form carries its own). */
+    username: z.string().max(256).optional(),
+    /** RTSP password for the scalar `auth` form. */
+    password: z.string().max(256).optional(),
+    /** Files only: start again at the end. */
+    loop: z.boolean().default(false),
+    /** Files only: `realtime` paces frames like a live camera, `fast` decodes as fast as possible (batch analysis). */
+    pacing: z.enum(['realtime', 'fast']).default('realtime'),
+    /**
+     * Analyse at most this many frames per second of video, evenly spaced (e.g. 30 of a 60 fps camera); every frame
+     * when absent (or the ingest service's INGEST_MAX_FPS default).
+     */
+    maxFps: z.number().positive().max(1000).optional(),
+  })
+  .transform(({ auth, username, password, ...source }, ctx) => {
+    const separateKeys = username !== undefined || password !== undefined;
+    if (separateKeys && typeof auth !== 'string') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [username !== undefined ? 'username' : 'password'],
+        message: auth ? 'with the object form of auth, put the credentials inside auth' : 'username/password need auth: basic|digest|auto',
+      });
+      return z.NEVER;
+    }
+    const normalized: RtspAuth | undefined =
+      typeof auth === 'string' ? { type: auth, username: username ?? '', password: password ?? '' } : auth;
+    const spec: typeof source & { auth?: RtspAuth } = { ...source };
+    if (normalized) spec.auth = normalized;
+    return spec;
+  });
+/** A validated source: `auth` always in the object form. */
+export type SourceSpec = z.output<typeof sourceSpecSchema>;
 
 export const startSessionSchema = z.object({
   sessionId: sessionIdSchema.optional(),

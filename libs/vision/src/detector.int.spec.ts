@@ -15,7 +15,7 @@ import type { Detection } from '@sightline/contracts';
 import { ASTRONAUT_PNG, letterboxedFrame, uniformFrame } from '../test-support/frames.js';
 import { Detector, builtinManifest, type VisionLogger } from './index.js';
 
-/** The face in the 512x512 photo, as fractions of the image (the issue's acceptance box). */
+/** The face in the 512x512 photo, as fractions of the image (the acceptance box the detector tests hold it to). */
 const FACE = { x: [0.33, 0.53], y: [0.12, 0.33] };
 const PHOTO = 512;
 const MODEL_SIZE = { width: 256, height: 256 };
@@ -176,7 +176,8 @@ describe.each([
   });
 });
 
-// The CUDA provider library sits next to the ORT binding only where a GPU build was installed (see issue 13).
+// The CUDA provider library sits next to the ORT binding only where a GPU build was installed (requirements §3.3;
+// docs/benchmarks.md, "GPU").
 const ortPackage = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
 const ortBinaryDir = join(ortPackage, '../bin/napi-v6/linux/x64');
 const cudaProviderInstalled = existsSync(join(ortBinaryDir, 'libonnxruntime_providers_cuda.so'));

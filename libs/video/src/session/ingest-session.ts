@@ -156,7 +156,8 @@ export class IngestSession {
     void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
     logger.info('session started', { ...context, live: source.live });
 
-    // Live: room for ~130 ms of publish jitter at 60 fps before the oldest frames go; the stream's backlog is the real bound.
+    // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
+    // backlog is the real bound.
     const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
     const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.countDropped(1));
     this.queue = queue;

@@ -113,6 +113,20 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
     expect(published).toContain('rtsp://***:***@127.0.0.1');
   });
 
+  it("accepts the spec's scalar form: auth set to the scheme, the credentials in the URL's userinfo", async () => {
+    const sessionId = `${auth}-scalar`;
+    const frames = await FrameCollector.start(harness.client, sessionId);
+    const url = new URL(server.url('h264'));
+    url.username = USERNAME;
+    url.password = PASSWORD;
+    harness.manager.start({ sessionId, source: { type: 'rtsp', url: url.toString(), auth } });
+    await until(() => frames.frames.length >= 10, 'frames through the authenticated session');
+    const final = await harness.manager.stop(sessionId);
+    await frames.stop();
+    expect(final).toMatchObject({ state: 'stopped', stats: { reconnects: 0 } });
+    expect(final.lastError).toBeUndefined();
+  });
+
   it('ends with a fatal SOURCE_NOT_FOUND for a path the server does not have', async () => {
     const sessionId = `${auth}-unknown-path`;
     harness.manager.start({
