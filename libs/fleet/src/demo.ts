@@ -10,6 +10,7 @@ import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightl
 import { EVENTS, WS_PATH, assertSessionId, redactUrl, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
 import { makeAstronautClip } from '@sightline/local-infra';
 import { LocalFleet } from './fleet.js';
+import { describeSupervisorEvent } from './supervisor.js';
 
 export interface DemoOptions {
   dataDir: string;
@@ -61,6 +62,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       // Service logs go to <dataDir>/logs; the terminal shows only warnings and errors.
       if (/"level":"(warn|error)"/.test(line)) print(`  [${source}] ${line}`);
     },
+    // One line per crash (exit status, what happens next, last output) and one when the process is back.
+    onSupervisorEvent: (event) => print(`  [supervisor] ${describeSupervisorEvent(event)}`),
+  }).catch((err: unknown) => {
+    print(`Error: the fleet did not start: ${(err as Error).message}`);
+    throw err;
   });
 
   let client: AnalysisClient | undefined;
@@ -116,12 +122,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       }
     }, 5000);
 
-    await new Promise<void>((resolveWait) => {
-      process.once('SIGINT', () => resolveWait());
-      process.once('SIGTERM', () => resolveWait());
-      if (options.durationSeconds) setTimeout(resolveWait, options.durationSeconds * 1000).unref();
+    const crashLoop = await new Promise<{ name: string; reason: string } | undefined>((resolveWait) => {
+      process.once('SIGINT', () => resolveWait(undefined));
+      process.once('SIGTERM', () => resolveWait(undefined));
+      if (options.durationSeconds) setTimeout(() => resolveWait(undefined), options.durationSeconds * 1000).unref();
+      void fleet.supervisor.gaveUp.then(resolveWait);
     });
     clearInterval(rowTimer);
+    if (crashLoop) {
+      throw new Error(
+        `${crashLoop.name} is crash-looping (${crashLoop.reason}); see the logs in ${join(dataDir, 'logs')} ` +
+          `and ${join(dataDir, 'logs', 'supervisor.log')}`,
+      );
+    }
     await fetch(`${fleet.url('ingest')}/sessions/${sessionId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await getToken()}` },

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './process.js';
-import { freePort, waitForPort } from './ports.js';
+import { waitForPort, withFreePorts } from './ports.js';
 
 export type GstRtspAuth = 'none' | 'basic' | 'digest';
 export type GstRtspMount = 'h264' | 'ts';
@@ -77,7 +77,15 @@ export class GstRtspServer {
 
 export async function startGstRtspServer(options: GstRtspServerOptions): Promise<GstRtspServer> {
   if (!existsSync(options.file)) throw new Error(`no such media file: ${options.file}`);
-  const server = new GstRtspServer(options.port ?? (await freePort()), options);
-  await server.start();
-  return server;
+  const launch = async (port: number) => {
+    const server = new GstRtspServer(port, options);
+    try {
+      await server.start();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  };
+  return options.port !== undefined ? launch(options.port) : withFreePorts(1, ([port]) => launch(port!));
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess } from './process.js';
-import { freePort, waitForPort } from './ports.js';
+import { waitForPort, withFreePorts } from './ports.js';
 
 export interface PostgresOptions {
   dataDir: string;
@@ -18,6 +18,8 @@ export interface PostgresOptions {
   /** Trade durability for speed (fsync off): tests only. */
   ephemeral?: boolean;
   onLine?: (line: string) => void;
+  /** Called with each postmaster process this cluster starts (first start and every restart), e.g. to supervise it. */
+  onProcess?: (process: ManagedProcess) => void;
 }
 
 export function postgresBinDir(): string {
@@ -66,13 +68,21 @@ export class LocalPostgres {
     return !!this.process?.running;
   }
 
+  /** Starts on the given port, or on a free one (picked again if another process takes it before the bind). */
   static async start(options: PostgresOptions): Promise<LocalPostgres> {
-    const port = options.port ?? (await freePort());
-    const pg = new LocalPostgres(port, options.dataDir, options.database ?? 'sightline', options.user ?? 'sightline', options);
-    pg.initIfNeeded();
-    await pg.start();
-    pg.createDatabaseIfNeeded();
-    return pg;
+    const launch = async (port: number) => {
+      const pg = new LocalPostgres(port, options.dataDir, options.database ?? 'sightline', options.user ?? 'sightline', options);
+      pg.initIfNeeded();
+      try {
+        await pg.start();
+      } catch (err) {
+        await pg.stop();
+        throw err;
+      }
+      pg.createDatabaseIfNeeded();
+      return pg;
+    };
+    return options.port !== undefined ? launch(options.port) : withFreePorts(1, ([port]) => launch(port!));
   }
 
   private initIfNeeded(): void {
@@ -109,6 +119,7 @@ export class LocalPostgres {
       onLine: this.options.onLine,
       ...postgresIdentity(),
     }).start();
+    this.options.onProcess?.(this.process);
     await this.process.waitForLine(/database system is ready to accept connections/, 30_000);
     await waitForPort(this.port);
   }

@@ -28,6 +28,7 @@ export interface NatsClientOptions {
 
 export class NatsClient {
   private connected = true;
+  private readonly reconnectListeners = new Set<() => void>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -67,6 +68,12 @@ export class NatsClient {
     }
   }
 
+  /** Calls `listener` after every reconnect (e.g. to provision again what a restarted server lost); returns an unsubscribe. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
   /** True while the connection is established (false during reconnects). */
   isConnected(): boolean {
     return this.connected && !this.connection.isClosed();
@@ -80,6 +87,7 @@ export class NatsClient {
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.info('nats reconnected', { server: String(status.data) });
+        for (const listener of this.reconnectListeners) listener();
       } else if (status.type === 'error') {
         this.logger.error('nats error', { error: String(status.data) });
       }

@@ -37,6 +37,8 @@ export class MessagingModule {
             const client = await NatsClient.connect({ url: options.url, name: `${options.name}:${process.pid}`, logger });
             const outcomes = await ensureStreams(client.manager, options.limits);
             logger.info('jetstream streams provisioned', { outcomes });
+            // A restarted nats-server has lost its memory streams (FRAMES): provision them again on every reconnect.
+            client.onReconnect(() => void provisionAfterReconnect(client, options.limits, logger));
             health.register('nats', () => client.isConnected());
             return client;
           },
@@ -46,5 +48,22 @@ export class MessagingModule {
       ],
       exports: [NatsClient, JetStreamPublisher],
     };
+  }
+}
+
+/** ensureStreams after a reconnect, retried while JetStream is still starting up on the restarted server. */
+async function provisionAfterReconnect(client: NatsClient, limits: StreamLimits | undefined, logger: Logger): Promise<void> {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    try {
+      const outcomes = await ensureStreams(client.manager, limits);
+      logger.info('jetstream streams provisioned after a reconnect', { outcomes, attempt });
+      return;
+    } catch (err) {
+      if (attempt === 30 || !client.isConnected()) {
+        logger.warn('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', attempt, error: (err as Error).message });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
