@@ -5,15 +5,27 @@ import { SOURCE_TYPES, sessionIdSchema } from './schemas.js';
 export const RTSP_AUTH_TYPES = ['none', 'basic', 'digest', 'auto'] as const;
 export type RtspAuthType = (typeof RTSP_AUTH_TYPES)[number];
 
+/** C0 controls and DEL: a CR/LF in a credential would split the RTSP request it is written into. */
+const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/;
+const credential = z
+  .string()
+  .max(256)
+  .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+  .default('');
+
 export const sourceSpecSchema = z.object({
   type: z.enum(SOURCE_TYPES),
   /** File path, rtsp:// URL, or device path such as /dev/video0. */
-  url: z.string().min(1).max(2048),
+  url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine((url) => !CONTROL_CHARACTERS.test(urlCredentials(url)), 'credentials in the URL must not contain control characters'),
   auth: z
     .object({
       type: z.enum(RTSP_AUTH_TYPES).default('auto'),
-      username: z.string().max(256).default(''),
-      password: z.string().max(256).default(''),
+      username: credential,
+      password: credential,
     })
     .optional(),
   /** Files only: start again at the end. */
@@ -63,16 +75,49 @@ export const sessionInfoSchema = z.object({
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
-/** Strips credentials from a URL before it is logged, stored or sent anywhere. */
+/**
+ * Query parameters that carry credentials on cameras (`?user=admin&password=…`, `?token=…`, `?authkey=…`): matched
+ * anywhere in the name, so `pass`, `passwd`, `loginPassword`, `api_key` and `access_token` are all caught.
+ */
+const CREDENTIAL_PARAMETER = /user|login|pass|pwd|token|auth|key|secret|sig|cred/i;
+/** `scheme://` then everything up to the *last* `@` before the query: a password may contain `/` or `@`. */
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@/i;
+
+/**
+ * Strips credentials from a URL before it is logged, stored or sent anywhere: the userinfo (however it is spelt,
+ * even when a password with `/` makes the URL unparsable) and the values of credential-like query parameters.
+ */
 export function redactUrl(url: string): string {
+  const userinfo = USERINFO.exec(url);
+  const withoutUserinfo = userinfo ? `${userinfo[1]}${redactedUserinfo(userinfo[2]!)}@${url.slice(userinfo[0].length)}` : url;
+  const queryStart = withoutUserinfo.search(/[?#]/);
+  if (queryStart < 0) return withoutUserinfo;
+  const head = withoutUserinfo.slice(0, queryStart);
+  const tail = withoutUserinfo.slice(queryStart).replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (match, separator: string, name: string) =>
+    CREDENTIAL_PARAMETER.test(decodeQueryName(name)) ? `${separator}${name}=***` : match,
+  );
+  return head + tail;
+}
+
+/** The percent-decoded userinfo of `url` ('' without one): what the RTSP client will send as credentials. */
+export function urlCredentials(url: string): string {
+  const userinfo = USERINFO.exec(url)?.[2];
+  if (!userinfo) return '';
   try {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      parsed.username = parsed.username ? '***' : '';
-      parsed.password = parsed.password ? '***' : '';
-    }
-    return parsed.toString();
+    return decodeURIComponent(userinfo);
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return userinfo;
+  }
+}
+
+function redactedUserinfo(userinfo: string): string {
+  return userinfo.includes(':') ? '***:***' : '***';
+}
+
+function decodeQueryName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
   }
 }
