@@ -60,8 +60,34 @@ export const sessionStatsSchema = z.object({
   reconnects: z.number().int(),
   fpsIn: z.number(),
   fpsOut: z.number(),
+  /** frameAnalyzed results seen for this session's frames (any inference replica). */
+  resultsSeen: z.number().int().optional(),
+  /**
+   * RTSP sources whose server sends RTCP sender reports: the sender's wall clock for a frame minus its arrival on
+   * this host, smoothed (ms). Negative: the sender's latency (encoder, muxer) or a clock behind ours; hours: a
+   * camera clock that is simply wrong. Reported only; nothing is measured from the sender's clock.
+   */
+  sourceClockOffsetMs: z.number().optional(),
 });
 export type SessionStats = z.infer<typeof sessionStatsSchema>;
+
+/**
+ * Conditions that do not stop a session but that someone must look at, each reported once when it starts
+ * (log, non-fatal `sourceError` event) and listed while it lasts.
+ */
+export const SESSION_WARNING_CODES = {
+  /** The sender's clock differs from this host's by more than the threshold (see `stats.sourceClockOffsetMs`). */
+  sourceClockOffset: 'SOURCE_CLOCK_OFFSET',
+  /** Frames are being published but no frameAnalyzed result has come back for a while: frames in, no results out. */
+  noResults: 'NO_RESULTS',
+} as const;
+
+export const sessionWarningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  since: z.string().meta({ format: 'date-time' }),
+});
+export type SessionWarning = z.infer<typeof sessionWarningSchema>;
 
 /** A session as the ingest API reports it; `source.url` never contains credentials. */
 export const sessionInfoSchema = z.object({
@@ -71,6 +97,8 @@ export const sessionInfoSchema = z.object({
   startedAt: z.string().meta({ format: 'date-time' }),
   stoppedAt: z.string().meta({ format: 'date-time' }).optional(),
   lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Conditions in force now (see SESSION_WARNING_CODES); absent when none. */
+  warnings: z.array(sessionWarningSchema).optional(),
   stats: sessionStatsSchema,
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;

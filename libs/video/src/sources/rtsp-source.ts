@@ -1,7 +1,8 @@
 /**
  * RTSP over TCP through our own client (@sightline/rtsp): depacketised H.264 access units or MPEG-TS packets are
- * piped into the session's FFmpeg. Each frame gets the RTP presentation time and capture time (RTCP sender report
- * wall clock when the server sent one, else arrival) of the sample it was decoded from, and its decode latency.
+ * piped into the session's FFmpeg. Each frame gets, from the sample it was decoded from: the RTP presentation time,
+ * the capture time on this host's clock (when the sample arrived), the sender's wall clock for it (RTCP sender
+ * report) when the server sends reports, and its decode latency.
  */
 import { SightlineError, redactUrl, type RtspAuthType, type SourceSpec } from '@sightline/contracts';
 import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
@@ -22,7 +23,10 @@ export interface RtspSourceOptions {
 interface SampleTiming {
   /** RTP ticks since the first sample of the run. */
   pts: number;
-  captureTime: number;
+  /** When the sample arrived, host clock (epoch ms). */
+  arrivalMs: number;
+  /** The sender's wall clock for the sample (RTCP sender report), epoch ms on the camera's clock. */
+  sourceTime?: number;
 }
 
 export class RtspSource implements FrameSource {
@@ -97,7 +101,8 @@ class RtspRun implements SourceRun {
         pts:
           this.ptsFrom !== 'decoder' && sample ? sample.value.pts / this.ptsFrom.rtpClockRate : decoderPts - firstDecoderPts,
         // Without a known sample (FFmpeg gave no position) the frame is timed when it came out.
-        captureTime: sample?.value.captureTime ?? frame.emergedAt,
+        captureTime: sample?.value.arrivalMs ?? frame.emergedAt,
+        ...(sample?.value.sourceTime !== undefined && { sourceTime: sample.value.sourceTime }),
         decodeMs: sample ? Math.max(0, frame.emergedAt - sample.writtenAt) : undefined,
       };
     }
@@ -111,7 +116,7 @@ class RtspRun implements SourceRun {
   private async pump(): Promise<void> {
     try {
       for await (const sample of this.stream) {
-        this.ledger.record(sample.data.length, { pts: sample.pts, captureTime: sample.wallClockMs ?? sample.arrivalMs });
+        this.ledger.record(sample.data.length, { pts: sample.pts, arrivalMs: sample.arrivalMs, sourceTime: sample.wallClockMs });
         if (!this.decoder.write(sample.data)) await this.decoder.drained();
       }
       // Iteration ends normally only after our own close(); the decoder is being stopped too.
