@@ -9,7 +9,7 @@ import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } 
 import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
-import { SampleLedger } from '../timing/sample-ledger.js';
+import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
 import type { FrameSource, RunHooks, SourceFrame, SourceRun, SourceSettings } from './source.js';
 
 export interface RtspSourceOptions {
@@ -65,7 +65,7 @@ export class RtspSource implements FrameSource {
     });
     // RTP timestamps of MP2T packets belong to the mux's output, not to the frames inside: take the TS's own PTS.
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';
-    return new RtspRun(stream, decoder, ptsFrom);
+    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context);
   }
 
   private authOptions(): RtspAuthOptions {
@@ -84,15 +84,32 @@ class RtspRun implements SourceRun {
     private readonly decoder: FfmpegDecoder,
     /** Where presentation times come from: the RTP timestamp of the frame's sample, or the decoded stream. */
     private readonly ptsFrom: { rtpClockRate: number } | 'decoder',
+    private readonly logger: VideoLogger,
+    private readonly context: Record<string, unknown>,
   ) {
     void this.pump();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SourceFrame> {
     let firstDecoderPts: number | undefined;
+    let previous: LedgerEntry<SampleTiming> | undefined;
+    let secondPictures = 0;
     for await (const frame of this.decoder) {
       const pos = frame.info?.pos;
       const sample = pos === undefined ? undefined : this.ledger.lookup(pos);
+      if (this.ptsFrom !== 'decoder' && sample && sample === previous) {
+        // One H.264 access unit is one picture. A second one from the same unit comes from a sender that puts
+        // parameter sets between the slices of a picture (seen with GStreamer's h264parse and multi-slice x264): the
+        // decoder splits the picture in two. Publishing both would repeat the unit's pts; the second is skipped.
+        if (secondPictures++ === 0) {
+          this.logger.warn('access unit decoded as two pictures (parameter sets between slices); the second is skipped', {
+            ...this.context,
+            code: 'SPLIT_ACCESS_UNIT',
+          });
+        }
+        continue;
+      }
+      previous = sample;
       const decoderPts = frame.info?.ptsTime ?? 0;
       firstDecoderPts ??= decoderPts;
       yield {
