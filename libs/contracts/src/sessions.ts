@@ -6,6 +6,7 @@ export const RTSP_AUTH_TYPES = ['none', 'basic', 'digest', 'auto'] as const;
 export type RtspAuthType = (typeof RTSP_AUTH_TYPES)[number];
 
 /** C0 controls and DEL: a CR/LF in a credential would split the RTSP request it is written into. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/;
 const credential = z
   .string()
