@@ -32,6 +32,10 @@ export const ingestConfigShape = {
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
+  /** A session publishing frames with no result for this long gets a NO_RESULTS warning; 0 = never. */
+  INGEST_NO_RESULTS_WARN_MS: env.int(10_000, 0),
+  /** A sender clock (RTCP sender reports) this far from ours gets one SOURCE_CLOCK_OFFSET warning per session. */
+  INGEST_CLOCK_OFFSET_WARN_MS: env.int(1000, 1),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -52,5 +56,7 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     fileRoot: config.INGEST_FILE_ROOT,
     rtspAuth: config.RTSP_AUTH,
     rtspConnectTimeoutMs: config.RTSP_CONNECT_TIMEOUT_MS,
+    noResultsWarnMs: config.INGEST_NO_RESULTS_WARN_MS,
+    clockOffsetWarnMs: config.INGEST_CLOCK_OFFSET_WARN_MS,
   };
 }

@@ -78,10 +78,15 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       expect(bytes).toBe(TEST_FRAME_BYTES);
       expect(meta).toMatchObject({ live: true, source: { width: 1920, height: 1080 }, letterbox: { padY: plan.padY, scale: plan.scale } });
       expect(meta.decodeMs).toBeGreaterThanOrEqual(0);
-      // Capture time is the sender's (or our) clock of that sample: it precedes publication, but not by seconds.
-      expect(meta.publishedAt - meta.captureTime).toBeGreaterThan(-50);
+      // Capture time is when the sample arrived here (our clock): it precedes publication, but not by seconds.
+      expect(meta.publishedAt).toBeGreaterThanOrEqual(meta.captureTime);
       expect(meta.publishedAt - meta.captureTime).toBeLessThan(2000);
+      // This server's sender reports follow the host clock: its wall clock for the sample is close to the arrival.
+      if (meta.sourceTime !== undefined) expect(Math.abs(meta.sourceTime - meta.captureTime)).toBeLessThan(500);
     }
+    // GStreamer sends its first sender report within a few seconds: the later frames carry the sender's clock.
+    expect(metas.slice(-10).every((m) => m.sourceTime !== undefined)).toBe(true);
+    expect(Math.abs(final.stats.sourceClockOffsetMs!)).toBeLessThan(500);
     // RTP presentation times: increasing, and every step a whole number of 1/60 s frame intervals, to within the
     // rounding of the 90 kHz RTP clock (the sender turns 1/60 s into 1499, 1500 or 1501 ticks); a step of several
     // intervals is a frame dropped by a stage, never a drifting clock. Most intervals are delivered: frames missing
