@@ -51,17 +51,30 @@ export const sessionStatsSchema = z.object({
 });
 export type SessionStats = z.infer<typeof sessionStatsSchema>;
 
-/** A session as the ingest API reports it; `source.url` never contains credentials. */
+/**
+ * A session as the ingest API reports it; `source.url` never contains credentials. The source URL and the error
+ * message are operational details: only operators and admins get them (`withoutOperationalDetails`).
+ */
 export const sessionInfoSchema = z.object({
   sessionId: z.string(),
   state: z.enum(SESSION_STATES),
-  source: z.object({ type: z.enum(SOURCE_TYPES), url: z.string(), live: z.boolean() }),
+  source: z.object({
+    type: z.enum(SOURCE_TYPES),
+    url: z.string().optional().meta({ description: 'operators and admins only' }),
+    live: z.boolean(),
+  }),
   startedAt: z.string().meta({ format: 'date-time' }),
   stoppedAt: z.string().meta({ format: 'date-time' }).optional(),
-  lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  lastError: z.object({ code: z.string(), message: z.string().optional().meta({ description: 'operators and admins only' }) }).optional(),
   stats: sessionStatsSchema,
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+/** What a viewer without an operating role sees of a session: no source URL (camera hosts), no error text. */
+export function withoutOperationalDetails(info: SessionInfo): SessionInfo {
+  const { url: _url, ...source } = info.source;
+  return { ...info, source, ...(info.lastError && { lastError: { code: info.lastError.code } }) };
+}
 
 /** Strips credentials from a URL before it is logged, stored or sent anywhere. */
 export function redactUrl(url: string): string {
