@@ -72,11 +72,9 @@ export class SessionAccess {
   async revoke(userId: number, sessionId: string): Promise<SessionGrants> {
     const { result, cutoff } = await this.db.transaction(async (tx) => {
       await this.assertUser(tx, userId, true);
-      const deleted: unknown[] = await tx.query('DELETE FROM session_grants WHERE user_id = $1 AND session_id = $2 RETURNING 1', [
-        userId,
-        sessionId,
-      ]);
-      const cutoff = deleted.length ? await this.revocations.revoke(tx, [userId]) : undefined;
+      // TypeORM answers a raw DELETE with [rows, deleted count].
+      const [, deleted]: [unknown[], number] = await tx.query('DELETE FROM session_grants WHERE user_id = $1 AND session_id = $2', [userId, sessionId]);
+      const cutoff = deleted > 0 ? await this.revocations.revoke(tx, [userId]) : undefined;
       return { result: { userId, sessions: await this.granted(tx, userId) }, cutoff };
     });
     await this.revocations.settle(cutoff);
