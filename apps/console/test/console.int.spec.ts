@@ -220,8 +220,11 @@ describe('web console against the local fleet', () => {
     // A signed-up agent sees no session until an admin grants it one.
     const before = await apiLogin(AGENT);
     expect(await (await fetch(`${consoleUrl}/sessions`, { headers: { Authorization: `Bearer ${before}` } })).json()).toEqual([]);
-    const grant = await fetch(`${consoleUrl}/admin/users/${agent.id}/sessions/${SESSION_ID}`, { method: 'PUT', headers: { Authorization: `Bearer ${adminToken}` } });
-    expect(await grant.json()).toEqual({ userId: agent.id, sessions: [SESSION_ID] });
+    expect(await agentRow.getByTestId(`grants-${AGENT.username}`).textContent()).toContain('none');
+    await agentRow.getByLabel(`Session to grant ${AGENT.username}`).fill(SESSION_ID);
+    await agentRow.getByRole('button', { name: 'Grant' }).click();
+    await expect.poll(async () => (await adminApi(`/admin/users/${agent.id}/sessions`)).sessions).toEqual([SESSION_ID]);
+    await agentRow.getByRole('button', { name: `Revoke ${SESSION_ID} from ${AGENT.username}` }).waitFor();
   });
 
   it('ran without uncaught errors or content-security-policy violations', () => {
