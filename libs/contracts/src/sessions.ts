@@ -118,14 +118,21 @@ export const sessionWarningSchema = z.object({
 });
 export type SessionWarning = z.infer<typeof sessionWarningSchema>;
 
-/** A session as the ingest API reports it; `source.url` never contains credentials. */
+/**
+ * A session as the ingest API reports it; `source.url` never contains credentials. The source URL and the error
+ * message are operational details: only operators and admins get them (`withoutOperationalDetails`).
+ */
 export const sessionInfoSchema = z.object({
   sessionId: z.string(),
   state: z.enum(SESSION_STATES),
-  source: z.object({ type: z.enum(SOURCE_TYPES), url: z.string(), live: z.boolean() }),
+  source: z.object({
+    type: z.enum(SOURCE_TYPES),
+    url: z.string().optional().meta({ description: 'operators and admins only' }),
+    live: z.boolean(),
+  }),
   startedAt: z.string().meta({ format: 'date-time' }),
   stoppedAt: z.string().meta({ format: 'date-time' }).optional(),
-  lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  lastError: z.object({ code: z.string(), message: z.string().optional().meta({ description: 'operators and admins only' }) }).optional(),
   /** Conditions in force now (see SESSION_WARNING_CODES); absent when none. */
   warnings: z.array(sessionWarningSchema).optional(),
   stats: sessionStatsSchema,
@@ -139,6 +146,12 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 const CREDENTIAL_PARAMETER = /user|login|pass|pwd|token|auth|key|secret|sig|cred/i;
 /** `scheme://` then everything up to the *last* `@` before the query: a password may contain `/` or `@`. */
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@/i;
+
+/** What a viewer without an operating role sees of a session: no source URL (camera hosts), no error text. */
+export function withoutOperationalDetails(info: SessionInfo): SessionInfo {
+  const { url: _url, ...source } = info.source;
+  return { ...info, source, ...(info.lastError && { lastError: { code: info.lastError.code } }) };
+}
 
 /**
  * Strips credentials from a URL before it is logged, stored or sent anywhere: the userinfo (however it is spelt,

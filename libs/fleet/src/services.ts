@@ -36,6 +36,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
         DATABASE_URL: endpoints.databaseUrl,
         AUTH_SIGNING_KEY_FILE: `${endpoints.dataDir}/auth/signing-key.pem`,
         MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
+        // Accounts come from an admin, who also grants them sessions; nobody on the network signs up.
+        AUTH_SIGNUP_ENABLED: 'false',
       };
     case 'persistence':
       return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };

@@ -6,8 +6,10 @@ import {
   JWT_ALGORITHM,
   JWT_DEFAULTS,
   SightlineError,
+  sessionScopeOf,
   type AccessTokenClaims,
   type Principal,
+  type SessionScope,
 } from '@sightline/contracts';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import {
@@ -24,6 +26,7 @@ import {
   type JWK,
   type CryptoKey,
 } from 'jose';
+import { type RevocationList } from './revocations.js';
 
 export interface TokenVerifierOptions {
   /** Remote key set (the auth service's JWKS URL), fetched lazily and cached. */
@@ -33,6 +36,8 @@ export interface TokenVerifierOptions {
   issuer?: string;
   audience?: string;
   clockToleranceSeconds?: number;
+  /** Tokens revoked after they were issued (password reset, role or grant removed, user deleted). */
+  revocations?: RevocationList;
 }
 
 export class TokenVerifier {
@@ -62,7 +67,17 @@ export class TokenVerifier {
       if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {
         throw new SightlineError('TOKEN_INVALID', 'token lacks username/roles claims');
       }
-      return { userId: String(claims.sub), username: claims.username, roles: claims.roles.map(String), issuedAt: claims.iat!, expiresAt: claims.exp! };
+      const roles = claims.roles.map(String);
+      const principal: Principal = {
+        userId: String(claims.sub),
+        username: claims.username,
+        roles,
+        sessions: sessionScopeOf(roles, claims.sessions),
+        issuedAt: claims.iat!,
+        expiresAt: claims.exp!,
+      };
+      if (this.options.revocations?.isRevoked(principal)) throw new SightlineError('TOKEN_REVOKED', 'token revoked: log in again');
+      return principal;
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');
@@ -118,8 +133,13 @@ export class TokenSigner {
     return { keys: [this.publicJwk] };
   }
 
-  async sign(subject: { userId: string | number; username: string; roles: string[] }, ttlSeconds: number): Promise<SignedToken> {
-    const token = await new SignJWT({ username: subject.username, roles: subject.roles })
+  /** `sessions`: the granted sessions (omitted = none; operators and admins see every session regardless). */
+  async sign(
+    subject: { userId: string | number; username: string; roles: string[]; sessions?: SessionScope },
+    ttlSeconds: number,
+  ): Promise<SignedToken> {
+    const claims = { username: subject.username, roles: subject.roles, ...(subject.sessions !== undefined && { sessions: subject.sessions }) };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: JWT_ALGORITHM, kid: this.publicJwk.kid, typ: 'JWT' })
       .setSubject(String(subject.userId))
       .setIssuer(this.issuer)
