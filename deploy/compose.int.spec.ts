@@ -94,6 +94,13 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(project, 'var/media'))).toBe(true);
   });
 
+  it('builds ingest with Debian\'s FFmpeg, which it runs instead of the npm static build', () => {
+    expect(services.ingest.build?.target).toBe('ingest');
+    const stage = /^FROM service AS ingest$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    expect(stage).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
+    expect(stage).toMatch(/^ENV FFMPEG_PATH=\/usr\/bin\/ffmpeg$/m);
+  });
+
   it('has, for every app in apps/, an image built from the Dockerfile and a service with a health check', () => {
     expect(APPS).toEqual(expect.arrayContaining(['auth', 'inference', 'persistence', 'gateway', 'ingest', 'autoscaler']));
     for (const app of APPS) {

@@ -11,6 +11,7 @@ import {
   DEFAULT_PORTS,
   SERVICE_NAMES,
   httpUrl,
+  mediaDir,
   serviceEnvironment,
   type FleetEndpoints,
   type ServiceName,
@@ -58,6 +59,7 @@ export class LocalFleet {
   static async start(options: FleetOptions): Promise<LocalFleet> {
     const dataDir = resolve(options.dataDir);
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    mkdirSync(mediaDir(dataDir), { recursive: true });
     const pick = async (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? freePort() : DEFAULT_PORTS[name]);
     const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
     const nats = await LocalNatsServer.start({ dataDir: join(dataDir, 'nats'), port: await pick('nats'), onLine: onLine('nats') });

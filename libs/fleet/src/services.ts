@@ -23,6 +23,9 @@ export interface FleetEndpoints {
   dataDir: string;
 }
 
+/** The directory the local ingest reads file sources from. */
+export const mediaDir = (dataDir: string): string => `${dataDir}/media`;
+
 export const httpUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
 /** Environment for one service, derived from where the infrastructure and the other services listen. */
@@ -44,7 +47,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
     case 'gateway':
       return { ...common, AUTH_JWKS_URL: jwksUrl };
     case 'ingest':
-      return { ...common, AUTH_JWKS_URL: jwksUrl };
+      // File sources only from the fleet's own media directory (the demo points it at the user's file's directory).
+      return { ...common, AUTH_JWKS_URL: jwksUrl, INGEST_FILE_ROOT: mediaDir(endpoints.dataDir) };
     case 'console':
       // The console server proxies one origin to the services, like the compose TLS proxy.
       return {
