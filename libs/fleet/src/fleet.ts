@@ -3,10 +3,12 @@
  * child process from its build output. Used by `npm run up`, the end-to-end tests, the benchmarks and the
  * autoscaler's local backend (which adds and removes inference replicas).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort } from '@sightline/local-infra';
+import { NATS_IDENTITIES, NatsClient, ensureStreams, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import {
   DEFAULT_PORTS,
   SERVICE_NAMES,
@@ -14,6 +16,7 @@ import {
   mediaDir,
   serviceEnvironment,
   type FleetEndpoints,
+  type NatsCredentials,
   type ServiceName,
 } from './services.js';
 
@@ -36,7 +39,14 @@ export interface FleetOptions {
   postgres?: boolean;
   /** How to start a service (default: `node apps/<name>/dist/main.js`); e.g. single-file bundles on a GPU host. */
   command?: (name: ServiceName) => { command: string; args: string[] };
+  /**
+   * NATS with one identity per service and least-privilege permissions (default true); streams are then created by
+   * the provisioning identity before the services start. `false`: an open server, as in most library tests.
+   */
+  natsIdentities?: boolean;
 }
+
+const quietLogger = { info() {}, warn() {}, error() {} };
 
 export interface RunningService {
   name: ServiceName;
@@ -54,7 +64,13 @@ export class LocalFleet {
     private readonly database: LocalPostgres | undefined,
     readonly endpoints: FleetEndpoints,
     private readonly options: FleetOptions,
+    private readonly natsPasswords?: Record<NatsIdentity, string>,
   ) {}
+
+  /** The credentials of a NATS identity of this fleet (tests connect as a service would); undefined on an open server. */
+  natsCredentials(name: NatsIdentity): NatsCredentials | undefined {
+    return this.natsPasswords && identity(name, this.natsPasswords);
+  }
 
   static async start(options: FleetOptions): Promise<LocalFleet> {
     const dataDir = resolve(options.dataDir);
@@ -62,7 +78,18 @@ export class LocalFleet {
     mkdirSync(mediaDir(dataDir), { recursive: true });
     const pick = async (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? freePort() : DEFAULT_PORTS[name]);
     const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
-    const nats = await LocalNatsServer.start({ dataDir: join(dataDir, 'nats'), port: await pick('nats'), onLine: onLine('nats') });
+    // Random per-run passwords; they live in the server's config (mode 0600) and the services' environment only.
+    const passwords =
+      options.natsIdentities === false
+        ? undefined
+        : (Object.fromEntries(NATS_IDENTITIES.map((id) => [id, randomBytes(18).toString('base64url')])) as Record<NatsIdentity, string>);
+    const nats = await LocalNatsServer.start({
+      dataDir: join(dataDir, 'nats'),
+      port: await pick('nats'),
+      onLine: onLine('nats'),
+      ...(passwords && { authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])) }),
+    });
+    if (passwords) await provisionStreams(nats.url, passwords.provisioner);
     const postgres =
       options.postgres === false
         ? undefined
@@ -73,7 +100,13 @@ export class LocalFleet {
             onLine: onLine('postgres'),
           });
     const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
-    const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir }, options);
+    const natsCredentials = passwords && {
+      ingest: identity('ingest', passwords),
+      inference: identity('inference', passwords),
+      persistence: identity('persistence', passwords),
+      gateway: identity('gateway', passwords),
+    };
+    const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir }, options, passwords);
     try {
       // Auth first: the others fetch its keys; then the consumers before the producer.
       for (const name of ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const) {
@@ -113,6 +146,8 @@ export class LocalFleet {
       name: source,
       cwd: REPO_ROOT,
       env: {
+        // Loopback only unless HTTP_HOST says otherwise: a laptop on a shared network exposes nothing.
+        HTTP_HOST: '127.0.0.1',
         ...process.env,
         ...serviceEnvironment(name, this.endpoints),
         ...this.options.env?.[name],
@@ -165,4 +200,16 @@ async function waitForReady(baseUrl: string, proc: ManagedProcess, name: string,
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} not ready at ${baseUrl}/health within ${timeoutMs} ms:\n${proc.outputTail}`);
+}
+
+const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({ user: name, password: passwords[name] });
+
+/** Creates the streams as the provisioning identity, the only one allowed to. */
+async function provisionStreams(url: string, password: string): Promise<void> {
+  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: quietLogger });
+  try {
+    await ensureStreams(client.manager);
+  } finally {
+    await client.drain();
+  }
 }

@@ -16,8 +16,15 @@ export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = 
   console: 3008,
 };
 
+export interface NatsCredentials {
+  user: string;
+  password: string;
+}
+
 export interface FleetEndpoints {
   natsUrl: string;
+  /** Each NATS-using service's own identity (absent: the server accepts anyone). */
+  natsCredentials?: Partial<Record<ServiceName, NatsCredentials>>;
   databaseUrl: string;
   ports: Record<ServiceName, number>;
   dataDir: string;
@@ -31,7 +38,12 @@ export const httpUrl = (port: number): string => `http://127.0.0.1:${port}`;
 /** Environment for one service, derived from where the infrastructure and the other services listen. */
 export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints): Record<string, string> {
   const jwksUrl = `${httpUrl(endpoints.ports.auth)}/.well-known/jwks.json`;
-  const common = { NATS_URL: endpoints.natsUrl, HTTP_PORT: String(endpoints.ports[name]) };
+  const identity = endpoints.natsCredentials?.[name];
+  const common = {
+    NATS_URL: endpoints.natsUrl,
+    HTTP_PORT: String(endpoints.ports[name]),
+    ...(identity && { NATS_USER: identity.user, NATS_PASSWORD: identity.password }),
+  };
   switch (name) {
     case 'auth':
       return {

@@ -15,6 +15,8 @@ export interface NatsServerOptions {
   maxPayloadBytes?: number;
   binary?: string;
   onLine?: (line: string) => void;
+  /** An `authorization { … }` block (users and permissions); without it the server accepts any client. */
+  authorization?: string;
 }
 
 export class LocalNatsServer {
@@ -55,8 +57,11 @@ export class LocalNatsServer {
         `  max_memory_store: 1GB`,
         `  max_file_store: 10GB`,
         `}`,
+        options.authorization ?? '',
         '',
       ].join('\n'),
+      // It may hold passwords.
+      { mode: 0o600 },
     );
     const server = new LocalNatsServer(port, monitorPort, configFile, options);
     await server.start();

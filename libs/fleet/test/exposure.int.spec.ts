@@ -1,0 +1,58 @@
+/**
+ * What the local fleet (`npm run up`) exposes: its services listen on loopback only unless HTTP_HOST says otherwise,
+ * and its NATS refuses clients without a service identity (each identity's permissions: libs/messaging's
+ * identities.int.spec.ts).
+ */
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
+import { makeTempDir } from '@sightline/local-infra';
+import { NatsClient } from '@sightline/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFleet } from '../src/index.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+let fleet: LocalFleet;
+
+/** This machine's first non-loopback IPv4 address (a laptop's Wi-Fi address). */
+function externalAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address) throw new Error('this test needs a non-loopback IPv4 interface');
+  return address;
+}
+
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+beforeAll(async () => {
+  fleet = await LocalFleet.start({ dataDir: await makeTempDir('fleet-exposure'), ports: 'free', ephemeral: true, postgres: false, services: ['inference'] });
+});
+afterAll(() => fleet?.stop());
+
+describe('the local fleet', () => {
+  it('serves on loopback, not on the machine\'s network address', async () => {
+    const port = fleet.endpoints.ports.inference;
+    expect((await fetch(`${fleet.url('inference')}/health/live`)).status).toBe(200);
+    expect(await connects('127.0.0.1', port)).toBe(true);
+    expect(await connects(externalAddress(), port)).toBe(false);
+  });
+
+  it('runs NATS with identities: anonymous clients are refused, the inference identity cannot delete a stream', async () => {
+    await expect(NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: quiet, connectTimeoutMs: 500 })).rejects.toMatchObject({
+      code: 'NATS_UNAVAILABLE',
+    });
+    const inference = await NatsClient.connect({ url: fleet.nats.url, name: 'as-inference', logger: quiet, ...fleet.natsCredentials('inference') });
+    try {
+      await expect(inference.manager.streams.delete('RESULTS')).rejects.toThrow();
+      expect((await inference.manager.streams.info('RESULTS')).config.name).toBe('RESULTS');
+    } finally {
+      await inference.drain();
+    }
+  });
+});
