@@ -91,7 +91,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);
     print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
     print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
-    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${fleet.endpoints.databaseUrl}`);
+    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`);
     print('');
 
     client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });

@@ -4,7 +4,7 @@
  * autoscaler's local backend (which adds and removes inference replicas).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort } from '@sightline/local-infra';
@@ -96,6 +96,7 @@ export class LocalFleet {
         : await LocalPostgres.start({
             dataDir: join(dataDir, 'postgres'),
             port: await pick('postgres'),
+            password: postgresPassword(dataDir),
             ephemeral: options.ephemeral,
             onLine: onLine('postgres'),
           });
@@ -212,4 +213,11 @@ async function provisionStreams(url: string, password: string): Promise<void> {
   } finally {
     await client.drain();
   }
+}
+
+/** The local PostgreSQL's password: random, made once per data directory, kept there readable by its owner only. */
+function postgresPassword(dataDir: string): string {
+  const file = join(dataDir, 'postgres-password');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }

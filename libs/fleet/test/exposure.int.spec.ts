@@ -1,11 +1,14 @@
 /**
  * What the local fleet (`npm run up`) exposes: its services listen on loopback only unless HTTP_HOST says otherwise,
- * and its NATS refuses clients without a service identity (each identity's permissions: libs/messaging's
- * identities.int.spec.ts).
+ * its NATS refuses clients without a service identity (each identity's permissions: libs/messaging's
+ * identities.int.spec.ts), and its PostgreSQL requires a password kept in the data directory.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
-import { makeTempDir } from '@sightline/local-infra';
+import { makeTempDir, postgresBinDir } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFleet } from '../src/index.js';
@@ -31,7 +34,7 @@ function connects(host: string, port: number): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  fleet = await LocalFleet.start({ dataDir: await makeTempDir('fleet-exposure'), ports: 'free', ephemeral: true, postgres: false, services: ['inference'] });
+  fleet = await LocalFleet.start({ dataDir: await makeTempDir('fleet-exposure'), ports: 'free', ephemeral: true, services: ['inference'] });
 });
 afterAll(() => fleet?.stop());
 
@@ -54,5 +57,21 @@ describe('the local fleet', () => {
     } finally {
       await inference.drain();
     }
+  });
+
+  it('runs PostgreSQL with a random password (data directory, mode 0600) required over TCP', () => {
+    const file = join(fleet.endpoints.dataDir, 'postgres-password');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8').trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const { port, user, database } = fleet.postgres;
+    const select = (pgPassword: string) =>
+      execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-Atc', 'SELECT 1'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, PGPASSWORD: pgPassword },
+      });
+    expect(() => select('')).toThrow(/password/);
+    expect(select(password).trim()).toBe('1');
   });
 });
