@@ -45,7 +45,8 @@ beforeAll(async () => {
   }
   dataDir = await makeTempDir('console-e2e');
   [clipPath, fleet] = await Promise.all([
-    makeAstronautClip({ seconds: 4 }),
+    // Ingest reads file sources from the fleet's media directory only.
+    makeAstronautClip({ seconds: 4, path: join(dataDir, 'media', 'astronaut.mp4') }),
     LocalFleet.start({
       dataDir,
       ports: 'free',

@@ -16,7 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'ingest' }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [SessionsController],

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication } from '@nestjs/common';
 import { JWKS_PATH, ROLES, type SessionInfo } from '@sightline/contracts';
@@ -55,6 +55,7 @@ beforeAll(async () => {
     AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
     INGEST_SESSIONS_FILE: sessionsFile,
     INGEST_MAX_SESSIONS: '3',
+    INGEST_FILE_ROOT: dirname(clip),
     FFMPEG_PATH: await ffmpegPath(),
   });
   app = await NestFactory.create(AppModule.register(config), { logger: false });

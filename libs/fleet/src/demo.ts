@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
 import { EVENTS, WS_PATH, assertSessionId, redactUrl, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
 import { makeAstronautClip } from '@sightline/local-infra';
 import { LocalFleet } from './fleet.js';
 import { describeSupervisorEvent } from './supervisor.js';
+import { mediaDir } from './services.js';
 
 export interface DemoOptions {
   dataDir: string;
@@ -47,6 +48,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // Validated: it names a NATS subject and goes into the row-count query below.
   const sessionId = assertSessionId(options.sessionId ?? 'demo');
 
+  // A file of the user's: ingest may read its directory only (the fleet's own media directory otherwise).
+  const userFile = options.source && !/^rtsp:\/\//.test(options.source) ? resolve(options.source) : undefined;
+
   print(`Starting the fleet (data and logs under ${dataDir})`);
   const fleet = await LocalFleet.start({
     dataDir,
@@ -57,6 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         AUTH_BOOTSTRAP_ADMIN_EMAIL: admin.email,
         AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
       },
+      ...(userFile && { ingest: { INGEST_FILE_ROOT: dirname(userFile) } }),
     },
     onLine: (source, line) => {
       // Service logs go to <dataDir>/logs; the terminal shows only warnings and errors.
@@ -81,7 +86,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   };
 
   try {
-    const source = options.source ?? (await makeAstronautClip({ seconds: 12, cacheDir: join(dataDir, 'media') }));
+    const source = userFile ?? options.source ?? (await makeAstronautClip({ seconds: 12, cacheDir: mediaDir(dataDir) }));
     const getToken = passwordTokenSource({ authUrl: fleet.url('auth'), username: admin.username, password: admin.password });
     const gatewayUrl = `ws://127.0.0.1:${fleet.endpoints.ports.gateway}${WS_PATH}`;
     print('');
@@ -92,7 +97,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);
     print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
     print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
-    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${fleet.endpoints.databaseUrl}`);
+    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`);
     print('');
 
     client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });

@@ -3,18 +3,22 @@
  * child process from its build output. Used by `npm run up`, the end-to-end tests, the benchmarks and the
  * autoscaler's local backend (which adds and removes inference replicas).
  */
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
+import { NATS_IDENTITIES, NatsClient, ensureStreams, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 import { Supervisor, describeSupervisorEvent, type RestartPolicyOptions, type SupervisorEvent } from './supervisor.js';
 import {
   DEFAULT_PORTS,
   SERVICE_NAMES,
   httpUrl,
+  mediaDir,
   serviceEnvironment,
   type FleetEndpoints,
+  type NatsCredentials,
   type ServiceName,
 } from './services.js';
 
@@ -41,7 +45,14 @@ export interface FleetOptions {
   restartPolicy?: RestartPolicyOptions;
   /** Each restart-related event (a crash and what is done about it, a process back up); also in logs/supervisor.log. */
   onSupervisorEvent?: (event: SupervisorEvent) => void;
+  /**
+   * NATS with one identity per service and least-privilege permissions (default true); streams are then created by
+   * the provisioning identity before the services start. `false`: an open server, as in most library tests.
+   */
+  natsIdentities?: boolean;
 }
+
+const quietLogger = { info() {}, warn() {}, error() {} };
 
 export interface RunningService {
   name: ServiceName;
@@ -66,7 +77,13 @@ export class LocalFleet {
     /** Restarts crashed children; `supervisor.gaveUp` resolves on a crash loop. */
     readonly supervisor: Supervisor,
     private readonly lock: DataDirLock,
+    private readonly natsPasswords?: Record<NatsIdentity, string>,
   ) {}
+
+  /** The credentials of a NATS identity of this fleet (tests connect as a service would); undefined on an open server. */
+  natsCredentials(name: NatsIdentity): NatsCredentials | undefined {
+    return this.natsPasswords && identity(name, this.natsPasswords);
+  }
 
   /**
    * Starts everything, or fails with a message that says what is in the way: another fleet holding the data
@@ -75,6 +92,7 @@ export class LocalFleet {
   static async start(options: FleetOptions): Promise<LocalFleet> {
     const dataDir = resolve(options.dataDir);
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    mkdirSync(mediaDir(dataDir), { recursive: true });
     const lock = acquireDataDirLock(dataDir);
     const supervisorLog = createWriteStream(join(dataDir, 'logs', 'supervisor.log'), { flags: 'a' });
     const supervisor = new Supervisor({
@@ -84,6 +102,11 @@ export class LocalFleet {
         options.onSupervisorEvent?.(event);
       },
     });
+    // Random per-run passwords; they live in the server's config (mode 0600) and the services' environment only.
+    const passwords =
+      options.natsIdentities === false
+        ? undefined
+        : (Object.fromEntries(NATS_IDENTITIES.map((id) => [id, randomBytes(18).toString('base64url')])) as Record<NatsIdentity, string>);
     let nats: LocalNatsServer | undefined;
     let postgres: LocalPostgres | undefined;
     try {
@@ -97,22 +120,36 @@ export class LocalFleet {
         dataDir: join(dataDir, 'nats'),
         port: fixed('nats'),
         onLine: onLine('nats'),
-        onProcess: (proc) => supervisor.watch(INFRA_NAMES.nats, proc, () => nats!.start()),
+        ...(passwords && { authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])) }),
+        // A restarted server gets its streams back from the provisioning identity (the services may not create them).
+        onProcess: (proc) =>
+          supervisor.watch(INFRA_NAMES.nats, proc, async () => {
+            await nats!.start();
+            if (passwords) await provisionStreams(nats!.url, passwords.provisioner);
+          }),
       });
+      if (passwords) await provisionStreams(nats.url, passwords.provisioner);
       postgres =
         options.postgres === false
           ? undefined
           : await LocalPostgres.start({
               dataDir: join(dataDir, 'postgres'),
               port: fixed('postgres'),
+              password: postgresPassword(dataDir),
               ephemeral: options.ephemeral,
               onLine: onLine('postgres'),
               onProcess: (proc) => supervisor.watch(INFRA_NAMES.postgres, proc, () => postgres!.start()),
             });
       const pick = async (name: ServiceName) => fixed(name) ?? (await freePort());
       const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
-      const endpoints = { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir };
-      const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock);
+      const natsCredentials = passwords && {
+        ingest: identity('ingest', passwords),
+        inference: identity('inference', passwords),
+        persistence: identity('persistence', passwords),
+        gateway: identity('gateway', passwords),
+      };
+      const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
+      const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords);
       void supervisor.gaveUp.then(() => supervisorLog.end());
       try {
         // Auth first: the others fetch its keys; then the consumers before the producer.
@@ -216,6 +253,8 @@ export class LocalFleet {
       name: source,
       cwd: REPO_ROOT,
       env: {
+        // Loopback only unless HTTP_HOST says otherwise: a laptop on a shared network exposes nothing.
+        HTTP_HOST: '127.0.0.1',
         ...process.env,
         ...serviceEnvironment(name, this.endpoints),
         ...this.options.env?.[name],
@@ -252,4 +291,23 @@ async function waitForReady(baseUrl: string, proc: ManagedProcess, name: string,
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} not ready at ${baseUrl}/health within ${timeoutMs} ms:\n${proc.outputTail}`);
+}
+
+const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({ user: name, password: passwords[name] });
+
+/** Creates the streams as the provisioning identity, the only one allowed to. */
+async function provisionStreams(url: string, password: string): Promise<void> {
+  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: quietLogger });
+  try {
+    await ensureStreams(client.manager);
+  } finally {
+    await client.drain();
+  }
+}
+
+/** The local PostgreSQL's password: random, made once per data directory, kept there readable by its owner only. */
+function postgresPassword(dataDir: string): string {
+  const file = join(dataDir, 'postgres-password');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }

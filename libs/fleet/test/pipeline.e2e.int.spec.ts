@@ -115,7 +115,8 @@ beforeAll(async () => {
       if (line.includes(RTSP_SECRET)) linesLeakingPassword++;
     },
   });
-  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger });
+  // The fleet's NATS has identities: the test observes as the provisioning identity (stream and consumer state).
+  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger, ...fleet.natsCredentials('provisioner') });
 
   const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
   authorization = `Bearer ${accessToken}`;

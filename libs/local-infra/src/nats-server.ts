@@ -17,6 +17,8 @@ export interface NatsServerOptions {
   onLine?: (line: string) => void;
   /** Called with each process this server starts (first start and every restart), e.g. to supervise it. */
   onProcess?: (process: ManagedProcess) => void;
+  /** An `authorization { … }` block (users and permissions); without it the server accepts any client. */
+  authorization?: string;
 }
 
 export class LocalNatsServer {
@@ -61,8 +63,11 @@ export class LocalNatsServer {
         `  max_memory_store: 1GB`,
         `  max_file_store: 10GB`,
         `}`,
+        options.authorization ?? '',
         '',
       ].join('\n'),
+      // It may hold passwords.
+      { mode: 0o600 },
     );
     const server = new LocalNatsServer(port, monitorPort, configFile, options);
     try {

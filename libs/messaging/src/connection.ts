@@ -9,6 +9,7 @@ import {
   type JetStreamManager,
   type NatsConnection,
 } from 'nats';
+import { inboxPrefix } from './identities.js';
 
 export interface MessagingLogger {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -24,6 +25,9 @@ export interface NatsClientOptions {
   logger: MessagingLogger;
   /** Give up the *first* connect after this long (later disconnects are retried forever). */
   connectTimeoutMs?: number;
+  /** This service's NATS identity (see identities.ts); replies then arrive on the identity's own inbox prefix. */
+  user?: string;
+  password?: string;
 }
 
 export class NatsClient {
@@ -47,6 +51,7 @@ export class NatsClient {
         const nc = await connect({
           servers,
           name: options.name,
+          ...(options.user && { user: options.user, pass: options.password, inboxPrefix: inboxPrefix(options.user) }),
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1000,
           reconnectJitter: 500,

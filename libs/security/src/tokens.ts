@@ -14,7 +14,6 @@ import {
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   exportJWK,
   exportPKCS8,
   generateKeyPair,
@@ -27,27 +26,35 @@ import {
   type CryptoKey,
 } from 'jose';
 import { type RevocationList } from './revocations.js';
+import { RemoteKeySet, type RemoteKeySetOptions } from './key-set.js';
 
 export interface TokenVerifierOptions {
   /** Remote key set (the auth service's JWKS URL), fetched lazily and cached. */
   jwksUrl?: string;
   /** Or a local key set (tests, air-gapped deployments). */
   jwks?: JSONWebKeySet;
+  /** Refresh and cooldown of the remote key set (defaults 10 min and 30 s). */
+  keySet?: RemoteKeySetOptions;
   issuer?: string;
   audience?: string;
   clockToleranceSeconds?: number;
   /** Tokens revoked after they were issued (password reset, role or grant removed, user deleted). */
   revocations?: RevocationList;
+  /**
+   * Tokens issued (`iat`) longer ago than this are refused whatever their `exp`: a token minted with a leaked key and a
+   * far-future expiry does not live on. Default 86 400 s, the longest access-token TTL auth allows.
+   */
+  maxTokenAgeSeconds?: number;
 }
 
 export class TokenVerifier {
-  private readonly keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+  private readonly keys: ReturnType<typeof createLocalJWKSet> | RemoteKeySet['resolve'];
   private readonly issuer: string;
   private readonly audience: string;
 
   constructor(private readonly options: TokenVerifierOptions) {
     if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
-    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    else if (options.jwksUrl) this.keys = new RemoteKeySet(new URL(options.jwksUrl), options.keySet).resolve;
     else throw new SightlineError('CONFIG_INVALID', 'TokenVerifier needs jwksUrl or jwks');
     this.issuer = options.issuer ?? JWT_DEFAULTS.issuer;
     this.audience = options.audience ?? JWT_DEFAULTS.audience;
@@ -62,6 +69,7 @@ export class TokenVerifier {
         audience: this.audience,
         clockTolerance: this.options.clockToleranceSeconds ?? 5,
         requiredClaims: ['sub', 'exp', 'iat'],
+        maxTokenAge: this.options.maxTokenAgeSeconds ?? 86_400,
       });
       const claims = payload as Partial<AccessTokenClaims>;
       if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {

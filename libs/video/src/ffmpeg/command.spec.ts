@@ -48,6 +48,14 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(fast, '-i')).toBe('file:/media/http:x.mp4');
   });
 
+  it('lets FFmpeg parse a file only as MP4/MOV over the file protocol, both before -i', () => {
+    const args = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: false }, FRAME);
+    expect(valueOf(args, '-protocol_whitelist')).toBe('file');
+    expect(valueOf(args, '-f')).toBe('mov');
+    expect(args.indexOf('-protocol_whitelist')).toBeLessThan(args.indexOf('-i'));
+    expect(args.indexOf('-f')).toBeLessThan(args.indexOf('-i'));
+  });
+
   it('reads piped H.264 or MPEG-TS from stdin', () => {
     for (const format of ['h264', 'mpegts'] as const) {
       const args = buildDecoderArgs({ kind: 'pipe', format }, FRAME);

@@ -85,6 +85,9 @@ export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, optio
   ];
 }
 
+/** What FFmpeg may parse for a file source: the MP4/MOV demuxer over the file protocol, nothing else. */
+export const FILE_INPUT_RESTRICTIONS: readonly string[] = ['-protocol_whitelist', 'file', '-f', 'mov'];
+
 function inputArgs(input: DecoderInput): string[] {
   switch (input.kind) {
     case 'file':
@@ -92,7 +95,9 @@ function inputArgs(input: DecoderInput): string[] {
         '-nostdin',
         ...(input.realtime ? ['-re'] : []),
         ...(input.loop ? ['-stream_loop', '-1'] : []),
-        // The `file:` protocol prefix keeps a path from being read as another FFmpeg protocol (http:, concat:, ...).
+        // Untrusted files: only the MP4/MOV demuxer (no probing into HLS, concat or image2 lists that would open other
+        // files) and only the file protocol; the `file:` prefix keeps a path from naming another protocol (http:, ...).
+        ...FILE_INPUT_RESTRICTIONS,
         ...['-i', `file:${input.path}`],
       ];
     case 'pipe':
