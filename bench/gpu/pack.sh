@@ -11,23 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
-rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{app/node_modules,bin,models,assets} "$work"
+rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{bin,assets} "$work"
 
-echo "bundling services and bench scripts"
-npx rolldown -c bench/gpu/rolldown.config.mjs >/dev/null
+echo "bundling services and bench scripts, with the packages they load from disk (stage.mjs)"
+node bench/gpu/stage.mjs "$stage"
 
-echo "runtime: node, nats-server, onnxruntime-node (linux x64 only)"
+echo "runtime: node, nats-server"
 strip -o "$stage/bin/node" "$(command -v node)"
 cp "$(command -v nats-server)" "$stage/bin/"
-mkdir -p "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux"
-cp -r node_modules/onnxruntime-node/{package.json,dist,lib} "$stage/app/node_modules/onnxruntime-node/" 2>/dev/null || true
-cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux/"
-cp -r node_modules/onnxruntime-common "$stage/app/node_modules/"
-# @ffmpeg-installer's JS and package manifests; the binary itself travels in ffmpeg.xz.
-mkdir -p "$stage/app/node_modules/@ffmpeg-installer/linux-x64"
-cp -r node_modules/@ffmpeg-installer/ffmpeg "$stage/app/node_modules/@ffmpeg-installer/"
-cp node_modules/@ffmpeg-installer/linux-x64/package.json "$stage/app/node_modules/@ffmpeg-installer/linux-x64/"
-cp -r libs/vision/models/blazeface "$stage/models/"
 cp libs/local-infra/assets/astronaut.png "$stage/assets/"
 # The astronaut photo on a 1080p canvas at (700, 300), letterboxed to 256×256 exactly as ingest does: the correctness frame.
 node_modules/@ffmpeg-installer/linux-x64/ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=0x808080:size=1920x1080 \
