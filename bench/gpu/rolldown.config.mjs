@@ -23,6 +23,8 @@ const entries = {
   ...SERVICE_BUNDLES,
   bench: 'bench/run.mjs',
   'gpu-bench': 'bench/gpu/inference-bench.mjs',
+  // Spawned by bench.mjs's concurrent baseline from beside it.
+  'bare-worker': 'bench/lib/bare-worker.mjs',
 };
 export const bundleConfigs = (outDir) =>
   Object.entries(entries).map(([name, input]) => ({
