@@ -6,6 +6,7 @@
 //                    [--bundles DIR (services as single-file bundles, e.g. on the GPU host)] [--json FILE]
 //                    [--model ID (built-in model id, default the service's)] [--max-batch N (frames per run)]
 //                    [--intra-op-threads N (the inference service's INFERENCE_INTRA_OP_THREADS)]
+//                    [--fps 60 (the clip's frame rate)]
 //                    [--concurrent-seconds 15 (the concurrent bare baseline's window)]
 //                    [--cpu-prof DIR (V8 CPU profiles of every service, one folder each; summarise: bench/lib/profile-summary.mjs)]
 //                    [--max-fps N (each session's analysis-rate limit)] [--ingest-hwaccel none|cuda] [--ffmpeg PATH (ingest's FFmpeg, e.g. one built with nvdec)]
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     'max-fps': { type: 'string' },
     ffmpeg: { type: 'string' },
     'concurrent-seconds': { type: 'string', default: '15' },
+    fps: { type: 'string', default: '60' },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -48,12 +50,12 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // Ingest letterboxes to the model's input size, as a deployment of that model must be configured.
 const { width, height } = (await resolveManifest(args.model)).input;
 const frame = { width, height };
-const fps = 60;
+const fps = Number(args.fps);
 const clipSeconds = Number(args['clip-seconds']);
 const dir = await makeTempDir('bench');
 
 log(`clip: 1920x1080 @ ${fps} fps, ${clipSeconds} s (astronaut photo moving over grey)`);
-const clip = await makeAstronautClip({ seconds: clipSeconds });
+const clip = await makeAstronautClip({ seconds: clipSeconds, fps });
 const ffmpeg = await ffmpegPath();
 
 const skip = (name) => ({ name: `${name} (skipped)`, frames: 0, seconds: 0, fps: NaN, cpuMsPerFrame: NaN });
@@ -139,7 +141,7 @@ for (const b of concurrent.parts) {
   lines.push(`| ‖ ${b.name} (concurrent) | ${b.frames} | ${f(b.fps)} | - | - | ${f(b.cpuMsPerFrame, 2)} | - |`);
 }
 lines.push(
-  `| **${concurrent.name}**: fps the cores carry at the summed CPU (slowest free-running: ${f(concurrent.slowestFps)}) | - | ` +
+  `| **${concurrent.name}**: slowest tool's fps, summed CPU (all cores ours: ${f(concurrent.coresBoundFps)} fps) | - | ` +
     `${f(concurrent.fps)} | - | - | ${f(concurrent.cpuMsPerFrame, 2)} | - |`,
 );
 for (const r of runs) {
@@ -160,6 +162,9 @@ lines.push('| run | ' + Object.keys(runs[0]?.usage ?? {}).map((n) => `${n} CPU %
 lines.push('|---|' + Object.keys(runs[0]?.usage ?? {}).map(() => '---|').join(''));
 for (const r of runs) lines.push(`| ${r.mode} × ${r.sessions} | ${Object.values(r.usage).map((u) => `${f(u.cpuPercent, 0)} / ${mb(u.peakRssBytes)}`).join(' | ')} |`);
 lines.push('');
+for (const r of runs) {
+  if (r.rowsStored !== undefined) lines.push(`stored ${r.mode}: ${r.rowsStored} rows in analysis_results for ${r.resultsPublished} results published (whole run)`);
+}
 for (const r of runs) {
   lines.push(
     `ratio ${r.mode}: pipeline CPU per frame ÷ bare decode+inference CPU per frame = ${f(r.cpuMsPerFrame / bareCpu, 2)} ` +
