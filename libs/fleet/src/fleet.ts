@@ -74,7 +74,7 @@ export class LocalFleet {
     const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir }, options);
     try {
       // Auth first: the others fetch its keys; then the consumers before the producer.
-      for (const name of ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const) {
+      for (const name of ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const) {
         if (!options.services || options.services.includes(name)) await fleet.startService(name);
       }
     } catch (err) {

@@ -42,7 +42,7 @@ export interface TrackingWorkerOptions {
   client: NatsClient;
   logger: MessagingLogger;
   registry: Registry;
-  /** A session's zones and lines (re-read every `zonesRefreshMs` while it is tracked). */
+  /** A session's zones and lines (re-read every `zonesRefreshMs` while it is tracked); throws when unavailable. */
   zonesFor: (sessionId: string) => Promise<SessionZones>;
   tracker?: TrackerOptions;
   reorder?: ReorderOptions;
@@ -211,7 +211,16 @@ export class TrackingWorker {
 
   private async openSlot(sessionId: string): Promise<SessionSlot> {
     await this.closing.get(sessionId);
-    const [snapshot, zones] = await Promise.all([this.store!.load(sessionId), this.options.zonesFor(sessionId)]);
+    const snapshot = await this.store!.load(sessionId);
+    let zones: SessionZones = { zones: [], lines: [] };
+    let zonesLoadedAt = Date.now();
+    try {
+      zones = await this.options.zonesFor(sessionId);
+    } catch (err) {
+      // Track without zones for now; the next frame tries again.
+      zonesLoadedAt = 0;
+      this.options.logger.warn('session zones could not be read; tracking without them for now', { sessionId, error: (err as Error).message });
+    }
     return {
       sessionId,
       tracker: new SessionTracker(sessionId, zones, this.trackerOptions, snapshot?.tracker),
@@ -219,7 +228,7 @@ export class TrackingWorker {
       run: snapshot?.tracker.run,
       endedRuns: snapshot?.endedRuns ?? [],
       chain: Promise.resolve(),
-      zonesLoadedAt: Date.now(),
+      zonesLoadedAt,
       failed: false,
     };
   }
