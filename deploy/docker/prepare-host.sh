@@ -18,7 +18,7 @@ if [[ ! -f .env ]]; then
   echo "created .env"
 fi
 for key in POSTGRES_PASSWORD BACKUP_S3_SECRET_KEY NATS_PROVISIONER_PASSWORD NATS_INGEST_PASSWORD NATS_INFERENCE_PASSWORD \
-  NATS_PERSISTENCE_PASSWORD NATS_GATEWAY_PASSWORD; do
+  NATS_PERSISTENCE_PASSWORD NATS_GATEWAY_PASSWORD NATS_TRACKER_PASSWORD; do
   # .env files from before a secret existed get the line.
   grep -q "^$key=" .env || echo "$key=" >>.env
   if grep -q "^$key=$" .env; then

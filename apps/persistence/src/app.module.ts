@@ -18,6 +18,7 @@ import { DataSource } from 'typeorm';
 import { type PersistenceConfig } from './config.js';
 import { resultsDataSource } from './database.js';
 import { ResultsController } from './results.controller.js';
+import { ZonesController } from './zones.controller.js';
 
 const CONFIG = Symbol('persistence.config');
 
@@ -58,7 +59,7 @@ export class AppModule {
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'persistence', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
-      controllers: [ResultsController],
+      controllers: [ResultsController, ZonesController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: DataSource, useFactory: () => resultsDataSource(config) },

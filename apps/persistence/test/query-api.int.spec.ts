@@ -139,10 +139,37 @@ describe('persistence query API', () => {
     expect(h.count('SELECT count(*) FROM analysis_results')).toBe(FRAMES + 31);
   });
 
+  it('keeps zones per session: operators and admins change them, agents read them, invalid polygons are refused', async () => {
+    const send = async (method: string, path: string, token: string, body?: unknown) => {
+      const res = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: res.status === 204 ? undefined : ((await res.json()) as Record<string, unknown>) };
+    };
+    const path = `/sessions/${SESSION}/zones`;
+    const zones = {
+      zones: [{ id: 'door', polygon: [{ x: 100, y: 100 }, { x: 400, y: 100 }, { x: 400, y: 300 }, { x: 100, y: 300 }] }],
+      lines: [{ id: 'gate', a: { x: 0, y: 500 }, b: { x: 1920, y: 500 } }],
+    };
+    expect(await get(path)).toMatchObject({ status: 404, body: { code: 'ZONES_NOT_FOUND' } });
+    expect(await send('PUT', path, tokens.agent!, zones)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    const bowtie = { zones: [{ id: 'x', polygon: [{ x: 0, y: 0 }, { x: 10, y: 10 }, { x: 10, y: 0 }, { x: 0, y: 10 }] }] };
+    const refused = await send('PUT', path, tokens.operator!, bowtie);
+    expect(refused).toMatchObject({ status: 400, body: { code: 'INVALID_ZONES' } });
+    expect(String(refused.body!.message)).toMatch(/zones\.0\.polygon: polygon is not simple/);
+    expect(await send('PUT', path, tokens.operator!, zones)).toMatchObject({ status: 200, body: { sessionId: SESSION, ...zones } });
+    expect(await get(path)).toMatchObject({ status: 200, body: { sessionId: SESSION, ...zones, updatedAt: expect.any(String) } });
+    expect(await send('DELETE', path, tokens.agent!)).toMatchObject({ status: 403 });
+    expect((await send('DELETE', path, tokens.admin!)).status).toBe(204);
+    expect(await get(path)).toMatchObject({ status: 404 });
+  });
+
   it('serves the OpenAPI document that docs/openapi/persistence.json holds, with every query route', async () => {
     const served = (await (await fetch(`${service.url}/docs-json`)).json()) as { openapi: string; paths: Record<string, object> };
     expect(served.openapi).toMatch(/^3\./);
-    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/sessions', '/sessions/{sessionId}/results', '/sessions/{sessionId}/summary']));
+    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/sessions', '/sessions/{sessionId}/results', '/sessions/{sessionId}/summary', '/sessions/{sessionId}/zones']));
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../docs/openapi/persistence.json'), 'utf8'));
     expect(committed).toEqual(served);
   });

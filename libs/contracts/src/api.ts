@@ -4,6 +4,7 @@
  * are generated from them, so the types, the documents and what the services return are one definition.
  */
 import { z } from 'zod';
+import { countingLineSchema, zoneSchema } from './schemas.js';
 
 const dateTime = () => z.string().meta({ format: 'date-time' });
 const cursor = () => z.string().nullable().meta({ description: 'present when more rows may follow; pass it back as `cursor`' });
@@ -38,6 +39,15 @@ export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
 export const sessionSummaryPageSchema = z.object({ sessions: z.array(sessionSummarySchema), nextCursor: cursor() });
 export type SessionSummaryPage = z.infer<typeof sessionSummaryPageSchema>;
+
+/** `GET|PUT /sessions/:id/zones`: the session's zones and counting lines as stored (the tracker uses them). */
+export const sessionZonesViewSchema = z.object({
+  sessionId: z.string(),
+  zones: z.array(zoneSchema),
+  lines: z.array(countingLineSchema),
+  updatedAt: dateTime(),
+});
+export type SessionZonesView = z.infer<typeof sessionZonesViewSchema>;
 
 // ---- auth admin API (docs/auth.md) -----------------------------------------------------------------------------
 /** A user as the API returns it: never the password hash. */

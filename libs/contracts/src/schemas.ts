@@ -141,6 +141,135 @@ export const sourceRecoveredPayloadSchema = z.object({
   downtimeMs: z.number().nonnegative(),
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Tracking (published by the tracker): track ids per frame and object-level events. Boxes and points are in source
+// pixels; `at` is the capture time of the frame the event was seen in.
+// ---------------------------------------------------------------------------------------------------------------
+const trackIdSchema = z.number().int().positive();
+/** Where in the session an observation was made. */
+export const frameRefSchema = z.object({ frameSeq: nonNegInt, at: isoTimestamp });
+export type FrameRef = z.infer<typeof frameRefSchema>;
+
+export const frameTrackedPayloadSchema = z.object({
+  frameSeq: nonNegInt,
+  run: runSchema.optional(),
+  pts: z.number(),
+  captureTime: isoTimestamp,
+  /** One entry per detection of the frame's frameAnalyzed that belongs to a confirmed track. */
+  tracks: z.array(
+    z.object({
+      trackId: trackIdSchema,
+      /** Index of the detection in the frame's frameAnalyzed `detections`. */
+      detection: nonNegInt,
+      label: z.string(),
+      score: z.number().min(0).max(1),
+      box: boxSchema,
+    }),
+  ),
+});
+export type FrameTrackedPayload = z.infer<typeof frameTrackedPayloadSchema>;
+
+const trackedObjectShape = { trackId: trackIdSchema, label: z.string(), run: runSchema.optional() };
+
+export const objectAppearedPayloadSchema = z.object({
+  ...trackedObjectShape,
+  ...frameRefSchema.shape,
+  box: boxSchema,
+  score: z.number().min(0).max(1),
+});
+export type ObjectAppearedPayload = z.infer<typeof objectAppearedPayloadSchema>;
+
+export const OBJECT_LEFT_REASONS = ['lost', 'sessionIdle'] as const;
+export const objectLeftPayloadSchema = z.object({
+  ...trackedObjectShape,
+  firstSeen: frameRefSchema,
+  lastSeen: frameRefSchema,
+  /** Last seen minus first seen, capture time, milliseconds. */
+  dwellMs: z.number().nonnegative(),
+  /** Frames the object was detected in. */
+  frames: z.number().int().positive(),
+  /** Box centres, at most 8, evenly spaced over the track's life (first and last included). */
+  path: z.array(pointSchema).min(1).max(8),
+  /** lost: not detected for the tracker's buffer of frames; sessionIdle: the session's frames stopped. */
+  reason: z.enum(OBJECT_LEFT_REASONS),
+});
+export type ObjectLeftPayload = z.infer<typeof objectLeftPayloadSchema>;
+
+export const zoneEnteredPayloadSchema = z.object({ ...trackedObjectShape, ...frameRefSchema.shape, zoneId: z.string(), point: pointSchema });
+export type ZoneEnteredPayload = z.infer<typeof zoneEnteredPayloadSchema>;
+export const zoneLeftPayloadSchema = zoneEnteredPayloadSchema.extend({
+  /** Time inside the zone, capture time, milliseconds. */
+  dwellMs: z.number().nonnegative(),
+});
+export type ZoneLeftPayload = z.infer<typeof zoneLeftPayloadSchema>;
+
+/** Looking from the line's `a` towards its `b` (image y down): leftToRight = moved from its left side to its right. */
+export const LINE_DIRECTIONS = ['leftToRight', 'rightToLeft'] as const;
+export const lineCrossedPayloadSchema = z.object({
+  ...trackedObjectShape,
+  ...frameRefSchema.shape,
+  lineId: z.string(),
+  direction: z.enum(LINE_DIRECTIONS),
+  point: pointSchema,
+});
+export type LineCrossedPayload = z.infer<typeof lineCrossedPayloadSchema>;
+
+/** A session's zones and counting lines, in source pixels (`PUT /sessions/:id/zones` on the tracker). */
+export const MAX_ZONE_COORDINATE = 16_384;
+const zonePointSchema = z.object({
+  x: z.number().min(0).max(MAX_ZONE_COORDINATE),
+  y: z.number().min(0).max(MAX_ZONE_COORDINATE),
+});
+const zoneIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must match [A-Za-z0-9_-]{1,32}');
+export const zoneSchema = z.object({
+  id: zoneIdSchema,
+  polygon: z.array(zonePointSchema).min(3).max(64),
+});
+export const countingLineSchema = z.object({ id: zoneIdSchema, a: zonePointSchema, b: zonePointSchema });
+export const sessionZonesSchema = z
+  .object({ zones: z.array(zoneSchema).max(32).default([]), lines: z.array(countingLineSchema).max(32).default([]) })
+  .superRefine((config, ctx) => {
+    const ids = [...config.zones.map((z) => z.id), ...config.lines.map((l) => l.id)];
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) ctx.addIssue({ code: 'custom', path: ['zones'], message: `duplicate zone or line id "${duplicate}"` });
+    config.zones.forEach((zone, i) => {
+      const problem = polygonProblem(zone.polygon);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['zones', i, 'polygon'], message: problem });
+    });
+    config.lines.forEach((line, i) => {
+      if (line.a.x === line.b.x && line.a.y === line.b.y) ctx.addIssue({ code: 'custom', path: ['lines', i], message: 'line ends must differ' });
+    });
+  });
+export type SessionZones = z.infer<typeof sessionZonesSchema>;
+export type Zone = z.infer<typeof zoneSchema>;
+export type CountingLine = z.infer<typeof countingLineSchema>;
+
+type Point = z.infer<typeof pointSchema>;
+const cross = (o: Point, a: Point, b: Point): number => (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+function segmentsIntersect(p1: Point, p2: Point, p3: Point, p4: Point): boolean {
+  const d1 = cross(p3, p4, p1);
+  const d2 = cross(p3, p4, p2);
+  const d3 = cross(p1, p2, p3);
+  const d4 = cross(p1, p2, p4);
+  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+}
+/** Why a polygon is not simple (non-zero area, no edge crossing another), or undefined when it is. */
+export function polygonProblem(polygon: readonly Point[]): string | undefined {
+  const n = polygon.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue; // adjacent through the closing edge
+      if (segmentsIntersect(polygon[i]!, polygon[(i + 1) % n]!, polygon[j]!, polygon[(j + 1) % n]!)) {
+        return `polygon is not simple: edge ${i} crosses edge ${j}`;
+      }
+    }
+  }
+  let twiceArea = 0;
+  for (let i = 0; i < n; i++) twiceArea += cross({ x: 0, y: 0 }, polygon[i]!, polygon[(i + 1) % n]!);
+  if (Math.abs(twiceArea) < 1e-9) return 'polygon has no area';
+  return undefined;
+}
+
 export interface EventPayloads {
   frameAnalyzed: FrameAnalyzedPayload;
   sessionStarted: z.infer<typeof sessionStartedPayloadSchema>;
@@ -148,6 +277,12 @@ export interface EventPayloads {
   sourceError: z.infer<typeof sourceErrorPayloadSchema>;
   sourceReconnecting: z.infer<typeof sourceReconnectingPayloadSchema>;
   sourceRecovered: z.infer<typeof sourceRecoveredPayloadSchema>;
+  frameTracked: FrameTrackedPayload;
+  objectAppeared: ObjectAppearedPayload;
+  objectLeft: ObjectLeftPayload;
+  zoneEntered: ZoneEnteredPayload;
+  zoneLeft: ZoneLeftPayload;
+  lineCrossed: LineCrossedPayload;
 }
 
 export const EVENT_PAYLOAD_SCHEMAS: { [K in keyof EventPayloads]: z.ZodType<EventPayloads[K]> } = {
@@ -157,6 +292,12 @@ export const EVENT_PAYLOAD_SCHEMAS: { [K in keyof EventPayloads]: z.ZodType<Even
   [EVENTS.sourceError]: sourceErrorPayloadSchema,
   [EVENTS.sourceReconnecting]: sourceReconnectingPayloadSchema,
   [EVENTS.sourceRecovered]: sourceRecoveredPayloadSchema,
+  [EVENTS.frameTracked]: frameTrackedPayloadSchema,
+  [EVENTS.objectAppeared]: objectAppearedPayloadSchema,
+  [EVENTS.objectLeft]: objectLeftPayloadSchema,
+  [EVENTS.zoneEntered]: zoneEnteredPayloadSchema,
+  [EVENTS.zoneLeft]: zoneLeftPayloadSchema,
+  [EVENTS.lineCrossed]: lineCrossedPayloadSchema,
 };
 
 /** Results larger than this are refused (they would not fit a reasonable JSONB row or WebSocket frame budget). */

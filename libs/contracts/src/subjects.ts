@@ -33,6 +33,8 @@ export const SUBJECTS = {
   result: (sessionId: string, event: string): string => `results.${assertSessionId(sessionId)}.${event}`,
   /** Filter for one session's results (all events), used by gateway subscriptions. */
   sessionResults: (sessionId: string): string => `results.${assertSessionId(sessionId)}.>`,
+  /** Every session's frameAnalyzed: what the tracker consumes. */
+  allFramesAnalyzed: 'results.*.frameAnalyzed',
   deadLetter: (stream: string): string => `dlq.${stream}`,
 } as const;
 
@@ -40,6 +42,14 @@ export const SUBJECTS = {
 export const CONSUMERS = {
   inference: 'inference',
   persistence: 'persistence',
+  /** One per partition of the sessions (`tracker` when not partitioned). */
+  tracker: (partition = 0, partitions = 1): string => (partitions === 1 ? 'tracker' : `tracker-${partition}-of-${partitions}`),
+} as const;
+
+/** JetStream key-value buckets. */
+export const KV_BUCKETS = {
+  /** The tracker's per-session state (tracks, zone memberships, last frame), one key per session. */
+  trackerState: 'TRACKER_STATE',
 } as const;
 
 /** NATS header names. `Nats-Msg-Id` is JetStream's own de-duplication header. */

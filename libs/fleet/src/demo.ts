@@ -7,7 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
-import { EVENTS, WS_PATH, assertSessionId, redactUrl, type FrameAnalyzedPayload, type StartSessionRequest } from '@sightline/contracts';
+import {
+  EVENTS,
+  WS_PATH,
+  assertSessionId,
+  redactUrl,
+  type EventPayloads,
+  type FrameAnalyzedPayload,
+  type SessionZones,
+  type StartSessionRequest,
+} from '@sightline/contracts';
 import { makeAstronautClip } from '@sightline/local-infra';
 import { LocalFleet } from './fleet.js';
 import { describeSupervisorEvent } from './supervisor.js';
@@ -62,6 +71,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
       },
       ...(userFile && { ingest: { INGEST_FILE_ROOT: dirname(userFile) } }),
+      // Objects of a stopped session leave soon after its last frame, while the demo still prints.
+      tracker: { TRACKER_IDLE_MS: String(TRACKER_IDLE_MS) },
     },
     onLine: (source, line) => {
       // Service logs go to <dataDir>/logs; the terminal shows only warnings and errors.
@@ -102,6 +113,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });
     client.start();
+
+    if (!options.source) {
+      // The built-in clip is 1920x1080 and the face sweeps left-right: a zone on the left third and a counting line.
+      const zones = await fetch(`${fleet.url('persistence')}/sessions/${sessionId}/zones`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await getToken()}` },
+        body: JSON.stringify(DEMO_ZONES),
+      });
+      if (!zones.ok) throw new Error(`configuring the demo zones failed: HTTP ${zones.status} ${await zones.text()}`);
+      print(`Zone "left-third" (x < 640) and line "centre" (x = 960) configured for session "${sessionId}"`);
+    }
 
     const request: StartSessionRequest = {
       sessionId,
@@ -144,8 +166,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await getToken()}` },
     }).catch(() => undefined);
-    // Let the last results reach PostgreSQL before the fleet stops.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let the last results reach PostgreSQL, and the tracker end the session's objects, before the fleet stops.
+    await new Promise((r) => setTimeout(r, TRACKER_IDLE_MS + 1500));
     await stop('requested');
   } catch (err) {
     print(`Error: ${(err as Error).message}`);
@@ -154,10 +176,62 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 }
 
-/** Prints lifecycle events always and frameAnalyzed at most twice a second, as one readable line. */
+const TRACKER_IDLE_MS = 2000;
+
+const DEMO_ZONES: SessionZones = {
+  zones: [{ id: 'left-third', polygon: [{ x: 0, y: 0 }, { x: 640, y: 0 }, { x: 640, y: 1080 }, { x: 0, y: 1080 }] }],
+  lines: [{ id: 'centre', a: { x: 960, y: 0 }, b: { x: 960, y: 1080 } }],
+};
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One readable line per object-level event. */
+function describeObjectEvent(event: AnalysisEvent): string | undefined {
+  const p = event.payload as unknown;
+  switch (event.event) {
+    case EVENTS.objectAppeared: {
+      const { trackId, label, box, score } = p as EventPayloads['objectAppeared'];
+      return `object #${trackId} (${label}) appeared at (${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.w)}x${Math.round(box.h)}) score ${score.toFixed(2)}`;
+    }
+    case EVENTS.objectLeft: {
+      const { trackId, label, dwellMs, frames, reason } = p as EventPayloads['objectLeft'];
+      return `object #${trackId} (${label}) left after ${seconds(dwellMs)} (${frames} frames, ${reason})`;
+    }
+    case EVENTS.zoneEntered: {
+      const { trackId, zoneId } = p as EventPayloads['zoneEntered'];
+      return `object #${trackId} entered zone "${zoneId}"`;
+    }
+    case EVENTS.zoneLeft: {
+      const { trackId, zoneId, dwellMs } = p as EventPayloads['zoneLeft'];
+      return `object #${trackId} left zone "${zoneId}" after ${seconds(dwellMs)}`;
+    }
+    case EVENTS.lineCrossed: {
+      const { trackId, lineId, direction } = p as EventPayloads['lineCrossed'];
+      return `object #${trackId} crossed line "${lineId}" ${direction}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Prints lifecycle and object-level events always and frameAnalyzed at most twice a second, as one readable line;
+ * frameTracked (per-frame track ids) only as the track ids on those frame lines.
+ */
 function printer(print: (line: string) => void): (event: AnalysisEvent) => void {
   let lastFramePrint = 0;
+  let trackIds = '';
   return (event) => {
+    if (event.event === EVENTS.frameTracked) {
+      const ids = (event.payload as EventPayloads['frameTracked']).tracks.map((t) => `#${t.trackId}`);
+      trackIds = ids.length ? ` tracks ${ids.join(',')}` : '';
+      return;
+    }
+    const objectLine = describeObjectEvent(event);
+    if (objectLine) {
+      print(`[${event.timestamp}] ${event.sessionId} ${event.event}: ${objectLine}`);
+      return;
+    }
     if (event.event !== EVENTS.frameAnalyzed) {
       print(`[${event.timestamp}] ${event.sessionId} ${event.event} ${JSON.stringify(event.payload)}`);
       return;
@@ -170,7 +244,7 @@ function printer(print: (line: string) => void): (event: AnalysisEvent) => void 
       .map((d) => `${d.label} ${d.score.toFixed(2)} @ (${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.w)}x${Math.round(d.box.h)})`)
       .join('; ');
     print(
-      `[${event.timestamp}] seq ${event.seq} frame ${p.frameSeq} ${p.detections.length} face(s) ${faces || '-'}  ` +
+      `[${event.timestamp}] seq ${event.seq} frame ${p.frameSeq} ${p.detections.length} face(s) ${faces || '-'}${trackIds}  ` +
         `latency ${p.latency.totalMs.toFixed(0)} ms (queue ${p.latency.queueMs.toFixed(1)}, inference ${p.latency.inferenceMs.toFixed(1)})  ${p.provider}`,
     );
   };

@@ -147,13 +147,14 @@ export class LocalFleet {
         inference: identity('inference', passwords),
         persistence: identity('persistence', passwords),
         gateway: identity('gateway', passwords),
+        tracker: identity('tracker', passwords),
       };
       const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords);
       void supervisor.gaveUp.then(() => supervisorLog.end());
       try {
         // Auth first: the others fetch its keys; then the consumers before the producer.
-        for (const name of ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const) {
+        for (const name of ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const) {
           if (!options.services || options.services.includes(name)) await fleet.startService(name);
         }
       } catch (err) {

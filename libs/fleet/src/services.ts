@@ -2,7 +2,7 @@
  * The services of the fleet and how the local runner wires them: ports, and the environment each one gets.
  * Ports are the documented defaults (docs/configuration.md); every one can be overridden.
  */
-export const SERVICE_NAMES = ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const;
+export const SERVICE_NAMES = ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = {
@@ -14,6 +14,7 @@ export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = 
   gateway: 3004,
   ingest: 3005,
   console: 3008,
+  tracker: 3009,
 };
 
 export interface NatsCredentials {
@@ -58,6 +59,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
       return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };
     case 'inference':
       return common;
+    case 'tracker':
+      return { ...common, DATABASE_URL: endpoints.databaseUrl };
     case 'gateway':
       return { ...common, AUTH_JWKS_URL: jwksUrl };
     case 'ingest':

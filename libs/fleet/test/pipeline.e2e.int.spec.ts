@@ -16,6 +16,7 @@ import {
   CONSUMERS,
   EVENTS,
   STREAMS,
+  TRACKING_EVENTS,
   WS_PATH,
   resultEnvelopeSchema,
   type FrameAnalyzedPayload,
@@ -247,7 +248,13 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     expect(events[0]).toBe(EVENTS.sessionStarted);
     expect(events.filter((e) => e === EVENTS.sessionStarted)).toHaveLength(1);
     expect(events.filter((e) => e === EVENTS.sessionStopped)).toHaveLength(1);
-    expect(events.filter((e) => e !== EVENTS.frameAnalyzed && e !== EVENTS.sessionStarted && e !== EVENTS.sessionStopped)).toEqual([]);
+    const known: string[] = [EVENTS.frameAnalyzed, EVENTS.sessionStarted, EVENTS.sessionStopped, ...TRACKING_EVENTS];
+    expect(events.filter((e) => !known.includes(e))).toEqual([]);
+    // The tracker follows the face: per-frame track ids reach the agent, and each track appears at most once.
+    expect(events.filter((e) => e === EVENTS.frameTracked).length).toBeGreaterThan(0);
+    const appeared = observed.received.filter((e) => e.event === EVENTS.objectAppeared).map((e) => (e.payload as { trackId: number }).trackId);
+    expect(appeared.length).toBeGreaterThan(0);
+    expect(new Set(appeared).size).toBe(appeared.length);
     const started = observed.received.find((e) => e.event === EVENTS.sessionStarted)!;
     expect(started.payload).toMatchObject({ source: { type: 'rtsp', url: rtsp!.url('ts') }, live: true });
     // The RTSP password never leaves ingest's memory: not in any message, row or log line.

@@ -7,9 +7,9 @@
  * Each identity receives replies on its own inbox prefix (`_INBOX_<identity>.`): with one shared `_INBOX.>` any
  * service could subscribe to the replies of another, and JetStream pull deliveries are such replies.
  */
-import { CONSUMERS, EVENT_NAMES, EVENTS, STREAMS, SUBJECTS } from '@sightline/contracts';
+import { CONSUMERS, EVENT_NAMES, EVENTS, KV_BUCKETS, STREAMS, SUBJECTS, TRACKING_EVENTS } from '@sightline/contracts';
 
-export const NATS_IDENTITIES = ['provisioner', 'ingest', 'inference', 'persistence', 'gateway'] as const;
+export const NATS_IDENTITIES = ['provisioner', 'ingest', 'inference', 'persistence', 'gateway', 'tracker'] as const;
 export type NatsIdentity = (typeof NATS_IDENTITIES)[number];
 
 export interface NatsPermissions {
@@ -48,7 +48,9 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
           allow: [
             ...common,
             SUBJECTS.allFrames,
-            ...EVENT_NAMES.filter((event) => event !== EVENTS.frameAnalyzed).map((event) => `results.*.${event}`),
+            ...EVENT_NAMES.filter((event) => event !== EVENTS.frameAnalyzed && !(TRACKING_EVENTS as readonly string[]).includes(event)).map(
+              (event) => `results.*.${event}`,
+            ),
             // Live back-pressure drops a session's oldest waiting frame (a purge of its subject).
             `${api}.STREAM.PURGE.${STREAMS.frames}`,
           ],
@@ -88,6 +90,26 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
         },
         ...replies,
       };
+    case 'tracker': {
+      // Durable consumers on RESULTS named per partition (`tracker`, `tracker-<p>-of-<n>`), never persistence's; the
+      // object-level events; and its own state bucket, which it creates on first use.
+      const kvStream = `KV_${KV_BUCKETS.trackerState}`;
+      return {
+        publish: {
+          allow: [
+            ...common,
+            ...TRACKING_EVENTS.map((event) => `results.*.${event}`),
+            SUBJECTS.deadLetter(STREAMS.results),
+            ...durablePull(STREAMS.results, '*'),
+            ...['CREATE', 'UPDATE', 'INFO', 'MSG.GET'].map((op) => `${api}.STREAM.${op}.${kvStream}`),
+            `${api}.DIRECT.GET.${kvStream}.>`,
+            `$KV.${KV_BUCKETS.trackerState}.>`,
+          ],
+          deny: durablePull(STREAMS.results, CONSUMERS.persistence),
+        },
+        ...replies,
+      };
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { connectAndMigrate, createDataSource } from '../data-source.js';
 import { RESULT_ENTITIES, RESULT_MIGRATIONS } from './index.js';
 import { findSessionResults, findSessionSummary, listSessionSummaries, type StoredResult } from './queries.js';
 import { ResultStore, isRowRejection } from './result-store.js';
+import { deleteSessionZones, findSessionZones, saveSessionZones } from './zones.js';
 
 /** Specification §7, verbatim: the migrated table must be indistinguishable from this. */
 const SPEC_DDL = `
@@ -203,5 +204,29 @@ describe('analysis_results on a real PostgreSQL', () => {
       code: 'INVALID_CURSOR',
     });
     await expect(findSessionResults(ds, { sessionId: 'cam-a', limit: 1001 })).rejects.toMatchObject({ code: 'INVALID_LIMIT' });
+  });
+
+  it('stores tracker events once, however often they are delivered', async () => {
+    const at = new Date(T0 + 5000);
+    const appeared = makeEnvelope('cam-track', 'objectAppeared', { trackId: 1, label: 'face', frameSeq: 3, at: at.toISOString(), box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.9 }, at);
+    const tracked = makeEnvelope('cam-track', 'frameTracked', { frameSeq: 4, pts: 0.1, captureTime: at.toISOString(), tracks: [{ trackId: 1, detection: 0, label: 'face', score: 0.9, box: { x: 1, y: 2, w: 3, h: 4 } }] }, at);
+    const rows = [appeared, tracked].map((e) => ({ ...e }));
+    expect(await store.insertBatch(rows)).toEqual({ inserted: 2, duplicates: 0 });
+    expect(await store.insertBatch(rows)).toEqual({ inserted: 0, duplicates: 2 });
+    expect((await findSessionResults(ds, { sessionId: 'cam-track', event: 'objectAppeared' })).results.map((r) => r.payload)).toEqual([appeared.payload]);
+  });
+
+  it('keeps one validated zone configuration per session', async () => {
+    const zones = { zones: [{ id: 'door', polygon: [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }] }], lines: [{ id: 'gate', a: { x: 0, y: 5 }, b: { x: 10, y: 5 } }] };
+    expect(await findSessionZones(ds, 'cam-z')).toBeUndefined();
+    const saved = await saveSessionZones(ds, 'cam-z', zones);
+    expect(saved).toMatchObject({ sessionId: 'cam-z', ...zones });
+    const replaced = await saveSessionZones(ds, 'cam-z', { zones: [], lines: zones.lines });
+    expect(await findSessionZones(ds, 'cam-z')).toEqual(replaced);
+    await expect(saveSessionZones(ds, 'cam-z', { zones: [{ id: 'x', polygon: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }], lines: [] })).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    expect(await findSessionZones(ds, 'cam-z')).toEqual(replaced);
+    expect(await deleteSessionZones(ds, 'cam-z')).toBe(true);
+    expect(await deleteSessionZones(ds, 'cam-z')).toBe(false);
+    expect(await findSessionZones(ds, 'cam-z')).toBeUndefined();
   });
 });
