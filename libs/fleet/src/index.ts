@@ -1,6 +1,6 @@
 export { INFRA_NAMES, LocalFleet, REPO_ROOT, type FleetOptions, type RunningService } from './fleet.js';
 export { runDemo, type DemoOptions } from './demo.js';
-export { DEFAULT_PORTS, SERVICE_NAMES, httpUrl, serviceEnvironment, type FleetEndpoints, type ServiceName } from './services.js';
+export { DEFAULT_PORTS, SERVICE_NAMES, httpUrl, mediaDir, serviceEnvironment, type FleetEndpoints, type ServiceName } from './services.js';
 export { FleetStartError, acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 export {
   DEFAULT_RESTART_POLICY,

@@ -11,7 +11,8 @@
  * and stored with its presentation time exactly n/100 s.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import {
   CONSUMERS,
   EVENTS,
@@ -36,7 +37,7 @@ import {
 } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalFleet } from '../src/index.js';
+import { LocalFleet, mediaDir } from '../src/index.js';
 import {
   assertServicesBuilt,
   consumerCaughtUp,
@@ -219,7 +220,7 @@ afterAll(async () => {
 
 describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gateway → SDK agent', () => {
   it('keeps every service up and delivers every result in RESULTS to the agent, in order', () => {
-    expect(observed.servicesRunningAtEnd.sort()).toEqual(['auth', 'console', 'gateway', 'inference', 'ingest', 'persistence']);
+    expect(observed.servicesRunningAtEnd.sort()).toEqual(['auth', 'console', 'gateway', 'inference', 'ingest', 'persistence', 'tracker']);
     expect(observed.frames.length).toBeGreaterThan(60);
     expect(observed.received.map((e) => e.seq)).toEqual(observed.stream.map((r) => r.streamSeq));
     expect(observed.received.map((e) => e.event)).toEqual(observed.stream.map((r) => r.envelope.event));
@@ -299,7 +300,10 @@ describe('a 1080p100 file source through the same fleet (requirements §12.2)', 
   let stored: FrameAnalyzedPayload[] = [];
 
   beforeAll(async () => {
-    const clip = await makeTestClip({ width: 1920, height: 1080, fps: FPS, seconds: SECONDS });
+    // Ingest reads files under its media root only (INGEST_FILE_ROOT, the fleet's <dataDir>/media).
+    const made = await makeTestClip({ width: 1920, height: 1080, fps: FPS, seconds: SECONDS });
+    const clip = join(mediaDir(fleet!.endpoints.dataDir), basename(made));
+    await copyFile(made, clip);
     // Batch pacing: ingest waits for inference instead of dropping, so every frame of the clip must come out.
     const request: StartSessionRequest = { sessionId: SESSION_100, source: { type: 'file', url: clip, pacing: 'fast' } };
     const started = await fetch(`${fleet!.url('ingest')}/sessions`, {
