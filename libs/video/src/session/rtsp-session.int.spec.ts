@@ -83,10 +83,12 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       expect(meta.publishedAt - meta.captureTime).toBeLessThan(2000);
     }
     // RTP presentation times: increasing, and every step a whole number of 1/60 s frame intervals (exact RTP
-    // timing; a step of several intervals is a frame dropped by a stage, never a drifting clock). Most intervals
-    // are delivered: frames missing upstream of publication stay a small share of the stream.
+    // timing; a step of several intervals is a frame dropped by a stage, never a drifting clock). Whole up to one
+    // tick of the 90 kHz clock: the server's timestamps carry its nanosecond rounding (1499, 1500 or 1501 ticks a
+    // frame, k = 0.99933…1.00067). Most intervals are delivered: frames missing upstream of publication stay a small
+    // share of the stream.
     const intervals = metas.slice(1).map((m, i) => (m.pts - metas[i]!.pts) * 60);
-    expect(intervals.every((k) => k >= 1 - 1e-6 && Math.abs(k - Math.round(k)) < 1e-3)).toBe(true);
+    expect(intervals.filter((k) => Math.round(k) < 1 || Math.abs(k - Math.round(k)) > 1 / 1500 + 1e-4)).toEqual([]);
     const slots = Math.round((metas.at(-1)!.pts - metas[0]!.pts) * 60) + 1;
     expect(metas.length).toBeGreaterThan(slots * 0.75);
   });
