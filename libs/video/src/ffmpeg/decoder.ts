@@ -18,7 +18,9 @@ import {
   isDecodeErrorLine,
   isDiagnosticLine,
   parseShowinfoLine,
+  parseShowinfoTimeBase,
   type FrameInfo,
+  type TimeBase,
 } from './stderr.js';
 
 export interface DecodedFrame {
@@ -53,6 +55,8 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private readonly frameBytes: number;
   private readonly diagnostics: string[] = [];
   private readonly summary = new InputSummaryParser();
+  /** showinfo's input time base, announced before its first frame line. */
+  private showinfoTimeBase?: TimeBase;
   private readonly infos: FrameInfo[] = [];
   private infoArrived?: () => void;
   private stderrEnded = false;
@@ -186,7 +190,12 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   }
 
   private onStderrLine(line: string): void {
-    const info = parseShowinfoLine(line);
+    const timeBase = parseShowinfoTimeBase(line);
+    if (timeBase) {
+      this.showinfoTimeBase = timeBase;
+      return;
+    }
+    const info = parseShowinfoLine(line, this.showinfoTimeBase);
     if (info) {
       this.infos.push(info);
       return this.wakeInfoWaiter();

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InputSummaryParser, classifyFfmpegFailure, isDecodeErrorLine, isDiagnosticLine, parseShowinfoLine } from './stderr.js';
+import {
+  InputSummaryParser,
+  classifyFfmpegFailure,
+  isDecodeErrorLine,
+  isDiagnosticLine,
+  parseShowinfoLine,
+  parseShowinfoTimeBase,
+} from './stderr.js';
 
 describe('FFmpeg stderr', () => {
   it('parses showinfo lines (pts and input byte position)', () => {
@@ -13,6 +20,21 @@ describe('FFmpeg stderr', () => {
     });
     expect(parseShowinfoLine('[Parsed_showinfo_3 @ 0x1] color_range:tv color_space:unknown')).toBeUndefined();
     expect(parseShowinfoLine('frame=  10 fps=0.0 q=-0.0 size=')).toBeUndefined();
+  });
+
+  it('times frames by the integer pts and the time base, exact where pts_time has only 6 digits', () => {
+    const timeBase = parseShowinfoTimeBase('[Parsed_showinfo_1 @ 0x32b2cf80] config in time_base: 1/12800, frame_rate: 100/1');
+    expect(timeBase).toEqual({ num: 1, den: 12800 });
+    expect(parseShowinfoTimeBase('[Parsed_showinfo_1 @ 0x32b2cf80] config out time_base: 0/0, frame_rate: 0/0')).toBeUndefined();
+    // Frame 123456 of a 100 fps stream (20 min 34.56 s): pts_time prints 1234.56 -> fine; frame 1234567 prints
+    // 12345.7, a tenth of a second (ten frames) off; the integer pts is exact.
+    const frame = (n: number, printed: string) =>
+      `[Parsed_showinfo_1 @ 0x1] n:${n} pts:${n * 128} pts_time:${printed} pos:-1 fmt:rgb24 sar:1/1 s:256x256 i:P iskey:0`;
+    expect(parseShowinfoLine(frame(1234567, '12345.7'), timeBase)?.ptsTime).toBe(12345.67);
+    expect(parseShowinfoLine(frame(1234568, '12345.7'), timeBase)?.ptsTime).toBe(12345.68);
+    expect(parseShowinfoLine(frame(7, '0.07'), timeBase)?.ptsTime).toBe(0.07);
+    // Without a time base line the printed pts_time is all there is.
+    expect(parseShowinfoLine(frame(1234567, '12345.7'))?.ptsTime).toBe(12345.7);
   });
 
   it('takes the source size from the input summary, not the output one', () => {

@@ -13,14 +13,32 @@ export interface FrameInfo {
   pos?: number;
 }
 
-const SHOWINFO = /\]\s+n:\s*(\d+)\s+pts:\s*-?\d+\s+pts_time:(\S+)\s+pos:\s*(-?\d+)/;
+const SHOWINFO = /\]\s+n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(\S+)\s+pos:\s*(-?\d+)/;
+const SHOWINFO_TIME_BASE = /showinfo.*\]\s+config in time_base:\s*(\d+)\/(\d+)/;
 
-export function parseShowinfoLine(line: string): FrameInfo | undefined {
+/** The filter's input time base, from showinfo's `config in time_base: 1/15360` line. */
+export interface TimeBase {
+  num: number;
+  den: number;
+}
+
+export function parseShowinfoTimeBase(line: string): TimeBase | undefined {
+  const match = SHOWINFO_TIME_BASE.exec(line);
+  if (!match || Number(match[1]) <= 0 || Number(match[2]) <= 0) return undefined;
+  return { num: Number(match[1]), den: Number(match[2]) };
+}
+
+/**
+ * One showinfo line. With the time base, the time is the integer pts × time base, exact at any frame rate and any
+ * length; `pts_time` alone is printed with 6 significant digits (1 ms resolution from 100 s on, a whole 100 fps frame
+ * from 1,000 s on), so it is only the fallback.
+ */
+export function parseShowinfoLine(line: string, timeBase?: TimeBase): FrameInfo | undefined {
   if (!line.includes('showinfo')) return undefined;
   const match = SHOWINFO.exec(line);
   if (!match) return undefined;
-  const pos = Number(match[3]);
-  const ptsTime = Number(match[2]);
+  const pos = Number(match[4]);
+  const ptsTime = timeBase ? (Number(match[2]) * timeBase.num) / timeBase.den : Number(match[3]);
   return { n: Number(match[1]), ptsTime: Number.isFinite(ptsTime) ? ptsTime : 0, pos: pos >= 0 ? pos : undefined };
 }
 
