@@ -55,7 +55,8 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
             `${api}.STREAM.PURGE.${STREAMS.frames}`,
           ],
         },
-        ...replies,
+        // Replies, and the sessions' frameAnalyzed results: a session whose frames get no results is reported.
+        subscribe: { allow: [...replies.subscribe.allow, `results.*.${EVENTS.frameAnalyzed}`] },
       };
     case 'inference':
       return {
