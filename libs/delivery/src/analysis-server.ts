@@ -159,6 +159,8 @@ export class AnalysisServer {
       roles: principal.roles,
       remoteAddress: request.socket.remoteAddress,
     });
+    // Revoked while the upgrade was under way (after the verifier's check, before this socket was listed).
+    if (this.options.revocations?.isRevoked(principal)) connection.revoke();
   }
 
   private refuse(socket: Duplex, refusal: UpgradeRefusal): void {

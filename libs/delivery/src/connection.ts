@@ -160,7 +160,7 @@ export class AnalysisConnection {
     this.defaultSubscription.unref();
   }
 
-  /** Whether the token was revoked after this socket opened: closes it with 4001 (reconnect with a fresh token). */
+  /** The token was revoked after this socket opened: closes it with 4001 (the client logs in again and reconnects). */
   revoke(): void {
     this.close(WS_CLOSE.tokenExpired, 'token revoked: log in again', 'token_revoked');
   }
