@@ -38,6 +38,7 @@ export class AnalysisEndpoint implements OnApplicationBootstrap, BeforeApplicati
       maxConnections: this.config.GATEWAY_MAX_CONNECTIONS,
       maxConnectionsPerUser: this.config.GATEWAY_MAX_CONNECTIONS_PER_USER,
       commandsPerMinute: this.config.GATEWAY_COMMANDS_PER_MINUTE,
+      maxReplaysPerUser: this.config.GATEWAY_MAX_REPLAYS_PER_USER,
       revocations: this.revocations,
       pingIntervalMs: this.config.GATEWAY_PING_INTERVAL_MS,
       sendBufferBytes: this.config.GATEWAY_SEND_BUFFER_BYTES,

@@ -13,6 +13,8 @@ export const gatewayConfigShape = {
   GATEWAY_MAX_CONNECTIONS_PER_USER: env.int(4, 1),
   /** Commands per connection and minute (burst of the same size); beyond, refused with RATE_LIMITED. */
   GATEWAY_COMMANDS_PER_MINUTE: env.int(30, 1),
+  /** Replays (subscriptions from a past fromSequence/fromTime, until they reach the head) per user at once. */
+  GATEWAY_MAX_REPLAYS_PER_USER: env.int(64, 1),
   /** Server ping period; a client that has not answered the previous ping by the next one is terminated. */
   GATEWAY_PING_INTERVAL_MS: env.int(30_000, 50),
   /** Bytes held per client (own queue + socket buffer) before an `every` subscriber is closed with 4008. */

@@ -25,7 +25,7 @@ describe('gateway authorisation on data', () => {
   }
 
   beforeAll(async () => {
-    fixture = await GatewayFixture.start({ GATEWAY_MAX_CONNECTIONS: '32', GATEWAY_MAX_CONNECTIONS_PER_USER: '2' });
+    fixture = await GatewayFixture.start({ GATEWAY_MAX_CONNECTIONS: '32', GATEWAY_MAX_CONNECTIONS_PER_USER: '2', GATEWAY_MAX_REPLAYS_PER_USER: '2' });
   });
   afterAll(async () => {
     await Promise.all(open.map((p) => p.close()));
@@ -99,6 +99,26 @@ describe('gateway authorisation on data', () => {
     await first.close();
     await until(async () => (await fixture.metric('sightline_gateway_clients')) === clients - 1, 'the first socket gone');
     await connect(token);
+  });
+
+  it('runs at most GATEWAY_MAX_REPLAYS_PER_USER replays of one user at once, across its connections', async () => {
+    await fixture.publish(frameAnalyzed('replay-1', 1), 'r1-1');
+    await fixture.publish(frameAnalyzed('replay-1', 2), 'r1-2');
+    const token = await fixture.token(['agent'], 600, 'replayer', { userId: 8 });
+    const first = await connect(token);
+    const second = await connect(token);
+    const tooMany = await first.subscribe({ sessions: ['replay-1', 'replay-2', 'replay-3'], fromSequence: 0 });
+    expect(tooMany).toMatchObject({ event: 'error', payload: { code: 'TOO_MANY_REPLAYS' } });
+    expect(await first.subscribe({ sessions: ['replay-1', 'replay-2'], fromSequence: 0 })).toMatchObject({ event: 'subscribed' });
+    // replay-2 has nothing stored: that replay stays behind the head and keeps its slot.
+    await until(() => first.results().length === 2, 'replay-1 caught up');
+    // replay-1 reached the head and gave its slot back; a live subscription needs none.
+    expect(await second.subscribe({ sessions: ['replay-3'] })).toMatchObject({ event: 'subscribed' });
+    expect(await second.subscribe({ sessions: ['replay-5'], fromSequence: 0 })).toMatchObject({ event: 'subscribed' });
+    expect(await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).toMatchObject({ event: 'error', payload: { code: 'TOO_MANY_REPLAYS' } });
+    // Ending a connection gives its slots back.
+    await first.close();
+    await until(async () => (await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).event === 'subscribed', 'a freed replay slot');
   });
 
   it('closes the sockets of a revoked token within seconds (4001) and refuses it at the upgrade', async () => {

@@ -3,7 +3,7 @@
  * Tokens are verified like everywhere else (EdDSA JWT against the auth service's JWKS). An agent sees only the
  * sessions its token grants, without source URLs or error texts (operational details for operators and admins).
  */
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   canSeeSession,
@@ -17,7 +17,7 @@ import {
 } from '@sightline/contracts';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
-import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
+import { assertSessionGranted, CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
 import { SessionManager } from '@sightline/video';
 import { z } from 'zod';
 import { SightlineErrorFilter } from './http-errors.js';
@@ -33,13 +33,6 @@ const ERRORS = {
   403: 'lacks the role, or was not granted the session (SESSION_FORBIDDEN)',
   404: 'no such session (SESSION_NOT_FOUND)',
 };
-
-/** The same refusal whether or not the session exists: a caller learns nothing about sessions it was not granted. */
-function assertGranted(principal: Principal, sessionId: string): void {
-  if (!canSeeSession(principal, sessionId)) {
-    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
-  }
-}
 
 function viewFor(principal: Principal, info: SessionInfo): SessionInfo {
   return isOperating(principal) ? info : withoutOperationalDetails(info);
@@ -92,7 +85,7 @@ export class SessionsController {
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
   @ApiEndpoint({ summary: 'One session', status: 200, response: sessionInfoSchema, errors: [401, 403, 404], errorDescriptions: ERRORS })
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): SessionInfo {
-    assertGranted(principal, id);
+    assertSessionGranted(principal, id);
     return viewFor(principal, this.sessions.get(id));
   }
 
@@ -122,7 +115,7 @@ export class SessionsController {
     errorDescriptions: { ...ERRORS, 404: 'no such session, or no frame yet (SESSION_NOT_FOUND, SNAPSHOT_UNAVAILABLE)' },
   })
   async snapshot(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: ImageResponse): Promise<void> {
-    assertGranted(principal, id);
+    assertSessionGranted(principal, id);
     const jpeg = await this.sessions.snapshot(id);
     res.setHeader('Cache-Control', 'no-store');
     res.type('image/jpeg').send(jpeg);

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication } from '@nestjs/common';
-import { JWKS_PATH, ROLES, type SessionInfo } from '@sightline/contracts';
+import { JWKS_PATH, REVOCATIONS_PATH, ROLES, type RevocationFeed, type SessionInfo } from '@sightline/contracts';
 import { LocalNatsServer, ffmpegPath, freePort, makeTempDir, makeTestClip } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
@@ -26,14 +26,17 @@ let app: INestApplication;
 let appClosed = false;
 let client: NatsClient;
 let base: string;
+let signer: TokenSigner;
 let clip: string;
 const tokens: Record<string, string> = {};
+/** What the stand-in auth service's revocation feed serves. */
+const revocations: RevocationFeed['revocations'] = [];
 
 beforeAll(async () => {
   process.env.LOG_LEVEL ??= 'warn';
   const dir = await makeTempDir('ingest-api');
   [nats, clip] = await Promise.all([LocalNatsServer.start({ dataDir: dir }), makeTestClip({ seconds: 2, width: 640, height: 360, fps: 30 })]);
-  const signer = await TokenSigner.generate();
+  signer = await TokenSigner.generate();
   for (const role of [ROLES.admin, ROLES.operator, ROLES.agent]) {
     tokens[role] = (await signer.sign({ userId: role, username: `${role}-user`, roles: [role], sessions: '*' }, 600)).token;
   }
@@ -41,7 +44,8 @@ beforeAll(async () => {
   tokens.bootViewer = (await signer.sign({ userId: 'boot-viewer', username: 'boot-viewer', roles: [ROLES.agent], sessions: ['boot'] }, 600)).token;
   tokens.newcomer = (await signer.sign({ userId: 'newcomer', username: 'newcomer', roles: [ROLES.agent], sessions: [] }, 600)).token;
   jwksServer = createServer((req, res) => {
-    res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(signer.jwks()));
+    const body = req.url === JWKS_PATH ? signer.jwks() : req.url === REVOCATIONS_PATH ? { revocations } : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
   });
   const jwksPort = await freePort();
   await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
@@ -111,6 +115,19 @@ describe('ingest session API', () => {
     } finally {
       await call('DELETE', '/sessions/not-granted', ROLES.operator);
     }
+  });
+
+  it('refuses a token within seconds of its revocation at the auth service (401 TOKEN_REVOKED)', async () => {
+    tokens.revoked = (await signer.sign({ userId: 'revoked-user', username: 'revoked-user', roles: [ROLES.agent], sessions: '*' }, 600)).token;
+    expect((await call('GET', '/sessions', 'revoked')).status).toBe(200);
+    revocations.push({ userId: 'revoked-user', revokedBefore: new Date(Date.now() + 2000).toISOString() });
+    // The feed is polled every 2 s.
+    const refused = await until(async () => {
+      const res = await call('GET', '/sessions/boot', 'revoked');
+      return res.status === 401 && res;
+    }, 'the revocation to reach ingest', 10_000);
+    expect(await refused.json()).toMatchObject({ code: 'TOKEN_REVOKED' });
+    expect((await call('GET', '/sessions/boot', 'bootViewer')).status).toBe(200);
   });
 
   it('requires a token, and the operator or admin role to start and stop sessions', async () => {

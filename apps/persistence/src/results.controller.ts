@@ -7,7 +7,6 @@
 import {
   BadRequestException,
   Controller,
-  ForbiddenException,
   Get,
   Inject,
   NotFoundException,
@@ -19,7 +18,6 @@ import {
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ALL_SESSIONS,
-  canSeeSession,
   EVENT_NAMES,
   ROLES,
   SightlineError,
@@ -42,7 +40,7 @@ import {
 } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
-import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
+import { assertSessionGranted, CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 
@@ -66,13 +64,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new BadRequestException({ code, message: describeIssues(result.error) });
   return result.data;
-}
-
-/** The same refusal whether or not the session exists: a caller learns nothing about sessions it was not granted. */
-function assertGranted(principal: Principal, sessionId: string): void {
-  if (!canSeeSession(principal, sessionId)) {
-    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
-  }
 }
 
 /** Codes of SightlineErrors the query functions raise for bad client input. */
@@ -128,7 +119,7 @@ export class ResultsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionResultPage> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
-    assertGranted(principal, id);
+    assertSessionGranted(principal, id);
     const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
     const page = await this.run('find results', () => findSessionResults(this.dataSource, { sessionId: id, ...params }));
     return { sessionId: id, ...page };
@@ -145,7 +136,7 @@ export class ResultsController {
   })
   async summary(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionSummary> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
-    assertGranted(principal, id);
+    assertSessionGranted(principal, id);
     const summary = await this.run('find summary', () => findSessionSummary(this.dataSource, id));
     if (!summary) throw new NotFoundException({ code: 'SESSION_NOT_FOUND', message: `no results stored for session ${id}` });
     return summary;

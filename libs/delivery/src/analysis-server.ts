@@ -13,7 +13,9 @@ import { type Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AnalysisConnection, type ConnectionSettings } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
+import { ReplayBudget } from './replay-budget.js';
 import { ResultDecoder } from './result-decoder.js';
+import { ResultSubscription } from './result-subscription.js';
 import { authorizeUpgrade, refuse, writeRefusal, type UpgradeRefusal } from './upgrade.js';
 
 export interface AnalysisServerOptions extends ConnectionSettings {
@@ -24,6 +26,8 @@ export interface AnalysisServerOptions extends ConnectionSettings {
   maxConnections: number;
   /** Open sockets per user; beyond → HTTP 429 TOO_MANY_USER_CONNECTIONS (one user cannot take every slot). */
   maxConnectionsPerUser?: number;
+  /** Replays (subscriptions from a past sequence/time, until they reach the head) per user at once. */
+  maxReplaysPerUser?: number;
   pingIntervalMs: number;
   /** Revoked tokens: refused at the upgrade (by the verifier) and their open sockets closed with 4001. */
   revocations?: RevocationList | null;
@@ -36,12 +40,14 @@ export interface AnalysisServerOptions extends ConnectionSettings {
 /** How long shutdown waits for clients to complete the closing handshake before terminating them. */
 const SHUTDOWN_GRACE_MS = 2000;
 export const DEFAULT_MAX_CONNECTIONS_PER_USER = 4;
+export const DEFAULT_MAX_REPLAYS_PER_USER = 64;
 
 export class AnalysisServer {
   readonly metrics: GatewayMetrics;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<AnalysisConnection>();
   private readonly decoder: ResultDecoder;
+  private readonly replays: ReplayBudget;
   private readonly heartbeat: NodeJS.Timeout;
   private httpServer?: Server;
   private shuttingDown = false;
@@ -51,6 +57,7 @@ export class AnalysisServer {
 
   constructor(private readonly options: AnalysisServerOptions) {
     this.metrics = new GatewayMetrics(options.registry, () => [...this.connections].map((c) => c.bufferedBytes));
+    this.replays = new ReplayBudget(options.maxReplaysPerUser ?? DEFAULT_MAX_REPLAYS_PER_USER);
     this.decoder = new ResultDecoder((msg, error) => {
       this.metrics.invalidResults.inc();
       options.logger.warn('skipping a result that fails the envelope schema', { subject: msg.subject, seq: msg.seq, error: error.message });
@@ -111,6 +118,8 @@ export class AnalysisServer {
     if (this.shuttingDown) return this.refuse(socket, refuse(503, 'SHUTTING_DOWN', 'gateway is shutting down').refusal);
     const decision = await authorizeUpgrade(request, this.options.verifier, this.options.allowedRoles ?? ALL_ROLES);
     if ('refusal' in decision) return this.refuse(socket, decision.refusal);
+    // Where "from now on" begins for the default subscription; taken before the socket opens.
+    const connectedAfterSequence = await ResultSubscription.lastSequence(this.options.nats).catch(() => undefined);
     // No await between this check and handleUpgrade (which completes synchronously): the limit cannot be overshot.
     if (this.connections.size >= this.options.maxConnections) {
       return this.refuse(
@@ -123,10 +132,10 @@ export class AnalysisServer {
       return this.refuse(socket, refuse(429, 'TOO_MANY_USER_CONNECTIONS', `at most ${perUser} connections per user`).refusal);
     }
     if (socket.destroyed) return;
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal, connectedAfterSequence));
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, principal: AnalysisConnection['principal']): void {
+  private accept(ws: WebSocket, request: IncomingMessage, principal: AnalysisConnection['principal'], connectedAfterSequence?: number): void {
     const { nats, logger, sendBufferBytes, maxSubscriptions, commandsPerMinute, defaultSubscriptionDelayMs } = this.options;
     const connection = new AnalysisConnection(ws, principal, {
       nats,
@@ -134,6 +143,8 @@ export class AnalysisServer {
       logger,
       metrics: this.metrics,
       settings: { sendBufferBytes, maxSubscriptions, commandsPerMinute, defaultSubscriptionDelayMs },
+      replays: this.replays,
+      connectedAfterSequence,
       onClosed: (c) => {
         this.connections.delete(c);
         this.metrics.clients.set(this.connections.size);
@@ -148,6 +159,8 @@ export class AnalysisServer {
       roles: principal.roles,
       remoteAddress: request.socket.remoteAddress,
     });
+    // Revoked while the upgrade was under way (after the verifier's check, before this socket was listed).
+    if (this.options.revocations?.isRevoked(principal)) connection.revoke();
   }
 
   private refuse(socket: Duplex, refusal: UpgradeRefusal): void {

@@ -45,6 +45,7 @@ function connect(settings: Partial<ConnectionSettings> = {}) {
     logger: createLogger('connection-test', 'error'),
     metrics: new GatewayMetrics(new Registry(), () => []),
     settings: { sendBufferBytes: 1 << 20, maxSubscriptions: 64, ...settings },
+    connectedAfterSequence: 41,
     onClosed: () => undefined,
   });
   return { socket, connection, createConsumer };

@@ -28,6 +28,7 @@ import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
 import { type z } from 'zod';
 import { type DisconnectReason, type GatewayMetrics } from './metrics.js';
+import { type ReplayBudget } from './replay-budget.js';
 import { type ResultDecoder } from './result-decoder.js';
 import { ResultSubscription, type StartPosition } from './result-subscription.js';
 import { BoundedSendQueue, type OutgoingMessage } from './send-queue.js';
@@ -59,6 +60,13 @@ export interface ConnectionDeps {
   logger: Logger;
   metrics: GatewayMetrics;
   settings: ConnectionSettings;
+  /** Shared by the user's connections: how many replays may run at once. */
+  replays?: ReplayBudget;
+  /**
+   * The RESULTS stream's last sequence when the upgrade was accepted: the default subscription starts after it, so a
+   * result published right after the socket opened is not missed. Unknown (NATS unreachable): from when it starts.
+   */
+  connectedAfterSequence?: number;
   onClosed: (connection: AnalysisConnection) => void;
 }
 
@@ -69,6 +77,8 @@ interface DeliveryState {
    * replaying, an `every` subscription reads only as fast as the client drains: a backlog never overflows the buffer.
    */
   replaying: boolean;
+  /** Holds one of the user's replay slots (until the head is reached or the subscription ends). */
+  holdsReplaySlot?: boolean;
 }
 
 interface ActiveSubscription {
@@ -135,15 +145,14 @@ export class AnalysisConnection {
   }
 
   /**
-   * Push by default: the stream position is taken now, and unless a command arrives first, every session the
-   * principal may see is delivered from that position once the delay is over (nothing published meanwhile is lost).
+   * Push by default: unless a command arrives first, every session the principal may see is delivered once the delay
+   * is over, from the stream position of the moment the socket opened (nothing published meanwhile is lost).
    */
   private armDefaultSubscription(): void {
-    const position = ResultSubscription.lastSequence(this.deps.nats).catch(() => undefined);
+    const afterSequence = this.deps.connectedAfterSequence;
     this.defaultSubscription = setTimeout(() => {
       this.defaultSubscription = undefined;
       this.enqueue(async () => {
-        const afterSequence = await position;
         if (this.closing) return;
         await this.execute({ type: 'subscribe', sessions: ALL_SESSIONS, policy: 'every', ...(afterSequence !== undefined && { fromSequence: afterSequence }) });
       });
@@ -151,7 +160,7 @@ export class AnalysisConnection {
     this.defaultSubscription.unref();
   }
 
-  /** Whether the token was revoked after this socket opened: closes it with 4001 (reconnect with a fresh token). */
+  /** The token was revoked after this socket opened: closes it with 4001 (the client logs in again and reconnects). */
   revoke(): void {
     this.close(WS_CLOSE.tokenExpired, 'token revoked: log in again', 'token_revoked');
   }
@@ -282,21 +291,30 @@ export class AnalysisConnection {
         : command.fromTime !== undefined
           ? { fromTime: command.fromTime }
           : { afterSequence: await ResultSubscription.lastSequence(this.deps.nats) };
+    const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
+    const replays = this.deps.replays;
+    if (replaying && replays && !replays.tryAcquire(this.principal.userId, targets.length)) {
+      throw new SightlineError('TOO_MANY_REPLAYS', `at most ${replays.perUser} replays per user at once; retry once one has caught up`, {
+        sessions: all ? ALL_SESSIONS : targets,
+      });
+    }
+    const holdsReplaySlot = replaying && replays !== undefined;
     await Promise.all(replaced.map((target) => this.stopSubscription(target)));
 
     const opened: ActiveSubscription[] = [];
-    const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
     try {
       for (const target of targets) {
         const subscription = await ResultSubscription.open(this.deps.nats, target, start);
-        opened.push({ state: { policy: command.policy, replaying }, subscription });
+        opened.push({ state: { policy: command.policy, replaying, holdsReplaySlot }, subscription });
       }
     } catch (err) {
       await Promise.all(opened.map((a) => a.subscription.close()));
+      if (holdsReplaySlot) replays.release(this.principal.userId, targets.length);
       throw new SightlineError('SUBSCRIBE_FAILED', 'could not start delivery', { sessions: targets }, { cause: err });
     }
     if (this.closing) {
       await Promise.all(opened.map((a) => a.subscription.close()));
+      if (holdsReplaySlot) replays.release(this.principal.userId, targets.length);
       return;
     }
     opened.forEach((active, i) => this.subscriptions.set(targets[i]!, active));
@@ -329,7 +347,14 @@ export class AnalysisConnection {
     if (!active) return;
     this.subscriptions.delete(target);
     this.deps.metrics.subscriptions.dec();
+    this.releaseReplaySlot(active.state);
     await active.subscription.close();
+  }
+
+  private releaseReplaySlot(state: DeliveryState): void {
+    if (!state.holdsReplaySlot) return;
+    state.holdsReplaySlot = false;
+    this.deps.replays?.release(this.principal.userId);
   }
 
   private rejectCommand(error: SightlineError): void {
@@ -363,7 +388,10 @@ export class AnalysisConnection {
   private onResult(state: DeliveryState, msg: JsMsg): void | Promise<void> {
     this.deliver(state, msg);
     if (!state.replaying) return;
-    if (msg.info.pending === 0) state.replaying = false;
+    if (msg.info.pending === 0) {
+      state.replaying = false;
+      this.releaseReplaySlot(state);
+    }
     else if (state.policy === 'every' && this.queue.congested) return this.queue.drained();
   }
 

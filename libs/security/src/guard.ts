@@ -14,7 +14,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SightlineError, type Principal, type Role } from '@sightline/contracts';
+import { canSeeSession, SightlineError, type Principal, type Role } from '@sightline/contracts';
 import { TokenVerifier, bearerToken } from './tokens.js';
 
 const ROLES_KEY = 'sightline:roles';
@@ -31,6 +31,16 @@ interface AuthenticatedRequest {
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal,
 );
+
+/**
+ * 403 SESSION_FORBIDDEN unless the principal's grants include the session: the same answer whether or not the session
+ * exists, so a caller learns nothing about sessions it was not granted.
+ */
+export function assertSessionGranted(principal: Principal, sessionId: string): void {
+  if (!canSeeSession(principal, sessionId)) {
+    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
+  }
+}
 
 export function hasAnyRole(principal: Principal, roles: readonly string[]): boolean {
   return roles.length === 0 || principal.roles.some((r) => roles.includes(r));
