@@ -20,6 +20,8 @@ export interface H264AccessUnit {
   rtpTimestamp: number;
   /** Contains an IDR slice. */
   keyframe: boolean;
+  /** Another picture may predict from this one (a slice with nal_ref_idc ≠ 0): dropping it breaks the GOP until the next IDR. */
+  reference: boolean;
 }
 
 export interface H264DepacketizerStats {
@@ -192,8 +194,13 @@ export class H264Depacketizer {
     const nals =
       keyframe && !carriesParameterSets && !this.decoderHasParameterSets ? [...this.parameterSets, ...unit.nals] : unit.nals;
     if (carriesParameterSets || (keyframe && this.parameterSets.length)) this.decoderHasParameterSets = true;
-    out.push({ data: toAnnexB(nals), rtpTimestamp: unit.rtpTimestamp, keyframe });
+    const reference = unit.nals.some((nal) => isSlice(nal[0]! & 0x1f) && (nal[0]! & 0x60) !== 0);
+    out.push({ data: toAnnexB(nals), rtpTimestamp: unit.rtpTimestamp, keyframe, reference });
   }
+}
+
+function isSlice(type: number): boolean {
+  return type === NalType.slice || type === NalType.idr;
 }
 
 function toAnnexB(nals: Buffer[]): Buffer {

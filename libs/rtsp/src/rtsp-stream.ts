@@ -51,7 +51,14 @@ interface SampleTiming {
 }
 
 export type RtspSample =
-  | ({ codec: 'h264'; /** Annex-B access unit. */ data: Buffer; keyframe: boolean } & SampleTiming)
+  | ({
+      codec: 'h264';
+      /** Annex-B access unit. */
+      data: Buffer;
+      keyframe: boolean;
+      /** Other pictures may reference this one (nal_ref_idc ≠ 0). */
+      reference: boolean;
+    } & SampleTiming)
   | ({ codec: 'mp2t'; /** Whole 188-byte TS packets. */ data: Buffer; discontinuity: boolean } & SampleTiming);
 
 export interface RtspMediaInfo {
@@ -253,7 +260,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     this.ssrc = packet.ssrc;
     if (this.depacketizer instanceof H264Depacketizer) {
       for (const unit of this.depacketizer.push(packet)) {
-        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, ...this.timing(unit.rtpTimestamp) });
+        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, reference: unit.reference, ...this.timing(unit.rtpTimestamp) });
       }
     } else {
       const packets = this.depacketizer.push(packet);
