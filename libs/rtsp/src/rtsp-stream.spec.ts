@@ -238,12 +238,21 @@ describe('openRtspStream failures', () => {
     expect(JSON.stringify(error)).not.toContain('hunter2');
   });
 
-  it.each([
-    ['audio only', 'v=0\r\nm=audio 0 RTP/AVP 0\r\n'],
-    ['H.264 interleaved mode', h264Sdp(2)],
-  ])('rejects an SDP without usable video (%s) with RTSP_UNSUPPORTED_MEDIA', async (_name, sdp) => {
-    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp }));
+  it('rejects an SDP without video with RTSP_UNSUPPORTED_MEDIA', async () => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp: 'v=0\r\nm=audio 0 RTP/AVP 0\r\n' }));
     await expect(openRtspStream({ url: server.url })).rejects.toMatchObject({ code: RtspErrorCode.unsupportedMedia });
+    expect(server.requests.map((r) => r.method)).toEqual(['OPTIONS', 'DESCRIBE']);
+  });
+
+  it.each([
+    ['H.265', 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H265/90000\r\n', 'H265'],
+    ['MJPEG (static payload type 26)', 'v=0\r\nm=video 0 RTP/AVP 26\r\n', 'JPEG'],
+    ['H.264 interleaved mode', h264Sdp(2), 'H264 (packetization-mode 2)'],
+  ])('rejects %s with one UNSUPPORTED_CODEC naming the codec', async (_name, sdp, codec) => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp }));
+    const error = await openRtspStream({ url: server.url }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: RtspErrorCode.unsupportedCodec, context: { codecs: [codec] } });
+    expect((error as Error).message).toContain(`the camera sends ${codec} video`);
     expect(server.requests.map((r) => r.method)).toEqual(['OPTIONS', 'DESCRIBE']);
   });
 

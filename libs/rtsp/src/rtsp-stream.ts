@@ -296,7 +296,17 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       }
     }
     const offered = sdp.media.flatMap((m) => m.formats.map((f) => `${m.type}/${f.encodingName || f.payloadType}`));
-    throw rtspError(RtspErrorCode.unsupportedMedia, `no H.264 or MP2T video in the SDP (offered: ${offered.join(', ')})`, {
+    const videoCodecs = sdp.media
+      .filter((m) => m.type === 'video')
+      .flatMap((m) => m.formats.map((f) => describeCodec(f)));
+    if (videoCodecs.length) {
+      throw rtspError(
+        RtspErrorCode.unsupportedCodec,
+        `the camera sends ${videoCodecs.join(', ')} video; only H.264 (packetization mode 0/1) and MPEG-TS are supported`,
+        { ...this.errorContext(), codecs: videoCodecs, offered },
+      );
+    }
+    throw rtspError(RtspErrorCode.unsupportedMedia, `no video in the SDP (offered: ${offered.join(', ')})`, {
       ...this.errorContext(),
       offered,
     });
@@ -322,6 +332,13 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private errorContext(): Record<string, unknown> {
     return { host: this.target.host, port: this.target.port, url: redactUrl(this.target.url) };
   }
+}
+
+/** `H265`, `JPEG`, `H264 (packetization-mode 2)`, or the static payload type's number when there is no rtpmap. */
+function describeCodec(format: MediaFormat): string {
+  const name = format.encodingName || (format.payloadType === 26 ? 'JPEG' : `payload type ${format.payloadType}`);
+  const mode = format.parameters['packetization-mode'];
+  return name === 'H264' && mode !== undefined ? `H264 (packetization-mode ${mode})` : name;
 }
 
 function codecOf(format: MediaFormat): RtspCodec | undefined {
