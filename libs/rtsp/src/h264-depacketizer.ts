@@ -81,6 +81,18 @@ export class H264Depacketizer {
     private readonly limits: H264DepacketizerLimits = DEFAULT_H264_LIMITS,
   ) {}
 
+  /**
+   * A new sender (new SSRC: the camera's encoder restarted): its sequence numbers are unrelated to the old ones, and
+   * decoding restarts at its first IDR. An unfinished unit of the old sender is dropped (counted).
+   */
+  restart(): void {
+    if (this.pending) this.stats.droppedAccessUnits++;
+    this.pending = undefined;
+    this.fragments = undefined;
+    this.lastSequence = undefined;
+    this.started = false;
+  }
+
   push(packet: RtpPacket): H264AccessUnit[] {
     const gap = sequenceGap(this.lastSequence, packet.sequenceNumber);
     if (gap < 0) return [];

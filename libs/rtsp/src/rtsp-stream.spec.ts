@@ -286,6 +286,34 @@ describe('openRtspStream failures', () => {
   });
 });
 
+describe('a camera that restarts under a connected client', () => {
+  it('keeps pts increasing across a new SSRC and timestamp base, counts it, and forgets the old sender reports', async () => {
+    const newSsrc = 0xbeef;
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, {
+        onPlay: (socket) => {
+          socket.write(interleavedFrame(3, rtcpSenderReport(SSRC, Date.UTC(2025, 5, 26), 90_000)));
+          const send = (ssrc: number, sequenceNumber: number, timestamp: number, payload: Buffer) =>
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber, timestamp, marker: true, payload, ssrc })));
+          send(SSRC, 1, 90_000, IDR);
+          send(SSRC, 2, 91_500, SLICE);
+          // The encoder restarts: new SSRC, new random timestamp and sequence bases, an IDR first.
+          send(newSsrc, 40_000, 7_000_000, IDR);
+          send(newSsrc, 40_001, 7_001_500, SLICE);
+        },
+      }),
+    );
+    const stream = await openRtspStream({ url: server.url });
+    const samples = await take(stream, 4);
+    const pts = samples.map((s) => s.pts);
+    expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
+    expect(pts[3]! - pts[2]!).toBe(1500); // the new timeline's own spacing
+    expect(samples.map((s) => s.wallClockMs !== undefined)).toEqual([true, true, false, false]);
+    expect(stream.stats.discontinuities).toBe(1);
+    await stream.close();
+  });
+});
+
 describe('hostile or broken servers', () => {
   it('clamps the session timeout to [2, 3600] s', () => {
     expect([0, 1, 2, 60, 3600, 3601, 9_999_999_999, Number.POSITIVE_INFINITY].map(clampSessionTimeout)).toEqual([

@@ -16,7 +16,7 @@ import { RtspErrorCode, rtspError } from './errors.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import { Mp2tDepacketizer } from './mp2t-depacketizer.js';
 import type { RtspResponse } from './message.js';
-import { parseRtcpSenderReports, parseRtpPacket, RtpTimestampUnwrapper, wallClockOf, type SenderReport } from './rtp.js';
+import { parseRtcpSenderReports, parseRtpPacket, RtpTimeline, wallClockOf, type SenderReport } from './rtp.js';
 import { parseSdp, parseSpropParameterSets, resolveControlUrl, type MediaFormat, type SessionDescription } from './sdp.js';
 
 export interface RtspAuthOptions {
@@ -82,6 +82,8 @@ export interface RtspStreamStats {
   oversizedAccessUnits: number;
   /** Keep-alive requests sent (GET_PARAMETER or OPTIONS). */
   keepAlives: number;
+  /** Sender timeline breaks (new SSRC, RTP timestamp jump) bridged so that pts keep increasing. */
+  discontinuities: number;
 }
 
 const DEFAULT_PORT = 554;
@@ -101,7 +103,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private describedSdp?: SessionDescription;
   private selected?: RtspMediaInfo;
   private depacketizer?: H264Depacketizer | Mp2tDepacketizer;
-  private readonly unwrapper = new RtpTimestampUnwrapper();
+  private timeline?: RtpTimeline;
   private readonly counters = { rtpPackets: 0, rtcpSenderReports: 0, bytesReceived: 0, malformedPackets: 0, keepAlives: 0 };
   private senderReport?: SenderReport;
   private ssrc?: number;
@@ -135,6 +137,11 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     return this.selected!;
   }
 
+  /** Sender timeline breaks bridged so far (see stats.discontinuities); cheap to poll per sample. */
+  get discontinuities(): number {
+    return this.timeline?.discontinuities ?? 0;
+  }
+
   get lastSenderReport(): SenderReport | undefined {
     return this.senderReport;
   }
@@ -147,6 +154,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       lostPackets: (h264 ?? mp2t)?.lostPackets ?? 0,
       droppedAccessUnits: h264?.droppedAccessUnits ?? 0,
       oversizedAccessUnits: h264?.oversizedAccessUnits ?? 0,
+      discontinuities: this.timeline?.discontinuities ?? 0,
       malformedPackets: this.counters.malformedPackets + (h264?.unsupportedPackets ?? 0) + (mp2t?.malformedPackets ?? 0),
     };
   }
@@ -257,6 +265,11 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     }
     this.counters.rtpPackets++;
     this.counters.bytesReceived += data.length;
+    // A new SSRC is a new sender (a restarted encoder): the old sender reports say nothing about its clock.
+    if (this.ssrc !== undefined && packet.ssrc !== this.ssrc) {
+      this.senderReport = undefined;
+      this.depacketizer.restart();
+    }
     this.ssrc = packet.ssrc;
     if (this.depacketizer instanceof H264Depacketizer) {
       for (const unit of this.depacketizer.push(packet)) {
@@ -279,12 +292,14 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   }
 
   private timing(rtpTimestamp: number): SampleTiming {
-    const clockRate = this.selected!.format.clockRate;
+    const clockRate = this.selected!.format.clockRate || 90_000;
+    this.timeline ??= new RtpTimeline(clockRate);
+    const arrivalMs = Date.now();
     return {
       rtpTimestamp,
-      pts: this.unwrapper.unwrap(rtpTimestamp),
+      pts: this.timeline.place(this.ssrc!, rtpTimestamp, arrivalMs).pts,
       wallClockMs: this.senderReport && wallClockOf(rtpTimestamp, this.senderReport, clockRate),
-      arrivalMs: Date.now(),
+      arrivalMs,
     };
   }
 

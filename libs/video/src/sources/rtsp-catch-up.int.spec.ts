@@ -19,7 +19,9 @@ afterAll(() => server?.stop());
 async function takeFor(iterator: AsyncIterator<SourceFrame>, ms: number, into: Array<SourceFrame & { takenAt: number }>) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const { value, done } = await iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no frame for 10 s (${into.length} taken)`)), 10_000)));
+    const { value, done } = await Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
     if (done) break;
     into.push({ ...value, takenAt: Date.now() });
   }
@@ -42,7 +44,7 @@ describe('RTSP H.264 decoding that falls behind', () => {
     const before: Array<SourceFrame & { takenAt: number }> = [];
     const after: Array<SourceFrame & { takenAt: number }> = [];
     try {
-      await takeFor(iterator, 3000, before); // past FFmpeg's start-up and the gate's warm-up
+      await takeFor(iterator, 3000, before); // past FFmpeg's start-up and the gate's warm-up (armed after FFmpeg's first 60 frames)
       await new Promise((r) => setTimeout(r, 2000)); // nobody takes frames: decoding stalls behind live
       await takeFor(iterator, 3000, after);
     } finally {

@@ -140,13 +140,28 @@ class RtspRun implements SourceRun {
   }
 
   async close(reason?: SightlineError): Promise<void> {
+    const { discontinuities, droppedAccessUnits, oversizedAccessUnits, lostPackets } = this.stream.stats;
+    if (discontinuities || droppedAccessUnits || lostPackets) {
+      this.logger.info('rtsp run ended', { ...this.context, discontinuities, droppedAccessUnits, oversizedAccessUnits, lostPackets });
+    }
     await Promise.all([this.stream.close(), this.decoder.abort(reason)]);
   }
 
   /** RTSP samples into FFmpeg, honouring its back-pressure; the stream's end or failure ends the run. */
   private async pump(): Promise<void> {
     try {
+      let discontinuities = 0;
       for await (const sample of this.stream) {
+        if (this.stream.discontinuities !== discontinuities) {
+          // Logged once per run; the count is in the stream's stats and in the run's closing log line.
+          if (discontinuities === 0) {
+            this.logger.warn('the camera restarted or its RTP timeline jumped; presentation times continue', {
+              ...this.context,
+              code: 'RTSP_DISCONTINUITY',
+            });
+          }
+          discontinuities = this.stream.discontinuities;
+        }
         if (this.gate && sample.codec === 'h264' && this.gate.decide(sample, Date.now()) !== 'write') {
           this.onDropped?.(1);
           continue;

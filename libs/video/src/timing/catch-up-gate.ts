@@ -9,7 +9,7 @@
  *   2. twice as far behind, a reference unit is dropped too, and with it everything up to the next keyframe (the
  *      frames after it could not be decoded correctly), which is written again and restarts from live.
  * Each session has its own gate and its own FFmpeg, so each sheds its own backlog: a slow session loses frames,
- * the others keep theirs.
+ * the others keep theirs. The gate is armed by the first decoded frame it is told about (after FFmpeg's start-up).
  */
 export interface CatchUpGateOptions {
   /** How far behind live decoding may fall before units are dropped (default 500 ms: inference's deadline). */
@@ -30,6 +30,11 @@ export class CatchUpGate {
   private latestDecodeLagMs = 0;
   /** When the gate last restarted decoding at a keyframe: frames written before were already late. */
   private resyncedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Not before the decoder has produced frames: while FFmpeg starts and probes the stream it reads slowly, and
+   * starving it of all but keyframes then would keep it probing forever.
+   */
+  private armed = false;
   dropped = 0;
 
   constructor(private readonly options: CatchUpGateOptions = { maxLagMs: 500 }) {}
@@ -39,10 +44,12 @@ export class CatchUpGate {
    * they sat in the pipe while we dropped, and counting them would drop the fresh units behind them as well.
    */
   decoded(lagMs: number, writtenAt: number): void {
+    this.armed = true;
     if (writtenAt >= this.resyncedAt) this.latestDecodeLagMs = lagMs;
   }
 
   decide(unit: GateUnit, now: number): GateDecision {
+    if (!this.armed) return 'write';
     if (this.skippingToKeyframe) {
       if (!unit.keyframe) return this.drop('dropToKeyframe');
       this.skippingToKeyframe = false;
