@@ -10,6 +10,14 @@ import { MAX_IN_FLIGHT_REQUESTS, RtspConnection } from './connection.js';
 import { NoAuthStrategy } from './auth/auth-strategy.js';
 import { clampSessionTimeout } from './rtsp-stream.js';
 import { waitUntil } from '@sightline/local-infra';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** A full garbage collection, so that memory figures count what is still referenced. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 const SPS = nal(NalType.sps, 10);
 const PPS = nal(NalType.pps, 4);
@@ -350,6 +358,53 @@ describe('hostile or broken servers', () => {
     connection.close();
     expect(await Promise.all(inFlight)).toHaveLength(MAX_IN_FLIGHT_REQUESTS);
     await waitUntil(() => server!.requests.length === MAX_IN_FLIGHT_REQUESTS, 'the requests that were sent', 1000);
+  });
+
+  it('holds at most one capped unit of a 64 MB never-ending one (memory asserted), while another stream flows on', async () => {
+    const gc = collectGarbage();
+    const fragment = (start: boolean) => Buffer.concat([Buffer.from([0x7c, (start ? 0x80 : 0) | NalType.slice]), Buffer.alloc(60_000, 9)]);
+    const healthy = await startFakeRtspServer((exchange) =>
+      respond(exchange, healthy, {
+        onPlay: (socket) => {
+          let sequenceNumber = 0;
+          const timer = setInterval(() => {
+            if (socket.destroyed) return clearInterval(timer);
+            const payload = sequenceNumber === 0 ? IDR : nal(NalType.slice, 500, sequenceNumber);
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber, timestamp: sequenceNumber * 1500, marker: true, payload })));
+            sequenceNumber++;
+          }, 5);
+        },
+      }),
+    );
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, {
+        onPlay: async (socket) => {
+          socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: 0, timestamp: 0, marker: true, payload: IDR })));
+          for (let i = 0; i < 1200 && !socket.destroyed; i++) {
+            const ok = socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })));
+            if (!ok) await new Promise((r) => socket.once('drain', r));
+          }
+        },
+      }),
+    );
+    gc();
+    const baseline = process.memoryUsage().arrayBuffers;
+    const [hostile, other] = await Promise.all([openRtspStream({ url: server.url }), openRtspStream({ url: healthy.url })]);
+    const otherSamples: RtspSample[] = [];
+    const readingOther = (async () => {
+      for await (const sample of other) if (otherSamples.push(sample) >= 200) break;
+    })();
+    await take(hostile, 1);
+    await waitUntil(() => hostile.stats.rtpPackets >= 1201, 'the 64 MB unit received', 15_000);
+    gc();
+    const heldMb = (process.memoryUsage().arrayBuffers - baseline) / 2 ** 20;
+    await readingOther;
+    await Promise.all([hostile.close(), other.close(), healthy.close()]);
+    expect(hostile.stats.bytesReceived).toBeGreaterThan(64 * 2 ** 20);
+    console.info(`64 MB unit: ${heldMb.toFixed(1)} MB of array buffers held after it`);
+    expect(heldMb).toBeLessThan(24); // one capped unit (8 MB) and socket buffers, not 64 MB
+    expect(otherSamples).toHaveLength(200);
+    expect(otherSamples.map((s) => s.pts)).toEqual(otherSamples.map((_, i) => i * 1500));
   });
 
   it('drops an access unit over 8 MB as damaged without holding it, and goes on with the next', async () => {
