@@ -47,6 +47,8 @@ export const ingestConfigShape = {
   INGEST_NO_RESULTS_WARN_MS: env.int(10_000, 0),
   /** A sender clock (RTCP sender reports) this far from ours gets one SOURCE_CLOCK_OFFSET warning per session. */
   INGEST_CLOCK_OFFSET_WARN_MS: env.int(1000, 1),
+  /** Live H.264 decoding further behind than this drops units before decoding (non-reference first); 0 = never. */
+  INGEST_DECODE_MAX_LAG_MS: env.int(500, 0),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -70,6 +72,7 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     rtspConnectTimeoutMs: config.RTSP_CONNECT_TIMEOUT_MS,
     noResultsWarnMs: config.INGEST_NO_RESULTS_WARN_MS,
     clockOffsetWarnMs: config.INGEST_CLOCK_OFFSET_WARN_MS,
+    maxDecodeLagMs: config.INGEST_DECODE_MAX_LAG_MS,
   };
 }
 

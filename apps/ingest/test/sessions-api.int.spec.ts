@@ -60,6 +60,8 @@ beforeAll(async () => {
     INGEST_SESSIONS_FILE: sessionsFile,
     INGEST_MAX_SESSIONS: '3',
     INGEST_FILE_ROOT: dirname(clip),
+    // No inference runs here: sessions that live this long report NO_RESULTS (the other tests' sessions are shorter).
+    INGEST_NO_RESULTS_WARN_MS: '6000',
     FFMPEG_PATH: await ffmpegPath(),
   });
   app = await NestFactory.create(AppModule.register(config), { logger: false });
@@ -192,6 +194,26 @@ describe('ingest session API', () => {
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ code: 'SESSION_LIMIT_REACHED' });
     for (const id of ['limit-1', 'limit-2']) expect((await call('DELETE', `/sessions/${id}`, ROLES.admin)).status).toBe(200);
+  });
+
+  it('refuses credentials with control characters (they would split the RTSP request) with INVALID_MESSAGE', async () => {
+    const injected = await call('POST', '/sessions', ROLES.operator, {
+      source: { type: 'rtsp', url: 'rtsp://camera.local/stream', auth: { type: 'digest', username: 'op\r\nX-Injected: 1', password: 'p' } },
+    });
+    expect(injected.status).toBe(400);
+    expect(await injected.json()).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('control characters') });
+  });
+
+  it('shows a session whose frames get no results (no inference here) on its status and in /health details, still ready', async () => {
+    const info = await until(async () => {
+      const body = (await (await call('GET', '/sessions/boot', ROLES.agent)).json()) as SessionInfo;
+      return body.warnings?.length && body;
+    }, 'the NO_RESULTS warning');
+    expect(info.warnings).toEqual([expect.objectContaining({ code: 'NO_RESULTS', message: expect.stringContaining('without any result') })]);
+    expect(info.stats.resultsSeen).toBe(0);
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', details: { sessionWarnings: { boot: [{ code: 'NO_RESULTS' }] } } });
   });
 
   it('serves the OpenAPI document that docs/openapi/ingest.json holds, with every session route', async () => {

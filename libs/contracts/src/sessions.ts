@@ -89,6 +89,8 @@ export const sessionStatsSchema = z.object({
   reconnects: z.number().int(),
   fpsIn: z.number(),
   fpsOut: z.number(),
+  /** Of framesDropped: H.264 units dropped before decoding to catch up with live (the decoder fell behind). */
+  framesDroppedBeforeDecode: z.number().int().optional(),
   /** frameAnalyzed results seen for this session's frames (any inference replica). */
   resultsSeen: z.number().int().optional(),
   /**

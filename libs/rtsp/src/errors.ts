@@ -10,8 +10,10 @@ export const RtspErrorCode = {
   timeout: 'RTSP_TIMEOUT',
   /** The server answered with an error status or with something that is not RTSP. */
   protocol: 'RTSP_PROTOCOL',
-  /** No H.264 (packetization-mode 0/1) or MP2T video in the SDP. */
+  /** No video at all in the SDP. */
   unsupportedMedia: 'RTSP_UNSUPPORTED_MEDIA',
+  /** Video, but in a codec we do not decode (H.265, MJPEG, H.264 interleaved mode...): the message names it. */
+  unsupportedCodec: 'UNSUPPORTED_CODEC',
   /** The server closed the connection (e.g. it restarted or crashed). */
   streamEnded: 'RTSP_STREAM_ENDED',
 } as const;

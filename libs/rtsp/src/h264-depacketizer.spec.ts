@@ -23,7 +23,18 @@ function feed(depacketizer: H264Depacketizer, frames: Buffer[][], firstSequence 
 describe('H264Depacketizer', () => {
   it('turns single NAL unit packets into an Annex-B access unit at the marker bit', () => {
     const units = feed(new H264Depacketizer(), [[SPS, PPS, nal(NalType.idr, 40)]]);
-    expect(units).toEqual([{ data: annexB([SPS, PPS, nal(NalType.idr, 40)]), rtpTimestamp: 0, keyframe: true }]);
+    expect(units).toEqual([{ data: annexB([SPS, PPS, nal(NalType.idr, 40)]), rtpTimestamp: 0, keyframe: true, reference: true }]);
+  });
+
+  it('tells reference pictures from those nothing predicts from (nal_ref_idc 0, e.g. disposable P or B frames)', () => {
+    const disposable = nal(NalType.slice, 30);
+    disposable[0] = NalType.slice; // NRI 0
+    const units = feed(new H264Depacketizer(), [[SPS, PPS, IDR], [nal(NalType.slice, 30)], [disposable]]);
+    expect(units.map((u) => [u.keyframe, u.reference])).toEqual([
+      [true, true],
+      [false, true],
+      [false, false],
+    ]);
   });
 
   it('unpacks STAP-A aggregates', () => {

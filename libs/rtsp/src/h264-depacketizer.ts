@@ -20,6 +20,8 @@ export interface H264AccessUnit {
   rtpTimestamp: number;
   /** Contains an IDR slice. */
   keyframe: boolean;
+  /** Another picture may predict from this one (a slice with nal_ref_idc ≠ 0): dropping it breaks the GOP until the next IDR. */
+  reference: boolean;
 }
 
 export interface H264DepacketizerStats {
@@ -78,6 +80,18 @@ export class H264Depacketizer {
     private readonly parameterSets: Buffer[] = [],
     private readonly limits: H264DepacketizerLimits = DEFAULT_H264_LIMITS,
   ) {}
+
+  /**
+   * A new sender (new SSRC: the camera's encoder restarted): its sequence numbers are unrelated to the old ones, and
+   * decoding restarts at its first IDR. An unfinished unit of the old sender is dropped (counted).
+   */
+  restart(): void {
+    if (this.pending) this.stats.droppedAccessUnits++;
+    this.pending = undefined;
+    this.fragments = undefined;
+    this.lastSequence = undefined;
+    this.started = false;
+  }
 
   push(packet: RtpPacket): H264AccessUnit[] {
     const gap = sequenceGap(this.lastSequence, packet.sequenceNumber);
@@ -192,8 +206,13 @@ export class H264Depacketizer {
     const nals =
       keyframe && !carriesParameterSets && !this.decoderHasParameterSets ? [...this.parameterSets, ...unit.nals] : unit.nals;
     if (carriesParameterSets || (keyframe && this.parameterSets.length)) this.decoderHasParameterSets = true;
-    out.push({ data: toAnnexB(nals), rtpTimestamp: unit.rtpTimestamp, keyframe });
+    const reference = unit.nals.some((nal) => isSlice(nal[0]! & 0x1f) && (nal[0]! & 0x60) !== 0);
+    out.push({ data: toAnnexB(nals), rtpTimestamp: unit.rtpTimestamp, keyframe, reference });
   }
+}
+
+function isSlice(type: number): boolean {
+  return type === NalType.slice || type === NalType.idr;
 }
 
 function toAnnexB(nals: Buffer[]): Buffer {

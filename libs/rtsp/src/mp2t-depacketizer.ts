@@ -26,6 +26,11 @@ export class Mp2tDepacketizer {
   readonly stats: Mp2tDepacketizerStats = { lostPackets: 0, malformedPackets: 0 };
   private lastSequence?: number;
 
+  /** A new sender (new SSRC): its sequence numbers are unrelated to the old ones. */
+  restart(): void {
+    this.lastSequence = undefined;
+  }
+
   push(packet: RtpPacket): Mp2tPackets | undefined {
     const gap = sequenceGap(this.lastSequence, packet.sequenceNumber);
     if (gap < 0) return undefined;

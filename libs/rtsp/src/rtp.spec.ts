@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rtcpSenderReport, rtpBytes } from '../test-support/rtp-packets.js';
-import { parseRtcpSenderReports, parseRtpPacket, RtpTimestampUnwrapper, sequenceGap, wallClockOf } from './rtp.js';
+import { parseRtcpSenderReports, parseRtpPacket, RtpTimeline, sequenceGap, wallClockOf } from './rtp.js';
 
 describe('parseRtpPacket', () => {
   it('reads the fixed header and returns the payload', () => {
@@ -66,11 +66,38 @@ describe('RTCP sender reports', () => {
   });
 });
 
-describe('RtpTimestampUnwrapper', () => {
-  it('counts ticks from the first timestamp, across the 32-bit wrap and backwards steps', () => {
-    const unwrapper = new RtpTimestampUnwrapper();
-    expect(unwrapper.unwrap(0xffffff00)).toBe(0);
-    expect(unwrapper.unwrap(0x00000100)).toBe(0x200);
-    expect(unwrapper.unwrap(0x00000080)).toBe(0x180);
+describe('RtpTimeline', () => {
+  const SSRC = 7;
+
+  it('counts ticks from the first timestamp, across the 32-bit wrap and backwards steps (B-frames)', () => {
+    const timeline = new RtpTimeline(90_000);
+    expect(timeline.place(SSRC, 0xffffff00, 0).pts).toBe(0);
+    expect(timeline.place(SSRC, 0x00000100, 0).pts).toBe(0x200);
+    expect(timeline.place(SSRC, 0x00000080, 0).pts).toBe(0x180);
+    expect(timeline.discontinuities).toBe(0);
+  });
+
+  it('bridges a new SSRC with a random timestamp base: increasing, continued by the time that passed, counted', () => {
+    const timeline = new RtpTimeline(90_000);
+    const pts = [
+      timeline.place(SSRC, 1_000_000, 1000),
+      timeline.place(SSRC, 1_001_500, 1016),
+      timeline.place(SSRC, 1_003_000, 1033),
+      timeline.place(99, 3_000_000_000, 2033), // the camera restarted: 1 s later, new SSRC, new base
+      timeline.place(99, 3_000_001_500, 2050),
+    ];
+    expect(pts.map((p) => p.pts)).toEqual([0, 1500, 3000, 3000 + 90_000, 3000 + 90_000 + 1500]);
+    expect(pts.map((p) => p.discontinuity)).toEqual([false, false, false, true, false]);
+    expect(timeline.discontinuities).toBe(1);
+  });
+
+  it('bridges timestamp jumps of the same sender (back by seconds, forward by minutes) by at least one frame', () => {
+    const timeline = new RtpTimeline(90_000);
+    timeline.place(SSRC, 500_000, 0);
+    timeline.place(SSRC, 501_500, 0);
+    expect(timeline.place(SSRC, 100, 0)).toEqual({ pts: 3000, discontinuity: true }); // back 5.5 s, no time passed
+    expect(timeline.place(SSRC, 100 + 90_000 * 3600, 40)).toEqual({ pts: 3000 + 3600, discontinuity: true }); // +1 h, 40 ms later
+    expect(timeline.place(SSRC, 100 + 90_000 * 3600 + 1500, 56)).toEqual({ pts: 3000 + 3600 + 1500, discontinuity: false });
+    expect(timeline.discontinuities).toBe(2);
   });
 });

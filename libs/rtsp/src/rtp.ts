@@ -90,14 +90,43 @@ export function wallClockOf(rtpTimestamp: number, report: SenderReport, clockRat
   return report.ntpTimeMs + (rtpTimestampDelta(rtpTimestamp, report.rtpTimestamp) / clockRate) * 1000;
 }
 
-/** Turns 32-bit RTP timestamps into an ever-increasing tick count starting at 0 (a presentation timestamp). */
-export class RtpTimestampUnwrapper {
-  private last?: number;
+/**
+ * Presentation times for one RTSP session that stay increasing and close-knit when the sender's timeline breaks: a
+ * new SSRC (the camera's encoder restarted), or an RTP timestamp that jumps back by more than `maxBackwardS` (B-frames
+ * step back a few frames, never seconds) or forward by more than `maxForwardS`. Such a sample continues the timeline
+ * by the time that passed here since the previous one (at least one frame interval), and is counted.
+ */
+export class RtpTimeline {
+  private ssrc?: number;
+  private last?: { timestamp: number; arrivalMs: number };
   private ticks = 0;
+  /** The latest forward step, used as one frame interval. */
+  private step = 0;
+  discontinuities = 0;
 
-  unwrap(timestamp: number): number {
-    if (this.last !== undefined) this.ticks += rtpTimestampDelta(timestamp, this.last);
-    this.last = timestamp;
-    return this.ticks;
+  constructor(
+    private readonly clockRate: number,
+    private readonly maxForwardS = 10,
+    private readonly maxBackwardS = 1,
+  ) {}
+
+  /** Ticks since the first sample; `discontinuity` when this sample starts a new timeline. */
+  place(ssrc: number, timestamp: number, arrivalMs: number): { pts: number; discontinuity: boolean } {
+    const last = this.last;
+    this.last = { timestamp, arrivalMs };
+    const previousSsrc = this.ssrc;
+    this.ssrc = ssrc;
+    if (!last) return { pts: 0, discontinuity: false };
+    const delta = rtpTimestampDelta(timestamp, last.timestamp);
+    const broken = ssrc !== previousSsrc || delta > this.maxForwardS * this.clockRate || delta < -this.maxBackwardS * this.clockRate;
+    if (!broken) {
+      if (delta > 0) this.step = delta;
+      this.ticks += delta;
+      return { pts: this.ticks, discontinuity: false };
+    }
+    this.discontinuities++;
+    const elapsedTicks = Math.round(((arrivalMs - last.arrivalMs) / 1000) * this.clockRate);
+    this.ticks += Math.max(this.step || 1, elapsedTicks);
+    return { pts: this.ticks, discontinuity: true };
   }
 }

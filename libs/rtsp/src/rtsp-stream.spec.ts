@@ -10,6 +10,14 @@ import { MAX_IN_FLIGHT_REQUESTS, RtspConnection } from './connection.js';
 import { NoAuthStrategy } from './auth/auth-strategy.js';
 import { clampSessionTimeout } from './rtsp-stream.js';
 import { waitUntil } from '@sightline/local-infra';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** A full garbage collection, so that memory figures count what is still referenced. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 const SPS = nal(NalType.sps, 10);
 const PPS = nal(NalType.pps, 4);
@@ -238,12 +246,21 @@ describe('openRtspStream failures', () => {
     expect(JSON.stringify(error)).not.toContain('hunter2');
   });
 
-  it.each([
-    ['audio only', 'v=0\r\nm=audio 0 RTP/AVP 0\r\n'],
-    ['H.264 interleaved mode', h264Sdp(2)],
-  ])('rejects an SDP without usable video (%s) with RTSP_UNSUPPORTED_MEDIA', async (_name, sdp) => {
-    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp }));
+  it('rejects an SDP without video with RTSP_UNSUPPORTED_MEDIA', async () => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp: 'v=0\r\nm=audio 0 RTP/AVP 0\r\n' }));
     await expect(openRtspStream({ url: server.url })).rejects.toMatchObject({ code: RtspErrorCode.unsupportedMedia });
+    expect(server.requests.map((r) => r.method)).toEqual(['OPTIONS', 'DESCRIBE']);
+  });
+
+  it.each([
+    ['H.265', 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H265/90000\r\n', 'H265'],
+    ['MJPEG (static payload type 26)', 'v=0\r\nm=video 0 RTP/AVP 26\r\n', 'JPEG'],
+    ['H.264 interleaved mode', h264Sdp(2), 'H264 (packetization-mode 2)'],
+  ])('rejects %s with one UNSUPPORTED_CODEC naming the codec', async (_name, sdp, codec) => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { sdp }));
+    const error = await openRtspStream({ url: server.url }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: RtspErrorCode.unsupportedCodec, context: { codecs: [codec] } });
+    expect((error as Error).message).toContain(`the camera sends ${codec} video`);
     expect(server.requests.map((r) => r.method)).toEqual(['OPTIONS', 'DESCRIBE']);
   });
 
@@ -274,6 +291,34 @@ describe('openRtspStream failures', () => {
       code: RtspErrorCode.protocol,
       context: { url: 'http://***:***@cam/x' },
     });
+  });
+});
+
+describe('a camera that restarts under a connected client', () => {
+  it('keeps pts increasing across a new SSRC and timestamp base, counts it, and forgets the old sender reports', async () => {
+    const newSsrc = 0xbeef;
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, {
+        onPlay: (socket) => {
+          socket.write(interleavedFrame(3, rtcpSenderReport(SSRC, Date.UTC(2025, 5, 26), 90_000)));
+          const send = (ssrc: number, sequenceNumber: number, timestamp: number, payload: Buffer) =>
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber, timestamp, marker: true, payload, ssrc })));
+          send(SSRC, 1, 90_000, IDR);
+          send(SSRC, 2, 91_500, SLICE);
+          // The encoder restarts: new SSRC, new random timestamp and sequence bases, an IDR first.
+          send(newSsrc, 40_000, 7_000_000, IDR);
+          send(newSsrc, 40_001, 7_001_500, SLICE);
+        },
+      }),
+    );
+    const stream = await openRtspStream({ url: server.url });
+    const samples = await take(stream, 4);
+    const pts = samples.map((s) => s.pts);
+    expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
+    expect(pts[3]! - pts[2]!).toBe(1500); // the new timeline's own spacing
+    expect(samples.map((s) => s.wallClockMs !== undefined)).toEqual([true, true, false, false]);
+    expect(stream.stats.discontinuities).toBe(1);
+    await stream.close();
   });
 });
 
@@ -313,6 +358,53 @@ describe('hostile or broken servers', () => {
     connection.close();
     expect(await Promise.all(inFlight)).toHaveLength(MAX_IN_FLIGHT_REQUESTS);
     await waitUntil(() => server!.requests.length === MAX_IN_FLIGHT_REQUESTS, 'the requests that were sent', 1000);
+  });
+
+  it('holds at most one capped unit of a 64 MB never-ending one (memory asserted), while another stream flows on', async () => {
+    const gc = collectGarbage();
+    const fragment = (start: boolean) => Buffer.concat([Buffer.from([0x7c, (start ? 0x80 : 0) | NalType.slice]), Buffer.alloc(60_000, 9)]);
+    const healthy = await startFakeRtspServer((exchange) =>
+      respond(exchange, healthy, {
+        onPlay: (socket) => {
+          let sequenceNumber = 0;
+          const timer = setInterval(() => {
+            if (socket.destroyed) return clearInterval(timer);
+            const payload = sequenceNumber === 0 ? IDR : nal(NalType.slice, 500, sequenceNumber);
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber, timestamp: sequenceNumber * 1500, marker: true, payload })));
+            sequenceNumber++;
+          }, 5);
+        },
+      }),
+    );
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, {
+        onPlay: async (socket) => {
+          socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: 0, timestamp: 0, marker: true, payload: IDR })));
+          for (let i = 0; i < 1200 && !socket.destroyed; i++) {
+            const ok = socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })));
+            if (!ok) await new Promise((r) => socket.once('drain', r));
+          }
+        },
+      }),
+    );
+    gc();
+    const baseline = process.memoryUsage().arrayBuffers;
+    const [hostile, other] = await Promise.all([openRtspStream({ url: server.url }), openRtspStream({ url: healthy.url })]);
+    const otherSamples: RtspSample[] = [];
+    const readingOther = (async () => {
+      for await (const sample of other) if (otherSamples.push(sample) >= 200) break;
+    })();
+    await take(hostile, 1);
+    await waitUntil(() => hostile.stats.rtpPackets >= 1201, 'the 64 MB unit received', 15_000);
+    gc();
+    const heldMb = (process.memoryUsage().arrayBuffers - baseline) / 2 ** 20;
+    await readingOther;
+    await Promise.all([hostile.close(), other.close(), healthy.close()]);
+    expect(hostile.stats.bytesReceived).toBeGreaterThan(64 * 2 ** 20);
+    console.info(`64 MB unit: ${heldMb.toFixed(1)} MB of array buffers held after it`);
+    expect(heldMb).toBeLessThan(24); // one capped unit (8 MB) and socket buffers, not 64 MB
+    expect(otherSamples).toHaveLength(200);
+    expect(otherSamples.map((s) => s.pts)).toEqual(otherSamples.map((_, i) => i * 1500));
   });
 
   it('drops an access unit over 8 MB as damaged without holding it, and goes on with the next', async () => {

@@ -16,7 +16,7 @@ import { RtspErrorCode, rtspError } from './errors.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import { Mp2tDepacketizer } from './mp2t-depacketizer.js';
 import type { RtspResponse } from './message.js';
-import { parseRtcpSenderReports, parseRtpPacket, RtpTimestampUnwrapper, wallClockOf, type SenderReport } from './rtp.js';
+import { parseRtcpSenderReports, parseRtpPacket, RtpTimeline, wallClockOf, type SenderReport } from './rtp.js';
 import { parseSdp, parseSpropParameterSets, resolveControlUrl, type MediaFormat, type SessionDescription } from './sdp.js';
 
 export interface RtspAuthOptions {
@@ -51,7 +51,14 @@ interface SampleTiming {
 }
 
 export type RtspSample =
-  | ({ codec: 'h264'; /** Annex-B access unit. */ data: Buffer; keyframe: boolean } & SampleTiming)
+  | ({
+      codec: 'h264';
+      /** Annex-B access unit. */
+      data: Buffer;
+      keyframe: boolean;
+      /** Other pictures may reference this one (nal_ref_idc ≠ 0). */
+      reference: boolean;
+    } & SampleTiming)
   | ({ codec: 'mp2t'; /** Whole 188-byte TS packets. */ data: Buffer; discontinuity: boolean } & SampleTiming);
 
 export interface RtspMediaInfo {
@@ -75,6 +82,8 @@ export interface RtspStreamStats {
   oversizedAccessUnits: number;
   /** Keep-alive requests sent (GET_PARAMETER or OPTIONS). */
   keepAlives: number;
+  /** Sender timeline breaks (new SSRC, RTP timestamp jump) bridged so that pts keep increasing. */
+  discontinuities: number;
 }
 
 const DEFAULT_PORT = 554;
@@ -94,7 +103,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private describedSdp?: SessionDescription;
   private selected?: RtspMediaInfo;
   private depacketizer?: H264Depacketizer | Mp2tDepacketizer;
-  private readonly unwrapper = new RtpTimestampUnwrapper();
+  private timeline?: RtpTimeline;
   private readonly counters = { rtpPackets: 0, rtcpSenderReports: 0, bytesReceived: 0, malformedPackets: 0, keepAlives: 0 };
   private senderReport?: SenderReport;
   private ssrc?: number;
@@ -128,6 +137,11 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     return this.selected!;
   }
 
+  /** Sender timeline breaks bridged so far (see stats.discontinuities); cheap to poll per sample. */
+  get discontinuities(): number {
+    return this.timeline?.discontinuities ?? 0;
+  }
+
   get lastSenderReport(): SenderReport | undefined {
     return this.senderReport;
   }
@@ -140,6 +154,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       lostPackets: (h264 ?? mp2t)?.lostPackets ?? 0,
       droppedAccessUnits: h264?.droppedAccessUnits ?? 0,
       oversizedAccessUnits: h264?.oversizedAccessUnits ?? 0,
+      discontinuities: this.timeline?.discontinuities ?? 0,
       malformedPackets: this.counters.malformedPackets + (h264?.unsupportedPackets ?? 0) + (mp2t?.malformedPackets ?? 0),
     };
   }
@@ -250,10 +265,15 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     }
     this.counters.rtpPackets++;
     this.counters.bytesReceived += data.length;
+    // A new SSRC is a new sender (a restarted encoder): the old sender reports say nothing about its clock.
+    if (this.ssrc !== undefined && packet.ssrc !== this.ssrc) {
+      this.senderReport = undefined;
+      this.depacketizer.restart();
+    }
     this.ssrc = packet.ssrc;
     if (this.depacketizer instanceof H264Depacketizer) {
       for (const unit of this.depacketizer.push(packet)) {
-        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, ...this.timing(unit.rtpTimestamp) });
+        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, reference: unit.reference, ...this.timing(unit.rtpTimestamp) });
       }
     } else {
       const packets = this.depacketizer.push(packet);
@@ -272,12 +292,14 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   }
 
   private timing(rtpTimestamp: number): SampleTiming {
-    const clockRate = this.selected!.format.clockRate;
+    const clockRate = this.selected!.format.clockRate || 90_000;
+    this.timeline ??= new RtpTimeline(clockRate);
+    const arrivalMs = Date.now();
     return {
       rtpTimestamp,
-      pts: this.unwrapper.unwrap(rtpTimestamp),
+      pts: this.timeline.place(this.ssrc!, rtpTimestamp, arrivalMs).pts,
       wallClockMs: this.senderReport && wallClockOf(rtpTimestamp, this.senderReport, clockRate),
-      arrivalMs: Date.now(),
+      arrivalMs,
     };
   }
 
@@ -289,7 +311,17 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       }
     }
     const offered = sdp.media.flatMap((m) => m.formats.map((f) => `${m.type}/${f.encodingName || f.payloadType}`));
-    throw rtspError(RtspErrorCode.unsupportedMedia, `no H.264 or MP2T video in the SDP (offered: ${offered.join(', ')})`, {
+    const videoCodecs = sdp.media
+      .filter((m) => m.type === 'video')
+      .flatMap((m) => m.formats.map((f) => describeCodec(f)));
+    if (videoCodecs.length) {
+      throw rtspError(
+        RtspErrorCode.unsupportedCodec,
+        `the camera sends ${videoCodecs.join(', ')} video; only H.264 (packetization mode 0/1) and MPEG-TS are supported`,
+        { ...this.errorContext(), codecs: videoCodecs, offered },
+      );
+    }
+    throw rtspError(RtspErrorCode.unsupportedMedia, `no video in the SDP (offered: ${offered.join(', ')})`, {
       ...this.errorContext(),
       offered,
     });
@@ -315,6 +347,13 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private errorContext(): Record<string, unknown> {
     return { host: this.target.host, port: this.target.port, url: redactUrl(this.target.url) };
   }
+}
+
+/** `H265`, `JPEG`, `H264 (packetization-mode 2)`, or the static payload type's number when there is no rtpmap. */
+function describeCodec(format: MediaFormat): string {
+  const name = format.encodingName || (format.payloadType === 26 ? 'JPEG' : `payload type ${format.payloadType}`);
+  const mode = format.parameters['packetization-mode'];
+  return name === 'H264' && mode !== undefined ? `H264 (packetization-mode ${mode})` : name;
 }
 
 function codecOf(format: MediaFormat): RtspCodec | undefined {

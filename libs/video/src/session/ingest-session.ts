@@ -87,6 +87,7 @@ export class IngestSession {
     fpsIn: 0,
     fpsOut: 0,
     resultsSeen: 0,
+    framesDroppedBeforeDecode: 0,
     sourceClockOffsetMs: undefined as number | undefined,
   };
   private readonly warnings = new Map<string, SessionWarning>();
@@ -214,7 +215,13 @@ export class IngestSession {
       let run: SourceRun | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       try {
-        run = await source.open({ onDecodeError: this.decodeErrorReporter(context) });
+        run = await source.open({
+          onDecodeError: this.decodeErrorReporter(context),
+          onDroppedBeforeDecode: (count) => {
+            this.stats.framesDroppedBeforeDecode += count;
+            this.countDropped(count);
+          },
+        });
         this.currentRun = run;
         if (this.stopReason) break;
         watchdog = this.startWatchdog(run, queue);

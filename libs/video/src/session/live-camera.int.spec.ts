@@ -62,11 +62,11 @@ async function runRows(server: GstRtspServer, auth: 'basic' | 'digest', rows: Ro
 }
 
 function expectTimedOnArrival(name: string, metas: FrameMeta[], shiftMs: number, senderLagMs: [number, number]): void {
-  // Our clock: a frame is published after it arrived, and within seconds — a 3 s or 5 h sender offset never shows.
-  for (const meta of metas) {
-    expect(meta.publishedAt, name).toBeGreaterThanOrEqual(meta.captureTime);
-    expect(meta.publishedAt - meta.captureTime, name).toBeLessThan(2000);
-  }
+  // Our clock: every frame is published after it arrived (a sender clock ahead would break this), and the typical
+  // frame is well under a second old (one behind by 3 s would not be; single frames may lag on a loaded box).
+  for (const meta of metas) expect(meta.publishedAt, name).toBeGreaterThanOrEqual(meta.captureTime);
+  const ages = metas.map((m) => m.publishedAt - m.captureTime).sort((a, b) => a - b);
+  expect(ages[ages.length >> 1], name).toBeLessThan(1000);
   // The sender's clock: where the reports put it, i.e. the shift plus what the sender itself adds (mux delay).
   // Steady state (the last third): at start-up a loaded box may read the socket late while FFmpeg starts.
   const timed = metas.filter((m) => m.sourceTime !== undefined);

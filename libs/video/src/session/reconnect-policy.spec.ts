@@ -19,7 +19,7 @@ describe('ReconnectPolicy', () => {
 
 describe('fatal failures', () => {
   it('never retries bad credentials, unsupported media or corrupt input', () => {
-    for (const code of ['RTSP_UNAUTHORIZED', 'RTSP_UNSUPPORTED_MEDIA', 'SOURCE_CORRUPT', 'INVALID_SOURCE', 'FRAME_TOO_LARGE']) {
+    for (const code of ['RTSP_UNAUTHORIZED', 'RTSP_UNSUPPORTED_MEDIA', 'UNSUPPORTED_CODEC', 'SOURCE_CORRUPT', 'INVALID_SOURCE', 'FRAME_TOO_LARGE']) {
       expect(isFatal(code, { sourceType: 'rtsp', everLive: true })).toBe(true);
     }
   });

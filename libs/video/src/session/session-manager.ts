@@ -52,6 +52,8 @@ export interface IngestSettings {
   noResultsWarnMs?: number;
   /** |sender clock − arrival| above this → SOURCE_CLOCK_OFFSET warning (default 1000 ms). */
   clockOffsetWarnMs?: number;
+  /** Live H.264 decoding further behind than this drops units before decoding (default 500 ms; 0: never). */
+  maxDecodeLagMs?: number;
   framePublisher?: FramePublisherOptions;
 }
 
@@ -187,7 +189,13 @@ export class SessionManager {
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);
       case 'rtsp':
         return new RtspSource(
-          { url: spec.url, auth: spec.auth, defaultAuth: this.settings.rtspAuth, connectTimeoutMs: this.settings.rtspConnectTimeoutMs },
+          {
+            url: spec.url,
+            auth: spec.auth,
+            defaultAuth: this.settings.rtspAuth,
+            connectTimeoutMs: this.settings.rtspConnectTimeoutMs,
+            maxDecodeLagMs: this.settings.maxDecodeLagMs,
+          },
           settings,
           this.logger,
           context,

@@ -9,7 +9,11 @@ import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } 
 import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
+import { CatchUpGate } from '../timing/catch-up-gate.js';
 import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
+
+/** Decoded frames of a run whose latency the catch-up gate ignores (FFmpeg probing the stream at start). */
+const DECODE_WARM_UP_FRAMES = 60;
 import type { FrameSource, RunHooks, SourceFrame, SourceRun, SourceSettings } from './source.js';
 
 export interface RtspSourceOptions {
@@ -18,6 +22,8 @@ export interface RtspSourceOptions {
   /** Scheme used when the request names none (RTSP_AUTH). */
   defaultAuth: RtspAuthType;
   connectTimeoutMs: number;
+  /** H.264 decoding further behind live than this drops units before decoding (see CatchUpGate); 0: never. */
+  maxDecodeLagMs?: number;
 }
 
 interface SampleTiming {
@@ -65,7 +71,9 @@ export class RtspSource implements FrameSource {
     });
     // RTP timestamps of MP2T packets belong to the mux's output, not to the frames inside: take the TS's own PTS.
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';
-    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context);
+    const maxLagMs = this.options.maxDecodeLagMs ?? 500;
+    const gate = stream.media.codec === 'h264' && maxLagMs > 0 ? new CatchUpGate({ maxLagMs }) : undefined;
+    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context, gate, hooks.onDroppedBeforeDecode);
   }
 
   private authOptions(): RtspAuthOptions {
@@ -86,6 +94,9 @@ class RtspRun implements SourceRun {
     private readonly ptsFrom: { rtpClockRate: number } | 'decoder',
     private readonly logger: VideoLogger,
     private readonly context: Record<string, unknown>,
+    /** H.264 only: MPEG-TS packets cannot be dropped by frame without demuxing them. */
+    private readonly gate?: CatchUpGate,
+    private readonly onDropped?: (count: number) => void,
   ) {
     void this.pump();
   }
@@ -94,6 +105,7 @@ class RtspRun implements SourceRun {
     let firstDecoderPts: number | undefined;
     let previous: LedgerEntry<SampleTiming> | undefined;
     let secondPictures = 0;
+    let decodedFrames = 0;
     for await (const frame of this.decoder) {
       const pos = frame.info?.pos;
       const sample = pos === undefined ? undefined : this.ledger.lookup(pos);
@@ -110,6 +122,8 @@ class RtspRun implements SourceRun {
         continue;
       }
       previous = sample;
+      // FFmpeg's first frames include its start-up probe: their latency says nothing about keeping up.
+      if (sample && ++decodedFrames > DECODE_WARM_UP_FRAMES) this.gate?.decoded(frame.emergedAt - sample.writtenAt, sample.writtenAt);
       const decoderPts = frame.info?.ptsTime ?? 0;
       firstDecoderPts ??= decoderPts;
       yield {
@@ -126,13 +140,32 @@ class RtspRun implements SourceRun {
   }
 
   async close(reason?: SightlineError): Promise<void> {
+    const { discontinuities, droppedAccessUnits, oversizedAccessUnits, lostPackets } = this.stream.stats;
+    if (discontinuities || droppedAccessUnits || lostPackets) {
+      this.logger.info('rtsp run ended', { ...this.context, discontinuities, droppedAccessUnits, oversizedAccessUnits, lostPackets });
+    }
     await Promise.all([this.stream.close(), this.decoder.abort(reason)]);
   }
 
   /** RTSP samples into FFmpeg, honouring its back-pressure; the stream's end or failure ends the run. */
   private async pump(): Promise<void> {
     try {
+      let discontinuities = 0;
       for await (const sample of this.stream) {
+        if (this.stream.discontinuities !== discontinuities) {
+          // Logged once per run; the count is in the stream's stats and in the run's closing log line.
+          if (discontinuities === 0) {
+            this.logger.warn('the camera restarted or its RTP timeline jumped; presentation times continue', {
+              ...this.context,
+              code: 'RTSP_DISCONTINUITY',
+            });
+          }
+          discontinuities = this.stream.discontinuities;
+        }
+        if (this.gate && sample.codec === 'h264' && this.gate.decide(sample, Date.now()) !== 'write') {
+          this.onDropped?.(1);
+          continue;
+        }
         this.ledger.record(sample.data.length, { pts: sample.pts, arrivalMs: sample.arrivalMs, sourceTime: sample.wallClockMs });
         if (!this.decoder.write(sample.data)) await this.decoder.drained();
       }

@@ -29,6 +29,8 @@ export interface SourceRun extends AsyncIterable<SourceFrame> {
 export interface RunHooks {
   /** FFmpeg decoded around damaged input (truncated file, lost packets); the line says what it saw. */
   onDecodeError?: (line: string) => void;
+  /** Units dropped before decoding to catch up with live (they never become frames). */
+  onDroppedBeforeDecode?: (count: number) => void;
 }
 
 export interface FrameSource {

@@ -1,0 +1,71 @@
+/**
+ * Catching up with live when decoding falls behind: a real RTSP session (GStreamer's server as a live camera, 30 fps
+ * H.264, a keyframe per second) whose frames stop being taken for 2 s, so FFmpeg blocks, its input pipe fills and
+ * access units wait in our queue. When taking resumes, the waiting units are dropped before decoding up to the next
+ * keyframe instead of being decoded seconds late.
+ */
+import { ffmpegPath, startGstRtspServer, type GstRtspServer } from '@sightline/local-infra';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_FRAME, testLogger } from '../../test-support/ingest-harness.js';
+import { RtspSource } from './rtsp-source.js';
+import type { SourceFrame } from './source.js';
+
+let server: GstRtspServer;
+beforeAll(async () => {
+  server = await startGstRtspServer({ live: {} });
+});
+afterAll(() => server?.stop());
+
+async function takeFor(iterator: AsyncIterator<SourceFrame>, ms: number, into: Array<SourceFrame & { takenAt: number }>) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no frame for 10 s (${into.length} taken)`)), 10_000)));
+    const { value, done } = await Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
+    if (done) break;
+    into.push({ ...value, takenAt: Date.now() });
+  }
+}
+
+describe('RTSP H.264 decoding that falls behind', () => {
+  it.each([
+    ['drops units before decoding up to a keyframe and is live again', 500],
+    ['without the gate (0), decodes the backlog late', 0],
+  ])('%s (max lag %i ms)', async (_name, maxDecodeLagMs) => {
+    let dropped = 0;
+    const source = new RtspSource(
+      { url: server.url('h264'), defaultAuth: 'none', connectTimeoutMs: 3000, maxDecodeLagMs },
+      { ffmpegPath: await ffmpegPath(), frame: TEST_FRAME },
+      testLogger,
+      { sessionId: 'catch-up' },
+    );
+    const run = await source.open({ onDroppedBeforeDecode: (count) => (dropped += count) });
+    const iterator = run[Symbol.asyncIterator]();
+    const before: Array<SourceFrame & { takenAt: number }> = [];
+    const after: Array<SourceFrame & { takenAt: number }> = [];
+    try {
+      await takeFor(iterator, 3000, before); // past FFmpeg's start-up and the gate's warm-up (armed after FFmpeg's first 60 frames)
+      await new Promise((r) => setTimeout(r, 2000)); // nobody takes frames: decoding stalls behind live
+      await takeFor(iterator, 3000, after);
+    } finally {
+      await run.close();
+    }
+    expect(before.length).toBeGreaterThan(30);
+    // Frames after the stall, once 1.5 s have passed since taking resumed: how old they were when taken.
+    const resumedAt = after[0]!.takenAt;
+    const late = after.filter((f) => f.takenAt > resumedAt + 1500).map((f) => f.takenAt - f.captureTime);
+    const worst = Math.max(...late);
+    console.info(`max lag ${maxDecodeLagMs}: dropped ${dropped}, frames before/after ${before.length}/${after.length}, age after catch-up ≤ ${worst} ms`);
+    const pts = [...before, ...after].map((f) => f.pts);
+    expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
+    if (maxDecodeLagMs > 0) {
+      // At least the 2 s backlog less what fits in the pipes was dropped, and what is decoded now is fresh again.
+      expect(dropped).toBeGreaterThan(10);
+      expect(worst).toBeLessThan(1000);
+    } else {
+      // The control: nothing dropped, every frame decoded — the stalled ones ~2 s late.
+      expect(dropped).toBe(0);
+      expect(Math.max(...after.map((f) => f.takenAt - f.captureTime))).toBeGreaterThan(1500);
+    }
+  });
+});
