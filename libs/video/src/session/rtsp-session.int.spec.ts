@@ -81,8 +81,6 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
       // Capture time is when the sample arrived here (our clock): it precedes publication, but not by seconds.
       expect(meta.publishedAt).toBeGreaterThanOrEqual(meta.captureTime);
       expect(meta.publishedAt - meta.captureTime).toBeLessThan(2000);
-      // This server's sender reports follow the host clock: its wall clock for the sample is close to the arrival.
-      if (meta.sourceTime !== undefined) expect(Math.abs(meta.sourceTime - meta.captureTime)).toBeLessThan(500);
     }
     // GStreamer sends its first sender report within a few seconds: the later frames carry the sender's clock.
     expect(metas.slice(-10).every((m) => m.sourceTime !== undefined)).toBe(true);
