@@ -10,6 +10,7 @@ import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from '@sightline/local-infra';
+import { NATS_IDENTITIES, natsAuthorizationConfig } from '@sightline/messaging';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
 
@@ -28,6 +29,8 @@ interface ComposeService {
   env_file?: string[];
   environment?: Record<string, string>;
   profiles?: string[];
+  depends_on?: Record<string, { condition?: string }>;
+  network_mode?: string;
   deploy?: {
     resources?: {
       limits?: { cpus?: string | number; memory?: string };
@@ -84,7 +87,7 @@ describe('docker-compose.yml', () => {
 
   it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
     const env = readFileSync(join(project, '.env'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'BACKUP_S3_SECRET_KEY']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
       expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
     }
     expect(env).toContain(`SIGHTLINE_HOME=${project}`);
@@ -92,6 +95,13 @@ describe('docker-compose.yml', () => {
     expect(stdout.trim().split('\n')).toEqual(['ready: docker compose pull && docker compose up -d']);
     expect(readFileSync(join(project, '.env'), 'utf8')).toBe(env);
     expect(existsSync(join(project, 'var/media'))).toBe(true);
+  });
+
+  it('builds ingest with Debian\'s FFmpeg, which it runs instead of the npm static build', () => {
+    expect(services.ingest.build?.target).toBe('ingest');
+    const stage = /^FROM service AS ingest$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    expect(stage).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
+    expect(stage).toMatch(/^ENV FFMPEG_PATH=\/usr\/bin\/ffmpeg$/m);
   });
 
   it('has, for every app in apps/, an image built from the Dockerfile and a service with a health check', () => {
@@ -121,7 +131,7 @@ describe('docker-compose.yml', () => {
     }
     expect(services['nats-2'].profiles).toEqual(['nats-cluster']);
     expect(services.autoscaler.profiles).toEqual(['autoscaler']);
-    // WAL archiving (issue 10's image): the database's entrypoint turns archiving on, to MinIO over TLS.
+    // WAL archiving (requirements §9.2, the backup image): the database's entrypoint turns archiving on, to MinIO over TLS.
     const postgres = services.postgres as ComposeService & { entrypoint?: string[] };
     expect(postgres.entrypoint).toEqual(['/opt/sightline-backup/bin/postgres-entrypoint.sh']);
     expect(postgres.build?.dockerfile).toBe('deploy/backup/Dockerfile');
@@ -173,12 +183,34 @@ describe('docker-compose.yml', () => {
     for (const conf of ['single.conf', 'cluster.conf']) {
       const { stdout, stderr } = await run('nats-server', ['-c', conf, '-t'], {
         cwd: join(ROOT, 'deploy/docker/nats'),
-        env: { ...process.env, NATS_SERVER_NAME: 'test-node' },
+        env: { ...process.env, NATS_SERVER_NAME: 'test-node', ...NATS_PASSWORDS },
       });
       expect(stdout + stderr).toContain(`configuration file ${conf} is valid`);
     }
   });
+
+  it('runs NATS with one identity per service, written once in libs/messaging, and monitoring on loopback only', async () => {
+    const expected = natsAuthorizationConfig((id) => `$NATS_${id.toUpperCase()}_PASSWORD`);
+    expect(readFileSync(join(ROOT, 'deploy/docker/nats/authorization.conf'), 'utf8')).toContain(expected);
+    const single = readFileSync(join(ROOT, 'deploy/docker/nats/single.conf'), 'utf8');
+    expect(single).toMatch(/^include authorization.conf$/m);
+    expect(single).toMatch(/^http: 127\.0\.0\.1:8222$/m);
+    // Without the passwords nats-server refuses to start (no silent fallback to an open server).
+    const { stderr } = await run('nats-server', ['-c', 'single.conf', '-t'], {
+      cwd: join(ROOT, 'deploy/docker/nats'),
+      env: { PATH: process.env.PATH, NATS_SERVER_NAME: 'test-node' },
+    }).catch((err: { stderr: string }) => err);
+    expect(stderr).toMatch(/NATS_PROVISIONER_PASSWORD/);
+    for (const identity of ['ingest', 'inference', 'persistence', 'gateway']) {
+      expect(services[identity].environment).toMatchObject({ NATS_USER: identity, NATS_PASSWORD: expect.stringMatching(/^[0-9a-f]{48}$/) });
+      expect(declared.services[identity].depends_on).toMatchObject({ 'nats-provision': { condition: 'service_completed_successfully' } });
+    }
+    expect(services['nats-provision'].environment).toMatchObject({ NATS_USER: 'provisioner' });
+    expect(services['nats-exporter']).toMatchObject({ network_mode: 'service:nats' });
+  });
 });
+
+const NATS_PASSWORDS = Object.fromEntries(NATS_IDENTITIES.map((id) => [`NATS_${id.toUpperCase()}_PASSWORD`, 'x']));
 
 /** Whether a config.ts declares the variable, itself or through @sightline/config's baseConfigShape. */
 function readsVariable(config: string, name: string): boolean {

@@ -126,8 +126,8 @@ describe('TLS reverse proxy (Caddy)', () => {
     expect(root.headers.location).toBe('/console/');
   });
 
-  it('keeps metrics, health and the autoscaler off the public endpoint', async () => {
-    for (const path of ['/metrics', '/health', '/health/ready', '/autoscaler/status']) {
+  it('keeps metrics, health, the autoscaler and the token revocation feed off the public endpoint', async () => {
+    for (const path of ['/metrics', '/health', '/health/ready', '/autoscaler/status', '/token-revocations']) {
       expect((await get(path)).status, path).toBe(404);
     }
   });

@@ -3,7 +3,7 @@
 // (CUDA vs CPU), proof the CUDA provider is in use, and latency/throughput per model × provider × batch, and
 // per number of concurrent sessions (cross-session batching), with GPU utilisation sampled by nvidia-smi.
 //   node inference-bench.mjs --frame astronaut-256.rgb --out results.json [--providers cuda,cpu] [--quick]
-//                            [--models blazeface,blazeface-batched,yolo] [--intra-op-threads N (ORT's default)]
+//                            [--models blazeface,blazeface-batched,blazeface-batched-u8,yolo] [--intra-op-threads N (ORT's default)]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,18 +36,22 @@ async function timeRuns(detector, frames, runs, warmup) {
   for (let i = 0; i < warmup; i++) await detector.detect(frames);
   const gpu = gpuSampler();
   const times = [];
+  const stages = { preprocessMs: [], inferenceMs: [], postprocessMs: [] };
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await detector.detect(frames);
+    const [first] = await detector.detect(frames);
     times.push(performance.now() - t0);
+    for (const stage of Object.keys(stages)) stages[stage].push(first.timings[stage]);
   }
   const wall = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   // CPU of this process (JS pre/post-processing, ORT's launches and synchronisation) per frame: what bounds a host.
   const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / (runs * frames.length);
-  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, cpuMsPerFrame, gpuUtil: gpu.stop() };
+  // Per frame, µs: what each stage of a run costs divided over its frames (median run).
+  const stageUsPerFrame = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k.replace('Ms', ''), (1000 * percentile(v, 50)) / frames.length]));
+  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, cpuMsPerFrame, gpuUtil: gpu.stop(), stageUsPerFrame };
 }
 
 const frameOf = (size, pixels) => ({
@@ -64,6 +68,7 @@ writeFileSync(join(dir, 'yolo.json'), JSON.stringify({
 const available = {
   blazeface: () => resolveManifest('blazeface-back-256'),
   'blazeface-batched': () => resolveManifest('blazeface-back-256-batched'),
+  'blazeface-batched-u8': () => resolveManifest('blazeface-back-256-batched-u8'),
   yolo: () => loadManifestFile(join(dir, 'yolo.json')),
 };
 const models = Object.fromEntries(await Promise.all(args.models.split(',').map(async (name) => [name, await available[name]()])));
@@ -95,8 +100,8 @@ for (const provider of args.providers.split(',')) {
 
 // ---- latency / throughput per model × provider × batch ----------------------------------------------------------
 const plan = {
-  cuda: { blazeface: [1], 'blazeface-batched': [1, 8, 32], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
-  cpu: { blazeface: [1], 'blazeface-batched': [1, 8], yolo: [1, 8] },
+  cuda: { blazeface: [1], 'blazeface-batched': [1, 8, 16, 32], 'blazeface-batched-u8': [1, 8, 16, 32], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
+  cpu: { blazeface: [1], 'blazeface-batched': [1, 8], 'blazeface-batched-u8': [1, 8], yolo: [1, 8] },
 };
 for (const provider of args.providers.split(',')) {
   for (const [name, manifest] of Object.entries(models)) {
@@ -107,7 +112,8 @@ for (const provider of args.providers.split(',')) {
       const runs = heavy ? 20 : args.quick ? 100 : 300;
       const r = await timeRuns(detector, frames, runs, heavy ? 3 : 30);
       result.rows.push({ model: manifest.id, provider: detector.provider, batch, ...r, perFrameMs: r.median / batch });
-      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %`);
+      const us = Object.entries(r.stageUsPerFrame).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %; µs/frame: ${us}`);
     }
     await detector.release();
   }

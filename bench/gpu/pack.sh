@@ -1,60 +1,70 @@
 #!/usr/bin/env bash
-# Packs what the GPU host needs into transfer-sized parts under tmp/gpu/ship/ (each < 64 MiB, the device tool's limit):
-#   part1.tar.xz  node, nats-server, service + bench bundles, onnxruntime-node (CPU build), models, test media
-#   cuda.tar      onnxruntime's CUDA provider (CUDA 13 build from npm com.github.asus4.onnxruntime.linux-x64-gpu,
-#                 same ORT 1.29.0), its cubins for other GPUs than sm_90 zeroed (strip-fatbin.py): 230 MB → 38 MB xz
-#   ffmpeg.xz     the static FFmpeg from @ffmpeg-installer (for ingest on the host)
-#   nvdec.tar.xz.aa, .ab  with --nvdec: Debian's FFmpeg (built with nvdec) and the shared libraries it links, for
-#                 INGEST_HWACCEL=cuda on the host (needs `apt-get install ffmpeg` here; ~82 MB xz, two transfers)
-# Needs: a built workspace (npm run build), network access to the npm registry (npm pack). See docs/benchmarks.md.
-# Usage: bench/gpu/pack.sh [--nvdec]
+# Packs everything the GPU host needs into one archive split into transfer-sized chunks (tmp/gpu/ship/sl.tar.xz.*,
+# each < 50 MiB: the device tool carries 64 MiB a call, the repository included). What is in it, under /root/sl there:
+#   app/      the services and bench scripts as single-file bundles + the packages they load from disk (stage.mjs),
+#             onnxruntime-node's CPU binding and its CUDA provider (CUDA 13 build from npm
+#             com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9, same ORT 1.29.0; cubins of other GPUs than sm_90 zeroed
+#             by strip-fatbin.py: 230 MB → 38 MB xz)
+#   models/   the vendored models;  assets/  the correctness frame;  bin/  node, nats-server
+#   nvdec/    Debian's FFmpeg (built with nvdec/cuvid and scale_cuda) and the libraries it links, behind a wrapper
+#             script; it is also the FFmpeg @ffmpeg-installer finds (software decode and the bench's clips)
+#   pg/       Debian's PostgreSQL server (initdb, postgres, psql), relocatable, with its libraries, behind wrappers
+# Needs: a built workspace (npm run build), Debian's ffmpeg and postgresql installed here, the npm registry (npm pack).
+# Usage: bench/gpu/pack.sh   — then see remote.sh and docs/benchmarks.md for the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
-rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{app/node_modules,bin,models,assets} "$work"
+rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{bin,assets} "$work"
 
-echo "bundling services and bench scripts"
-npx rolldown -c bench/gpu/rolldown.config.mjs >/dev/null
+# Shared libraries of the given binaries, minus what every Linux has (glibc, and the C++ runtime: the host's is
+# newer and must win for node and ORT).
+deps() { ldd "$@" | awk '/=>/ {print $3}' | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|libresolv|libstdc\+\+|libgcc_s)\.so|ld-linux'; }
 
-echo "runtime: node, nats-server, onnxruntime-node (linux x64 only)"
+echo "bundles and the packages they load from disk (stage.mjs)"
+node bench/gpu/stage.mjs "$stage"
+
+echo "runtime: node, nats-server"
 strip -o "$stage/bin/node" "$(command -v node)"
 cp "$(command -v nats-server)" "$stage/bin/"
-mkdir -p "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux"
-cp -r node_modules/onnxruntime-node/{package.json,dist,lib} "$stage/app/node_modules/onnxruntime-node/" 2>/dev/null || true
-cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux/"
-cp -r node_modules/onnxruntime-common "$stage/app/node_modules/"
-# @ffmpeg-installer's JS and package manifests; the binary itself travels in ffmpeg.xz.
-mkdir -p "$stage/app/node_modules/@ffmpeg-installer/linux-x64"
-cp -r node_modules/@ffmpeg-installer/ffmpeg "$stage/app/node_modules/@ffmpeg-installer/"
-cp node_modules/@ffmpeg-installer/linux-x64/package.json "$stage/app/node_modules/@ffmpeg-installer/linux-x64/"
-cp -r libs/vision/models/blazeface "$stage/models/"
 cp libs/local-infra/assets/astronaut.png "$stage/assets/"
 # The astronaut photo on a 1080p canvas at (700, 300), letterboxed to 256×256 exactly as ingest does: the correctness frame.
-node_modules/@ffmpeg-installer/linux-x64/ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=0x808080:size=1920x1080 \
+ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=0x808080:size=1920x1080 \
   -i libs/local-infra/assets/astronaut.png -filter_complex "[0:v][1:v]overlay=700:300,scale=256:144:flags=area,pad=256:256:0:56,format=rgb24" \
   -frames:v 1 -f rawvideo "$stage/assets/astronaut-256.rgb"
-tar -C "$stage" -cf - . | xz -T2 -6 > "$ship/part1.tar.xz"
 
 echo "CUDA provider (npm pack com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9)"
 if [ ! -f "$work/package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so" ]; then
   (cd "$work" && npm pack --silent com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 >/dev/null && tar xzf com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz)
 fi
-mkdir -p "$work/cuda"
-python3 bench/gpu/strip-fatbin.py "$work/package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so" "$work/cuda/libonnxruntime_providers_cuda.so"
-cp "$work/package/Plugins/Linux/x64/libonnxruntime_providers_shared.so" "$work/cuda/"
-tar -C "$work/cuda" -cf - . | xz -T2 -6 > "$ship/cuda.tar.xz"
+ort=$stage/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+python3 bench/gpu/strip-fatbin.py "$work/package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so" "$ort/libonnxruntime_providers_cuda.so"
+cp "$work/package/Plugins/Linux/x64/libonnxruntime_providers_shared.so" "$ort/"
 
-echo "ffmpeg"
-xz -T2 -6 -c node_modules/@ffmpeg-installer/linux-x64/ffmpeg > "$ship/ffmpeg.xz"
+echo "Debian FFmpeg with nvdec (ingest, bench clips) and its libraries"
+nvdec=$stage/nvdec; mkdir -p "$nvdec"/{bin,lib}
+cp /usr/bin/ffmpeg "$nvdec/bin/"
+deps /usr/bin/ffmpeg | xargs -I{} cp -L {} "$nvdec/lib/"
+printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/bin/ffmpeg" "$@"\n' > "$nvdec/ffmpeg"
+chmod +x "$nvdec/ffmpeg"
+ln -sf ../../../../nvdec/ffmpeg "$stage/app/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"
+
+echo "Debian PostgreSQL (relocatable: bin, lib and share keep their relative places)"
+pgv=$(ls /usr/lib/postgresql | sort -n | tail -1); pg=$stage/pg
+mkdir -p "$pg/lib/postgresql/$pgv/bin" "$pg/share/postgresql" "$pg/libs" "$pg/bin" "$pg/zoneinfo"
+cp /usr/lib/postgresql/$pgv/bin/{initdb,postgres,psql} "$pg/lib/postgresql/$pgv/bin/"
+# Without the JIT (llvmjit needs libLLVM, 105 MB; the fleet's queries are too small to be compiled anyway).
+cp -r /usr/lib/postgresql/$pgv/lib "$pg/lib/postgresql/$pgv/"; rm -rf "$pg/lib/postgresql/$pgv/lib"/{bitcode,llvmjit*}
+cp -r /usr/share/postgresql/$pgv "$pg/share/postgresql/"
+deps /usr/lib/postgresql/$pgv/bin/{initdb,postgres,psql} "$pg/lib/postgresql/$pgv/lib"/*.so | xargs -I{} cp -L {} "$pg/libs/"
+for b in initdb postgres psql; do
+  printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/../libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/../lib/postgresql/%s/bin/%s" "$@"\n' "$pgv" "$b" > "$pg/bin/$b"
+  chmod +x "$pg/bin/$b"
+done
+# Debian's PostgreSQL reads time zones from /usr/share/zoneinfo: remote.sh installs these where the host has none.
+cp -r /usr/share/zoneinfo/{UTC,Etc} "$pg/zoneinfo/"
+
+echo "archive, in chunks"
+du -sh "$stage"/*
+tar -C "$stage" -cf - . | xz -T2 -6 | split -b 48M - "$ship/sl.tar.xz."
+ls "$ship" | grep -c '^sl\.tar\.xz\.' > "$ship/sl.chunks"
 ls -la "$ship"
-
-if [ "${1:-}" = "--nvdec" ]; then
-  echo "Debian FFmpeg with nvdec and its libraries (glibc itself comes from the host, which is newer)"
-  nvdec=$work/nvdec; rm -rf "$nvdec"; mkdir -p "$nvdec"/{bin,lib}
-  cp /usr/bin/ffmpeg "$nvdec/bin/"
-  ldd /usr/bin/ffmpeg | awk '/=>/ {print $3}' | grep -v -E '/(libc|libm|libpthread|libdl|librt)\.so|ld-linux' | xargs -I{} cp -L {} "$nvdec/lib/"
-  printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/bin/ffmpeg" "$@"\n' > "$nvdec/ffmpeg"
-  chmod +x "$nvdec/ffmpeg"
-  tar -C "$nvdec" -cf - . | xz -T2 -6 | split -b 45M - "$ship/nvdec.tar.xz."
-  ls -la "$ship"/nvdec.tar.xz.*
-fi

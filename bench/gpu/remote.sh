@@ -1,36 +1,57 @@
 #!/usr/bin/env bash
-# Runs on the GPU host (through the device tool) in the repository copy. Steps, one per transfer:
-#   remote.sh unpack-part1 | unpack-cuda | unpack-ffmpeg | unpack-nvdec | gpu-bench [ARGS]
-#             | fleet N [REPLICAS] [SECONDS] [MODEL] [MAX_BATCH] [INTRA_OP_THREADS] [HWACCEL (none|cuda)]
-# unpack-nvdec expects nvdec.tar.xz.aa in one transfer and .ab in the next: it unpacks once both have arrived.
-# Everything lives under /root/sl, which survives between calls while the host stays warm.
+# Runs on the GPU host (through the device tool), from the carried folder (.gpu/ by default: this script and the
+# chunks of pack.sh's archive). Everything lives under /opt/sl (PostgreSQL runs as `postgres`, which cannot enter
+# /root), and survives between calls while the host stays warm.
+#   remote.sh receive                 keep the carried chunk(s); unpack once all have arrived (sl.chunks says how many)
+#   remote.sh info                    card, driver, vCPU model, and checks of the carried tools (NVDEC, PostgreSQL)
+#   remote.sh gpu-bench [ARGS]        Detector on CUDA (bench/gpu/inference-bench.mjs)
+#   remote.sh decode-bench N          bare FFmpeg: N parallel 1080p60 decodes, software vs NVDEC (+scale_cuda), CPU per frame
+#   remote.sh fleet NAME N REPLICAS SECONDS MODEL MAX_BATCH HWACCEL [FPS]   the whole pipeline, PostgreSQL included
 set -euo pipefail
-repo=$(pwd); root=/root/sl; ship=$repo/tmp/gpu/ship
-export PATH=$root/bin:$PATH LD_LIBRARY_PATH=/usr/local/cuda-13.0/lib64:${LD_LIBRARY_PATH:-} FFMPEG_PATH=$root/bin/ffmpeg
-ort=$root/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
-out=${OUT:-/tmp/out}
+here=$(cd "$(dirname "$0")" && pwd); root=${SL_ROOT:-/opt/sl}; parts=${SL_PARTS:-/opt/sl-parts}
+export PATH=$root/bin:$PATH LD_LIBRARY_PATH=/usr/local/cuda-13.0/lib64:${LD_LIBRARY_PATH:-} FFMPEG_PATH=$root/nvdec/ffmpeg PG_BIN=$root/pg/bin
+out=${OUT:-/tmp/out}; mkdir -p "$out"
+prepare_host() {
+  # PostgreSQL refuses root: LocalPostgres runs it as `postgres`. Time zones for Debian's build.
+  id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  [ -e /usr/share/zoneinfo/UTC ] || { mkdir -p /usr/share/zoneinfo && cp -r "$root/pg/zoneinfo/." /usr/share/zoneinfo/; }
+}
 case "$1" in
-  unpack-part1) rm -rf "$root"; mkdir -p "$root"; xz -dc "$ship/part1.tar.xz" | tar -C "$root" -xf -; node --version ;;
-  unpack-cuda) xz -dc "$ship/cuda.tar.xz" | tar -C "$ort" -xf -; ls -la "$ort" ;;
-  unpack-ffmpeg)
-    xz -dc "$ship/ffmpeg.xz" > "$root/bin/ffmpeg"; chmod +x "$root/bin/ffmpeg"
-    ln -sf "$root/bin/ffmpeg" "$root/app/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"; ffmpeg -version | head -1 ;;
-  unpack-nvdec)
-    mkdir -p "$root/nvdec-parts"; cp "$ship"/nvdec.tar.xz.* "$root/nvdec-parts/"
-    if [ -f "$root/nvdec-parts/nvdec.tar.xz.aa" ] && [ -f "$root/nvdec-parts/nvdec.tar.xz.ab" ]; then
-      mkdir -p "$root/nvdec"; cat "$root"/nvdec-parts/nvdec.tar.xz.* | xz -dc | tar -C "$root/nvdec" -xf -
-      "$root/nvdec/ffmpeg" -hide_banner -hwaccels
-      # NVDEC needs the driver's libnvcuvid next to libcuda (containers: NVIDIA_DRIVER_CAPABILITIES with `video`).
-      ldconfig -p | grep -E 'libnvcuvid|libcuda\.so' || echo "no libnvcuvid/libcuda in the linker cache"
-    else ls -la "$root/nvdec-parts"; fi ;;
+  receive)
+    mkdir -p "$parts"; cp "$here"/sl.tar.xz.* "$here/sl.chunks" "$parts/" 2>/dev/null || true
+    have=$(ls "$parts" | grep -c '^sl\.tar\.xz\.' || true); want=$(cat "$parts/sl.chunks")
+    echo "chunks: $have of $want"
+    if [ "$have" = "$want" ]; then
+      rm -rf "$root"; mkdir -p "$root"; cat "$parts"/sl.tar.xz.* | xz -dc | tar -C "$root" -xf -; rm -rf "$parts"
+      chmod 755 "$root"
+      prepare_host; node --version; du -sh "$root"
+    fi
+    # Bundles rebuilt after the archive was made travel beside it (app/*.mjs) and replace the archived ones.
+    if [ -d "$here/app" ] && [ -d "$root/app" ]; then cp -v "$here"/app/*.mjs "$root/app/"; fi ;;
+  info)
+    prepare_host
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    grep -m1 'model name' /proc/cpuinfo; nproc; free -g | head -2
+    ldconfig -p | grep -E 'libnvcuvid|libcuda\.so\.1' || echo "no libnvcuvid/libcuda in the linker cache"
+    "$FFMPEG_PATH" -hide_banner -version | head -1
+    "$PG_BIN/postgres" --version ;;
   gpu-bench) cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$out/gpu-bench.json" "${@:2}" ;;
+  decode-bench)
+    n=$2; clip=/tmp/decode-bench.mp4
+    [ -f $clip ] || "$FFMPEG_PATH" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1920x1080:rate=60 -t 10 -c:v libx264 -preset veryfast -g 60 -pix_fmt yuv420p "$clip"
+    for mode in sw nvdec; do
+      if [ $mode = sw ]; then in=(); vf="scale=256:144:flags=area,pad=256:256:0:56,format=rgb24"
+      else in=(-hwaccel cuda -hwaccel_output_format cuda); vf="scale_cuda=256:144,hwdownload,format=nv12,pad=256:256:0:56,format=rgb24"; fi
+      ( start=$(date +%s%N)
+        for i in $(seq "$n"); do "$FFMPEG_PATH" -hide_banner -loglevel error -nostdin "${in[@]}" -i "$clip" -vf "$vf" -f rawvideo -y /dev/null & done
+        wait; echo "decode $mode x$n: $(( ($(date +%s%N) - start) / 1000000 )) ms wall for $((n * 600)) frames; CPU user/sys of the FFmpegs:"; times | tail -1 )
+    done ;;
   fleet)
-    sessions=$2; replicas=${3:-1}; seconds=${4:-20}; model=${5:-blazeface-back-256}; batch=${6:-8}; threads=${7:-1}; hwaccel=${8:-none}
-    name=fleet-$sessions-$replicas-$model-b$batch-t$threads-$hwaccel
-    decode=(); [ "$hwaccel" = none ] || decode=(--ingest-hwaccel "$hwaccel" --ffmpeg "$root/nvdec/ffmpeg")
-    cd "$root" && node app/bench.mjs --bundles "$root/app" --no-postgres --provider cuda --modes live \
+    name=$2 sessions=$3 replicas=$4 seconds=$5 model=$6 batch=$7 hwaccel=$8 fps=${9:-60}
+    prepare_host
+    cd "$root" && node app/bench.mjs --bundles "$root/app" --provider cuda --modes live --fps "$fps" \
       --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
-      --model "$model" --max-batch "$batch" --intra-op-threads "$threads" "${decode[@]}" --json "$out/$name.json" > "$out/$name.md"
+      --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$out/$name.json" > "$out/$name.md" 2> "$out/$name.err" || { tail -30 "$out/$name.err"; exit 1; }
     cat "$out/$name.md" ;;
   *) echo "unknown step $1" >&2; exit 2 ;;
 esac

@@ -36,7 +36,7 @@ export function bareDecode({ ffmpeg, clip, frame, rawOut }) {
  * onnxruntime-node alone: the same model, the frames FFmpeg produced, converted to the model's tensor, run one by one.
  * `tuned` runs it as the inference service does (one intra-op thread, no spinning); otherwise with ORT's defaults.
  */
-export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600, tuned = false }) {
+export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600, tuned = false, durationSeconds, beforeStart }) {
   const manifest = await resolveManifest(modelId);
   const threading = tuned ? { intraOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
   const session = await ort.InferenceSession.create(manifest.file, { executionProviders: [provider], ...threading });
@@ -51,12 +51,16 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
     for (let j = 0; j < frameBytes; j++) input[j] = bytes[offset + j] / 127.5 - 1;
   };
   for (let i = 0; i < 20; i++) { toTensor(i % count); await session.run(feeds); }
+  await beforeStart?.();
   const latencies = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  for (let i = 0; i < count; i++) {
+  // A fixed number of frames, or (concurrent baseline) the frames in a loop for a fixed wall time.
+  const until = durationSeconds === undefined ? undefined : started + durationSeconds * 1000;
+  let frames = 0;
+  for (; until === undefined ? frames < count : performance.now() < until; frames++) {
     const t0 = performance.now();
-    toTensor(i);
+    toTensor(frames % count);
     await session.run(feeds);
     latencies.push(performance.now() - t0);
   }
@@ -65,10 +69,10 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
   await session.release();
   return {
     name: `onnxruntime-node ${modelId} (bare, ${provider}, ${tuned ? '1 thread, no spinning' : 'ORT defaults'})`,
-    frames: count,
+    frames,
     seconds,
-    fps: count / seconds,
-    cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / count,
+    fps: frames / seconds,
+    cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
@@ -76,7 +80,7 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
 }
 
 /** NATS alone: JetStream publish (acked) and consume of frame-sized messages through a memory work-queue stream. */
-export async function bareNats({ natsUrl, frameBytes, messages = 2000 }) {
+export async function bareNats({ natsUrl, frameBytes, messages = 2000, durationSeconds, beforeStart }) {
   const nc = await connect({ servers: natsUrl });
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
@@ -85,26 +89,37 @@ export async function bareNats({ natsUrl, frameBytes, messages = 2000 }) {
   await jsm.consumers.add(stream, { durable_name: 'bare', ack_policy: 'explicit' });
   const payload = new Uint8Array(frameBytes);
   const consumer = await js.consumers.get(stream, 'bare');
+  await beforeStart?.();
   const latencies = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  // A fixed number of messages, or (concurrent baseline) as many as fit in a fixed wall time.
+  const until = durationSeconds === undefined ? undefined : started + durationSeconds * 1000;
+  let published = 0;
+  let publishing = true;
+  let n = 0;
+  let closeIterator;
   const received = (async () => {
     const it = await consumer.consume({ max_messages: 64 });
-    let n = 0;
+    closeIterator = () => void it.close();
     // Close from inside the loop and let the iterator end (breaking out first hangs close() on nats-server 2.9).
     for await (const m of it) {
       latencies.push(performance.now() - Number(m.headers?.get('t')));
       m.ack();
-      if (++n === messages) void it.close();
+      if (++n === published && !publishing) void it.close();
     }
   })();
   const { headers } = await import('nats');
-  for (let i = 0; i < messages; i++) {
+  while (until === undefined ? published < messages : performance.now() < until) {
     const h = headers();
     h.set('t', String(performance.now()));
     await js.publish('bench.bare', payload, { headers: h });
+    published++;
   }
+  publishing = false;
+  if (n === published) closeIterator?.();
   await received;
+  messages = published;
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   await jsm.streams.delete(stream);

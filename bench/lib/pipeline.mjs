@@ -18,7 +18,26 @@ async function counters(fleet) {
     dropped: sumSamples(ingest, 'sightline_ingest_frames_total', { outcome: 'dropped' }),
     published: sumSamples(ingest, 'sightline_ingest_frames_total', { outcome: 'published' }),
     skipped: sumSamples(inference, 'sightline_inference_frames_total', { outcome: 'skipped_stale' }),
+    analyzed: sumSamples(inference, 'sightline_inference_frames_total', { outcome: 'analyzed' }),
   };
+}
+
+/**
+ * Results stored by persistence against results published by inference, over the whole run: persistence acks a
+ * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal.
+ */
+async function storedVersusPublished(fleet, mode, timeoutMs = 30_000) {
+  const count = () =>
+    Number(fleet.postgres.psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`).trim());
+  const deadline = Date.now() + timeoutMs;
+  let published = (await counters(fleet)).analyzed;
+  let stored = count();
+  while (stored < published && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    published = (await counters(fleet)).analyzed;
+    stored = count();
+  }
+  return { published, stored };
 }
 
 /** A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service. */
@@ -33,7 +52,7 @@ async function serveJwks(signer) {
 
 /**
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
- *   clipFrames: number, dataDir: string, provider: string, postgres: boolean,
+ *   clipFrames: number, clipFps: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
  *   ingestEnv?: Record<string,string>, maxFps?: number,
  *   inferenceReplicas?: number,
@@ -112,8 +131,8 @@ export async function runPipeline(o) {
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
   } else {
     // Unpaced: until every frame of every session is analysed (or the time budget runs out); with a rate limit,
-    // every frame the limit keeps (the clip is 60 fps).
-    const target = o.sessions * Math.floor(o.clipFrames * Math.min(1, (o.maxFps ?? 60) / 60));
+    // every frame the limit keeps.
+    const target = o.sessions * Math.floor(o.clipFrames * Math.min(1, (o.maxFps ?? o.clipFps) / o.clipFps));
     const deadline = Date.now() + o.seconds * 1000;
     while (totalAnalyzed < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
@@ -125,6 +144,7 @@ export async function runPipeline(o) {
   for (const sessionId of ids) {
     await fetch(`${fleet.url('ingest')}/sessions/${sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
   }
+  const results = o.postgres ? await storedVersusPublished(fleet, o.mode) : undefined;
   await client.close();
   await fleet.stop();
   jwks.close();
@@ -145,6 +165,7 @@ export async function runPipeline(o) {
     dropped: after.dropped - before.dropped,
     skipped: after.skipped - before.skipped,
     usage,
+    ...(results && { resultsPublished: results.published, rowsStored: results.stored }),
     cpuMsPerFrame: (1000 * cpuSeconds) / Math.max(1, window.frames),
   };
 }

@@ -139,13 +139,16 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     writeRows('seed', 200, 2);
     const startedAt = Date.now() / 1000;
     const metricsPort = await freePort();
-    // A daily time one hour ago: the next scheduled run is ~23 h away, so only the start-up run can happen here.
+    // A daily time one hour ago, on Tokyo's wall clock (UTC+9, no daylight saving) whatever this machine's TZ: the
+    // next scheduled run is ~23 h away, so only the start-up run can happen here.
     const hourAgo = new Date(Date.now() - 3_600_000);
-    const schedule = `${String(hourAgo.getHours()).padStart(2, '0')}:${String(hourAgo.getMinutes()).padStart(2, '0')}`;
+    hourAgo.setUTCSeconds(0, 0);
+    const tokyoWall = new Date(hourAgo.getTime() + 9 * 3_600_000);
+    const schedule = `${String(tokyoWall.getUTCHours()).padStart(2, '0')}:${String(tokyoWall.getUTCMinutes()).padStart(2, '0')}`;
     const agentLog: { message?: string; at?: string }[] = [];
     const agent = new ManagedProcess(join(backupHome, 'bin/backup-agent.sh'), [], {
       name: 'backup-agent',
-      env: { ...env, BACKUP_SCHEDULE: schedule, BACKUP_METRICS_PORT: String(metricsPort), BACKUP_METRICS_INTERVAL_S: '1' },
+      env: { ...env, BACKUP_SCHEDULE: schedule, BACKUP_TIMEZONE: 'Asia/Tokyo', BACKUP_METRICS_PORT: String(metricsPort), BACKUP_METRICS_INTERVAL_S: '1' },
       onLine: (line) => line.startsWith('{') && agentLog.push(JSON.parse(line)),
     }).start();
     try {
@@ -154,7 +157,7 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       expect(messages).toContain('no full backup in the repository yet: running the daily jobs now');
       expect(messages).toContain('backup job full succeeded');
       expect(messages).toContain('backup job dump succeeded');
-      const expectedNextRun = new Date(hourAgo.getFullYear(), hourAgo.getMonth(), hourAgo.getDate() + 1, hourAgo.getHours(), hourAgo.getMinutes());
+      const expectedNextRun = new Date(hourAgo.getTime() + 86_400_000);
       expect(agentLog.find((entry) => entry.message === 'next daily backup scheduled')?.at).toBe(expectedNextRun.toISOString());
 
       // The exporter refreshes after the jobs (and every second): wait for a snapshot that includes the dump job.
@@ -172,6 +175,8 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       expect(value('sightline_backup_job_last_success{job="full"}')).toBe(1);
       expect(value('sightline_backup_job_last_success{job="dump"}')).toBe(1);
       for (const source of ['pgbackrest', 'postgres', 's3']) expect(value(`sightline_backup_source_up{source="${source}"}`)).toBe(1);
+      expect(value(`sightline_backup_schedule_info{schedule="${schedule}",timezone="Asia/Tokyo"}`)).toBe(1);
+      expect(value('sightline_backup_next_run_timestamp_seconds')).toBe(expectedNextRun.getTime() / 1000);
       const textfile = readFileSync(join(env.BACKUP_STATE_DIR!, 'metrics/sightline_backup.prom'), 'utf8');
       expect(textfile).toMatch(/^sightline_backup_last_success_timestamp_seconds\{type="full"\} \d+/m);
     } finally {

@@ -31,6 +31,8 @@ try {
     sessionId: values.session,
     durationSeconds: values.duration ? Number(values.duration) : undefined,
   });
-} catch {
+} catch (err) {
+  // runDemo has printed what went wrong (what is in the way, or which service crash-looped); never exit silently.
+  if (!(err instanceof Error)) console.error(`Error: ${String(err)}`);
   process.exit(1);
 }

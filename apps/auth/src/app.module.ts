@@ -16,6 +16,7 @@ import { PasswordHasher } from './passwords.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { RateLimits } from './rate-limits.js';
 import { RolesService } from './roles.service.js';
+import { AdminSessionAccessController, RevocationFeedController, SessionAccess } from './session-access.js';
 import { loadSigningKey } from './signing-key.js';
 import { ActiveSessionGuard, TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
@@ -33,7 +34,7 @@ export class AppModule {
         ObservabilityModule.forRoot({ service: 'auth', logger }),
         signer.then((s) => SecurityModule.forRoot({ jwks: s.jwks(), issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })),
       ],
-      controllers: [AuthController, AdminUsersController, AdminRolesController],
+      controllers: [AuthController, AdminUsersController, AdminRolesController, AdminSessionAccessController, RevocationFeedController],
       providers: [
         { provide: AUTH_CONFIG, useValue: config },
         { provide: TokenSigner, useFactory: () => signer },
@@ -47,6 +48,7 @@ export class AppModule {
         TokenRevocations,
         ActiveSessionGuard,
         UsersService,
+        SessionAccess,
         RolesService,
         LoginService,
         PasswordResetService,

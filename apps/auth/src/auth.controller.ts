@@ -75,9 +75,16 @@ export class AuthController {
     errors: [400, 401, 429],
   })
   async login(@Ip() ip: string, @Body(new ZodPipe(loginSchema, 'body')) body: z.output<typeof loginSchema>) {
+    // Every attempt counts per IP; per account only failures count, keyed with the IP: an attacker guessing from one
+    // address exhausts only that (account, address) pair, never the real user's logins from elsewhere.
+    const accountAtIp = `${body.username.trim().toLowerCase()}\u0000${ip}`;
     try {
-      this.limits.enforce([this.limits.loginPerIp, ip], [this.limits.loginPerAccount, body.username]);
-      const { token, expiresIn } = await this.logins.login(body.username, body.password);
+      this.limits.enforce([this.limits.loginPerIp, ip]);
+      this.limits.refuseWhileExhausted(this.limits.loginFailuresPerAccount, accountAtIp);
+      const { token, expiresIn } = await this.logins.login(body.username, body.password).catch((err: unknown) => {
+        if (err instanceof SightlineError && err.code === 'INVALID_CREDENTIALS') this.limits.loginFailuresPerAccount.take(accountAtIp);
+        throw err;
+      });
       this.metrics.logins.inc({ outcome: 'success' });
       return { access_token: token, token_type: 'bearer' as const, expires_in: expiresIn };
     } catch (err) {

@@ -1,9 +1,10 @@
-/** OAuth2 password grant: credentials → a signed access token carrying the user's roles. */
+/** OAuth2 password grant: credentials → a signed access token carrying the user's roles and session grants. */
 import { Inject, Injectable } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
 import { TokenSigner, type SignedToken } from '@sightline/security';
 import { type AuthConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
+import { SessionAccess } from './session-access.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
 
@@ -14,6 +15,7 @@ export class LoginService {
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(TokenSigner) private readonly signer: TokenSigner,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(SessionAccess) private readonly access: SessionAccess,
   ) {}
 
   /** Throws INVALID_CREDENTIALS alike for an unknown user and a wrong password (same message, same bcrypt work). */
@@ -21,6 +23,7 @@ export class LoginService {
     const candidate = await this.users.findForLogin(username);
     const valid = await this.hasher.verify(password, candidate?.passwordHash);
     if (!candidate || !valid) throw new SightlineError('INVALID_CREDENTIALS', 'invalid username or password');
-    return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
+    const sessions = await this.access.scopeFor(candidate.id, candidate.roles);
+    return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles, sessions }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
   }
 }

@@ -42,6 +42,14 @@ export class RateLimiter {
     return Math.ceil((1 - bucket.tokens) / this.refillPerMs / 1000);
   }
 
+  /** Seconds until `key` has a token (0: it has one now), without taking it. */
+  peek(key: string, now = Date.now()): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.rule.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.refillPerMs / 1000);
+  }
+
   get size(): number {
     return this.buckets.size;
   }

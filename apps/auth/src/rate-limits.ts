@@ -6,7 +6,8 @@ import { RateLimiter } from './rate-limiter.js';
 
 export class RateLimits {
   readonly loginPerIp: RateLimiter;
-  readonly loginPerAccount: RateLimiter;
+  /** Failed logins per (account, client IP): one client cannot lock an account out for everyone else. */
+  readonly loginFailuresPerAccount: RateLimiter;
   readonly resetPerIp: RateLimiter;
   readonly resetPerAccount: RateLimiter;
   readonly resetConfirmPerIp: RateLimiter;
@@ -17,21 +18,26 @@ export class RateLimits {
     private readonly metrics: AuthMetrics,
   ) {
     this.loginPerIp = new RateLimiter({ name: 'login_ip', perMinute: config.RATE_LIMIT_LOGIN_PER_IP });
-    this.loginPerAccount = new RateLimiter({ name: 'login_account', perMinute: config.RATE_LIMIT_LOGIN_PER_ACCOUNT });
+    this.loginFailuresPerAccount = new RateLimiter({ name: 'login_account', perMinute: config.RATE_LIMIT_LOGIN_PER_ACCOUNT });
     this.resetPerIp = new RateLimiter({ name: 'reset_ip', perMinute: config.RATE_LIMIT_RESET_PER_IP });
     this.resetPerAccount = new RateLimiter({ name: 'reset_account', perMinute: config.RATE_LIMIT_RESET_PER_ACCOUNT });
     this.resetConfirmPerIp = new RateLimiter({ name: 'reset_confirm_ip', perMinute: config.RATE_LIMIT_RESET_PER_IP });
     this.signupPerIp = new RateLimiter({ name: 'signup_ip', perMinute: config.RATE_LIMIT_SIGNUP_PER_IP });
   }
 
+  /** Refuses the request while `limiter` has no token for `key`, without taking one (failures are counted apart). */
+  refuseWhileExhausted(limiter: RateLimiter, key: string): void {
+    this.refuse(limiter, limiter.peek(key));
+  }
+
   /** Takes a token from each limiter in order; the first one that is empty refuses the request. */
   enforce(...checks: [RateLimiter, string][]): void {
-    for (const [limiter, key] of checks) {
-      const retryAfterSeconds = limiter.take(key);
-      if (retryAfterSeconds > 0) {
-        this.metrics.rateLimited.inc({ limit: limiter.rule.name });
-        throw new SightlineError('RATE_LIMITED', 'too many requests, slow down', { limit: limiter.rule.name, retryAfterSeconds });
-      }
-    }
+    for (const [limiter, key] of checks) this.refuse(limiter, limiter.take(key));
+  }
+
+  private refuse(limiter: RateLimiter, retryAfterSeconds: number): void {
+    if (retryAfterSeconds <= 0) return;
+    this.metrics.rateLimited.inc({ limit: limiter.rule.name });
+    throw new SightlineError('RATE_LIMITED', 'too many requests, slow down', { limit: limiter.rule.name, retryAfterSeconds });
   }
 }

@@ -64,6 +64,9 @@ describe('auth service: administration', () => {
       ['GET', '/admin/roles'],
       ['POST', '/admin/roles', { name: 'mallory' }],
       ['DELETE', '/admin/roles/operator'],
+      ['GET', '/admin/users/1/sessions'],
+      ['PUT', '/admin/users/1/sessions/cam-1'],
+      ['DELETE', '/admin/users/1/sessions/cam-1'],
     ];
 
     it('is in this table (checked against the OpenAPI document)', async () => {
@@ -71,7 +74,7 @@ describe('auth service: administration', () => {
       const documented = Object.entries(paths)
         .filter(([path]) => path.startsWith('/admin'))
         .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace('{id}', '1').replace('{role}', '')}`));
-      const tested = routes.map(([method, path]) => `${method} ${path.replace(/\/roles\/\w+$/, '/roles/')}`);
+      const tested = routes.map(([method, path]) => `${method} ${path.replace(/\/roles\/\w+$/, '/roles/').replace(/\/sessions\/[\w-]+$/, '/sessions/{sessionId}')}`);
       expect(new Set(tested)).toEqual(new Set(documented));
     });
 

@@ -75,9 +75,9 @@ export class AuthApp {
   async request<T = Record<string, unknown>>(
     method: string,
     path: string,
-    options: { token?: string; json?: unknown; form?: Record<string, string>; raw?: string; contentType?: string } = {},
+    options: { token?: string; json?: unknown; form?: Record<string, string>; raw?: string; contentType?: string; headers?: Record<string, string> } = {},
   ): Promise<Reply<T>> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined;
     if (options.json !== undefined) {

@@ -115,6 +115,8 @@ describe('auth service: password reset', () => {
         RATE_LIMIT_RESET_PER_ACCOUNT: '1',
         RATE_LIMIT_RESET_PER_IP: '3',
         AUTH_SIGNUP_ENABLED: 'false',
+        // Behind one proxy hop: X-Forwarded-For names the client (to test clients at different addresses).
+        HTTP_TRUST_PROXY_HOPS: '1',
       });
     });
 
@@ -138,6 +140,19 @@ describe('auth service: password reset', () => {
       expect(refused.headers.get('retry-after')).toBe(String(retryAfter));
       expect(await limited.metric('sightline_auth_bcrypt_seconds_count', { operation: 'verify' })).toBe(verifies);
       expect(await limited.metric('sightline_auth_rate_limited_total', { limit: 'login_account' })).toBe(1);
+    });
+
+    it('does not let an attacker at one address lock the real user out, and counts only failed attempts', async () => {
+      const from = (ip: string, password: string) =>
+        limited.request('POST', '/login', { form: { grant_type: 'password', username: RITA.username, password }, headers: { 'x-forwarded-for': ip } });
+      expect((await from('203.0.113.7', 'wrong guess one')).status).toBe(401);
+      expect((await from('203.0.113.7', 'wrong guess two')).status).toBe(401);
+      expect((await from('203.0.113.7', NEW_PASSWORD)).status).toBe(429); // that client is locked out of this account
+      expect((await from('198.51.100.9', NEW_PASSWORD)).status).toBe(200); // the real user, elsewhere, is not
+      // Successful logins use no failure allowance: more than RATE_LIMIT_LOGIN_PER_ACCOUNT of them in a row succeed.
+      expect((await from('198.51.100.10', NEW_PASSWORD)).status).toBe(200);
+      expect((await from('198.51.100.10', NEW_PASSWORD)).status).toBe(200);
+      expect((await from('198.51.100.10', NEW_PASSWORD)).status).toBe(200);
     });
 
     it('limits login attempts per client IP across accounts', async () => {

@@ -106,7 +106,8 @@ describe('autoscaler with the local backend on a real local fleet', () => {
       ephemeral: true,
       env: { inference: { INFERENCE_PROVIDER: 'cpu', INFERENCE_INTRA_OP_THREADS: '1', INFERENCE_PREFETCH: '4' } },
     });
-    client = await NatsClient.connect({ url: fleet.endpoints.natsUrl, name: 'autoscale-test', logger: quiet });
+    // It publishes frames, as ingest does, with ingest's NATS identity.
+    client = await NatsClient.connect({ url: fleet.endpoints.natsUrl, name: 'autoscale-test', logger: quiet, ...fleet.natsCredentials('ingest') });
 
     const backend = new LocalFleetBackend(fleet);
     autoscaler = new Autoscaler({

@@ -45,7 +45,8 @@ beforeAll(async () => {
   }
   dataDir = await makeTempDir('console-e2e');
   [clipPath, fleet] = await Promise.all([
-    makeAstronautClip({ seconds: 4 }),
+    // Ingest reads file sources from the fleet's media directory only.
+    makeAstronautClip({ seconds: 4, path: join(dataDir, 'media', 'astronaut.mp4') }),
     LocalFleet.start({
       dataDir,
       ports: 'free',
@@ -55,6 +56,8 @@ beforeAll(async () => {
           AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
           AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
           AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+          // Off in the local fleet by default; this test signs an agent up to see what it may see.
+          AUTH_SIGNUP_ENABLED: 'true',
         },
       },
     }),
@@ -214,6 +217,15 @@ describe('web console against the local fleet', () => {
     await expect.poll(async () => (await adminApi(`/admin/users?search=${temp.username}`)).total).toBe(0);
     expect(agent.roles).toEqual(['agent']);
     await admin.screenshot({ path: join(ARTIFACTS, 'admin.png'), fullPage: true });
+
+    // A signed-up agent sees no session until an admin grants it one.
+    const before = await apiLogin(AGENT);
+    expect(await (await fetch(`${consoleUrl}/sessions`, { headers: { Authorization: `Bearer ${before}` } })).json()).toEqual([]);
+    expect(await agentRow.getByTestId(`grants-${AGENT.username}`).textContent()).toContain('none');
+    await agentRow.getByLabel(`Session to grant ${AGENT.username}`).fill(SESSION_ID);
+    await agentRow.getByRole('button', { name: 'Grant' }).click();
+    await expect.poll(async () => (await adminApi(`/admin/users/${agent.id}/sessions`)).sessions).toEqual([SESSION_ID]);
+    await agentRow.getByRole('button', { name: `Revoke ${SESSION_ID} from ${AGENT.username}` }).waitFor();
   });
 
   it('ran without uncaught errors or content-security-policy violations', () => {
@@ -307,10 +319,10 @@ async function apiLogin(user: { username: string; password: string }): Promise<s
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-async function signUp(user: typeof AGENT): Promise<{ roles: string[] }> {
+async function signUp(user: typeof AGENT): Promise<{ id: number; roles: string[] }> {
   const response = await fetch(`${consoleUrl}/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user) });
   expect(response.status).toBe(201);
-  return (await response.json()) as { roles: string[] };
+  return (await response.json()) as { id: number; roles: string[] };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads a few fields of the auth service's JSON

@@ -8,7 +8,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AnalysisServer } from '@sightline/delivery';
 import { NatsClient } from '@sightline/messaging';
 import { LOGGER, METRICS, type Logger } from '@sightline/observability';
-import { TokenVerifier } from '@sightline/security';
+import { RevocationList, TokenVerifier } from '@sightline/security';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { type GatewayConfig } from './config.js';
@@ -23,6 +23,7 @@ export class AnalysisEndpoint implements OnApplicationBootstrap, BeforeApplicati
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(NatsClient) private readonly nats: NatsClient,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(RevocationList) private readonly revocations: RevocationList | null,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly registry: Registry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -35,6 +36,9 @@ export class AnalysisEndpoint implements OnApplicationBootstrap, BeforeApplicati
       logger: this.logger,
       registry: this.registry,
       maxConnections: this.config.GATEWAY_MAX_CONNECTIONS,
+      maxConnectionsPerUser: this.config.GATEWAY_MAX_CONNECTIONS_PER_USER,
+      commandsPerMinute: this.config.GATEWAY_COMMANDS_PER_MINUTE,
+      revocations: this.revocations,
       pingIntervalMs: this.config.GATEWAY_PING_INTERVAL_MS,
       sendBufferBytes: this.config.GATEWAY_SEND_BUFFER_BYTES,
       maxSubscriptions: this.config.GATEWAY_MAX_SUBSCRIPTIONS,

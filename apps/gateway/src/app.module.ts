@@ -12,7 +12,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'gateway', logger: createLogger('gateway', config.LOG_LEVEL) }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'gateway' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'gateway', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }, AnalysisEndpoint],

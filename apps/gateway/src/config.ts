@@ -9,6 +9,10 @@ export const gatewayConfigShape = {
   AUTH_JWKS_URL: env.url(`http://127.0.0.1:3001${JWKS_PATH}`, ['http', 'https']),
   /** Open WebSockets beyond this are refused with HTTP 503 TOO_MANY_CONNECTIONS. */
   GATEWAY_MAX_CONNECTIONS: env.int(16, 1),
+  /** Open WebSockets per user beyond this are refused with HTTP 429 TOO_MANY_USER_CONNECTIONS. */
+  GATEWAY_MAX_CONNECTIONS_PER_USER: env.int(4, 1),
+  /** Commands per connection and minute (burst of the same size); beyond, refused with RATE_LIMITED. */
+  GATEWAY_COMMANDS_PER_MINUTE: env.int(30, 1),
   /** Server ping period; a client that has not answered the previous ping by the next one is terminated. */
   GATEWAY_PING_INTERVAL_MS: env.int(30_000, 50),
   /** Bytes held per client (own queue + socket buffer) before an `every` subscriber is closed with 4008. */

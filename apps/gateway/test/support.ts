@@ -5,7 +5,9 @@
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
+  ALL_SESSIONS,
   JWKS_PATH,
+  REVOCATIONS_PATH,
   makeEnvelope,
   MESSAGE_IDS,
   SUBJECTS,
@@ -13,6 +15,8 @@ import {
   WS_SUBPROTOCOL,
   type EventPayloads,
   type ResultEnvelope,
+  type RevocationFeed,
+  type SessionScope,
 } from '@sightline/contracts';
 import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
@@ -42,6 +46,8 @@ export class GatewayFixture {
     readonly jwksUrl: string,
     port: number,
     private readonly env: Record<string, string>,
+    /** What the fixture's revocation feed serves; push `{userId, revokedBefore}` to revoke. */
+    readonly revocations: RevocationFeed['revocations'],
   ) {
     this.port = port;
   }
@@ -52,9 +58,12 @@ export class GatewayFixture {
     const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: quietLogger });
     await ensureStreams(natsClient.manager);
     const signer = await TokenSigner.generate();
+    const revocations: RevocationFeed['revocations'] = [];
+    // The auth service's two public documents: its keys, and the revocation feed (tests push entries into it).
     const jwksServer = createServer((req, res) => {
-      res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(signer.jwks()));
+      const body = req.url === JWKS_PATH ? signer.jwks() : req.url === REVOCATIONS_PATH ? { revocations } : undefined;
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? {}));
     });
     const jwksPort = await freePort();
     await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
@@ -68,6 +77,7 @@ export class GatewayFixture {
       `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
       await freePort(),
       env,
+      revocations,
     );
     await fixture.startGateway();
     return fixture;
@@ -108,8 +118,20 @@ export class GatewayFixture {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  async token(roles: string[] = ['agent'], ttlSeconds = 600, username = 'agent-smith'): Promise<string> {
-    return (await this.signer.sign({ userId: 42, username, roles }, ttlSeconds)).token;
+  private nextUserId = 100;
+
+  /**
+   * A token of a new user (unless `userId` is given). `sessions`: the granted sessions; by default every session, so
+   * that delivery tests are about delivery (the access tests narrow it).
+   */
+  async token(
+    roles: string[] = ['agent'],
+    ttlSeconds = 600,
+    username = 'agent-smith',
+    options: { sessions?: SessionScope; userId?: number } = {},
+  ): Promise<string> {
+    const userId = options.userId ?? this.nextUserId++;
+    return (await this.signer.sign({ userId, username, roles, sessions: options.sessions ?? ALL_SESSIONS }, ttlSeconds)).token;
   }
 
   /** Publishes like the inference/ingest services do; resolves with the RESULTS stream sequence. */

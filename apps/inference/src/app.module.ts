@@ -12,7 +12,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'inference' }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'inference' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'inference', user: config.NATS_USER, password: config.NATS_PASSWORD }),
       ],
       providers: [
         { provide: INFERENCE_CONFIG, useValue: config },

@@ -68,7 +68,7 @@ export async function startReplica(name: string, env: Record<string, string>): P
   };
 }
 
-/** Where the astronaut photo (512x512) sits in the 1080p source frames, and where its face is (issue 4's box). */
+/** Where the astronaut photo (512x512) sits in the 1080p source frames, and where its face is (ASTRONAUT_FACE_REGION's fractions). */
 export const PLACEMENT = { canvas: { width: 1920, height: 1080 }, x: 1200, y: 400 };
 export const FACE_IN_SOURCE = { x0: 1200 + 0.33 * 512, x1: 1200 + 0.53 * 512, y0: 400 + 0.12 * 512, y1: 400 + 0.33 * 512 };
 

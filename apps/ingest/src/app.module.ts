@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JetStreamPublisher, MessagingModule, NatsClient } from '@sightline/messaging';
-import { LOGGER, METRICS, ObservabilityModule, type Logger } from '@sightline/observability';
+import { HealthRegistry, LOGGER, METRICS, ObservabilityModule, type Logger } from '@sightline/observability';
 import { SecurityModule } from '@sightline/security';
 import { SessionManager } from '@sightline/video';
 import type { Registry } from 'prom-client';
@@ -16,7 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'ingest' }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [SessionsController],
@@ -24,9 +24,13 @@ export class AppModule {
         { provide: INGEST_CONFIG, useValue: config },
         {
           provide: SessionManager,
-          inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER],
-          useFactory: async (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger) =>
-            new SessionManager({ client, publisher, registry, logger }, await ingestSettings(config, logger)),
+          inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER, HealthRegistry],
+          useFactory: async (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger, health: HealthRegistry) => {
+            const manager = new SessionManager({ client, publisher, registry, logger }, await ingestSettings(config, logger));
+            // Shown, not failed: a session without results is inference's or the camera's problem, not ingest's readiness.
+            health.registerDetail('sessionWarnings', () => manager.warnings());
+            return manager;
+          },
         },
         IngestLifecycle,
       ],

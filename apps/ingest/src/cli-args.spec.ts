@@ -1,3 +1,4 @@
+import { startSessionSchema } from '@sightline/contracts';
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from './cli-args.js';
 
@@ -11,15 +12,23 @@ describe('ingest CLI arguments', () => {
       requests: [
         {
           sessionId: 'cam1',
-          source: { type: 'rtsp', url: 'rtsp://cam.local/stream', auth: { type: 'digest', username: 'viewer', password: 's3cret' }, loop: false },
+          source: { type: 'rtsp', url: 'rtsp://cam.local/stream', auth: 'digest', username: 'viewer', password: 's3cret', loop: false },
         },
       ],
     });
   });
 
+  it('sends the spec scalar auth form, which the session API reads as the object form', () => {
+    const command = parseCliArgs(['--source', 'rtsp://cam.local/stream', '--auth=basic', '--username', 'viewer', '--password', 'pw'], {});
+    if (command.kind !== 'sessions') throw new Error(command.kind);
+    expect(startSessionSchema.parse(command.requests[0]).source.auth).toEqual({ type: 'basic', username: 'viewer', password: 'pw' });
+  });
+
   it('leaves credentials to the URL when no user is given', () => {
     const command = parseCliArgs(['--source', 'rtsp://u:p@cam/stream', '--auth', 'basic'], {});
-    expect(command).toMatchObject({ requests: [{ source: { auth: { type: 'basic', username: '', password: '' } } }] });
+    expect(command).toEqual({ kind: 'sessions', requests: [{ source: { type: 'rtsp', url: 'rtsp://u:p@cam/stream', auth: 'basic', loop: false } }] });
+    if (command.kind !== 'sessions') throw new Error(command.kind);
+    expect(startSessionSchema.parse(command.requests[0]).source.auth).toEqual({ type: 'basic', username: '', password: '' });
   });
 
   it('infers file and device sources', () => {

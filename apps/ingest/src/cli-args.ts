@@ -63,16 +63,17 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const maxFps = values['max-fps'] === undefined ? undefined : Number(values['max-fps']);
   if (maxFps !== undefined && !(maxFps > 0 && maxFps <= 1000)) throw usageError('--max-fps must be a number in (0, 1000]');
   const password = values.password ?? env.RTSP_PASSWORD;
+  // The spec's scalar form (requirements §5.3): `auth: basic|digest` with the credentials as separate keys.
   const auth =
     type === 'rtsp' && (authType || values.username)
-      ? { type: authType ?? 'auto', username: values.username ?? '', password: values.username ? (password ?? '') : '' }
+      ? { auth: authType ?? 'auto', ...(values.username && { username: values.username, password: password ?? '' }) }
       : undefined;
   const request: StartSessionRequest = {
     ...(values.session && { sessionId: values.session }),
     source: {
       type,
       url: values.source,
-      ...(auth && { auth }),
+      ...auth,
       loop: values.loop,
       ...(values.pacing && { pacing: values.pacing as 'realtime' | 'fast' }),
       ...(maxFps !== undefined && { maxFps }),

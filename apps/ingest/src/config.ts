@@ -1,6 +1,16 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
-import { PIXEL_FORMATS, RTSP_AUTH_TYPES } from '@sightline/contracts';
-import { BUNDLED_FFMPEG_PATH, HARDWARE_DECODERS, usableHardwareDecoder, type IngestSettings, type VideoLogger } from '@sightline/video';
+import { PIXEL_FORMATS, RTSP_AUTH_TYPES, SightlineError } from '@sightline/contracts';
+import {
+  HARDWARE_DECODERS,
+  defaultFfmpegPath,
+  ffmpegOrigin,
+  ffmpegVersion,   usableHardwareDecoder,
+  type IngestSettings,
+  type VideoLogger,
+} from '@sightline/video';
+
+/** The default media directory of file sources (the images' only writable state lies under /var/lib/sightline). */
+export const DEFAULT_MEDIA_ROOT = '/var/lib/sightline/media';
 
 /** Environment variables of the ingest service (documented in docs/ingest.md). */
 export const ingestConfigShape = {
@@ -19,11 +29,12 @@ export const ingestConfigShape = {
   INGEST_STALL_TIMEOUT_MS: env.int(5000, 500),
   INGEST_RECONNECT_INITIAL_DELAY_MS: env.int(1000, 50),
   INGEST_RECONNECT_MAX_DELAY_MS: env.int(30_000, 100),
-  /** File sources must lie under this directory. */
-  INGEST_FILE_ROOT: env.string('/'),
+  /** File sources must lie under this directory (symbolic links resolved): a directory for media only, never `/`. */
+  INGEST_FILE_ROOT: env.string(DEFAULT_MEDIA_ROOT),
   /** Optional YAML/JSON list of sessions started at boot. */
   INGEST_SESSIONS_FILE: env.optionalString(),
-  FFMPEG_PATH: env.string(BUNDLED_FFMPEG_PATH),
+  /** The system FFmpeg (/usr/bin/ffmpeg, security updates from the OS) when installed, else the npm static build. */
+  FFMPEG_PATH: env.string(defaultFfmpegPath()),
   /**
    * `cuda`: decode files and RTSP streams with NVDEC (needs an FFmpeg built with nvdec, e.g. Debian's, in FFMPEG_PATH,
    * and an NVIDIA GPU); checked at start-up, software decoding with one warning when unusable. `none` by default.
@@ -32,6 +43,10 @@ export const ingestConfigShape = {
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
+  /** A session publishing frames with no result for this long gets a NO_RESULTS warning; 0 = never. */
+  INGEST_NO_RESULTS_WARN_MS: env.int(10_000, 0),
+  /** A sender clock (RTCP sender reports) this far from ours gets one SOURCE_CLOCK_OFFSET warning per session. */
+  INGEST_CLOCK_OFFSET_WARN_MS: env.int(1000, 1),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -40,6 +55,7 @@ export const loadIngestConfig = (source: NodeJS.ProcessEnv = process.env) => loa
 /** The session manager's settings; probes the hardware decoder when one is configured. */
 export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLogger, 'info' | 'warn'>): Promise<IngestSettings> {
   const requested = config.INGEST_HWACCEL === 'none' ? undefined : config.INGEST_HWACCEL;
+  await logFfmpeg(config.FFMPEG_PATH, logger);
   return {
     ffmpegPath: config.FFMPEG_PATH,
     hwaccel: await usableHardwareDecoder(config.FFMPEG_PATH, requested, logger),
@@ -52,5 +68,26 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     fileRoot: config.INGEST_FILE_ROOT,
     rtspAuth: config.RTSP_AUTH,
     rtspConnectTimeoutMs: config.RTSP_CONNECT_TIMEOUT_MS,
+    noResultsWarnMs: config.INGEST_NO_RESULTS_WARN_MS,
+    clockOffsetWarnMs: config.INGEST_CLOCK_OFFSET_WARN_MS,
   };
+}
+
+/** Says which FFmpeg decodes untrusted video and its version; refuses to start when it cannot run. */
+async function logFfmpeg(path: string, logger: Pick<VideoLogger, 'info' | 'warn'>): Promise<void> {
+  let version: string;
+  try {
+    version = await ffmpegVersion(path);
+  } catch (err) {
+    throw new SightlineError('CONFIG_INVALID', `FFMPEG_PATH does not run FFmpeg: ${(err as Error).message}`, { ffmpegPath: path });
+  }
+  const origin = ffmpegOrigin(path);
+  logger.info('ffmpeg', { ffmpegPath: path, ffmpegVersion: version, ffmpegOrigin: origin });
+  if (origin === 'bundled') {
+    logger.warn('decoding with the npm static FFmpeg build (no security updates); install the system ffmpeg package', {
+      code: 'FFMPEG_BUNDLED',
+      ffmpegPath: path,
+      ffmpegVersion: version,
+    });
+  }
 }

@@ -1,10 +1,20 @@
 /**
  * The session API: operators and admins start and stop sessions; agents (and operators/admins) list and inspect them.
- * Tokens are verified like everywhere else (EdDSA JWT against the auth service's JWKS).
+ * Tokens are verified like everywhere else (EdDSA JWT against the auth service's JWKS). An agent sees only the
+ * sessions its token grants, without source URLs or error texts (operational details for operators and admins).
  */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ROLES, sessionInfoSchema, startSessionSchema, type Principal, type SessionInfo } from '@sightline/contracts';
+import {
+  canSeeSession,
+  isOperating,
+  ROLES,
+  sessionInfoSchema,
+  startSessionSchema,
+  withoutOperationalDetails,
+  type Principal,
+  type SessionInfo,
+} from '@sightline/contracts';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
 import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
@@ -18,7 +28,22 @@ interface ImageResponse {
   send(body: Buffer): void;
 }
 
-const ERRORS = { 401: 'missing, invalid or expired token', 403: 'lacks the role', 404: 'no such session (SESSION_NOT_FOUND)' };
+const ERRORS = {
+  401: 'missing, invalid, expired or revoked token',
+  403: 'lacks the role, or was not granted the session (SESSION_FORBIDDEN)',
+  404: 'no such session (SESSION_NOT_FOUND)',
+};
+
+/** The same refusal whether or not the session exists: a caller learns nothing about sessions it was not granted. */
+function assertGranted(principal: Principal, sessionId: string): void {
+  if (!canSeeSession(principal, sessionId)) {
+    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
+  }
+}
+
+function viewFor(principal: Principal, info: SessionInfo): SessionInfo {
+  return isOperating(principal) ? info : withoutOperationalDetails(info);
+}
 
 @ApiTags('sessions')
 @ApiBearerAuth()
@@ -55,16 +80,20 @@ export class SessionsController {
 
   @Get()
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
-  @ApiEndpoint({ summary: 'Running sessions and the last ended ones', status: 200, response: z.array(sessionInfoSchema), errors: [401, 403], errorDescriptions: ERRORS })
-  list(): SessionInfo[] {
-    return this.sessions.list();
+  @ApiEndpoint({ summary: 'Running sessions and the last ended ones (the granted ones)', status: 200, response: z.array(sessionInfoSchema), errors: [401, 403], errorDescriptions: ERRORS })
+  list(@CurrentPrincipal() principal: Principal): SessionInfo[] {
+    return this.sessions
+      .list()
+      .filter((info) => canSeeSession(principal, info.sessionId))
+      .map((info) => viewFor(principal, info));
   }
 
   @Get(':id')
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
   @ApiEndpoint({ summary: 'One session', status: 200, response: sessionInfoSchema, errors: [401, 403, 404], errorDescriptions: ERRORS })
-  get(@Param('id') id: string): SessionInfo {
-    return this.sessions.get(id);
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): SessionInfo {
+    assertGranted(principal, id);
+    return viewFor(principal, this.sessions.get(id));
   }
 
   @Delete(':id')
@@ -92,7 +121,8 @@ export class SessionsController {
     errors: [401, 403, 404],
     errorDescriptions: { ...ERRORS, 404: 'no such session, or no frame yet (SESSION_NOT_FOUND, SNAPSHOT_UNAVAILABLE)' },
   })
-  async snapshot(@Param('id') id: string, @Res() res: ImageResponse): Promise<void> {
+  async snapshot(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: ImageResponse): Promise<void> {
+    assertGranted(principal, id);
     const jpeg = await this.sessions.snapshot(id);
     res.setHeader('Cache-Control', 'no-store');
     res.type('image/jpeg').send(jpeg);

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication } from '@nestjs/common';
 import { JWKS_PATH, ROLES, type SessionInfo } from '@sightline/contracts';
@@ -35,8 +35,11 @@ beforeAll(async () => {
   [nats, clip] = await Promise.all([LocalNatsServer.start({ dataDir: dir }), makeTestClip({ seconds: 2, width: 640, height: 360, fps: 30 })]);
   const signer = await TokenSigner.generate();
   for (const role of [ROLES.admin, ROLES.operator, ROLES.agent]) {
-    tokens[role] = (await signer.sign({ userId: role, username: `${role}-user`, roles: [role] }, 600)).token;
+    tokens[role] = (await signer.sign({ userId: role, username: `${role}-user`, roles: [role], sessions: '*' }, 600)).token;
   }
+  // Agents granted only the boot session, and none at all (a fresh signup).
+  tokens.bootViewer = (await signer.sign({ userId: 'boot-viewer', username: 'boot-viewer', roles: [ROLES.agent], sessions: ['boot'] }, 600)).token;
+  tokens.newcomer = (await signer.sign({ userId: 'newcomer', username: 'newcomer', roles: [ROLES.agent], sessions: [] }, 600)).token;
   jwksServer = createServer((req, res) => {
     res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(signer.jwks()));
   });
@@ -52,6 +55,7 @@ beforeAll(async () => {
     AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
     INGEST_SESSIONS_FILE: sessionsFile,
     INGEST_MAX_SESSIONS: '3',
+    INGEST_FILE_ROOT: dirname(clip),
     FFMPEG_PATH: await ffmpegPath(),
   });
   app = await NestFactory.create(AppModule.register(config), { logger: false });
@@ -83,10 +87,30 @@ const fileSession = (sessionId: string) => ({ sessionId, source: { type: 'file',
 
 describe('ingest session API', () => {
   it('starts the sessions of INGEST_SESSIONS_FILE at boot', async () => {
-    const res = await call('GET', '/sessions', ROLES.agent);
+    const res = await call('GET', '/sessions', ROLES.operator);
     expect(res.status).toBe(200);
     const sessions = (await res.json()) as SessionInfo[];
     expect(sessions).toEqual([expect.objectContaining({ sessionId: 'boot', source: { type: 'file', url: clip, live: true } })]);
+  });
+
+  it('shows an agent only its granted sessions, without the source URL, and refuses the others alike (403)', async () => {
+    const started = await call('POST', '/sessions', ROLES.operator, fileSession('not-granted'));
+    expect(started.status).toBe(201);
+    try {
+      const listed = (await (await call('GET', '/sessions', 'bootViewer')).json()) as SessionInfo[];
+      expect(listed.map((s) => s.sessionId)).toEqual(['boot']);
+      expect(listed[0]!.source).toEqual({ type: 'file', live: true });
+      expect(await (await call('GET', '/sessions/boot', 'bootViewer')).json()).toMatchObject({ sessionId: 'boot', source: { type: 'file', live: true } });
+      expect(await (await call('GET', '/sessions', 'newcomer')).json()).toEqual([]);
+      for (const path of ['/sessions/not-granted', '/sessions/not-granted/snapshot.jpg', '/sessions/does-not-exist', '/sessions/boot/snapshot.jpg']) {
+        const role = path.startsWith('/sessions/boot') ? 'newcomer' : 'bootViewer';
+        const refused = await call('GET', path, role);
+        expect({ path, status: refused.status }).toEqual({ path, status: 403 });
+        expect(await refused.json()).toMatchObject({ code: 'SESSION_FORBIDDEN' });
+      }
+    } finally {
+      await call('DELETE', '/sessions/not-granted', ROLES.operator);
+    }
   });
 
   it('requires a token, and the operator or admin role to start and stop sessions', async () => {

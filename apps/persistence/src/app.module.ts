@@ -56,7 +56,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'persistence' }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'persistence' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'persistence', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [ResultsController, ZonesController],

@@ -1,11 +1,13 @@
 /**
- * Query API for agents, operators and admins (any of the three roles): stored results by session with time/event
- * filters and keyset pagination, and per-session summaries. Inputs are validated here; every value reaches SQL as a
+ * Query API for agents, operators and admins (any of the three roles), limited to the sessions the token grants
+ * (operators and admins: all): stored results by session with time/event filters and keyset pagination, and
+ * per-session summaries. Inputs are validated here; every value reaches SQL as a
  * bind parameter in @sightline/db.
  */
 import {
   BadRequestException,
   Controller,
+  ForbiddenException,
   Get,
   Inject,
   NotFoundException,
@@ -16,6 +18,8 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
+  ALL_SESSIONS,
+  canSeeSession,
   EVENT_NAMES,
   ROLES,
   SightlineError,
@@ -24,6 +28,7 @@ import {
   sessionResultPageSchema,
   sessionSummaryPageSchema,
   sessionSummarySchema,
+  type Principal,
   type SessionResultPage,
   type SessionSummary,
   type SessionSummaryPage,
@@ -37,7 +42,7 @@ import {
 } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
-import { JwtAuthGuard, Roles } from '@sightline/security';
+import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 
@@ -63,13 +68,20 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
   return result.data;
 }
 
+/** The same refusal whether or not the session exists: a caller learns nothing about sessions it was not granted. */
+function assertGranted(principal: Principal, sessionId: string): void {
+  if (!canSeeSession(principal, sessionId)) {
+    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
+  }
+}
+
 /** Codes of SightlineErrors the query functions raise for bad client input. */
 const CLIENT_ERROR_CODES = new Set(['INVALID_CURSOR', 'INVALID_LIMIT']);
 
 const ERRORS = {
   400: 'invalid parameter (INVALID_QUERY, INVALID_SESSION_ID, INVALID_CURSOR)',
   401: 'missing, invalid or expired token',
-  403: 'lacks the agent, operator or admin role',
+  403: 'lacks the agent, operator or admin role, or was not granted the session (SESSION_FORBIDDEN)',
   503: 'results database unavailable (DB_UNAVAILABLE)',
 };
 const sessionIdParam = ApiParam({ name: 'sessionId', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } });
@@ -94,9 +106,10 @@ export class ResultsController {
     errors: [400, 401, 403, 503],
     errorDescriptions: ERRORS,
   })
-  async sessions(@Query() query: unknown): Promise<SessionSummaryPage> {
+  async sessions(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionSummaryPage> {
     const params = parse(sessionsQuerySchema, query, 'INVALID_QUERY');
-    return this.run('list sessions', () => listSessionSummaries(this.dataSource, params));
+    const sessions = principal.sessions === ALL_SESSIONS ? undefined : principal.sessions;
+    return this.run('list sessions', () => listSessionSummaries(this.dataSource, { ...params, sessions }));
   }
 
   @Get(':sessionId/results')
@@ -109,8 +122,13 @@ export class ResultsController {
     errors: [400, 401, 403, 503],
     errorDescriptions: ERRORS,
   })
-  async results(@Param('sessionId') sessionId: string, @Query() query: unknown): Promise<SessionResultPage> {
+  async results(
+    @Param('sessionId') sessionId: string,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SessionResultPage> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    assertGranted(principal, id);
     const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
     const page = await this.run('find results', () => findSessionResults(this.dataSource, { sessionId: id, ...params }));
     return { sessionId: id, ...page };
@@ -125,8 +143,9 @@ export class ResultsController {
     errors: [400, 401, 403, 404, 503],
     errorDescriptions: { ...ERRORS, 404: 'no results stored for the session (SESSION_NOT_FOUND)' },
   })
-  async summary(@Param('sessionId') sessionId: string): Promise<SessionSummary> {
+  async summary(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionSummary> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    assertGranted(principal, id);
     const summary = await this.run('find summary', () => findSessionSummary(this.dataSource, id));
     if (!summary) throw new NotFoundException({ code: 'SESSION_NOT_FOUND', message: `no results stored for session ${id}` });
     return summary;

@@ -22,7 +22,7 @@ describe('persistence through a PostgreSQL outage and bad messages', () => {
     h = await PersistenceHarness.start('persist-outage');
     // A 5 s ack wait is shorter than the outage: the batch in hand survives only because the service keeps it alive.
     service = await h.startService({ PERSIST_ACK_WAIT_MS: '5000' });
-    agentToken = (await h.signer.sign({ userId: 1, username: 'agent', roles: ['agent'] }, 600)).token;
+    agentToken = (await h.signer.sign({ userId: 1, username: 'agent', roles: ['agent'], sessions: '*' }, 600)).token;
   });
   afterAll(async () => {
     await h?.stop(service);

@@ -31,7 +31,7 @@ describe('persistence query API', () => {
     // Trust authentication ignores the password; it is here to prove it never reaches a log line.
     service = await h.startService({ DATABASE_URL: h.pg.url.replace('sightline@', `sightline:${DB_PASSWORD}@`) });
     for (const role of ['agent', 'operator', 'admin', 'viewer']) {
-      tokens[role] = (await h.signer.sign({ userId: role.length, username: role, roles: [role] }, 600)).token;
+      tokens[role] = (await h.signer.sign({ userId: role.length, username: role, roles: [role], sessions: '*' }, 600)).token;
     }
     started = await h.publishLifecycle(SESSION, 'sessionStarted', { source: { type: 'file', url: '/clips/a.mp4' }, live: false }, 0);
     await h.publishFrames(SESSION, 0, FRAMES, 2);
@@ -53,6 +53,22 @@ describe('persistence query API', () => {
     expect((await get(path, (await stranger.sign({ userId: 9, username: 'x', roles: ['admin'] }, 60)).token)).status).toBe(401);
     expect(await get(path, tokens.viewer)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     for (const role of ['agent', 'operator', 'admin']) expect((await get(path, tokens[role]!)).status).toBe(200);
+  });
+
+  it('gives an agent only the sessions its token grants: results, summaries and the session list', async () => {
+    const agentWith = async (sessions: string[]) => (await h.signer.sign({ userId: 77, username: 'scoped', roles: ['agent'], sessions }, 600)).token;
+    const none = await agentWith([]);
+    const onlyOther = await agentWith(['api-other', 'never-stored']);
+    for (const path of [`/sessions/${SESSION}/results`, `/sessions/${SESSION}/summary`, '/sessions/not-stored-anywhere/summary']) {
+      expect(await get(path, none)).toMatchObject({ status: 403, body: { code: 'SESSION_FORBIDDEN' } });
+      expect(await get(path, onlyOther)).toMatchObject({ status: 403, body: { code: 'SESSION_FORBIDDEN' } });
+    }
+    expect((await get('/sessions', none)).body).toEqual({ sessions: [], nextCursor: null });
+    const listed = (await get('/sessions?limit=1', onlyOther)).body as { sessions: { sessionId: string }[]; nextCursor: string | null };
+    expect(listed.sessions.map((s) => s.sessionId)).toEqual(['api-other']);
+    expect(listed.nextCursor).toBeNull();
+    expect((await get('/sessions/api-other/results?limit=5', onlyOther)).body).toMatchObject({ sessionId: 'api-other', results: expect.any(Array) });
+    expect(((await get('/sessions', tokens.operator)).body.sessions as unknown[]).length).toBe(2);
   });
 
   it('pages through a session’s results completely and stably', async () => {

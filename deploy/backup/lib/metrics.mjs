@@ -5,7 +5,8 @@
  *  - pgBackRest's repository (`pgbackrest info`): newest backup of each type, its duration and size;
  *  - PostgreSQL's pg_stat_archiver: when the last WAL segment was archived (the RPO) and archive failures;
  *  - the dump prefix in the bucket: newest dump and its size;
- *  - the scheduler's own job runs (success, duration), when a scheduler passes them in.
+ *  - the scheduler's own job runs (success, duration), when a scheduler passes them in;
+ *  - the schedule itself (BACKUP_SCHEDULE in BACKUP_TIMEZONE) and the next run it gives, when both are set.
  * A source that cannot be read sets sightline_backup_source_up{source} to 0 and leaves its metrics out, so stale
  * values never look fresh. CLI: `metrics.mjs [--textfile PATH]` prints (or writes) one snapshot.
  */
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Gauge, Registry } from 'prom-client';
 import { errorFields, log, requireEnv } from './env.mjs';
+import { nextRunAt } from './schedule.mjs';
 import { createS3Client, listDumps, s3Settings } from './s3.mjs';
 
 const run = promisify(execFile);
@@ -94,6 +96,13 @@ export async function collectMetrics(env, jobs = new Map()) {
   const jobSucceeded = gauge('sightline_backup_job_last_success', 'Whether the last scheduled run of the job succeeded', ['job']);
   const jobRunAt = gauge('sightline_backup_job_last_run_timestamp_seconds', 'When the job last ran', ['job']);
   const jobDuration = gauge('sightline_backup_job_last_duration_seconds', 'Duration of the last run of the job', ['job']);
+  const scheduleInfo = gauge('sightline_backup_schedule_info', 'The daily backup time (HH:MM) and the IANA zone it is read in', ['schedule', 'timezone']);
+  const nextRun = gauge('sightline_backup_next_run_timestamp_seconds', 'When the daily backup runs next');
+
+  if (env.BACKUP_SCHEDULE && env.BACKUP_TIMEZONE) {
+    scheduleInfo.set({ schedule: env.BACKUP_SCHEDULE, timezone: env.BACKUP_TIMEZONE }, 1);
+    nextRun.set(nextRunAt(new Date(), env.BACKUP_SCHEDULE, env.BACKUP_TIMEZONE).getTime() / 1000);
+  }
 
   /** @param {string} source @param {() => Promise<void>} read */
   const fromSource = async (source, read) => {

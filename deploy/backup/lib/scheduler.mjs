@@ -3,7 +3,8 @@
 /**
  * The backup container's main process (started by bin/backup-agent.sh): a small daily scheduler plus the metrics
  * exporter.
- *  - every day at BACKUP_SCHEDULE (HH:MM, in the container's TZ) it runs bin/backup-full.sh then bin/dump.sh;
+ *  - every day at BACKUP_SCHEDULE (HH:MM on the wall clock of BACKUP_TIMEZONE, an IANA zone) it runs
+ *    bin/backup-full.sh then bin/dump.sh;
  *  - at start, with BACKUP_ON_START=if-missing, it runs them at once when the repository holds no full backup yet
  *    (point-in-time recovery needs one; waiting for 02:00 would leave the first day unprotected);
  *  - every BACKUP_METRICS_INTERVAL_S it refreshes the metrics, serves them on :BACKUP_METRICS_PORT/metrics and
@@ -19,24 +20,12 @@ import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { errorFields, log, requireEnv } from './env.mjs';
 import { collectMetrics, readBackups, writeTextfile } from './metrics.mjs';
+import { checkTimeZone, nextRunAt } from './schedule.mjs';
 
 const DAILY_JOBS = [
   { name: 'full', script: 'backup-full.sh' },
   { name: 'dump', script: 'dump.sh' },
 ];
-
-/**
- * The next occurrence of the local wall-clock time `hhmm` strictly after `now`. Built from calendar fields, not by
- * adding 24 h, so a daylight-saving change does not shift the run.
- * @param {Date} now
- * @param {string} hhmm
- */
-function nextRunAt(now, hhmm) {
-  const [hours, minutes] = hhmm.split(':').map(Number);
-  const next = new Date(now.getFullYear(), now.getMonth(), now.getDate(), hours, minutes, 0, 0);
-  if (next <= now) next.setDate(next.getDate() + 1);
-  return next;
-}
 
 /**
  * A job's output line as one log line: the Node tools already print JSON log objects (kept as they are, tagged with
@@ -86,6 +75,7 @@ class BackupScheduler {
     this.env = env;
     this.home = requireEnv(env, 'BACKUP_HOME');
     this.schedule = requireEnv(env, 'BACKUP_SCHEDULE');
+    this.timeZone = checkTimeZone(requireEnv(env, 'BACKUP_TIMEZONE'));
     this.textfile = join(requireEnv(env, 'BACKUP_STATE_DIR'), 'metrics', 'sightline_backup.prom');
   }
 
@@ -98,7 +88,7 @@ class BackupScheduler {
     mkdirSync(join(this.textfile, '..'), { recursive: true });
     const port = Number(requireEnv(this.env, 'BACKUP_METRICS_PORT'));
     await new Promise((resolve) => this.#server.listen(port, () => resolve(undefined)));
-    log('info', 'backup scheduler started', { schedule: this.schedule, metricsPort: port, textfile: this.textfile });
+    log('info', 'backup scheduler started', { schedule: this.schedule, timeZone: this.timeZone, metricsPort: port, textfile: this.textfile });
 
     await this.refreshMetrics();
     const intervalMs = Number(requireEnv(this.env, 'BACKUP_METRICS_INTERVAL_S')) * 1000;
@@ -123,8 +113,8 @@ class BackupScheduler {
 
   #scheduleNext() {
     if (this.#stopping) return;
-    const next = nextRunAt(new Date(), this.schedule);
-    log('info', 'next daily backup scheduled', { at: next.toISOString() });
+    const next = nextRunAt(new Date(), this.schedule, this.timeZone);
+    log('info', 'next daily backup scheduled', { at: next.toISOString(), schedule: this.schedule, timeZone: this.timeZone });
     this.#dailyTimer = setTimeout(() => {
       this.#dailyRun = (this.#dailyRun ?? Promise.resolve()).then(() => this.runDailyJobs());
       this.#scheduleNext();

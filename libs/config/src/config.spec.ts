@@ -30,4 +30,19 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
     expect((error as ConfigError).code).toBe('CONFIG_INVALID');
   });
+
+  it('does not echo a URL whose value is invalid, since URLs carry credentials', () => {
+    const source = { DATABASE_URL: 'postgres://app:pa/ss#word@db/x', SMTP_URL: 'smtp://u:s3cret@mail' };
+    const message = (() => {
+      try {
+        loadConfig({ DATABASE_URL: env.url('postgres://x@y/z', ['postgres']), SMTP_URL: env.url('smtp://x', ['https']) }, source);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('SMTP_URL');
+    expect(message).not.toMatch(/pa\/ss|s3cret/);
+  });
 });

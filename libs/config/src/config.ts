@@ -54,6 +54,9 @@ export const env = {
 /** Variables every service understands. */
 export const baseConfigShape = {
   NATS_URL: env.string('nats://127.0.0.1:4222'),
+  /** This service's NATS identity (libs/messaging identities); unset: no authentication (tests). */
+  NATS_USER: env.optionalString(),
+  NATS_PASSWORD: env.optionalString(),
   LOG_LEVEL: env.oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
   /** Graceful-shutdown budget: in-flight work is finished and the NATS connection drained within it. */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0),
@@ -77,6 +80,6 @@ export function loadConfig<S extends z.ZodRawShape>(
 
 function describeValue(source: NodeJS.ProcessEnv, key: PropertyKey | undefined): string {
   if (typeof key !== 'string' || source[key] === undefined) return ' (not set)';
-  // Never echo values of secret-looking variables.
-  return /PASS|SECRET|TOKEN|KEY/i.test(key) ? ' (value hidden)' : ` (got "${source[key]}")`;
+  // Never echo values of secret-looking variables, nor URLs, which may carry credentials (user:password@).
+  return /PASS|SECRET|TOKEN|KEY|URL|DSN/i.test(key) ? ' (value hidden)' : ` (got "${source[key]}")`;
 }

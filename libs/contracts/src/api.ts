@@ -70,3 +70,21 @@ export const roleViewSchema = z.object({
   protected: z.boolean().meta({ description: 'seeded (admin, operator, agent) or the signup default: cannot be deleted' }),
 });
 export type RoleView = z.infer<typeof roleViewSchema>;
+
+/** `GET /token-revocations`: per user, tokens issued before `revokedBefore` are revoked (polled by every verifier). */
+export const revocationFeedSchema = z.object({
+  revocations: z.array(
+    z.object({
+      userId: z.string(),
+      revokedBefore: z.iso.datetime({ offset: true }),
+    }),
+  ),
+});
+export type RevocationFeed = z.infer<typeof revocationFeedSchema>;
+
+/** A user's session grants (admin API): session ids, or `*` for every session. */
+export const sessionGrantsSchema = z.object({
+  userId: z.number().int(),
+  sessions: z.array(z.string()).meta({ description: 'granted session ids; `*` = every session' }),
+});
+export type SessionGrants = z.infer<typeof sessionGrantsSchema>;

@@ -43,8 +43,17 @@ export const frameMetaSchema = z.object({
   run: runSchema.optional(),
   /** Presentation time in seconds from the start of the source. */
   pts: z.number(),
-  /** Wall-clock capture time, epoch milliseconds (RTCP sender report when known, else arrival time). */
+  /**
+   * When the frame reached ingest, epoch ms on the *ingest host's* clock: the arrival of its RTSP access unit, or
+   * when a file/device frame came out of the decoder. Deadlines, staleness and pipeline latency are measured from
+   * here, so a camera's encoder/muxer delay or a clock that is off is never charged to the pipeline.
+   */
   captureTime: z.number().nonnegative(),
+  /**
+   * The sender's wall clock for the frame (RTSP: RTCP sender report mapping of its RTP timestamp), epoch ms on the
+   * *camera's* clock, when it sends reports. For correlating cameras only: it may be off by seconds or hours.
+   */
+  sourceTime: z.number().nonnegative().optional(),
   /** When ingest published the frame, epoch milliseconds (queue wait starts here). */
   publishedAt: z.number().nonnegative(),
   /** Live sources may be skipped when stale; batch (file, unpaced) frames never are. */

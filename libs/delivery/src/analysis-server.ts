@@ -6,7 +6,7 @@
 import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
 import { type Logger } from '@sightline/observability';
-import { type TokenVerifier } from '@sightline/security';
+import { type RevocationList, type TokenVerifier } from '@sightline/security';
 import { type IncomingMessage, type Server } from 'node:http';
 import { type Duplex } from 'node:stream';
 import { type Registry } from 'prom-client';
@@ -22,7 +22,11 @@ export interface AnalysisServerOptions extends ConnectionSettings {
   logger: Logger;
   registry: Registry;
   maxConnections: number;
+  /** Open sockets per user; beyond → HTTP 429 TOO_MANY_USER_CONNECTIONS (one user cannot take every slot). */
+  maxConnectionsPerUser?: number;
   pingIntervalMs: number;
+  /** Revoked tokens: refused at the upgrade (by the verifier) and their open sockets closed with 4001. */
+  revocations?: RevocationList | null;
   /** Roles allowed to connect; default agent, operator, admin. */
   allowedRoles?: readonly string[];
   /** Largest client → server frame; commands are tiny. */
@@ -31,6 +35,7 @@ export interface AnalysisServerOptions extends ConnectionSettings {
 
 /** How long shutdown waits for clients to complete the closing handshake before terminating them. */
 const SHUTDOWN_GRACE_MS = 2000;
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 4;
 
 export class AnalysisServer {
   readonly metrics: GatewayMetrics;
@@ -40,6 +45,7 @@ export class AnalysisServer {
   private readonly heartbeat: NodeJS.Timeout;
   private httpServer?: Server;
   private shuttingDown = false;
+  private readonly stopRevocations?: () => void;
   private readonly upgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     void this.onUpgrade(request, socket, head);
 
@@ -62,6 +68,16 @@ export class AnalysisServer {
       for (const connection of this.connections) connection.heartbeat();
     }, options.pingIntervalMs);
     this.heartbeat.unref();
+    const revocations = options.revocations;
+    if (revocations) {
+      this.stopRevocations = revocations.onChange(() => {
+        for (const connection of this.connections) {
+          if (!revocations.isRevoked(connection.principal)) continue;
+          options.logger.info('token revoked, closing', { connectionId: connection.id, userId: connection.principal.userId });
+          connection.revoke();
+        }
+      });
+    }
   }
 
   get connectionCount(): number {
@@ -77,6 +93,7 @@ export class AnalysisServer {
   async close(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.heartbeat);
+    this.stopRevocations?.();
     this.httpServer?.off('upgrade', this.upgradeListener);
     const closed = [...this.connections].map((connection) => connection.closed);
     for (const connection of this.connections) connection.close(WS_CLOSE.serverShutdown, 'server shutting down', 'shutdown');
@@ -101,18 +118,22 @@ export class AnalysisServer {
         refuse(503, 'TOO_MANY_CONNECTIONS', `the gateway serves at most ${this.options.maxConnections} connections`).refusal,
       );
     }
+    const perUser = this.options.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER;
+    if ([...this.connections].filter((c) => c.principal.userId === decision.principal.userId).length >= perUser) {
+      return this.refuse(socket, refuse(429, 'TOO_MANY_USER_CONNECTIONS', `at most ${perUser} connections per user`).refusal);
+    }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal));
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, principal: AnalysisConnection['principal']): void {
-    const { nats, logger, sendBufferBytes, maxSubscriptions } = this.options;
+    const { nats, logger, sendBufferBytes, maxSubscriptions, commandsPerMinute, defaultSubscriptionDelayMs } = this.options;
     const connection = new AnalysisConnection(ws, principal, {
       nats,
       decoder: this.decoder,
       logger,
       metrics: this.metrics,
-      settings: { sendBufferBytes, maxSubscriptions },
+      settings: { sendBufferBytes, maxSubscriptions, commandsPerMinute, defaultSubscriptionDelayMs },
       onClosed: (c) => {
         this.connections.delete(c);
         this.metrics.clients.set(this.connections.size);

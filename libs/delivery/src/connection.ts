@@ -11,6 +11,7 @@
  */
 import {
   ALL_SESSIONS,
+  canSeeSession,
   CONTROL_EVENTS,
   clientMessageSchema,
   isSkippableEvent,
@@ -38,7 +39,19 @@ export interface ConnectionSettings {
   /** Bytes held for one client (queue + socket buffer) before it is closed as a slow consumer. */
   sendBufferBytes: number;
   maxSubscriptions: number;
+  /** Commands a client may send per minute (burst of the same size); beyond, they are refused with RATE_LIMITED. */
+  commandsPerMinute?: number;
+  /**
+   * A client that has sent no command this long after connecting gets every session it may see, from the moment it
+   * connected (spec-only clients send nothing). A client that sends a command first never gets this subscription.
+   */
+  defaultSubscriptionDelayMs?: number;
 }
+
+export const DEFAULT_COMMANDS_PER_MINUTE = 30;
+export const DEFAULT_SUBSCRIPTION_DELAY_MS = 1000;
+/** Commands accepted but not yet run (subscribe waits for NATS); beyond, TOO_MANY_PENDING_COMMANDS. */
+export const MAX_PENDING_COMMANDS = 4;
 
 export interface ConnectionDeps {
   nats: NatsClient;
@@ -78,6 +91,10 @@ export class AnalysisConnection {
   private readonly subscriptions = new Map<string, ActiveSubscription>();
   private readonly queue: BoundedSendQueue;
   private commands: Promise<void> = Promise.resolve();
+  private pendingCommands = 0;
+  private commandTokens: number;
+  private commandTokensAt = Date.now();
+  private defaultSubscription?: NodeJS.Timeout;
   private awaitingPong = false;
   private closing = false;
   private disconnectReason: DisconnectReason = 'client';
@@ -108,7 +125,35 @@ export class AnalysisConnection {
       deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
     });
     socket.on('close', (code) => this.onSocketClosed(code));
+    this.commandTokens = this.commandsPerMinute;
     this.armExpiry();
+    this.armDefaultSubscription();
+  }
+
+  private get commandsPerMinute(): number {
+    return this.deps.settings.commandsPerMinute ?? DEFAULT_COMMANDS_PER_MINUTE;
+  }
+
+  /**
+   * Push by default: the stream position is taken now, and unless a command arrives first, every session the
+   * principal may see is delivered from that position once the delay is over (nothing published meanwhile is lost).
+   */
+  private armDefaultSubscription(): void {
+    const position = ResultSubscription.lastSequence(this.deps.nats).catch(() => undefined);
+    this.defaultSubscription = setTimeout(() => {
+      this.defaultSubscription = undefined;
+      this.enqueue(async () => {
+        const afterSequence = await position;
+        if (this.closing) return;
+        await this.execute({ type: 'subscribe', sessions: ALL_SESSIONS, policy: 'every', ...(afterSequence !== undefined && { fromSequence: afterSequence }) });
+      });
+    }, this.deps.settings.defaultSubscriptionDelayMs ?? DEFAULT_SUBSCRIPTION_DELAY_MS);
+    this.defaultSubscription.unref();
+  }
+
+  /** Whether the token was revoked after this socket opened: closes it with 4001 (reconnect with a fresh token). */
+  revoke(): void {
+    this.close(WS_CLOSE.tokenExpired, 'token revoked: log in again', 'token_revoked');
   }
 
   /** Bytes held for this client right now. */
@@ -163,9 +208,31 @@ export class AnalysisConnection {
       this.rejectCommand(err as SightlineError);
       return;
     }
+    // The client speaks the protocol: no default subscription.
+    clearTimeout(this.defaultSubscription);
+    this.defaultSubscription = undefined;
+    const now = Date.now();
+    this.commandTokens = Math.min(this.commandsPerMinute, this.commandTokens + ((now - this.commandTokensAt) * this.commandsPerMinute) / 60_000);
+    this.commandTokensAt = now;
+    if (this.commandTokens < 1) {
+      this.rejectCommand(new SightlineError('RATE_LIMITED', `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }));
+      return;
+    }
+    if (this.pendingCommands >= MAX_PENDING_COMMANDS) {
+      this.rejectCommand(
+        new SightlineError('TOO_MANY_PENDING_COMMANDS', `at most ${MAX_PENDING_COMMANDS} commands may wait; wait for the replies`, { type: command.type }),
+      );
+      return;
+    }
+    this.commandTokens -= 1;
     this.deps.metrics.clientMessages.inc({ outcome: 'ok' });
-    // Commands run one after another, in arrival order (subscribe is async: it creates consumers).
-    this.commands = this.commands.then(() => this.execute(command));
+    this.enqueue(() => this.execute(command));
+  }
+
+  /** Commands run one after another, in arrival order (subscribe is async: it creates consumers). */
+  private enqueue(run: () => Promise<void>): void {
+    this.pendingCommands += 1;
+    this.commands = this.commands.then(run).finally(() => (this.pendingCommands -= 1));
   }
 
   private async execute(command: ClientCommand): Promise<void> {
@@ -187,8 +254,15 @@ export class AnalysisConnection {
   }
 
   private async subscribe(command: SubscribeCommand): Promise<void> {
-    const targets = command.sessions === ALL_SESSIONS ? [ALL_SESSIONS] : [...new Set(command.sessions)];
-    const all = targets[0] === ALL_SESSIONS;
+    const requested = command.sessions === ALL_SESSIONS ? [ALL_SESSIONS] : [...new Set(command.sessions)];
+    const all = requested[0] === ALL_SESSIONS;
+    const forbidden = all ? [] : requested.filter((id) => !canSeeSession(this.principal, id));
+    if (forbidden.length) {
+      // The same answer whether or not the sessions exist.
+      throw new SightlineError('SESSION_FORBIDDEN', 'not granted access to these sessions', { sessions: forbidden });
+    }
+    // '*' for a principal without any grant is a subscription to nothing: no consumer at all.
+    const targets = all && this.principal.sessions !== ALL_SESSIONS && this.principal.sessions.length === 0 ? [] : requested;
     if (!all && this.subscriptions.has(ALL_SESSIONS)) {
       throw new SightlineError('SUBSCRIPTION_CONFLICT', "already subscribed to '*'; unsubscribe '*' first to pick sessions", {
         sessions: targets,
@@ -297,6 +371,8 @@ export class AnalysisConnection {
     if (this.closing) return;
     const result = this.deps.decoder.decode(msg);
     if (!result) return;
+    // '*' reads every session's results; a principal limited to some sessions gets only those.
+    if (!canSeeSession(this.principal, result.sessionId)) return;
     const outcome = this.queue.offer({
       data: result.data,
       bytes: result.bytes,
@@ -352,6 +428,7 @@ export class AnalysisConnection {
     if (this.closing) return 0;
     this.closing = true;
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.defaultSubscription);
     const discarded = this.queue.stop();
     const targets = [...this.subscriptions.keys()];
     // Consumers are closed in the background; a failure here only leaves an ephemeral consumer to expire on its own.

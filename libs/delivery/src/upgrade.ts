@@ -11,7 +11,7 @@ import { type Duplex } from 'node:stream';
 import { type AuthFailureReason } from './metrics.js';
 
 export interface UpgradeRefusal {
-  status: 400 | 401 | 403 | 404 | 503;
+  status: 400 | 401 | 403 | 404 | 429 | 503;
   code: string;
   message: string;
   /** Set when the refusal is an authentication/authorisation failure (counted by reason). */
@@ -69,6 +69,7 @@ export async function authorizeUpgrade(
   } catch (err) {
     const code = err instanceof SightlineError ? err.code : 'TOKEN_INVALID';
     if (code === 'TOKEN_EXPIRED') return refuse(401, code, 'token expired', 'expired');
+    if (code === 'TOKEN_REVOKED') return refuse(401, code, 'token revoked: log in again', 'revoked');
     if (code === 'AUTH_KEYS_UNAVAILABLE' || isKeyFetchFailure(err)) {
       // Our problem, not the client's: 503 so agents retry instead of giving up on a good token.
       return refuse(503, 'AUTH_KEYS_UNAVAILABLE', 'cannot verify tokens right now; retry shortly', 'keys_unavailable');
@@ -102,7 +103,7 @@ export function writeRefusal(socket: Duplex, refusal: UpgradeRefusal): void {
   const extra =
     refusal.status === 401
       ? 'WWW-Authenticate: Bearer realm="sightline"\r\n'
-      : refusal.status === 503
+      : refusal.status === 503 || refusal.status === 429
         ? 'Retry-After: 5\r\n'
         : '';
   socket.once('finish', () => socket.destroy());

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
 import {
   EVENTS,
@@ -19,6 +19,8 @@ import {
 } from '@sightline/contracts';
 import { makeAstronautClip } from '@sightline/local-infra';
 import { LocalFleet } from './fleet.js';
+import { describeSupervisorEvent } from './supervisor.js';
+import { mediaDir } from './services.js';
 
 export interface DemoOptions {
   dataDir: string;
@@ -55,6 +57,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   // Validated: it names a NATS subject and goes into the row-count query below.
   const sessionId = assertSessionId(options.sessionId ?? 'demo');
 
+  // A file of the user's: ingest may read its directory only (the fleet's own media directory otherwise).
+  const userFile = options.source && !/^rtsp:\/\//.test(options.source) ? resolve(options.source) : undefined;
+
   print(`Starting the fleet (data and logs under ${dataDir})`);
   const fleet = await LocalFleet.start({
     dataDir,
@@ -65,6 +70,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         AUTH_BOOTSTRAP_ADMIN_EMAIL: admin.email,
         AUTH_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
       },
+      ...(userFile && { ingest: { INGEST_FILE_ROOT: dirname(userFile) } }),
       // Objects of a stopped session leave soon after its last frame, while the demo still prints.
       tracker: { TRACKER_IDLE_MS: String(TRACKER_IDLE_MS) },
     },
@@ -72,6 +78,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       // Service logs go to <dataDir>/logs; the terminal shows only warnings and errors.
       if (/"level":"(warn|error)"/.test(line)) print(`  [${source}] ${line}`);
     },
+    // One line per crash (exit status, what happens next, last output) and one when the process is back.
+    onSupervisorEvent: (event) => print(`  [supervisor] ${describeSupervisorEvent(event)}`),
+  }).catch((err: unknown) => {
+    print(`Error: the fleet did not start: ${(err as Error).message}`);
+    throw err;
   });
 
   let client: AnalysisClient | undefined;
@@ -86,7 +97,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   };
 
   try {
-    const source = options.source ?? (await makeAstronautClip({ seconds: 12, cacheDir: join(dataDir, 'media') }));
+    const source = userFile ?? options.source ?? (await makeAstronautClip({ seconds: 12, cacheDir: mediaDir(dataDir) }));
     const getToken = passwordTokenSource({ authUrl: fleet.url('auth'), username: admin.username, password: admin.password });
     const gatewayUrl = `ws://127.0.0.1:${fleet.endpoints.ports.gateway}${WS_PATH}`;
     print('');
@@ -97,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);
     print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
     print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
-    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${fleet.endpoints.databaseUrl}`);
+    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`);
     print('');
 
     client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });
@@ -138,12 +149,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       }
     }, 5000);
 
-    await new Promise<void>((resolveWait) => {
-      process.once('SIGINT', () => resolveWait());
-      process.once('SIGTERM', () => resolveWait());
-      if (options.durationSeconds) setTimeout(resolveWait, options.durationSeconds * 1000).unref();
+    const crashLoop = await new Promise<{ name: string; reason: string } | undefined>((resolveWait) => {
+      process.once('SIGINT', () => resolveWait(undefined));
+      process.once('SIGTERM', () => resolveWait(undefined));
+      if (options.durationSeconds) setTimeout(() => resolveWait(undefined), options.durationSeconds * 1000).unref();
+      void fleet.supervisor.gaveUp.then(resolveWait);
     });
     clearInterval(rowTimer);
+    if (crashLoop) {
+      throw new Error(
+        `${crashLoop.name} is crash-looping (${crashLoop.reason}); see the logs in ${join(dataDir, 'logs')} ` +
+          `and ${join(dataDir, 'logs', 'supervisor.log')}`,
+      );
+    }
     await fetch(`${fleet.url('ingest')}/sessions/${sessionId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await getToken()}` },

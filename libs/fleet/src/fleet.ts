@@ -3,16 +3,22 @@
  * child process from its build output. Used by `npm run up`, the end-to-end tests, the benchmarks and the
  * autoscaler's local backend (which adds and removes inference replicas).
  */
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort } from '@sightline/local-infra';
+import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
+import { NATS_IDENTITIES, NatsClient, ensureStreams, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
+import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
+import { Supervisor, describeSupervisorEvent, type RestartPolicyOptions, type SupervisorEvent } from './supervisor.js';
 import {
   DEFAULT_PORTS,
   SERVICE_NAMES,
   httpUrl,
+  mediaDir,
   serviceEnvironment,
   type FleetEndpoints,
+  type NatsCredentials,
   type ServiceName,
 } from './services.js';
 
@@ -35,7 +41,18 @@ export interface FleetOptions {
   postgres?: boolean;
   /** How to start a service (default: `node apps/<name>/dist/main.js`); e.g. single-file bundles on a GPU host. */
   command?: (name: ServiceName) => { command: string; args: string[] };
+  /** Restart policy of the supervisor that restarts crashed processes (default: DEFAULT_RESTART_POLICY). */
+  restartPolicy?: RestartPolicyOptions;
+  /** Each restart-related event (a crash and what is done about it, a process back up); also in logs/supervisor.log. */
+  onSupervisorEvent?: (event: SupervisorEvent) => void;
+  /**
+   * NATS with one identity per service and least-privilege permissions (default true); streams are then created by
+   * the provisioning identity before the services start. `false`: an open server, as in most library tests.
+   */
+  natsIdentities?: boolean;
 }
+
+const quietLogger = { info() {}, warn() {}, error() {} };
 
 export interface RunningService {
   name: ServiceName;
@@ -44,44 +61,114 @@ export interface RunningService {
   process: ManagedProcess;
 }
 
+/** Names under which the supervisor watches the infrastructure. */
+export const INFRA_NAMES = { nats: 'nats-server', postgres: 'postgres' } as const;
+
 export class LocalFleet {
   private readonly services: RunningService[] = [];
   private readonly logs = new Map<string, WriteStream>();
+  private stopped = false;
 
   private constructor(
     readonly nats: LocalNatsServer,
     private readonly database: LocalPostgres | undefined,
     readonly endpoints: FleetEndpoints,
     private readonly options: FleetOptions,
+    /** Restarts crashed children; `supervisor.gaveUp` resolves on a crash loop. */
+    readonly supervisor: Supervisor,
+    private readonly lock: DataDirLock,
+    private readonly natsPasswords?: Record<NatsIdentity, string>,
   ) {}
 
+  /** The credentials of a NATS identity of this fleet (tests connect as a service would); undefined on an open server. */
+  natsCredentials(name: NatsIdentity): NatsCredentials | undefined {
+    return this.natsPasswords && identity(name, this.natsPasswords);
+  }
+
+  /**
+   * Starts everything, or fails with a message that says what is in the way: another fleet holding the data
+   * directory (its pid), a port in use (which one), a service that exits during start-up (its last output).
+   */
   static async start(options: FleetOptions): Promise<LocalFleet> {
     const dataDir = resolve(options.dataDir);
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
-    const pick = async (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? freePort() : DEFAULT_PORTS[name]);
-    const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
-    const nats = await LocalNatsServer.start({ dataDir: join(dataDir, 'nats'), port: await pick('nats'), onLine: onLine('nats') });
-    const postgres =
-      options.postgres === false
+    mkdirSync(mediaDir(dataDir), { recursive: true });
+    const lock = acquireDataDirLock(dataDir);
+    const supervisorLog = createWriteStream(join(dataDir, 'logs', 'supervisor.log'), { flags: 'a' });
+    const supervisor = new Supervisor({
+      policy: options.restartPolicy,
+      onEvent: (event) => {
+        supervisorLog.write(JSON.stringify({ at: new Date().toISOString(), message: describeSupervisorEvent(event), ...event }) + '\n');
+        options.onSupervisorEvent?.(event);
+      },
+    });
+    // Random per-run passwords; they live in the server's config (mode 0600) and the services' environment only.
+    const passwords =
+      options.natsIdentities === false
         ? undefined
-        : await LocalPostgres.start({
-            dataDir: join(dataDir, 'postgres'),
-            port: await pick('postgres'),
-            ephemeral: options.ephemeral,
-            onLine: onLine('postgres'),
-          });
-    const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
-    const fleet = new LocalFleet(nats, postgres, { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir }, options);
+        : (Object.fromEntries(NATS_IDENTITIES.map((id) => [id, randomBytes(18).toString('base64url')])) as Record<NatsIdentity, string>);
+    let nats: LocalNatsServer | undefined;
+    let postgres: LocalPostgres | undefined;
     try {
-      // Auth first: the others fetch its keys; then the consumers before the producer.
-      for (const name of ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const) {
-        if (!options.services || options.services.includes(name)) await fleet.startService(name);
+      if (options.ports !== 'free') {
+        const wanted = Object.entries(DEFAULT_PORTS).filter(([name]) => name !== 'postgres' || options.postgres !== false);
+        await assertPortsFree(wanted.map(([name, port]) => ({ name, port })));
       }
+      const fixed = (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? undefined : DEFAULT_PORTS[name]);
+      const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
+      nats = await LocalNatsServer.start({
+        dataDir: join(dataDir, 'nats'),
+        port: fixed('nats'),
+        onLine: onLine('nats'),
+        ...(passwords && { authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])) }),
+        // A restarted server gets its streams back from the provisioning identity (the services may not create them).
+        onProcess: (proc) =>
+          supervisor.watch(INFRA_NAMES.nats, proc, async () => {
+            await nats!.start();
+            if (passwords) await provisionStreams(nats!.url, passwords.provisioner);
+          }),
+      });
+      if (passwords) await provisionStreams(nats.url, passwords.provisioner);
+      postgres =
+        options.postgres === false
+          ? undefined
+          : await LocalPostgres.start({
+              dataDir: join(dataDir, 'postgres'),
+              port: fixed('postgres'),
+              password: postgresPassword(dataDir),
+              ephemeral: options.ephemeral,
+              onLine: onLine('postgres'),
+              onProcess: (proc) => supervisor.watch(INFRA_NAMES.postgres, proc, () => postgres!.start()),
+            });
+      const pick = async (name: ServiceName) => fixed(name) ?? (await freePort());
+      const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
+      const natsCredentials = passwords && {
+        ingest: identity('ingest', passwords),
+        inference: identity('inference', passwords),
+        persistence: identity('persistence', passwords),
+        gateway: identity('gateway', passwords),
+        tracker: identity('tracker', passwords),
+      };
+      const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
+      const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords);
+      void supervisor.gaveUp.then(() => supervisorLog.end());
+      try {
+        // Auth first: the others fetch its keys; then the consumers before the producer.
+        for (const name of ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const) {
+          if (!options.services || options.services.includes(name)) await fleet.startService(name);
+        }
+      } catch (err) {
+        await fleet.stop();
+        throw err;
+      }
+      return fleet;
     } catch (err) {
-      await fleet.stop();
+      supervisor.close();
+      await postgres?.stop();
+      await nats?.stop();
+      lock.release();
       throw err;
     }
-    return fleet;
   }
 
   get postgres(): LocalPostgres {
@@ -100,17 +187,75 @@ export class LocalFleet {
   /** Starts one more instance of a service (instance 0 on its port, replicas on free ports); waits until ready. */
   async startService(name: ServiceName, extraEnv: Record<string, string> = {}): Promise<RunningService> {
     const instance = this.services.filter((s) => s.name === name).length;
-    const port = instance === 0 ? this.endpoints.ports[name] : await freePort();
-    const source = instance === 0 ? name : `${name}-${instance}`;
+    const freelyPicked = instance > 0 || this.options.ports === 'free';
+    for (let attempt = 1; ; attempt++) {
+      const port = instance === 0 ? this.endpoints.ports[name] : await freePort();
+      const service: RunningService = { name, instance, port, process: this.spawn(name, instance, port, extraEnv) };
+      try {
+        await waitForReady(httpUrl(port), service.process, this.sourceName(service));
+      } catch (err) {
+        await service.process.stop('SIGKILL', 0);
+        // A freely picked port taken between the pick and the bind: pick again (instance 0's is in endpoints).
+        if (!freelyPicked || attempt >= 4 || !isAddressInUse(err)) throw err;
+        if (instance === 0) this.endpoints.ports[name] = await freePort();
+        continue;
+      }
+      this.services.push(service);
+      this.supervise(service, extraEnv);
+      return service;
+    }
+  }
+
+  /** Stops a service on purpose: the supervisor leaves it down. */
+  async stopService(service: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await service.process.stop(signal, 15_000);
+  }
+
+  /** Stops services in reverse start order (producer first, so consumers drain), then the infrastructure. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.supervisor.close();
+    for (const service of [...this.services].reverse()) await service.process.stop('SIGTERM', 15_000);
+    await this.database?.stop();
+    await this.nats.stop();
+    for (const log of this.logs.values()) log.end();
+    this.lock.release();
+  }
+
+  private sourceName(service: { name: ServiceName; instance: number }): string {
+    return service.instance === 0 ? service.name : `${service.name}-${service.instance}`;
+  }
+
+  /** Watches a running service; a crash restarts it on the same port with the same environment. */
+  private supervise(service: RunningService, extraEnv: Record<string, string>): void {
+    const source = this.sourceName(service);
+    const restart = async () => {
+      service.process = this.spawn(service.name, service.instance, service.port, extraEnv);
+      this.supervisor.watch(source, service.process, restart);
+      try {
+        await waitForReady(httpUrl(service.port), service.process, source);
+      } catch (err) {
+        await service.process.stop('SIGKILL', 0); // never two of it on one port
+        throw err;
+      }
+    };
+    this.supervisor.watch(source, service.process, restart);
+  }
+
+  private spawn(name: ServiceName, instance: number, port: number, extraEnv: Record<string, string>): ManagedProcess {
+    const source = this.sourceName({ name, instance });
     const log = this.logFor(source);
     const { command, args } = this.options.command?.(name) ?? {
       command: process.execPath,
       args: [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')],
     };
-    const proc = new ManagedProcess(command, args, {
+    return new ManagedProcess(command, args, {
       name: source,
       cwd: REPO_ROOT,
       env: {
+        // Loopback only unless HTTP_HOST says otherwise: a laptop on a shared network exposes nothing.
+        HTTP_HOST: '127.0.0.1',
         ...process.env,
         ...serviceEnvironment(name, this.endpoints),
         ...this.options.env?.[name],
@@ -122,22 +267,6 @@ export class LocalFleet {
         this.options.onLine?.(source, line);
       },
     }).start();
-    const service: RunningService = { name, instance, port, process: proc };
-    this.services.push(service);
-    await waitForReady(httpUrl(port), proc, source);
-    return service;
-  }
-
-  async stopService(service: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await service.process.stop(signal, 15_000);
-  }
-
-  /** Stops services in reverse start order (producer first, so consumers drain), then the infrastructure. */
-  async stop(): Promise<void> {
-    for (const service of [...this.services].reverse()) await service.process.stop('SIGTERM', 15_000);
-    await this.database?.stop();
-    await this.nats.stop();
-    for (const log of this.logs.values()) log.end();
   }
 
   private logFor(source: string): WriteStream {
@@ -163,4 +292,23 @@ async function waitForReady(baseUrl: string, proc: ManagedProcess, name: string,
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${name} not ready at ${baseUrl}/health within ${timeoutMs} ms:\n${proc.outputTail}`);
+}
+
+const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({ user: name, password: passwords[name] });
+
+/** Creates the streams as the provisioning identity, the only one allowed to. */
+async function provisionStreams(url: string, password: string): Promise<void> {
+  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: quietLogger });
+  try {
+    await ensureStreams(client.manager);
+  } finally {
+    await client.drain();
+  }
+}
+
+/** The local PostgreSQL's password: random, made once per data directory, kept there readable by its owner only. */
+function postgresPassword(dataDir: string): string {
+  const file = join(dataDir, 'postgres-password');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }

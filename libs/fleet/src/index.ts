@@ -1,3 +1,16 @@
-export { LocalFleet, REPO_ROOT, type FleetOptions, type RunningService } from './fleet.js';
+export { INFRA_NAMES, LocalFleet, REPO_ROOT, type FleetOptions, type RunningService } from './fleet.js';
 export { runDemo, type DemoOptions } from './demo.js';
 export { DEFAULT_PORTS, SERVICE_NAMES, httpUrl, serviceEnvironment, type FleetEndpoints, type ServiceName } from './services.js';
+export { FleetStartError, acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
+export {
+  DEFAULT_RESTART_POLICY,
+  RestartPolicy,
+  Supervisor,
+  describeSupervisorEvent,
+  type RestartDecision,
+  type RestartPolicyOptions,
+  type SupervisedProcess,
+  type SupervisorClock,
+  type SupervisorEvent,
+  type SupervisorOptions,
+} from './supervisor.js';

@@ -17,19 +17,34 @@ export const DEFAULT_PORTS: Record<ServiceName | 'nats' | 'postgres', number> = 
   tracker: 3009,
 };
 
+export interface NatsCredentials {
+  user: string;
+  password: string;
+}
+
 export interface FleetEndpoints {
   natsUrl: string;
+  /** Each NATS-using service's own identity (absent: the server accepts anyone). */
+  natsCredentials?: Partial<Record<ServiceName, NatsCredentials>>;
   databaseUrl: string;
   ports: Record<ServiceName, number>;
   dataDir: string;
 }
+
+/** The directory the local ingest reads file sources from. */
+export const mediaDir = (dataDir: string): string => `${dataDir}/media`;
 
 export const httpUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
 /** Environment for one service, derived from where the infrastructure and the other services listen. */
 export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints): Record<string, string> {
   const jwksUrl = `${httpUrl(endpoints.ports.auth)}/.well-known/jwks.json`;
-  const common = { NATS_URL: endpoints.natsUrl, HTTP_PORT: String(endpoints.ports[name]) };
+  const identity = endpoints.natsCredentials?.[name];
+  const common = {
+    NATS_URL: endpoints.natsUrl,
+    HTTP_PORT: String(endpoints.ports[name]),
+    ...(identity && { NATS_USER: identity.user, NATS_PASSWORD: identity.password }),
+  };
   switch (name) {
     case 'auth':
       return {
@@ -37,6 +52,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
         DATABASE_URL: endpoints.databaseUrl,
         AUTH_SIGNING_KEY_FILE: `${endpoints.dataDir}/auth/signing-key.pem`,
         MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
+        // Accounts come from an admin, who also grants them sessions; nobody on the network signs up.
+        AUTH_SIGNUP_ENABLED: 'false',
       };
     case 'persistence':
       return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };
@@ -47,7 +64,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
     case 'gateway':
       return { ...common, AUTH_JWKS_URL: jwksUrl };
     case 'ingest':
-      return { ...common, AUTH_JWKS_URL: jwksUrl };
+      // File sources only from the fleet's own media directory (the demo points it at the user's file's directory).
+      return { ...common, AUTH_JWKS_URL: jwksUrl, INGEST_FILE_ROOT: mediaDir(endpoints.dataDir) };
     case 'console':
       // The console server proxies one origin to the services, like the compose TLS proxy.
       return {

@@ -1,12 +1,14 @@
 /**
- * The whole pipeline for real (issue 11): a GStreamer RTSP server with Digest auth serves the astronaut clip (a real
+ * The whole pipeline for real (requirements §1.1): a GStreamer RTSP server with Digest auth serves the astronaut clip (a real
  * face moving along a known path, 1080p60 H.264) on its MPEG-TS mount → ingest (our RTSP client + FFmpeg) → FRAMES →
  * inference (BlazeFace on the CPU) → RESULTS → persistence (PostgreSQL) and gateway (/ws/analysis) → an SDK agent.
  * Every service is its built `dist/main.js`, started by LocalFleet with a real nats-server and PostgreSQL.
  *
  * One session runs for a few seconds; the assertions then check what came out at each end: the boxes the agent got
  * follow the face, every message is the spec's envelope, RESULTS, the agent and analysis_results hold the same
- * frames (each row exactly once), and every result carries its latency breakdown.
+ * frames (each row exactly once), and every result carries its latency breakdown. A second, short session on the
+ * same fleet feeds a 1080p100 file (requirements §12.2: 100 fps per session) and checks that every frame is analysed
+ * and stored with its presentation time exactly n/100 s.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -22,7 +24,16 @@ import {
   type StartSessionRequest,
 } from '@sightline/contracts';
 import { AnalysisClient, loginWithPassword, type AnalysisEvent } from '@sightline/client';
-import { type AstronautClipParams, DEFAULT_ASTRONAUT_CLIP, type GstRtspServer, makeAstronautClip, makeTempDir, startGstRtspServer, waitUntil } from '@sightline/local-infra';
+import {
+  type AstronautClipParams,
+  DEFAULT_ASTRONAUT_CLIP,
+  type GstRtspServer,
+  makeAstronautClip,
+  makeTempDir,
+  makeTestClip,
+  startGstRtspServer,
+  waitUntil,
+} from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFleet } from '../src/index.js';
@@ -57,6 +68,8 @@ let rtsp: GstRtspServer | undefined;
 let fleet: LocalFleet | undefined;
 let nats: NatsClient | undefined;
 let agent: AnalysisClient | undefined;
+/** The bootstrap admin's `Bearer …` header, for the ingest API. */
+let authorization = '';
 /** Warnings and errors the services logged, shown with the summary (their full logs stay under dataDir/logs). */
 const serviceProblems: string[] = [];
 /** Output lines of any process (services, nats-server, PostgreSQL) that contain the RTSP password. */
@@ -103,10 +116,11 @@ beforeAll(async () => {
       if (line.includes(RTSP_SECRET)) linesLeakingPassword++;
     },
   });
-  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger });
+  // The fleet's NATS has identities: the test observes as the provisioning identity (stream and consumer state).
+  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger, ...fleet.natsCredentials('provisioner') });
 
   const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
-  const authorization = `Bearer ${accessToken}`;
+  authorization = `Bearer ${accessToken}`;
 
   // The agent subscribes before the session starts, so it sees sessionStarted and every result after it.
   agent = new AnalysisClient({
@@ -122,7 +136,8 @@ beforeAll(async () => {
 
   const request: StartSessionRequest = {
     sessionId: SESSION_ID,
-    source: { type: 'rtsp', url: rtsp.url('ts'), auth: { type: 'digest', username: RTSP_USER, password: RTSP_PASSWORD } },
+    // The spec's configuration shape (requirements §5.3): `auth: digest`, the credentials as separate keys.
+    source: { type: 'rtsp', url: rtsp.url('ts'), auth: 'digest', username: RTSP_USER, password: RTSP_PASSWORD },
   };
   const started = await fetch(`${fleet.url('ingest')}/sessions`, {
     method: 'POST',
@@ -273,5 +288,45 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
       expect(latency.totalMs + 1).toBeGreaterThanOrEqual(latency.preprocessMs + latency.inferenceMs + latency.postprocessMs);
       expect(payload.source).toEqual({ width: CLIP.width, height: CLIP.height });
     }
+  });
+});
+
+describe('a 1080p100 file source through the same fleet (requirements §12.2)', () => {
+  const FPS = 100;
+  const SECONDS = 1;
+  const SESSION_100 = 'e2e-1080p100';
+  let final: SessionInfo | undefined;
+  let stored: FrameAnalyzedPayload[] = [];
+
+  beforeAll(async () => {
+    const clip = await makeTestClip({ width: 1920, height: 1080, fps: FPS, seconds: SECONDS });
+    // Batch pacing: ingest waits for inference instead of dropping, so every frame of the clip must come out.
+    const request: StartSessionRequest = { sessionId: SESSION_100, source: { type: 'file', url: clip, pacing: 'fast' } };
+    const started = await fetch(`${fleet!.url('ingest')}/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify(request),
+    });
+    expect(started.status, await started.clone().text()).toBe(201);
+    const info = async () => (await (await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_100}`, { headers: { authorization } })).json()) as SessionInfo;
+    await waitUntil(async () => (final = await info()).state !== 'starting' && final.state !== 'live', 'the 100 fps clip to end', 60_000);
+    await waitUntil(() => consumerCaughtUp(nats!, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 30_000);
+    await waitUntil(() => consumerCaughtUp(nats!, STREAMS.results, CONSUMERS.persistence), 'persistence to store RESULTS', 30_000);
+    stored = JSON.parse(
+      fleet!.postgres.psql(
+        `SELECT coalesce(json_agg(payload ORDER BY (payload->>'frameSeq')::int), '[]') FROM analysis_results ` +
+          `WHERE session_id = '${SESSION_100}' AND event = '${EVENTS.frameAnalyzed}'`,
+      ),
+    ) as FrameAnalyzedPayload[];
+  }, 120_000);
+
+  it('analyses and stores every frame once, with pts stepping exactly 1/100 s', () => {
+    expect(final).toMatchObject({ state: 'stopped', stats: { framesIn: FPS * SECONDS, framesPublished: FPS * SECONDS, framesDropped: 0 } });
+    expect(stored.map((payload) => payload.frameSeq)).toEqual(Array.from({ length: FPS * SECONDS }, (_, n) => n));
+    // showinfo prints pts_time in decimal; 1e-9 s is far below a frame and far above the doubles' rounding.
+    stored.forEach((payload, n) => expect(payload.pts, `frame ${n}`).toBeCloseTo(n / FPS, 9));
+    const steps = stored.slice(1).map((payload, n) => payload.pts - stored[n]!.pts);
+    for (const step of steps) expect(step).toBeCloseTo(1 / FPS, 9);
+    for (const payload of stored) expect(payload.source).toEqual({ width: 1920, height: 1080 });
   });
 });

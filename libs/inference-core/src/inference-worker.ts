@@ -69,6 +69,8 @@ export class InferenceWorker {
       logger,
       registry,
       decode: (msg) => decodeFrameMessage(msg, detector.inputSize),
+      // FRAMES lives in memory: a restarted nats-server has neither it nor this consumer until they are provisioned.
+      provision: () => ensureConsumer(client.manager, consumer),
       handle: (batch) => {
         metrics.redeliveredFrames.inc(batch.filter(({ msg }) => msg.redelivered).length);
         return analyzer.analyze(batch.map(({ item }) => item));

@@ -2,20 +2,31 @@
  * A real RTSP server for integration tests: GStreamer's GstRtspServer (assets/rtsp-server.py, run by the system
  * Python) serving one MP4 file in a loop at `/h264` (RTP H.264, pt 96) and `/ts` (RTP MP2T, pt 33), RTP over TCP
  * only, with no auth, Basic or Digest (GStreamer 1.22: Digest is MD5 without qop). `stop()`/`start()` keep the
- * port, so tests can simulate a camera or server restart; `kill()` simulates a crash.
+ * port, so tests can simulate a camera or server restart; `kill()` simulates a crash. With `live` instead of a file it
+ * acts as a camera: an encoder running from start-up (clients join mid-stream).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './process.js';
-import { freePort, waitForPort } from './ports.js';
+import { waitForPort, withFreePorts } from './ports.js';
 
 export type GstRtspAuth = 'none' | 'basic' | 'digest';
 export type GstRtspMount = 'h264' | 'ts';
 
+export interface GstRtspLiveCamera {
+  /** Default 320x180. */
+  width?: number;
+  height?: number;
+  /** Default 30; one keyframe per second. */
+  fps?: number;
+}
+
 export interface GstRtspServerOptions {
-  /** MP4 with an H.264 video track (served as is, never transcoded). */
-  file: string;
+  /** MP4 with an H.264 video track (served as is, never transcoded); or `live`. */
+  file?: string;
+  /** A live camera (videotestsrc → x264enc, running before any client connects) instead of a file. */
+  live?: GstRtspLiveCamera;
   port?: number;
   auth?: GstRtspAuth;
   username?: string;
@@ -50,9 +61,12 @@ export class GstRtspServer {
   }
 
   async start(): Promise<void> {
-    const { file, auth = 'none', username = '', password = '', sessionTimeoutSeconds = 0 } = this.options;
+    const { file, live, auth = 'none', username = '', password = '', sessionTimeoutSeconds = 0 } = this.options;
+    const source = live
+      ? ['--live', '--size', `${live.width ?? 320}x${live.height ?? 180}`, '--fps', String(live.fps ?? 30)]
+      : ['--file', resolve(file!)];
     const args = [
-      ...[SERVER_SCRIPT, '--file', resolve(file), '--port', String(this.port)],
+      ...[SERVER_SCRIPT, ...source, '--port', String(this.port)],
       ...['--auth', auth, '--username', username, '--session-timeout', String(sessionTimeoutSeconds)],
     ];
     this.process = new ManagedProcess(this.options.python ?? '/usr/bin/python3', args, {
@@ -76,8 +90,16 @@ export class GstRtspServer {
 }
 
 export async function startGstRtspServer(options: GstRtspServerOptions): Promise<GstRtspServer> {
-  if (!existsSync(options.file)) throw new Error(`no such media file: ${options.file}`);
-  const server = new GstRtspServer(options.port ?? (await freePort()), options);
-  await server.start();
-  return server;
+  if (!options.live && !(options.file && existsSync(options.file))) throw new Error(`no such media file: ${options.file}`);
+  const launch = async (port: number) => {
+    const server = new GstRtspServer(port, options);
+    try {
+      await server.start();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  };
+  return options.port !== undefined ? launch(options.port) : withFreePorts(1, ([port]) => launch(port!));
 }

@@ -1,6 +1,6 @@
-export { freePort, makeTempDir, waitForPort } from './ports.js';
+export { freePort, isAddressInUse, isPortFree, makeTempDir, waitForPort, withFreePorts } from './ports.js';
 export { waitUntil } from './wait.js';
-export { ManagedProcess, type ManagedProcessOptions } from './process.js';
+export { ManagedProcess, type ExitStatus, type ManagedProcessOptions } from './process.js';
 export { LocalNatsServer, type NatsServerOptions } from './nats-server.js';
 export { LocalPostgres, postgresBinDir, type PostgresOptions } from './postgres.js';
 export {

@@ -1,9 +1,10 @@
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from './ports.js';
 import { LocalNatsServer } from './nats-server.js';
-import { LocalPostgres } from './postgres.js';
+import { LocalPostgres, postgresBinDir } from './postgres.js';
 
 describe('local infrastructure', () => {
   let dir: string;
@@ -30,5 +31,27 @@ describe('local infrastructure', () => {
     await pg.start();
     expect(pg.psql('SELECT v FROM t').trim()).toBe('42');
     await pg.stop();
+  });
+
+  it('requires the password over TCP when given one, also for a cluster first created without', async () => {
+    const dataDir = join(dir, 'pg-password');
+    const open = await LocalPostgres.start({ dataDir, ephemeral: true });
+    await open.stop();
+    const pg = await LocalPostgres.start({ dataDir, port: open.port, ephemeral: true, password: "s3cret-'pw" });
+    try {
+      const tcp = (password?: string) =>
+        execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-h', '127.0.0.1', '-p', String(pg.port), '-U', pg.user, '-d', pg.database, '-Atc', 'SELECT 1'], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, PGPASSWORD: password ?? '' },
+        });
+      expect(() => tcp()).toThrow(/password/);
+      expect(() => tcp('wrong')).toThrow(/password authentication failed/);
+      expect(tcp("s3cret-'pw").trim()).toBe('1');
+      expect(pg.url).toBe(`postgres://${pg.user}:${encodeURIComponent("s3cret-'pw")}@127.0.0.1:${pg.port}/${pg.database}`);
+      expect(statSync(dataDir).mode & 0o077).toBe(0);
+    } finally {
+      await pg.stop();
+    }
   });
 });

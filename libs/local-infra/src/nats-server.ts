@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess } from './process.js';
-import { freePort, waitForPort } from './ports.js';
+import { waitForPort, withFreePorts } from './ports.js';
 
 export interface NatsServerOptions {
   dataDir: string;
@@ -15,6 +15,10 @@ export interface NatsServerOptions {
   maxPayloadBytes?: number;
   binary?: string;
   onLine?: (line: string) => void;
+  /** Called with each process this server starts (first start and every restart), e.g. to supervise it. */
+  onProcess?: (process: ManagedProcess) => void;
+  /** An `authorization { … }` block (users and permissions); without it the server accepts any client. */
+  authorization?: string;
 }
 
 export class LocalNatsServer {
@@ -39,10 +43,14 @@ export class LocalNatsServer {
     return this.process?.pid;
   }
 
+  /** Starts on the given ports, or on free ones (picked again if another process takes one before the bind). */
   static async start(options: NatsServerOptions): Promise<LocalNatsServer> {
-    const port = options.port ?? (await freePort());
-    const monitorPort = options.monitorPort ?? (await freePort());
     mkdirSync(join(options.dataDir, 'jetstream'), { recursive: true });
+    if (options.port !== undefined && options.monitorPort !== undefined) return LocalNatsServer.launch(options, options.port, options.monitorPort);
+    return withFreePorts(2, ([port, monitorPort]) => LocalNatsServer.launch(options, options.port ?? port!, options.monitorPort ?? monitorPort!));
+  }
+
+  private static async launch(options: NatsServerOptions, port: number, monitorPort: number): Promise<LocalNatsServer> {
     const configFile = join(options.dataDir, 'nats-server.conf');
     writeFileSync(
       configFile,
@@ -55,11 +63,19 @@ export class LocalNatsServer {
         `  max_memory_store: 1GB`,
         `  max_file_store: 10GB`,
         `}`,
+        options.authorization ?? '',
         '',
       ].join('\n'),
+      // It may hold passwords.
+      { mode: 0o600 },
     );
     const server = new LocalNatsServer(port, monitorPort, configFile, options);
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
     return server;
   }
 
@@ -68,6 +84,7 @@ export class LocalNatsServer {
       name: 'nats-server',
       onLine: this.options.onLine,
     }).start();
+    this.options.onProcess?.(this.process);
     await this.process.waitForLine(/Server is ready/);
     await waitForPort(this.port);
   }

@@ -3,10 +3,10 @@
  * PostgreSQL refuses to run as root: when we are root, initdb and postgres run as the `postgres` user via runuser.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess } from './process.js';
-import { freePort, waitForPort } from './ports.js';
+import { waitForPort, withFreePorts } from './ports.js';
 
 export interface PostgresOptions {
   dataDir: string;
@@ -17,7 +17,14 @@ export interface PostgresOptions {
   settings?: Record<string, string | number>;
   /** Trade durability for speed (fsync off): tests only. */
   ephemeral?: boolean;
+  /**
+   * Require this password (SCRAM) for TCP connections; without it any local user may connect as the superuser
+   * (`trust`). The Unix socket in the owner-only data directory stays `trust` for `psql()`.
+   */
+  password?: string;
   onLine?: (line: string) => void;
+  /** Called with each postmaster process this cluster starts (first start and every restart), e.g. to supervise it. */
+  onProcess?: (process: ManagedProcess) => void;
 }
 
 export function postgresBinDir(): string {
@@ -55,7 +62,8 @@ export class LocalPostgres {
   ) {}
 
   get url(): string {
-    return `postgres://${this.user}@127.0.0.1:${this.port}/${this.database}`;
+    const password = this.options.password === undefined ? '' : `:${encodeURIComponent(this.options.password)}`;
+    return `postgres://${this.user}${password}@127.0.0.1:${this.port}/${this.database}`;
   }
 
   get pgdata(): string {
@@ -66,13 +74,23 @@ export class LocalPostgres {
     return !!this.process?.running;
   }
 
+  /** Starts on the given port, or on a free one (picked again if another process takes it before the bind). */
   static async start(options: PostgresOptions): Promise<LocalPostgres> {
-    const port = options.port ?? (await freePort());
-    const pg = new LocalPostgres(port, options.dataDir, options.database ?? 'sightline', options.user ?? 'sightline', options);
-    pg.initIfNeeded();
-    await pg.start();
-    pg.createDatabaseIfNeeded();
-    return pg;
+    const launch = async (port: number) => {
+      const pg = new LocalPostgres(port, options.dataDir, options.database ?? 'sightline', options.user ?? 'sightline', options);
+      pg.initIfNeeded();
+      pg.writeClientAuthentication();
+      try {
+        await pg.start();
+      } catch (err) {
+        await pg.stop();
+        throw err;
+      }
+      if (options.password !== undefined) pg.psql(`ALTER ROLE "${pg.user}" PASSWORD '${options.password.replaceAll("'", "''")}'`, 'postgres');
+      pg.createDatabaseIfNeeded();
+      return pg;
+    };
+    return options.port !== undefined ? launch(options.port) : withFreePorts(1, ([port]) => launch(port!));
   }
 
   private initIfNeeded(): void {
@@ -88,6 +106,21 @@ export class LocalPostgres {
       const e = err as { stderr?: Buffer };
       throw new Error(`initdb failed for ${this.pgdata}: ${e.stderr?.toString() ?? String(err)}`);
     }
+  }
+
+  /** With a password: SCRAM over TCP, trust only on the socket of the owner-only data directory (also for clusters
+   * created before, which had trust everywhere). */
+  private writeClientAuthentication(): void {
+    if (this.options.password === undefined) return;
+    const { uid, gid } = postgresIdentity();
+    chmodSync(this.dataDir, 0o700);
+    const hba = join(this.pgdata, 'pg_hba.conf');
+    writeFileSync(
+      hba,
+      ['# Written by LocalPostgres', 'local all all trust', 'host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'),
+      { mode: 0o600 },
+    );
+    if (uid !== undefined && gid !== undefined) chownSync(hba, uid, gid);
   }
 
   private serverArgs(): string[] {
@@ -109,6 +142,7 @@ export class LocalPostgres {
       onLine: this.options.onLine,
       ...postgresIdentity(),
     }).start();
+    this.options.onProcess?.(this.process);
     await this.process.waitForLine(/database system is ready to accept connections/, 30_000);
     await waitForPort(this.port);
   }
@@ -118,9 +152,9 @@ export class LocalPostgres {
     await this.process?.stop('SIGINT', 15_000);
   }
 
-  /** Runs SQL through psql as the superuser; returns stdout. */
+  /** Runs SQL through psql as the superuser (over the data directory's Unix socket); returns stdout. */
   psql(sql: string, database = this.database): string {
-    return execFileSync(join(postgresBinDir(), 'psql'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', this.user,
+    return execFileSync(join(postgresBinDir(), 'psql'), ['-h', this.dataDir, '-p', String(this.port), '-U', this.user,
       '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { encoding: 'utf8' });
   }
 

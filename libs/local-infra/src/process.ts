@@ -7,10 +7,18 @@ export interface ManagedProcessOptions extends SpawnOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
+/** How a process ended: an exit code, or the signal that killed it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export class ManagedProcess {
   private child?: ChildProcess;
   private readonly tail: string[] = [];
   private exitPromise?: Promise<number | null>;
+  private exitStatusPromise?: Promise<ExitStatus>;
+  private stopping = false;
 
   constructor(
     readonly command: string,
@@ -26,6 +34,11 @@ export class ManagedProcess {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** True once stop() or kill() was called: an exit after that is no crash (supervisors leave it down). */
+  get stopRequested(): boolean {
+    return this.stopping;
+  }
+
   /** Last lines of output, for error messages when the process misbehaves. */
   get outputTail(): string {
     return this.tail.join('\n');
@@ -35,6 +48,7 @@ export class ManagedProcess {
     if (this.running) return this;
     const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], ...this.options });
     this.child = child;
+    this.stopping = false;
     for (const stream of ['stdout', 'stderr'] as const) {
       let buffered = '';
       child[stream]?.setEncoding('utf8');
@@ -50,13 +64,15 @@ export class ManagedProcess {
         }
       });
     }
-    this.exitPromise = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exitStatusPromise = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exitPromise = this.exitStatusPromise.then((status) => status.code);
     child.once('error', (err) => this.tail.push(`spawn error: ${err.message}`));
     return this;
   }
 
   /** SIGTERM, then SIGKILL after graceMs. Resolves with the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
+    this.stopping = true;
     if (!this.child || !this.running) return this.child?.exitCode ?? null;
     this.child.kill(signal);
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
@@ -65,13 +81,18 @@ export class ManagedProcess {
     return code;
   }
 
-  /** Immediate SIGKILL: simulates a crash. */
+  /** Immediate SIGKILL, on purpose (a supervisor leaves it down; an outside `kill -9` is a crash it restarts). */
   async kill(): Promise<void> {
     await this.stop('SIGKILL', 0);
   }
 
   waitForExit(): Promise<number | null> {
     return this.exitPromise ?? Promise.resolve(null);
+  }
+
+  /** Resolves with the exit code and signal once the process has exited. */
+  exited(): Promise<ExitStatus> {
+    return this.exitStatusPromise ?? Promise.resolve({ code: null, signal: null });
   }
 
   /** Resolves when a line matching `pattern` appears; rejects on exit or timeout (with the output tail). */

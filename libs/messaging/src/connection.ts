@@ -9,6 +9,7 @@ import {
   type JetStreamManager,
   type NatsConnection,
 } from 'nats';
+import { inboxPrefix } from './identities.js';
 
 export interface MessagingLogger {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -24,10 +25,14 @@ export interface NatsClientOptions {
   logger: MessagingLogger;
   /** Give up the *first* connect after this long (later disconnects are retried forever). */
   connectTimeoutMs?: number;
+  /** This service's NATS identity (see identities.ts); replies then arrive on the identity's own inbox prefix. */
+  user?: string;
+  password?: string;
 }
 
 export class NatsClient {
   private connected = true;
+  private readonly reconnectListeners = new Set<() => void>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -46,6 +51,7 @@ export class NatsClient {
         const nc = await connect({
           servers,
           name: options.name,
+          ...(options.user && { user: options.user, pass: options.password, inboxPrefix: inboxPrefix(options.user) }),
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1000,
           reconnectJitter: 500,
@@ -67,6 +73,12 @@ export class NatsClient {
     }
   }
 
+  /** Calls `listener` after every reconnect (e.g. to provision again what a restarted server lost); returns an unsubscribe. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
   /** True while the connection is established (false during reconnects). */
   isConnected(): boolean {
     return this.connected && !this.connection.isClosed();
@@ -80,6 +92,7 @@ export class NatsClient {
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.info('nats reconnected', { server: String(status.data) });
+        for (const listener of this.reconnectListeners) listener();
       } else if (status.type === 'error') {
         this.logger.error('nats error', { error: String(status.data) });
       }

@@ -1,6 +1,7 @@
 export { NatsClient, type MessagingLogger, type NatsClientOptions } from './connection.js';
 export {
   CONSUMER_DEFINITIONS,
+  awaitStreams,
   DEFAULT_STREAM_LIMITS,
   ensureConsumer,
   ensureStream,
@@ -15,3 +16,11 @@ export { JetStreamPublisher, type PublishOptions } from './publisher.js';
 export { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
 export { PullWorker, type Delivery, type PullWorkerOptions } from './pull-worker.js';
 export { MessagingModule, type MessagingModuleOptions } from './messaging.module.js';
+export {
+  NATS_IDENTITIES,
+  inboxPrefix,
+  natsAuthorizationConfig,
+  natsPermissions,
+  type NatsIdentity,
+  type NatsPermissions,
+} from './identities.js';

@@ -7,13 +7,19 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { HealthRegistry, LOGGER, type Logger } from '@sightline/observability';
 import { NatsClient } from './connection.js';
 import { JetStreamPublisher } from './publisher.js';
-import { ensureStreams, type StreamLimits } from './streams.js';
+import { awaitStreams, ensureStreams, type StreamLimits } from './streams.js';
 
 export interface MessagingModuleOptions {
   url: string;
   /** Connection name, e.g. the service name. */
   name: string;
   limits?: StreamLimits;
+  /**
+   * This service's NATS identity. A service identity may not create streams: it waits until the provisioning identity
+   * (or a deploy step) has created them. Without one (tests, unauthenticated servers) the service provisions them.
+   */
+  user?: string;
+  password?: string;
 }
 
 class NatsShutdown implements OnApplicationShutdown {
@@ -34,9 +40,18 @@ export class MessagingModule {
           provide: NatsClient,
           inject: [LOGGER, HealthRegistry],
           useFactory: async (logger: Logger, health: HealthRegistry) => {
-            const client = await NatsClient.connect({ url: options.url, name: `${options.name}:${process.pid}`, logger });
-            const outcomes = await ensureStreams(client.manager, options.limits);
-            logger.info('jetstream streams provisioned', { outcomes });
+            const { url, user, password } = options;
+            const client = await NatsClient.connect({ url, user, password, name: `${options.name}:${process.pid}`, logger });
+            if (user && user !== 'provisioner') {
+              // A service identity may not create streams: the provisioning identity does, also after a NATS restart.
+              await awaitStreams(client.manager);
+              logger.info('jetstream streams present', { user });
+            } else {
+              const outcomes = await ensureStreams(client.manager, options.limits);
+              logger.info('jetstream streams provisioned', { outcomes });
+              // A restarted nats-server has lost its memory streams (FRAMES): provision them again on every reconnect.
+              client.onReconnect(() => void provisionAfterReconnect(client, options.limits, logger));
+            }
             health.register('nats', () => client.isConnected());
             return client;
           },
@@ -46,5 +61,22 @@ export class MessagingModule {
       ],
       exports: [NatsClient, JetStreamPublisher],
     };
+  }
+}
+
+/** ensureStreams after a reconnect, retried while JetStream is still starting up on the restarted server. */
+async function provisionAfterReconnect(client: NatsClient, limits: StreamLimits | undefined, logger: Logger): Promise<void> {
+  for (let attempt = 1; attempt <= 30; attempt++) {
+    try {
+      const outcomes = await ensureStreams(client.manager, limits);
+      logger.info('jetstream streams provisioned after a reconnect', { outcomes, attempt });
+      return;
+    } catch (err) {
+      if (attempt === 30 || !client.isConnected()) {
+        logger.warn('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', attempt, error: (err as Error).message });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }

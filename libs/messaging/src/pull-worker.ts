@@ -6,7 +6,7 @@
  * Messages can be handled one by one or in micro-batches (bounded size and linger), in arrival order.
  */
 import { InvalidMessageError, SightlineError } from '@sightline/contracts';
-import { type ConsumerMessages, type JsMsg } from 'nats';
+import { ConsumerEvents, type ConsumerMessages, type JsMsg } from 'nats';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type MessagingLogger, type NatsClient } from './connection.js';
 import { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
@@ -40,7 +40,18 @@ export interface PullWorkerOptions<T> {
   prefetch?: number;
   retryDelayMs?: (deliveries: number) => number;
   registry?: Registry;
+  /**
+   * Creates the durable consumer again when the server reports it (or its stream) missing, e.g. after a restart of a
+   * nats-server that held them in memory. Without it, the worker waits until someone else re-creates them.
+   */
+  provision?: () => Promise<unknown>;
 }
+
+const MISSING_RESOURCE_EVENTS: ReadonlySet<string> = new Set([
+  ConsumerEvents.ConsumerNotFound,
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.ConsumerDeleted,
+]);
 
 const defaultRetryDelay = (deliveries: number): number => Math.min(30_000, 500 * 2 ** (deliveries - 1));
 
@@ -54,6 +65,8 @@ export class PullWorker<T> {
   private lagTimer?: NodeJS.Timeout;
   private readonly publisher: JetStreamPublisher;
   private readonly metrics: WorkerMetrics;
+  private provisioning?: Promise<void>;
+  private stopWatchingReconnects?: () => void;
 
   constructor(private readonly options: PullWorkerOptions<T>) {
     this.publisher = new JetStreamPublisher(options.client);
@@ -68,6 +81,8 @@ export class PullWorker<T> {
     if (this.running) return;
     this.stopping = false;
     this.running = this.consumeForever();
+    // Right after a reconnect, rather than when the pull loop notices (a missed heartbeat can take half a minute).
+    if (this.options.provision) this.stopWatchingReconnects = this.options.client.onReconnect(() => void this.provisionAgain('reconnect', 15));
     this.lagTimer = setInterval(() => void this.sampleLag(), 5000).unref();
   }
 
@@ -75,6 +90,7 @@ export class PullWorker<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.lagTimer);
+    this.stopWatchingReconnects?.();
     await this.messages?.close().catch(() => undefined);
     await this.running;
     await this.enqueueFlush();
@@ -88,6 +104,7 @@ export class PullWorker<T> {
       try {
         const handle = await client.jetstream.consumers.get(stream, consumer);
         this.messages = await handle.consume({ max_messages: this.options.prefetch ?? 256 });
+        void this.provisionWhenMissing(this.messages);
         for await (const msg of this.messages) {
           // After stop(): hand prefetched messages straight back instead of letting them wait out the ack timeout.
           if (this.stopping) msg.nak();
@@ -96,9 +113,41 @@ export class PullWorker<T> {
       } catch (err) {
         if (this.stopping) break;
         logger.warn('consumer interrupted, resubscribing', { stream, consumer, error: (err as Error).message });
+        await this.provisionAgain('consumer unavailable');
       }
       if (!this.stopping) await new Promise((r) => setTimeout(r, 1000));
     }
+  }
+
+  /** Provisions the consumer again whenever the server says it or its stream is missing (the pull loop then recovers). */
+  private async provisionWhenMissing(messages: ConsumerMessages): Promise<void> {
+    if (!this.options.provision) return;
+    for await (const status of await messages.status()) {
+      if (this.stopping) return;
+      if (MISSING_RESOURCE_EVENTS.has(status.type)) await this.provisionAgain(status.type);
+    }
+  }
+
+  /** Runs `provision` (one run at a time), trying up to `attempts` times a second apart (its stream may be coming back). */
+  private provisionAgain(reason: string, attempts = 1): Promise<void> {
+    const { provision, logger, stream, consumer } = this.options;
+    if (!provision) return Promise.resolve();
+    this.provisioning ??= (async () => {
+      for (let attempt = 1; !this.stopping; attempt++) {
+        try {
+          await provision();
+          logger.info('consumer provisioned again', { stream, consumer, reason, attempt });
+          return;
+        } catch (err) {
+          if (attempt >= attempts) {
+            logger.warn('consumer not provisioned yet', { stream, consumer, reason, attempt, error: (err as Error).message });
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })().finally(() => (this.provisioning = undefined));
+    return this.provisioning;
   }
 
   private async accept(msg: JsMsg): Promise<void> {

@@ -177,6 +177,28 @@ export async function ensureStreams(jsm: JetStreamManager, limits?: StreamLimits
   return outcomes;
 }
 
+/**
+ * Waits until every stream exists (created by the provisioning identity), for services whose identity may not create
+ * them; `STREAMS_NOT_PROVISIONED` after the timeout.
+ */
+export async function awaitStreams(jsm: JetStreamManager, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const { name } of streamConfigs().reverse()) {
+    for (;;) {
+      try {
+        await jsm.streams.info(name);
+        break;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        if (Date.now() > deadline) {
+          throw new SightlineError('STREAMS_NOT_PROVISIONED', `stream ${name} does not exist; run the NATS provisioning step`, { stream: name });
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; api_error?: { err_code?: number } };
   return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || e?.code === '404';

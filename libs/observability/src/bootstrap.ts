@@ -13,6 +13,7 @@ export interface BootstrapOptions<C> {
   loadConfig: () => C;
   module: (config: C) => DynamicModule | Type<unknown>;
   port: (config: C) => number;
+  /** Listen address; the HTTP_HOST variable wins (the local fleet sets 127.0.0.1; images listen on every interface). */
   host?: string;
   /** Extra set-up before listen (WebSocket adapter, body limits, OpenAPI, …). */
   configure?: (app: INestApplication, config: C) => void | Promise<void>;
@@ -25,7 +26,7 @@ export async function bootstrapService<C>(options: BootstrapOptions<C>): Promise
     const app = await NestFactory.create(options.module(config), { logger: new NestJsonLogger(logger), bufferLogs: true });
     app.enableShutdownHooks();
     await options.configure?.(app, config);
-    await app.listen(options.port(config), options.host ?? '0.0.0.0');
+    await app.listen(options.port(config), process.env.HTTP_HOST || options.host || '0.0.0.0');
     logger.info('service started', { url: await app.getUrl() });
     return app;
   } catch (err) {

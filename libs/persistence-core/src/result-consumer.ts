@@ -80,6 +80,7 @@ export class ResultConsumer {
       maxDeliver: -1,
       prefetch: Math.min(options.batchSize, options.maxInFlight),
       registry: options.registry,
+      provision: () => ensureConsumer(options.client.manager, persistenceConsumerDefinition(options)),
     });
   }
 

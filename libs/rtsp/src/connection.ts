@@ -4,11 +4,11 @@
  * context names host, port, method and status, never credentials.
  */
 import { connect, type Socket } from 'node:net';
-import { redactUrl, type SightlineError } from '@sightline/contracts';
+import { redactUrl, SightlineError } from '@sightline/contracts';
 import type { AuthStrategy } from './auth/auth-strategy.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
 import { RtspErrorCode, rtspError } from './errors.js';
-import { RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspRequest, type RtspResponse } from './message.js';
+import { RtspHeaderInjection, RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspRequest, type RtspResponse } from './message.js';
 
 export interface RtspConnectionOptions {
   host: string;
@@ -24,6 +24,10 @@ export interface RtspConnectionOptions {
 
 /** Initial attempt, answer to the first challenge, one renewal of a stale Digest nonce. */
 const MAX_ATTEMPTS_PER_REQUEST = 3;
+/** Requests awaiting an answer: the handshake needs one, a keep-alive one more; a server that never answers gets no pile. */
+export const MAX_IN_FLIGHT_REQUESTS = 4;
+/** Bytes we let wait in the socket's send buffer: a server that stops reading our requests gets no more of them. */
+export const MAX_UNSENT_BYTES = 64 * 1024;
 
 interface PendingRequest {
   method: string;
@@ -116,14 +120,30 @@ export class RtspConnection {
     if (this.closed) {
       return Promise.reject(rtspError(RtspErrorCode.streamEnded, 'RTSP connection is closed', { ...this.context(), method: request.method }));
     }
+    if (this.pending.size >= MAX_IN_FLIGHT_REQUESTS || this.socket.writableLength > MAX_UNSENT_BYTES) {
+      return Promise.reject(
+        rtspError(RtspErrorCode.timeout, `server is not taking requests (${this.pending.size} unanswered, ${this.socket.writableLength} bytes unsent)`, {
+          ...this.context(),
+          method: request.method,
+        }),
+      );
+    }
     const cseq = ++this.cseq;
+    let bytes: Buffer;
+    try {
+      bytes = serializeRequest({ ...request, headers: { CSeq: String(cseq), ...request.headers } });
+    } catch (err) {
+      if (!(err instanceof RtspHeaderInjection)) throw err;
+      // Credentials are validated before they get here; this is the last line, and retrying cannot fix it.
+      return Promise.reject(new SightlineError('INVALID_SOURCE', `refusing to send ${request.method}: ${err.message}`, { ...this.context(), method: request.method }));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(cseq);
         reject(rtspError(RtspErrorCode.timeout, `no response to ${request.method} within ${timeoutMs} ms`, { ...this.context(), method: request.method }));
       }, timeoutMs);
       this.pending.set(cseq, { method: request.method, resolve, reject, timer });
-      this.socket.write(serializeRequest({ ...request, headers: { CSeq: String(cseq), ...request.headers } }));
+      this.socket.write(bytes);
     });
   }
 
@@ -138,7 +158,10 @@ export class RtspConnection {
     for (const item of incoming) {
       if (this.closed) return;
       if (item.type === 'interleaved') this.options.onInterleaved(item.channel, item.data);
-      else if (item.type === 'request') this.socket.write(`RTSP/1.0 501 Not Implemented\r\nCSeq: ${item.cseq ?? 0}\r\n\r\n`);
+      else if (item.type === 'request') {
+        // A server flooding us with requests while not reading its socket gets no answers rather than our memory.
+        if (this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.write(`RTSP/1.0 501 Not Implemented\r\nCSeq: ${item.cseq ?? 0}\r\n\r\n`);
+      }
       else this.settle(item.response);
     }
   }

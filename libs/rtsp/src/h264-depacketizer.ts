@@ -6,6 +6,10 @@
  * gap drops the access unit(s) it may have damaged instead of handing the decoder a corrupt picture. Output starts
  * at the first IDR access unit; the SDP's sprop-parameter-sets are injected in front of it when it lacks in-band
  * SPS/PPS. In-band parameter sets are passed through untouched.
+ *
+ * A unit is bounded (bytes and NAL units): a server that never closes one (no marker, same timestamp, an FU-A that
+ * never ends) cannot make us hold more than one unit's cap; the oversized unit's data is released at once and the
+ * unit is dropped as damaged when it ends.
  */
 import type { RtpPacket } from './rtp.js';
 import { sequenceGap } from './rtp.js';
@@ -24,7 +28,18 @@ export interface H264DepacketizerStats {
   droppedAccessUnits: number;
   /** STAP-B, MTAP and FU-B (interleaved mode), which we do not support. */
   unsupportedPackets: number;
+  /** Access units over the byte or NAL-unit cap (also counted in droppedAccessUnits). */
+  oversizedAccessUnits: number;
 }
+
+export interface H264DepacketizerLimits {
+  /** Largest access unit kept, in bytes (a 4K intra picture at a high bit rate is a few MB). */
+  maxAccessUnitBytes: number;
+  /** Most NAL units in one access unit (slices, SEI, parameter sets). */
+  maxNalUnits: number;
+}
+
+export const DEFAULT_H264_LIMITS: H264DepacketizerLimits = { maxAccessUnitBytes: 8 * 1024 * 1024, maxNalUnits: 1024 };
 
 export const NalType = {
   slice: 1,
@@ -42,11 +57,15 @@ const START_CODE = Buffer.from([0, 0, 0, 1]);
 interface PendingAccessUnit {
   rtpTimestamp: number;
   nals: Buffer[];
+  /** Bytes held for this unit (complete NAL units and FU-A fragments). */
+  bytes: number;
   damaged: boolean;
+  /** Over a cap: nothing more is kept, the unit is dropped when it ends. */
+  oversized: boolean;
 }
 
 export class H264Depacketizer {
-  readonly stats: H264DepacketizerStats = { lostPackets: 0, droppedAccessUnits: 0, unsupportedPackets: 0 };
+  readonly stats: H264DepacketizerStats = { lostPackets: 0, droppedAccessUnits: 0, unsupportedPackets: 0, oversizedAccessUnits: 0 };
   private lastSequence?: number;
   private pending?: PendingAccessUnit;
   /** FU-A fragments of the NAL unit being reassembled (the first holds the rebuilt NAL header). */
@@ -55,7 +74,10 @@ export class H264Depacketizer {
   private decoderHasParameterSets = false;
 
   /** @param parameterSets SPS/PPS NAL units from the SDP (sprop-parameter-sets), without start codes. */
-  constructor(private readonly parameterSets: Buffer[] = []) {}
+  constructor(
+    private readonly parameterSets: Buffer[] = [],
+    private readonly limits: H264DepacketizerLimits = DEFAULT_H264_LIMITS,
+  ) {}
 
   push(packet: RtpPacket): H264AccessUnit[] {
     const gap = sequenceGap(this.lastSequence, packet.sequenceNumber);
@@ -69,8 +91,11 @@ export class H264Depacketizer {
     }
     const out: H264AccessUnit[] = [];
     if (this.pending && this.pending.rtpTimestamp !== packet.timestamp) this.finish(out);
-    this.pending ??= { rtpTimestamp: packet.timestamp, nals: [], damaged: gap > 0 };
-    this.depacketize(packet.payload, this.pending);
+    this.pending ??= { rtpTimestamp: packet.timestamp, nals: [], bytes: 0, damaged: gap > 0, oversized: false };
+    if (!this.pending.oversized) {
+      this.depacketize(packet.payload, this.pending);
+      this.enforceLimits(this.pending);
+    }
     if (packet.marker) this.finish(out);
     return out;
   }
@@ -79,7 +104,7 @@ export class H264Depacketizer {
     if (payload.length < 1) return;
     const type = payload[0]! & 0x1f;
     if (type >= 1 && type <= 23) {
-      unit.nals.push(payload);
+      this.addNal(unit, payload);
     } else if (type === NalType.stapA) {
       this.depacketizeStapA(payload, unit);
     } else if (type === NalType.fuA) {
@@ -100,7 +125,7 @@ export class H264Depacketizer {
         unit.damaged = true;
         return;
       }
-      unit.nals.push(payload.subarray(offset + 2, end));
+      this.addNal(unit, payload.subarray(offset + 2, end));
       offset = end;
     }
   }
@@ -123,10 +148,27 @@ export class H264Depacketizer {
       return;
     }
     this.fragments.push(payload.subarray(2));
+    unit.bytes += payload.length - 2;
     if (isEnd) {
+      // The fragments' bytes are already counted: count the NAL unit, not its bytes again.
       unit.nals.push(Buffer.concat(this.fragments));
       this.fragments = undefined;
     }
+  }
+
+  private addNal(unit: PendingAccessUnit, nal: Buffer): void {
+    unit.nals.push(nal);
+    unit.bytes += nal.length;
+  }
+
+  /** Over a cap: release what the unit holds now (the packets' buffers with it) and ignore the rest of it. */
+  private enforceLimits(unit: PendingAccessUnit): void {
+    if (unit.bytes <= this.limits.maxAccessUnitBytes && unit.nals.length <= this.limits.maxNalUnits) return;
+    unit.oversized = true;
+    unit.damaged = true;
+    unit.nals = [];
+    unit.bytes = 0;
+    this.fragments = undefined;
   }
 
   private finish(out: H264AccessUnit[]): void {
@@ -138,6 +180,7 @@ export class H264Depacketizer {
     }
     if (unit.damaged) {
       this.stats.droppedAccessUnits++;
+      if (unit.oversized) this.stats.oversizedAccessUnits++;
       return;
     }
     if (!unit.nals.length) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspIncoming } from './message.js';
+import { RtspHeaderInjection, RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspIncoming } from './message.js';
 
 const interleaved = (channel: number, data: Buffer) =>
   Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
@@ -47,5 +47,26 @@ describe('serializeRequest', () => {
     expect(serializeRequest({ method: 'OPTIONS', url: 'rtsp://h/x', headers: { CSeq: '1' } }).toString()).toBe(
       'OPTIONS rtsp://h/x RTSP/1.0\r\nCSeq: 1\r\n\r\n',
     );
+  });
+});
+
+describe('serializeRequest', () => {
+  it.each([
+    ['a header value', { Authorization: 'Digest username="op\r\nX-Injected: 1"' }],
+    ['a header name', { 'X-A\nB': '1' }],
+    ['a NUL', { Session: 'abc\0' }],
+  ])('refuses a line break in %s instead of writing it', (_what, headers) => {
+    expect(() => serializeRequest({ method: 'OPTIONS', url: 'rtsp://cam/x', headers })).toThrow(RtspHeaderInjection);
+  });
+
+  it('never puts a header value into its error (it may hold credentials)', () => {
+    const error = (() => {
+      try {
+        serializeRequest({ method: 'OPTIONS', url: 'rtsp://cam/x', headers: { Authorization: 'Basic hunter2\r\n' } });
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(error?.message).toBe('line break in the "Authorization" header');
   });
 });

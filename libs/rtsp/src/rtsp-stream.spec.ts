@@ -6,6 +6,9 @@ import { startFakeRtspServer, interleavedFrame, type FakeExchange, type FakeRtsp
 import { annexB, fuA, nal, rtcpSenderReport, rtpBytes, tsPackets } from '../test-support/rtp-packets.js';
 import { NalType } from './h264-depacketizer.js';
 import { openRtspStream, RtspErrorCode, type RtspSample } from './index.js';
+import { MAX_IN_FLIGHT_REQUESTS, RtspConnection } from './connection.js';
+import { NoAuthStrategy } from './auth/auth-strategy.js';
+import { clampSessionTimeout } from './rtsp-stream.js';
 import { waitUntil } from '@sightline/local-infra';
 
 const SPS = nal(NalType.sps, 10);
@@ -34,13 +37,17 @@ const MP2T_SDP = 'v=0\r\ns=fake\r\nt=0 0\r\nm=video 0 RTP/AVP 33\r\na=control:tr
 interface Script {
   sdp?: string;
   publicMethods?: string;
+  /** The SETUP/PLAY `Session` header (default: a 2 s timeout). */
+  session?: string;
+  /** Keep-alives go unanswered. */
+  ignoreKeepAlives?: boolean;
   /** Sent on the socket right after the PLAY response. */
   onPlay?: (socket: Socket) => void;
 }
 
 /** Answers like a camera: channels 2-3 (not the ones we ask for) and a 2 s session timeout. */
 function respond({ request, reply, socket }: FakeExchange, server: FakeRtspServer, script: Script = {}): void {
-  const session = { Session: 'sess42;timeout=2' };
+  const session = { Session: script.session ?? 'sess42;timeout=2' };
   switch (request.method) {
     case 'OPTIONS':
       return reply('200 OK', { Public: script.publicMethods ?? 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER' });
@@ -52,6 +59,7 @@ function respond({ request, reply, socket }: FakeExchange, server: FakeRtspServe
       reply('200 OK', session);
       return script.onPlay?.(socket);
     default:
+      if (script.ignoreKeepAlives && request.method !== 'TEARDOWN') return;
       return reply('200 OK', session);
   }
 }
@@ -266,6 +274,82 @@ describe('openRtspStream failures', () => {
       code: RtspErrorCode.protocol,
       context: { url: 'http://***:***@cam/x' },
     });
+  });
+});
+
+describe('hostile or broken servers', () => {
+  it('clamps the session timeout to [2, 3600] s', () => {
+    expect([0, 1, 2, 60, 3600, 3601, 9_999_999_999, Number.POSITIVE_INFINITY].map(clampSessionTimeout)).toEqual([
+      2, 2, 2, 60, 3600, 3600, 3600, 3600,
+    ]);
+  });
+
+  it('does not turn timeout=9999999999 into a keep-alive every millisecond', async () => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { session: 'sess42;timeout=9999999999' }));
+    const stream = await openRtspStream({ url: server.url });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stream.stats.keepAlives).toBe(0); // clamped to 3600 s: the first keep-alive is due in 30 min
+    expect(server.requests.filter((r) => r.method === 'GET_PARAMETER')).toHaveLength(0);
+    await stream.close();
+  });
+
+  it('sends one keep-alive at a time to a server that never answers them', async () => {
+    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { ignoreKeepAlives: true }));
+    const stream = await openRtspStream({ url: server.url, responseTimeoutMs: 10_000 });
+    // timeout=2 → a keep-alive due every second; the first stays unanswered for this whole wait.
+    await new Promise((r) => setTimeout(r, 3300));
+    expect(server.requests.filter((r) => r.method === 'GET_PARAMETER')).toHaveLength(1);
+    await stream.close();
+  });
+
+  it('bounds requests in flight on one connection, and refuses more at once', async () => {
+    server = await startFakeRtspServer(() => undefined);
+    const connection = await RtspConnection.open({
+      host: '127.0.0.1', port: server.port, auth: new NoAuthStrategy(), connectTimeoutMs: 1000, responseTimeoutMs: 10_000,
+      userAgent: 'test', onInterleaved: () => undefined, onClose: () => undefined,
+    });
+    const inFlight = Array.from({ length: MAX_IN_FLIGHT_REQUESTS }, () => connection.request('OPTIONS', server!.url).catch((err: unknown) => err));
+    await expect(connection.request('OPTIONS', server.url)).rejects.toMatchObject({ code: RtspErrorCode.timeout });
+    connection.close();
+    expect(await Promise.all(inFlight)).toHaveLength(MAX_IN_FLIGHT_REQUESTS);
+    await waitUntil(() => server!.requests.length === MAX_IN_FLIGHT_REQUESTS, 'the requests that were sent', 1000);
+  });
+
+  it('drops an access unit over 8 MB as damaged without holding it, and goes on with the next', async () => {
+    const idr = nal(NalType.idr, 2000);
+    const next = nal(NalType.slice, 700, 5);
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, {
+        onPlay: (socket) => {
+          let sequenceNumber = 0;
+          const send = (payload: Buffer, timestamp: number, marker: boolean) =>
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: sequenceNumber++, timestamp, marker, payload })));
+          send(idr, 0, true);
+          // 9 MB of one FU-A NAL unit that never ends, under one timestamp without a marker.
+          const start = Buffer.concat([Buffer.from([0x7c, 0x80 | NalType.slice]), Buffer.alloc(60_000, 9)]);
+          const middle = Buffer.concat([Buffer.from([0x7c, NalType.slice]), Buffer.alloc(60_000, 9)]);
+          send(start, 1500, false);
+          for (let i = 0; i < 150; i++) send(middle, 1500, false);
+          send(next, 3000, true);
+        },
+      }),
+    );
+    const stream = await openRtspStream({ url: server.url });
+    const samples = await take(stream, 2);
+    expect(samples.map((s) => s.rtpTimestamp)).toEqual([0, 3000]);
+    expect(samples[1]!.data).toEqual(annexB([next]));
+    expect(stream.stats).toMatchObject({ droppedAccessUnits: 1, oversizedAccessUnits: 1, lostPackets: 0 });
+    await stream.close();
+  });
+
+  it('refuses to write Digest credentials with CR/LF into a header (INVALID_SOURCE, nothing injected)', async () => {
+    server = await startFakeRtspServer(({ reply }) => reply('401 Unauthorized', { 'WWW-Authenticate': 'Digest realm="r", nonce="n"' }));
+    const error = await openRtspStream({ url: server.url, auth: { type: 'digest', username: 'op\r\nX-Injected: 1', password: 'p' } }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toMatchObject({ code: 'INVALID_SOURCE', context: { method: 'OPTIONS' } });
+    expect(server.requests).toHaveLength(1); // the unauthenticated first try only
+    expect(server.requests.every((r) => !('x-injected' in r.headers))).toBe(true);
   });
 });
 

@@ -71,10 +71,16 @@ export interface RtspStreamStats {
   droppedAccessUnits: number;
   /** Not RTP, wrong payload type, not TS-aligned, or an unsupported H.264 packetization. */
   malformedPackets: number;
+  /** H.264 access units over the size or NAL-count cap (also in droppedAccessUnits). */
+  oversizedAccessUnits: number;
+  /** Keep-alive requests sent (GET_PARAMETER or OPTIONS). */
+  keepAlives: number;
 }
 
 const DEFAULT_PORT = 554;
 const DEFAULT_SESSION_TIMEOUT_S = 60;
+/** A server's `Session: …;timeout=` is clamped to this range: 0 or 9999999999 must not become a 1 ms keep-alive. */
+export const SESSION_TIMEOUT_RANGE_S = { min: 2, max: 3600 } as const;
 
 export async function openRtspStream(options: OpenRtspStreamOptions): Promise<RtspStream> {
   const target = parseRtspUrl(options.url);
@@ -89,7 +95,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private selected?: RtspMediaInfo;
   private depacketizer?: H264Depacketizer | Mp2tDepacketizer;
   private readonly unwrapper = new RtpTimestampUnwrapper();
-  private readonly counters = { rtpPackets: 0, rtcpSenderReports: 0, bytesReceived: 0, malformedPackets: 0 };
+  private readonly counters = { rtpPackets: 0, rtcpSenderReports: 0, bytesReceived: 0, malformedPackets: 0, keepAlives: 0 };
   private senderReport?: SenderReport;
   private ssrc?: number;
   private channels = { rtp: 0, rtcp: 1 };
@@ -133,6 +139,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       ...this.counters,
       lostPackets: (h264 ?? mp2t)?.lostPackets ?? 0,
       droppedAccessUnits: h264?.droppedAccessUnits ?? 0,
+      oversizedAccessUnits: h264?.oversizedAccessUnits ?? 0,
       malformedPackets: this.counters.malformedPackets + (h264?.unsupportedPackets ?? 0) + (mp2t?.malformedPackets ?? 0),
     };
   }
@@ -290,11 +297,17 @@ export class RtspStream implements AsyncIterable<RtspSample> {
 
   private startKeepAlive(timeoutS: number, useGetParameter: boolean): void {
     const method = useGetParameter ? 'GET_PARAMETER' : 'OPTIONS';
+    let inFlight = false;
     this.keepAliveTimer = setInterval(() => {
-      this.connection!.request(method, this.aggregateUrl, { Session: this.sessionHeader! }).catch((err: SightlineError) => {
-        // A slow answer is not fatal (we may be paused by back-pressure); an error status means the session is gone.
-        if (err.code === RtspErrorCode.protocol || err.code === RtspErrorCode.unauthorized) this.connection!.close(err);
-      });
+      if (inFlight) return; // one keep-alive at a time, however slow the server answers
+      inFlight = true;
+      this.counters.keepAlives++;
+      this.connection!.request(method, this.aggregateUrl, { Session: this.sessionHeader! })
+        .catch((err: SightlineError) => {
+          // A slow answer is not fatal (we may be paused by back-pressure); an error status means the session is gone.
+          if (err.code === RtspErrorCode.protocol || err.code === RtspErrorCode.unauthorized) this.connection!.close(err);
+        })
+        .finally(() => (inFlight = false));
     }, (timeoutS * 1000) / 2);
     this.keepAliveTimer.unref();
   }
@@ -354,7 +367,12 @@ function parseSessionHeader(setup: RtspResponse, context: Record<string, unknown
   const [id = '', ...params] = (setup.header('Session') ?? '').split(';').map((s) => s.trim());
   if (!id) throw rtspError(RtspErrorCode.protocol, 'SETUP response without a Session header', { ...context, method: 'SETUP' });
   const timeout = params.map((p) => /^timeout=(\d+)$/i.exec(p)?.[1]).find(Boolean);
-  return { id, timeoutS: timeout ? Math.max(2, Number(timeout)) : DEFAULT_SESSION_TIMEOUT_S };
+  return { id, timeoutS: timeout ? clampSessionTimeout(Number(timeout)) : DEFAULT_SESSION_TIMEOUT_S };
+}
+
+export function clampSessionTimeout(seconds: number): number {
+  if (!Number.isFinite(seconds)) return SESSION_TIMEOUT_RANGE_S.max;
+  return Math.min(SESSION_TIMEOUT_RANGE_S.max, Math.max(SESSION_TIMEOUT_RANGE_S.min, seconds));
 }
 
 /** The server may pick other channels than we asked for. */

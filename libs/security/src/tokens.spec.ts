@@ -71,3 +71,21 @@ describe('key set availability', () => {
     await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'AUTH_KEYS_UNAVAILABLE' });
   });
 });
+
+describe('session scope claim', async () => {
+  const signer = await TokenSigner.generate();
+  const verifier = new TokenVerifier({ jwks: signer.jwks() });
+  const scopeOf = async (roles: string[], sessions?: string[] | '*') =>
+    (await verifier.verify((await signer.sign({ userId: 3, username: 'sam', roles, sessions }, 60)).token)).sessions;
+
+  it('carries the granted sessions; none when the claim is missing', async () => {
+    expect(await scopeOf(['agent'], ['cam-1', 'cam-2'])).toEqual(['cam-1', 'cam-2']);
+    expect(await scopeOf(['agent'], '*')).toBe('*');
+    expect(await scopeOf(['agent'])).toEqual([]);
+  });
+
+  it('gives operators and admins every session whatever the claim says', async () => {
+    expect(await scopeOf(['operator'])).toBe('*');
+    expect(await scopeOf(['admin', 'agent'], [])).toBe('*');
+  });
+});

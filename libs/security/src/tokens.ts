@@ -6,13 +6,14 @@ import {
   JWT_ALGORITHM,
   JWT_DEFAULTS,
   SightlineError,
+  sessionScopeOf,
   type AccessTokenClaims,
   type Principal,
+  type SessionScope,
 } from '@sightline/contracts';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   exportJWK,
   exportPKCS8,
   generateKeyPair,
@@ -24,25 +25,36 @@ import {
   type JWK,
   type CryptoKey,
 } from 'jose';
+import { type RevocationList } from './revocations.js';
+import { RemoteKeySet, type RemoteKeySetOptions } from './key-set.js';
 
 export interface TokenVerifierOptions {
   /** Remote key set (the auth service's JWKS URL), fetched lazily and cached. */
   jwksUrl?: string;
   /** Or a local key set (tests, air-gapped deployments). */
   jwks?: JSONWebKeySet;
+  /** Refresh and cooldown of the remote key set (defaults 10 min and 30 s). */
+  keySet?: RemoteKeySetOptions;
   issuer?: string;
   audience?: string;
   clockToleranceSeconds?: number;
+  /** Tokens revoked after they were issued (password reset, role or grant removed, user deleted). */
+  revocations?: RevocationList;
+  /**
+   * Tokens issued (`iat`) longer ago than this are refused whatever their `exp`: a token minted with a leaked key and a
+   * far-future expiry does not live on. Default 86 400 s, the longest access-token TTL auth allows.
+   */
+  maxTokenAgeSeconds?: number;
 }
 
 export class TokenVerifier {
-  private readonly keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+  private readonly keys: ReturnType<typeof createLocalJWKSet> | RemoteKeySet['resolve'];
   private readonly issuer: string;
   private readonly audience: string;
 
   constructor(private readonly options: TokenVerifierOptions) {
     if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
-    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    else if (options.jwksUrl) this.keys = new RemoteKeySet(new URL(options.jwksUrl), options.keySet).resolve;
     else throw new SightlineError('CONFIG_INVALID', 'TokenVerifier needs jwksUrl or jwks');
     this.issuer = options.issuer ?? JWT_DEFAULTS.issuer;
     this.audience = options.audience ?? JWT_DEFAULTS.audience;
@@ -57,12 +69,23 @@ export class TokenVerifier {
         audience: this.audience,
         clockTolerance: this.options.clockToleranceSeconds ?? 5,
         requiredClaims: ['sub', 'exp', 'iat'],
+        maxTokenAge: this.options.maxTokenAgeSeconds ?? 86_400,
       });
       const claims = payload as Partial<AccessTokenClaims>;
       if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {
         throw new SightlineError('TOKEN_INVALID', 'token lacks username/roles claims');
       }
-      return { userId: String(claims.sub), username: claims.username, roles: claims.roles.map(String), issuedAt: claims.iat!, expiresAt: claims.exp! };
+      const roles = claims.roles.map(String);
+      const principal: Principal = {
+        userId: String(claims.sub),
+        username: claims.username,
+        roles,
+        sessions: sessionScopeOf(roles, claims.sessions),
+        issuedAt: claims.iat!,
+        expiresAt: claims.exp!,
+      };
+      if (this.options.revocations?.isRevoked(principal)) throw new SightlineError('TOKEN_REVOKED', 'token revoked: log in again');
+      return principal;
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');
@@ -118,8 +141,13 @@ export class TokenSigner {
     return { keys: [this.publicJwk] };
   }
 
-  async sign(subject: { userId: string | number; username: string; roles: string[] }, ttlSeconds: number): Promise<SignedToken> {
-    const token = await new SignJWT({ username: subject.username, roles: subject.roles })
+  /** `sessions`: the granted sessions (omitted = none; operators and admins see every session regardless). */
+  async sign(
+    subject: { userId: string | number; username: string; roles: string[]; sessions?: SessionScope },
+    ttlSeconds: number,
+  ): Promise<SignedToken> {
+    const claims = { username: subject.username, roles: subject.roles, ...(subject.sessions !== undefined && { sessions: subject.sessions }) };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: JWT_ALGORITHM, kid: this.publicJwk.kid, typ: 'JWT' })
       .setSubject(String(subject.userId))
       .setIssuer(this.issuer)

@@ -19,7 +19,14 @@ export {
   type V4l2Device,
 } from './ffmpeg/command.js';
 export { FfmpegDecoder, type DecodedFrame, type FfmpegDecoderOptions } from './ffmpeg/decoder.js';
-export { BUNDLED_FFMPEG_PATH } from './ffmpeg/ffmpeg-path.js';
+export {
+  BUNDLED_FFMPEG_PATH,
+  SYSTEM_FFMPEG_PATH,
+  defaultFfmpegPath,
+  ffmpegOrigin,
+  ffmpegVersion,
+  type FfmpegOrigin,
+} from './ffmpeg/ffmpeg-path.js';
 export { probeHardwareDecoder, usableHardwareDecoder, type HardwareDecoderProbe } from './ffmpeg/hardware-decoder.js';
 export { DecodeErrorCode } from './ffmpeg/stderr.js';
 export { parseDeviceUrl } from './sources/device-source.js';

@@ -1,5 +1,5 @@
 /** Per-session ingest metrics (prom-client), registered once per registry. */
-import { SESSION_STATES, type SessionState } from '@sightline/contracts';
+import { SESSION_STATES, SESSION_WARNING_CODES, type SessionState } from '@sightline/contracts';
 import { LATENCY_BUCKETS } from '@sightline/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -9,6 +9,9 @@ export class IngestMetrics {
   private readonly decodeSeconds: Histogram<'session'>;
   private readonly reconnects: Counter<'session'>;
   private readonly state: Gauge<'session' | 'state'>;
+  private readonly resultsSeen: Counter<'session'>;
+  private readonly clockOffset: Gauge<'session'>;
+  private readonly warnings: Gauge<'session' | 'code'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -43,6 +46,24 @@ export class IngestMetrics {
       labelNames: ['session', 'state'],
       registers,
     });
+    this.resultsSeen = new Counter({
+      name: 'sightline_ingest_results_seen_total',
+      help: 'frameAnalyzed results seen on RESULTS for the session (frames in, results out: the no-results alert compares the two)',
+      labelNames: ['session'],
+      registers,
+    });
+    this.clockOffset = new Gauge({
+      name: 'sightline_ingest_source_clock_offset_seconds',
+      help: "Sender's wall clock for a frame (RTCP sender report) minus its arrival here, smoothed; negative = sender latency or a clock behind",
+      labelNames: ['session'],
+      registers,
+    });
+    this.warnings = new Gauge({
+      name: 'sightline_ingest_session_warning',
+      help: 'Session warnings in force (1), by code: SOURCE_CLOCK_OFFSET, NO_RESULTS',
+      labelNames: ['session', 'code'],
+      registers,
+    });
   }
 
   forSession(session: string): SessionMetrics {
@@ -55,7 +76,11 @@ export class IngestMetrics {
       },
       decoded: (ms) => this.decodeSeconds.observe({ session }, ms / 1000),
       reconnect: () => this.reconnects.inc({ session }),
+      resultSeen: () => this.resultsSeen.inc({ session }),
+      clockOffset: (ms) => this.clockOffset.set({ session }, ms / 1000),
+      warning: (code, active) => this.warnings.set({ session, code }, active ? 1 : 0),
       state: (current: SessionState) => {
+        this.resultsSeen.inc({ session }, 0); // the series exists from the start: "no results" is a 0, not an absence
         for (const state of SESSION_STATES) this.state.set({ session, state }, state === current ? 1 : 0);
       },
       remove: () => {
@@ -63,6 +88,9 @@ export class IngestMetrics {
         for (const direction of ['in', 'out']) this.fps.remove({ session, direction });
         for (const state of SESSION_STATES) this.state.remove({ session, state });
         this.decodeSeconds.remove({ session });
+        this.resultsSeen.remove({ session });
+        this.clockOffset.remove({ session });
+        for (const code of Object.values(SESSION_WARNING_CODES)) this.warnings.remove({ session, code });
         this.reconnects.remove({ session });
       },
     };
@@ -75,6 +103,11 @@ export interface SessionMetrics {
   fps(fpsIn: number, fpsOut: number): void;
   decoded(ms: number): void;
   reconnect(): void;
+  /** A frameAnalyzed result for the session was seen. */
+  resultSeen(): void;
+  /** Smoothed sender clock − arrival, ms. */
+  clockOffset(ms: number): void;
+  warning(code: string, active: boolean): void;
   state(current: SessionState): void;
   /** Forgets the session's series (when it leaves the registry). */
   remove(): void;

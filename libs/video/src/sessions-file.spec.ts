@@ -30,6 +30,36 @@ describe('sessions file', () => {
     ]);
   });
 
+  it("reads the spec's scalar auth form, credentials from separate keys or the URL, beside the object form", async () => {
+    const path = file(
+      'scalar-auth.yaml',
+      [
+        'sessions:',
+        '  - source: { type: rtsp, url: "rtsp://cam/a", auth: basic, username: viewer, password: secret }',
+        '  - source: { type: rtsp, url: "rtsp://viewer:secret@cam/b", auth: digest }',
+        '  - source: { type: rtsp, url: "rtsp://cam/c", auth: { type: digest, username: viewer, password: secret } }',
+      ].join('\n'),
+    );
+    const auths = (await loadSessionsFile(path)).map((request) => request.source.auth);
+    expect(auths).toEqual([
+      { type: 'basic', username: 'viewer', password: 'secret' },
+      // Empty credentials: the RTSP client takes the URL's userinfo.
+      { type: 'digest', username: '', password: '' },
+      { type: 'digest', username: 'viewer', password: 'secret' },
+    ]);
+  });
+
+  it('refuses separate credential keys that have no scalar auth to go with, or an unknown scheme', async () => {
+    for (const [name, source] of [
+      ['keys-with-object.yaml', '{ type: rtsp, url: "rtsp://cam/a", auth: { type: basic }, username: viewer }'],
+      ['keys-without-auth.yaml', '{ type: rtsp, url: "rtsp://cam/a", password: secret }'],
+      ['unknown-scheme.yaml', '{ type: rtsp, url: "rtsp://cam/a", auth: ntlm }'],
+    ]) {
+      const path = file(name, `sessions:\n  - source: ${source}\n`);
+      await expect(loadSessionsFile(path), name).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/auth|username|password/) });
+    }
+  });
+
   it('reads a JSON list', async () => {
     const path = file('sessions.json', JSON.stringify([{ source: { type: 'device', url: '/dev/video0' } }]));
     expect(await loadSessionsFile(path)).toMatchObject([{ source: { type: 'device', url: '/dev/video0' } }]);

@@ -4,7 +4,9 @@
  *
  *   sessions:
  *     - sessionId: cam1
- *       source: { type: rtsp, url: rtsp://camera.local/stream, auth: { type: digest, username: viewer, password: secret } }
+ *       source: { type: rtsp, url: rtsp://camera.local/stream, auth: digest, username: viewer, password: secret }
+ *     - sessionId: cam2
+ *       source: { type: rtsp, url: rtsp://camera.local/stream2, auth: { type: digest, username: viewer, password: secret } }
  *     - source: { type: file, url: /media/demo.mp4, loop: true }
  */
 import { readFile } from 'node:fs/promises';

@@ -15,7 +15,7 @@ import type { Detection } from '@sightline/contracts';
 import { ASTRONAUT_PNG, letterboxedFrame, uniformFrame } from '../test-support/frames.js';
 import { Detector, builtinManifest, type VisionLogger } from './index.js';
 
-/** The face in the 512x512 photo, as fractions of the image (the issue's acceptance box). */
+/** The face in the 512x512 photo, as fractions of the image (the acceptance box the detector tests hold it to). */
 const FACE = { x: [0.33, 0.53], y: [0.12, 0.33] };
 const PHOTO = 512;
 const MODEL_SIZE = { width: 256, height: 256 };
@@ -176,7 +176,75 @@ describe.each([
   });
 });
 
-// The CUDA provider library sits next to the ORT binding only where a GPU build was installed (see issue 13).
+/** Runs a python3-onnx derivation tool on `source` and returns the derived file's SHA-256. */
+async function deriveSha256(toolName: string, source: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'derive-'));
+  const target = join(folder, 'derived.onnx');
+  const tool = fileURLToPath(new URL(`../models/tools/${toolName}`, import.meta.url));
+  try {
+    await promisify(execFile)('/usr/bin/python3', [tool, source, target]);
+    return createHash('sha256').update(await readFile(target)).digest('hex');
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+describe('BlazeFace back 256 fed uint8 (the scaling inside the graph)', () => {
+  let float: Detector;
+  let uint8: Detector;
+  let batchedUint8: Detector;
+  let frames: Awaited<ReturnType<typeof letterboxedFrame>>[];
+  beforeAll(async () => {
+    [float, uint8, batchedUint8] = await Promise.all(
+      ['blazeface-back-256', 'blazeface-back-256-u8', 'blazeface-back-256-batched-u8'].map((id) => Detector.create({ manifest: builtinManifest(id), provider: 'cpu' })),
+    );
+    const placements = [
+      { canvas: { width: 1280, height: 720 }, x: 100, y: 100 },
+      { canvas: { width: 1920, height: 1080 }, x: 700, y: 300 },
+    ];
+    frames = [
+      await letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE),
+      uniformFrame(MODEL_SIZE, 0),
+      ...(await Promise.all(placements.map((placement) => letterboxedFrame(ASTRONAUT_PNG, MODEL_SIZE, placement)))),
+      uniformFrame(MODEL_SIZE, 255),
+    ];
+  });
+  afterAll(() => Promise.all([float, uint8, batchedUint8].map((d) => d.release())));
+
+  it('finds in every frame what the float model finds (scores and boxes equal to float rounding)', async () => {
+    expect(uint8.maxBatch).toBe(1);
+    const expected = await float.detect(frames);
+    const actual = await uint8.detect(frames);
+    expect(actual.map((r) => r.detections.length)).toEqual(expected.map((r) => r.detections.length));
+    expect(actual[0].detections).toHaveLength(1);
+    actual.forEach((result, f) =>
+      result.detections.forEach((d, i) => {
+        const e = expected[f].detections[i];
+        expect(d.label).toBe(e.label);
+        expect(Math.abs(d.score - e.score)).toBeLessThan(1e-4);
+        for (const k of ['x', 'y', 'w', 'h'] as const) expect(Math.abs(d.box[k] - e.box[k])).toBeLessThan(0.05);
+      }),
+    );
+  });
+
+  it('runs a batch in one run with exactly the detections of the fixed-batch uint8 model frame by frame', async () => {
+    expect(batchedUint8.maxBatch).toBe(32);
+    const together = await batchedUint8.detect(frames);
+    expect(together.map((r) => r.batchSize)).toEqual(frames.map(() => frames.length));
+    expect(together.map((r) => r.detections)).toEqual((await uint8.detect(frames)).map((r) => r.detections));
+  });
+
+  it.each([
+    ['blazeface-back-256', 'blazeface-back-256-u8'],
+    ['blazeface-back-256-batched', 'blazeface-back-256-batched-u8'],
+  ])('%s → %s is what models/tools/uint8_input.py derives, byte for byte', async (sourceId, derivedId) => {
+    const sha256 = createHash('sha256').update(await readFile(builtinManifest(derivedId).file)).digest('hex');
+    expect(await deriveSha256('uint8_input.py', builtinManifest(sourceId).file)).toBe(sha256);
+  });
+});
+
+// The CUDA provider library sits next to the ORT binding only where a GPU build was installed (requirements §3.3;
+// docs/benchmarks.md, "GPU").
 const ortPackage = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
 const ortBinaryDir = join(ortPackage, '../bin/napi-v6/linux/x64');
 const cudaProviderInstalled = existsSync(join(ortBinaryDir, 'libonnxruntime_providers_cuda.so'));

@@ -133,7 +133,9 @@ export class Detector {
   private async run(frames: readonly InputFrame[]): Promise<FrameDetections[]> {
     const started = performance.now();
     const tensorBatch = this.batch.dynamic && !this.padBatches ? frames.length : this.batch.max;
-    const input = new Tensor('float32', this.packer.pack(frames, tensorBatch), this.packer.dims(tensorBatch));
+    const values = this.packer.pack(frames, tensorBatch);
+    const dims = this.packer.dims(tensorBatch);
+    const input = values instanceof Uint8Array ? new Tensor('uint8', values, dims) : new Tensor('float32', values, dims);
     const packed = performance.now();
     const outputs = await this.session.run({ [this.manifest.input.name]: input }, this.decoder.outputNames);
     const inferred = performance.now();
@@ -172,12 +174,12 @@ interface ModelBatch {
 
 /** Checks the manifest's input against the model's, and reads the batch dimension (symbolic = dynamic). */
 function modelBatch(manifest: ModelManifest, inputs: readonly InferenceSession.ValueMetadata[]): ModelBatch {
-  const { name, width, height, layout } = manifest.input;
+  const { name, width, height, layout, type = 'float32' } = manifest.input;
   const mismatch = (reason: string, context: Record<string, unknown> = {}) =>
     new SightlineError('MODEL_INPUT_MISMATCH', `model ${manifest.id}: ${reason}`, { model: manifest.id, ...context });
   const meta = inputs.find((i) => i.name === name);
-  if (!meta?.isTensor || meta.type !== 'float32') {
-    throw mismatch(`no float32 input "${name}"`, { inputs: inputs.map((i) => i.name) });
+  if (!meta?.isTensor || meta.type !== type) {
+    throw mismatch(`no ${type} input "${name}"`, { inputs: inputs.map((i) => i.name) });
   }
   const [batchDim, ...dims] = meta.shape;
   if (batchDim === undefined) {

@@ -7,10 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODEL_IDS, DEFAULT_MODEL_ID, builtinManifest, loadManifestFile, resolveManifest } from './manifest.js';
 
 describe('built-in manifests', () => {
-  it('default to BlazeFace back 256 and point at the vendored models, whose checksums match SHA256SUMS', async () => {
-    expect(DEFAULT_MODEL_ID).toBe('blazeface-back-256');
+  it('default to BlazeFace back 256 fed uint8 and point at the vendored models, whose checksums match SHA256SUMS', async () => {
+    expect(DEFAULT_MODEL_ID).toBe('blazeface-back-256-u8');
     expect((await resolveManifest()).id).toBe(DEFAULT_MODEL_ID);
-    expect(BUILTIN_MODEL_IDS).toEqual(['blazeface-back-256', 'blazeface-front-128', 'blazeface-back-256-batched', 'blazeface-front-128-batched']);
+    expect(BUILTIN_MODEL_IDS).toEqual([
+      'blazeface-back-256',
+      'blazeface-front-128',
+      'blazeface-back-256-batched',
+      'blazeface-front-128-batched',
+      'blazeface-back-256-u8',
+      'blazeface-back-256-batched-u8',
+    ]);
     for (const id of BUILTIN_MODEL_IDS) {
       const { file } = builtinManifest(id);
       expect(existsSync(file)).toBe(true);
@@ -54,7 +61,7 @@ describe('manifest files', () => {
     expect(manifest).toEqual({
       ...minimal,
       file: join(folder, 'm.onnx'),
-      input: { ...minimal.input, layout: 'NCHW', range: '[0,1]', channelOrder: 'rgb' },
+      input: { ...minimal.input, layout: 'NCHW', range: '[0,1]', channelOrder: 'rgb', type: 'float32' },
       labels: ['person'],
       scoreThreshold: 0.25,
       nms: { mode: 'standard', iouThreshold: 0.45 },

@@ -20,13 +20,20 @@ export type ChannelOrder = (typeof CHANNEL_ORDERS)[number];
 export const NMS_MODES = ['standard', 'weighted'] as const;
 export type NmsMode = (typeof NMS_MODES)[number];
 
+/** Element type of the model's input: float (scaled to `range` in JavaScript) or the frame's own bytes (0-255). */
+export const INPUT_TYPES = ['float32', 'uint8'] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
 export interface ModelInputSpec {
   name: string;
   width: number;
   height: number;
   layout: TensorLayout;
+  /** Of a float32 input; a uint8 input takes the bytes as they are (the model scales them itself). */
   range: PixelRange;
   channelOrder: ChannelOrder;
+  /** float32 when omitted. */
+  type?: InputType;
 }
 
 /** MediaPipe-style SSD face detector: per-anchor score logits and box + keypoint regressors. */
@@ -64,7 +71,8 @@ export interface ModelManifest {
   dynamicBatch?: boolean;
 }
 
-export const DEFAULT_MODEL_ID = 'blazeface-back-256';
+/** BlazeFace back 256 fed the frame's bytes: what `blazeface-back-256` finds, without converting pixels in JavaScript. */
+export const DEFAULT_MODEL_ID = 'blazeface-back-256-u8';
 
 // `../models` holds the vendored ONNX files; this module sits directly in src/ (vitest) or dist/ (node), so the
 // relative URL works from both.
@@ -73,13 +81,16 @@ const modelFile = (name: string): string => fileURLToPath(new URL(`../models/${n
 /** Output names of keijiro's Barracuda conversion (tf2onnx); 16x16 grid first, then 8x8 (checked in the tests). */
 const BLAZEFACE_OUTPUTS = { scores: ['Identity:0', 'Identity_1:0'], regressors: ['Identity_2:0', 'Identity_3:0'] };
 
-/** A shipped BlazeFace model; `batched` is its dynamic-batch derivative (models/tools/dynamic_batch.py). */
-function blazeFaceManifest(id: string, file: string, size: number, anchorStrides: number[], scoreThreshold: number, batched = false) {
+/**
+ * A shipped BlazeFace model; `batched` is its dynamic-batch derivative (models/tools/dynamic_batch.py), `uint8` the
+ * derivative that takes the frame's bytes and scales them inside the graph (models/tools/uint8_input.py).
+ */
+function blazeFaceManifest(id: string, file: string, size: number, anchorStrides: number[], scoreThreshold: number, batched = false, uint8 = false) {
   return {
     id,
     file: modelFile(file),
     // MediaPipe feeds BlazeFace RGB scaled to [-1,1]; the graph starts with a plain Transpose + Conv (no scaling).
-    input: { name: 'input:0', width: size, height: size, layout: 'NHWC', range: '[-1,1]', channelOrder: 'rgb' },
+    input: { name: 'input:0', width: size, height: size, layout: 'NHWC', range: '[-1,1]', channelOrder: 'rgb', ...(uint8 && { type: 'uint8' as const }) },
     decoder: { kind: 'blazeface', outputs: BLAZEFACE_OUTPUTS, anchorStrides },
     labels: ['face'],
     scoreThreshold,
@@ -125,6 +136,18 @@ const BUILTIN_MANIFESTS: Record<string, ModelManifest> = {
     0.5,
     true,
   ),
+  // Back 256 and its dynamic-batch twin taking uint8 RGB: the [-1,1] scaling runs in the graph (on the GPU there),
+  // and a frame's bytes are the input tensor as they arrive (docs/benchmarks.md).
+  'blazeface-back-256-u8': blazeFaceManifest('blazeface-back-256-u8', 'blazeface/face_detection_back_256x256_u8.onnx', 256, [16, 32, 32, 32], 0.6, false, true),
+  'blazeface-back-256-batched-u8': blazeFaceManifest(
+    'blazeface-back-256-batched-u8',
+    'blazeface/face_detection_back_256x256_batched_u8.onnx',
+    256,
+    [16, 32, 32, 32],
+    0.6,
+    true,
+    true,
+  ),
 };
 
 export const BUILTIN_MODEL_IDS = Object.keys(BUILTIN_MANIFESTS);
@@ -154,6 +177,7 @@ const manifestFileSchema = z
       layout: z.enum(TENSOR_LAYOUTS).default('NCHW'),
       range: z.enum(PIXEL_RANGES).default('[0,1]'),
       channelOrder: z.enum(CHANNEL_ORDERS).default('rgb'),
+      type: z.enum(INPUT_TYPES).default('float32'),
     }),
     decoder: z.discriminatedUnion('kind', [
       z.object({

@@ -73,4 +73,34 @@ describe('InputTensorPacker', () => {
     expect(() => new InputTensorPacker(input({ width: 4 })).pack([frame(RGB)])).toThrow(sizeMismatch);
     expect(() => new InputTensorPacker(input()).pack([frame(RGB.slice(0, 5))])).toThrow(sizeMismatch);
   });
+
+  describe('uint8 input (the model scales the bytes itself)', () => {
+    const uint8 = (overrides: Partial<ModelInputSpec> = {}) => new InputTensorPacker(input({ type: 'uint8', range: '[-1,1]', ...overrides }));
+
+    it('takes one frame already in the model layout as the tensor itself: no copy, no scaling', () => {
+      const single = frame(RGB);
+      const packed = uint8().pack([single]);
+      expect(packed).toBeInstanceOf(Uint8Array);
+      expect(packed).toBe(single.pixels);
+      expect(uint8().type).toBe('uint8');
+    });
+
+    it('copies a batch frame by frame, unscaled, and zeroes the spare slots', () => {
+      const packer = uint8();
+      const batch = packer.pack([frame(RGB), frame([1, 2, 3, 4, 5, 6])], 3);
+      expect([...batch]).toEqual([...RGB, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0]);
+      expect(packer.pack([frame([6, 5, 4, 3, 2, 1])], 3)).toBe(batch);
+      expect([...batch]).toEqual([6, 5, 4, 3, 2, 1, ...Array(12).fill(0)]);
+    });
+
+    it('reorders channels and lays out planes when the frame is not in the model layout', () => {
+      expect([...uint8().pack([frame([30, 20, 10, 60, 50, 40], 'bgr24')])]).toEqual(RGB);
+      expect([...uint8().pack([frame([7, 9], 'gray')])]).toEqual([7, 7, 7, 9, 9, 9]);
+      expect([...uint8({ layout: 'NCHW' }).pack([frame(RGB)])]).toEqual([10, 40, 20, 50, 30, 60]);
+    });
+
+    it('still rejects frames of the wrong size', () => {
+      expect(() => uint8({ width: 4 }).pack([frame(RGB)])).toThrow(expect.objectContaining({ code: 'FRAME_SIZE_MISMATCH' }));
+    });
+  });
 });

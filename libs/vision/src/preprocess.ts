@@ -1,7 +1,9 @@
 /**
  * Frames arrive as 8-bit pixels already letterboxed to the model input size by FFmpeg; packing turns them into the
- * model's float tensor (layout, range, channel order). One buffer per batch size is allocated on first use and
- * reused afterwards: nothing is allocated per frame.
+ * model's input tensor (layout, range, channel order). A float32 input is converted value by value; a uint8 input
+ * (the model scales the bytes itself) takes a frame whose bytes are already in its layout as they are — no copy for
+ * a run of one frame, one copy per frame into the batch otherwise. One buffer per batch size is allocated on first
+ * use and reused afterwards: nothing is allocated per frame.
  */
 import { BYTES_PER_PIXEL, SightlineError, type FrameMeta, type PixelFormat } from '@sightline/contracts';
 import type { ChannelOrder, ModelInputSpec, PixelRange } from './manifest.js';
@@ -19,21 +21,28 @@ function rangeLookup(range: PixelRange): Float32Array {
   return Float32Array.from({ length: 256 }, (_, v) => v * scale + offset);
 }
 
+const IDENTITY = Uint8Array.from({ length: 256 }, (_, v) => v);
+
 /** For each model channel, the byte offset within a source pixel that feeds it. */
 function sourceChannelOffsets(format: PixelFormat, order: ChannelOrder): readonly number[] {
   if (format === 'gray') return [0, 0, 0];
   return (format === 'rgb24') === (order === 'rgb') ? [0, 1, 2] : [2, 1, 0];
 }
 
+type TensorValues = Float32Array | Uint8Array;
+
 export class InputTensorPacker {
   /** Per batch size: the reusable buffer and how many leading slots hold frame data (the rest are zeros). */
-  private readonly buffers = new Map<number, { values: Float32Array; written: number }>();
+  private readonly buffers = new Map<number, { values: TensorValues; written: number }>();
   private readonly toModelValue: Float32Array;
   private readonly pixelsPerFrame: number;
+  /** The tensor's element type. */
+  readonly type: 'float32' | 'uint8';
 
   constructor(private readonly input: ModelInputSpec) {
     this.toModelValue = rangeLookup(input.range);
     this.pixelsPerFrame = input.width * input.height;
+    this.type = input.type ?? 'float32';
   }
 
   dims(batchSize: number): number[] {
@@ -45,14 +54,20 @@ export class InputTensorPacker {
    * Packs `frames` into the reusable buffer for `batchSize` (a fixed-batch model may need more slots than frames;
    * the spare slots are zeroed). The buffer is overwritten by the next call with the same batch size.
    */
-  pack(frames: readonly InputFrame[], batchSize = frames.length): Float32Array {
+  pack(frames: readonly InputFrame[], batchSize = frames.length): TensorValues {
     if (frames.length === 0 || frames.length > batchSize) {
       throw new RangeError(`cannot pack ${frames.length} frames into a batch of ${batchSize}`);
     }
     const frameValues = this.pixelsPerFrame * CHANNELS;
+    // A uint8 input of one frame already laid out as the model wants it: the frame's bytes are the tensor.
+    if (batchSize === 1 && this.type === 'uint8' && this.isModelLayout(frames[0])) {
+      this.checkSize(frames[0]);
+      return frames[0].pixels.length === frameValues ? frames[0].pixels : frames[0].pixels.subarray(0, frameValues);
+    }
     let buffer = this.buffers.get(batchSize);
     if (!buffer) {
-      buffer = { values: new Float32Array(batchSize * frameValues), written: 0 };
+      const values = this.type === 'uint8' ? new Uint8Array(batchSize * frameValues) : new Float32Array(batchSize * frameValues);
+      buffer = { values, written: 0 };
       this.buffers.set(batchSize, buffer);
     }
     const { values } = buffer;
@@ -63,10 +78,14 @@ export class InputTensorPacker {
     return values;
   }
 
-  private packFrame({ pixels, meta }: InputFrame, out: Float32Array, base: number): void {
-    const { width, height, layout, channelOrder } = this.input;
-    const { pixelFormat } = meta.frame;
-    const bytesPerPixel = BYTES_PER_PIXEL[pixelFormat];
+  /** 3 bytes per pixel, interleaved, in the model's channel order: what an NHWC uint8 input is. */
+  private isModelLayout({ meta }: InputFrame): boolean {
+    return this.input.layout === 'NHWC' && sourceChannelOffsets(meta.frame.pixelFormat, this.input.channelOrder).join() === '0,1,2';
+  }
+
+  private checkSize({ pixels, meta }: InputFrame): void {
+    const { width, height } = this.input;
+    const bytesPerPixel = BYTES_PER_PIXEL[meta.frame.pixelFormat];
     const sizeMatches = meta.frame.width === width && meta.frame.height === height;
     if (!sizeMatches || pixels.length < this.pixelsPerFrame * bytesPerPixel) {
       throw new SightlineError(
@@ -76,11 +95,24 @@ export class InputTensorPacker {
         { frame: meta.frame, bytes: pixels.length, modelInput: { width, height } },
       );
     }
+  }
+
+  private packFrame(frame: InputFrame, out: TensorValues, base: number): void {
+    this.checkSize(frame);
+    const { pixels, meta } = frame;
+    if (out instanceof Uint8Array && this.isModelLayout(frame)) {
+      out.set(pixels.subarray(0, this.pixelsPerFrame * CHANNELS), base);
+      return;
+    }
+    const { layout, channelOrder } = this.input;
+    const { pixelFormat } = meta.frame;
+    const bytesPerPixel = BYTES_PER_PIXEL[pixelFormat];
     const [c0, c1, c2] = sourceChannelOffsets(pixelFormat, channelOrder);
     // NHWC interleaves channels per pixel; NCHW stores one plane per channel.
     const pixelStride = layout === 'NHWC' ? CHANNELS : 1;
     const channelStride = layout === 'NHWC' ? 1 : this.pixelsPerFrame;
-    const lut = this.toModelValue;
+    // A uint8 input takes the bytes unscaled (reordered only); a float input through the range's lookup table.
+    const lut = out instanceof Uint8Array ? IDENTITY : this.toModelValue;
     for (let p = 0, src = 0, dst = base; p < this.pixelsPerFrame; p++, src += bytesPerPixel, dst += pixelStride) {
       out[dst] = lut[pixels[src + c0]];
       out[dst + channelStride] = lut[pixels[src + c1]];

@@ -5,6 +5,7 @@
  */
 import type {
   RoleView,
+  SessionGrants,
   SessionInfo,
   SessionResultPage,
   SessionSummary,
@@ -14,7 +15,7 @@ import type {
   UserView,
 } from '@sightline/contracts';
 
-export type { RoleView, SessionSummary, StoredResult, UserPage, UserView };
+export type { RoleView, SessionGrants, SessionSummary, StoredResult, UserPage, UserView };
 export type ResultsPage = SessionResultPage;
 import type { IssuedToken } from './auth.js';
 
@@ -76,6 +77,10 @@ export class ApiClient {
   deleteUser = (id: number) => this.json<void>('DELETE', `/admin/users/${id}`);
   assignRole = (id: number, role: string) => this.json<UserView>('PUT', `/admin/users/${id}/roles/${encodeURIComponent(role)}`);
   revokeRole = (id: number, role: string) => this.json<UserView>('DELETE', `/admin/users/${id}/roles/${encodeURIComponent(role)}`);
+  sessionGrants = (id: number) => this.json<SessionGrants>('GET', `/admin/users/${id}/sessions`);
+  grantSession = (id: number, sessionId: string) => this.json<SessionGrants>('PUT', `/admin/users/${id}/sessions/${encodeURIComponent(sessionId)}`);
+  revokeSession = (id: number, sessionId: string) =>
+    this.json<SessionGrants>('DELETE', `/admin/users/${id}/sessions/${encodeURIComponent(sessionId)}`);
   roles = () => this.json<RoleView[]>('GET', '/admin/roles');
   createRole = (name: string) => this.json<RoleView>('POST', '/admin/roles', { body: { name } });
   deleteRole = (name: string) => this.json<void>('DELETE', `/admin/roles/${encodeURIComponent(name)}`);

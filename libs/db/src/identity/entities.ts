@@ -66,17 +66,15 @@ export class PasswordResetTokenEntity {
 }
 
 /**
- * Access tokens of this user issued (`iat`) before `revokedBefore` are no longer accepted by the auth service:
- * set on password reset/change, role changes. One row per user, overwritten.
+ * Access tokens of this user issued (`iat`) before `revokedBefore` are no longer accepted (by the auth service, and by
+ * every other service through its revocation feed): set on password reset/change, role or session-grant removal and
+ * user deletion. One row per user, moved forward only.
  */
 @Entity({ name: 'token_revocations' })
 export class TokenRevocationEntity {
+  /** No foreign key: a deleted user's revocation outlives the user (other services learn it from this table). */
   @PrimaryColumn({ name: 'user_id', type: 'int' })
   userId!: number;
-
-  @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id' })
-  user?: UserEntity;
 
   @Column({ name: 'revoked_before', type: 'timestamptz' })
   revokedBefore!: Date;

@@ -33,7 +33,7 @@ describe('identity schema', () => {
     dir = await makeTempDir('identity-schema');
     pg = await LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true });
     db = createDataSource({ url: pg.url, entities: IDENTITY_ENTITIES, migrations: IDENTITY_MIGRATIONS });
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000']);
+    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000']);
   });
 
   afterAll(async () => {
@@ -73,9 +73,27 @@ describe('identity schema', () => {
     expect(() => pg.psql(`DELETE FROM users WHERE id = ${saved.id}`)).toThrow(/user_roles_user_id_fkey/);
   });
 
+  it('keeps session grants per user (a session id or *), and revocations that outlive their user', () => {
+    expect(constraints('session_grants')).toEqual([
+      expect.stringMatching(/^CHECK .*session_id.*'\*'/),
+      'FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE',
+      'PRIMARY KEY (user_id, session_id)',
+    ]);
+    pg.psql(`INSERT INTO users (username, email, password) VALUES ('gone', 'gone@example.com', 'x')`);
+    const id = pg.psql(`SELECT id FROM users WHERE username = 'gone'`).trim();
+    pg.psql(`INSERT INTO session_grants (user_id, session_id) VALUES (${id}, 'cam-1'), (${id}, '*')`);
+    expect(() => pg.psql(`INSERT INTO session_grants (user_id, session_id) VALUES (${id}, 'cam 1')`)).toThrow(/session_grants_session_id_check/);
+    pg.psql(`INSERT INTO token_revocations (user_id, revoked_before) VALUES (${id}, now())`);
+    pg.psql(`DELETE FROM users WHERE id = ${id}`);
+    expect(pg.psql(`SELECT count(*) FROM session_grants WHERE user_id = ${id}`).trim()).toBe('0');
+    expect(pg.psql(`SELECT count(*) FROM token_revocations WHERE user_id = ${id}`).trim()).toBe('1');
+  });
+
   it('reverts cleanly and migrates again', async () => {
     await db.undoLastMigration({ transaction: 'each' });
+    expect(constraints('token_revocations')).toContain('FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE');
+    await db.undoLastMigration({ transaction: 'each' });
     expect(pg.psql(`SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users', 'roles', 'user_roles', 'password_reset_tokens', 'token_revocations')`).trim()).toBe('0');
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000']);
+    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000']);
   });
 });

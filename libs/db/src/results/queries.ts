@@ -87,13 +87,19 @@ function toSummary(s: SessionSummaryEntity): SessionSummary {
 
 export async function listSessionSummaries(
   dataSource: DataSource,
-  query: { limit?: number; cursor?: string } = {},
+  query: {
+    limit?: number;
+    cursor?: string;
+    /** Only these sessions (the caller's grants); omitted = every session. */
+    sessions?: readonly string[];
+  } = {},
 ): Promise<SessionSummaryPage> {
   const limit = pageLimit(query.limit);
-  const qb = dataSource.getRepository(SessionSummaryEntity).createQueryBuilder('s');
-  if (query.cursor !== undefined) {
-    qb.where('s.sessionId > :afterSession', { afterSession: decodeCursor('s', query.cursor, /^[A-Za-z0-9_-]{1,64}$/) });
-  }
+  const afterSession = query.cursor === undefined ? undefined : decodeCursor('s', query.cursor, /^[A-Za-z0-9_-]{1,64}$/);
+  if (query.sessions?.length === 0) return { sessions: [], nextCursor: null };
+  const qb = dataSource.getRepository(SessionSummaryEntity).createQueryBuilder('s').where('TRUE');
+  if (afterSession !== undefined) qb.andWhere('s.sessionId > :afterSession', { afterSession });
+  if (query.sessions) qb.andWhere('s.sessionId = ANY(:allowed)', { allowed: [...query.sessions] });
   const rows = await qb.orderBy('s.sessionId', 'ASC').limit(limit + 1).getMany();
   const page = rows.slice(0, limit);
   return {

@@ -1,5 +1,5 @@
 /**
- * RTSP authentication, Strategy pattern (spec §5): the connection asks the strategy to decorate every request and
+ * RTSP authentication, Strategy pattern (requirements §5.1): the connection asks the strategy to decorate every request and
  * hands it the challenges of every 401; the strategy decides whether a retry can succeed.
  */
 import type { RtspRequest } from '../message.js';

@@ -31,10 +31,14 @@ describe('FFmpeg decoder command', () => {
     const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { hwaccel: 'cuda' });
     expect(valueOf(file, '-hwaccel')).toBe('cuda');
     expect(file.indexOf('-hwaccel')).toBeLessThan(file.indexOf('-i'));
+    // Frames stay on the GPU and are scaled there; only the scaled frame is downloaded, then padded and converted.
+    expect(valueOf(file, '-hwaccel_output_format')).toBe('cuda');
+    expect(valueOf(file, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
     const pipe = buildDecoderArgs({ kind: 'pipe', format: 'mpegts' }, FRAME, { hwaccel: 'cuda' });
     expect(pipe.indexOf('-hwaccel')).toBeLessThan(pipe.indexOf('-i'));
     expect(buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda' })).not.toContain('-hwaccel');
     expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME)).not.toContain('-hwaccel');
+    expect(valueOf(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME), '-vf')).toMatch(/^scale=.*flags=area,pad=/);
   });
 
   it('paces and loops a file only when asked, through the file: protocol', () => {
@@ -46,6 +50,14 @@ describe('FFmpeg decoder command', () => {
     expect(fast).not.toContain('-re');
     expect(fast).not.toContain('-stream_loop');
     expect(valueOf(fast, '-i')).toBe('file:/media/http:x.mp4');
+  });
+
+  it('lets FFmpeg parse a file only as MP4/MOV over the file protocol, both before -i', () => {
+    const args = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: false }, FRAME);
+    expect(valueOf(args, '-protocol_whitelist')).toBe('file');
+    expect(valueOf(args, '-f')).toBe('mov');
+    expect(args.indexOf('-protocol_whitelist')).toBeLessThan(args.indexOf('-i'));
+    expect(args.indexOf('-f')).toBeLessThan(args.indexOf('-i'));
   });
 
   it('reads piped H.264 or MPEG-TS from stdin', () => {

@@ -11,8 +11,9 @@ export interface FrameFormat extends Size {
 
 /**
  * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with nvdec (Debian's is; the static
- * build from npm is not) and the NVIDIA driver's libnvcuvid. Decoded frames come back to system memory, where the
- * letterbox filter runs as before: the GPU takes the H.264 decoding, the most expensive part of ingest.
+ * build from npm is not) and the NVIDIA driver's libnvcuvid. Frames stay on the GPU, which scales them to the model
+ * size too (`scale_cuda`); only the small frame crosses to system memory, where it is padded and converted — a 1080p
+ * frame never touches the CPU.
  */
 export const HARDWARE_DECODERS = ['cuda'] as const;
 export type HardwareDecoder = (typeof HARDWARE_DECODERS)[number];
@@ -53,37 +54,50 @@ const FFMPEG_PIXEL_FORMAT: Record<PixelFormat, string> = Object.fromEntries(PIXE
  * starts); the integration tests check both agree pixel for pixel on odd sizes. Scaling and colour conversion
  * happen in one swscale pass because `format` forces the pad (and thus the scale output) to the target format.
  */
-export function letterboxFilter(target: FrameFormat): string {
+export function letterboxFilter(target: FrameFormat, hwaccel?: HardwareDecoder): string {
   const { width: W, height: H } = target;
   const fit = `min(${W}/iw,${H}/ih)`;
   const scaledWidth = `min(${W},max(2,round(iw*${fit}/2)*2))`;
   const scaledHeight = `min(${H},max(2,round(ih*${fit}/2)*2))`;
   // `area` averages the source pixels under each output pixel: alias-free for the large downscales we do (1080p to a
-  // few hundred pixels) and cheaper than bicubic, whose kernel widens with the ratio.
+  // few hundred pixels) and cheaper than bicubic, whose kernel widens with the ratio. On NVDEC the GPU scales the
+  // decoded surface (same size expressions) and the download is of the scaled frame only.
+  const scale =
+    hwaccel === 'cuda'
+      ? [`scale_cuda=w='${scaledWidth}':h='${scaledHeight}'`, 'hwdownload', 'format=nv12']
+      : [`scale=w='${scaledWidth}':h='${scaledHeight}':flags=area`];
   return [
-    `scale=w='${scaledWidth}':h='${scaledHeight}':flags=area`,
+    ...scale,
     `pad=w=${W}:h=${H}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
     `format=${FFMPEG_PIXEL_FORMAT[target.pixelFormat]}`,
   ].join(',');
 }
 
+/** Input options of a hardware decoder: NVDEC keeps decoded frames in GPU memory for `scale_cuda`. */
+export function hwaccelArgs(hwaccel: HardwareDecoder): string[] {
+  return ['-hwaccel', hwaccel, '-hwaccel_output_format', hwaccel];
+}
+
 /** FFmpeg arguments (without the binary) for one decoder process. */
 export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, options: DecoderOptions = {}): string[] {
   // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
-  const hwaccel = options.hwaccel && input.kind !== 'device' ? ['-hwaccel', options.hwaccel] : [];
+  const hwaccel = input.kind !== 'device' ? options.hwaccel : undefined;
   return [
     // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.
     ...['-hide_banner', '-nostats', '-loglevel', 'info'],
-    ...hwaccel,
+    ...(hwaccel ? hwaccelArgs(hwaccel) : []),
     ...inputArgs(input),
     // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
     ...['-map', '0:v:0', '-an', '-sn', '-dn'],
     // Passthrough: exactly one output frame per decoded frame (no duplication to a constant rate).
     ...['-vsync', '0'],
-    ...['-vf', `${letterboxFilter(output)},showinfo`],
+    ...['-vf', `${letterboxFilter(output, hwaccel)},showinfo`],
     ...['-f', 'rawvideo', 'pipe:1'],
   ];
 }
+
+/** What FFmpeg may parse for a file source: the MP4/MOV demuxer over the file protocol, nothing else. */
+export const FILE_INPUT_RESTRICTIONS: readonly string[] = ['-protocol_whitelist', 'file', '-f', 'mov'];
 
 function inputArgs(input: DecoderInput): string[] {
   switch (input.kind) {
@@ -92,7 +106,9 @@ function inputArgs(input: DecoderInput): string[] {
         '-nostdin',
         ...(input.realtime ? ['-re'] : []),
         ...(input.loop ? ['-stream_loop', '-1'] : []),
-        // The `file:` protocol prefix keeps a path from being read as another FFmpeg protocol (http:, concat:, ...).
+        // Untrusted files: only the MP4/MOV demuxer (no probing into HLS, concat or image2 lists that would open other
+        // files) and only the file protocol; the `file:` prefix keeps a path from naming another protocol (http:, ...).
+        ...FILE_INPUT_RESTRICTIONS,
         ...['-i', `file:${input.path}`],
       ];
     case 'pipe':

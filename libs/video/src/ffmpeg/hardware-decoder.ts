@@ -2,12 +2,13 @@
  * Whether FFmpeg can decode H.264 on a hardware decoder on this host. FFmpeg exits when the device of an explicit
  * `-hwaccel` cannot be created (it does not fall back to software then), so ingest checks once at start-up and
  * decodes in software with one warning when the probe fails. The probe decodes a few real H.264 frames (encoded on
- * the spot) with the hardware decoder and fails on FFmpeg's "hwaccel initialisation" warnings too: a device alone
- * (libcuda) is not enough for NVDEC, which also needs the driver's libnvcuvid.
+ * the spot) through the sessions' own path — hardware decoding, letterbox scaling on the device, download of the
+ * small frame — and fails on FFmpeg's "hwaccel initialisation" warnings too: a device alone (libcuda) is not enough
+ * for NVDEC, which also needs the driver's libnvcuvid, and the scaling needs an FFmpeg with scale_cuda.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { VideoLogger } from '../logger.js';
-import type { HardwareDecoder } from './command.js';
+import { hwaccelArgs, letterboxFilter, type HardwareDecoder } from './command.js';
 
 export type HardwareDecoderProbe = { available: true } | { available: false; reason: string };
 
@@ -23,7 +24,8 @@ export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: Hardware
     return { available: false, reason: `cannot make the H.264 probe sample: ${(error as Error).message}` };
   }
   return new Promise((resolve) => {
-    const child = spawn(ffmpegPath, [...QUIET, '-hwaccel', hwaccel, '-f', 'h264', '-i', 'pipe:0', '-f', 'null', '-'], {
+    const filter = letterboxFilter({ width: 64, height: 64, pixelFormat: 'rgb24' }, hwaccel);
+    const child = spawn(ffmpegPath, [...QUIET, ...hwaccelArgs(hwaccel), '-f', 'h264', '-i', 'pipe:0', '-vf', filter, '-f', 'null', '-'], {
       stdio: ['pipe', 'ignore', 'pipe'],
       timeout: timeoutMs,
     });

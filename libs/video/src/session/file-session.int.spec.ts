@@ -4,7 +4,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeLetterbox } from '@sightline/contracts';
+import { computeLetterbox, EVENTS, SESSION_WARNING_CODES, SUBJECTS } from '@sightline/contracts';
+import { Registry } from 'prom-client';
+import { frameAnalyzedResult } from '../../../contracts/test-support/results.js';
+import { SessionManager } from './session-manager.js';
 import { makeCorruptMp4, makeTempDir, makeTestClip } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -217,5 +220,36 @@ describe('file sessions', () => {
     await healthyFrames.stop();
     expectOneSequence(healthyFrames.frames.map((f) => f.meta.seq), healthyFinal.stats.framesDropped);
     console.info(outcomes.join('\n'));
+  });
+});
+
+describe('frames in, no results out', () => {
+  it('warns NO_RESULTS on the session status and health detail while nothing analyses its frames, and clears it on a real result', async () => {
+    const small = await makeTestClip({ seconds: 2, width: 320, height: 180, fps: 30, audio: false });
+    // A manager of its own on the suite's NATS, with a short no-results bound (the suite's manager keeps the default).
+    const manager = new SessionManager(
+      { client: harness.client, publisher: harness.publisher, registry: new Registry() },
+      { ...harness.manager.settings, noResultsWarnMs: 1000 },
+    );
+    const sessionId = 'no-results';
+    const events = await EventCollector.start(harness.client, sessionId);
+    try {
+      manager.start({ sessionId, source: { type: 'file', url: small, loop: true } });
+      const warned = await until(() => manager.warnings()?.[sessionId], 'the NO_RESULTS warning');
+      expect(warned).toEqual([expect.objectContaining({ code: SESSION_WARNING_CODES.noResults })]);
+      expect(manager.get(sessionId)).toMatchObject({ state: 'live', warnings: [{ code: 'NO_RESULTS' }], stats: { resultsSeen: 0 } });
+      const warning = await events.waitFor('sourceError');
+      expect(warning.payload).toMatchObject({ code: 'NO_RESULTS', fatal: false });
+
+      // What inference publishes for one of its frames, onto the real RESULTS stream.
+      await harness.publisher.publishJson(SUBJECTS.result(sessionId, EVENTS.frameAnalyzed), frameAnalyzedResult(sessionId, 3));
+      await until(() => manager.get(sessionId).stats.resultsSeen === 1, 'the result seen');
+      expect(manager.get(sessionId).warnings).toBeUndefined();
+      expect(manager.warnings()).toBeUndefined();
+    } finally {
+      await manager.stopAll();
+      await events.stop();
+    }
+    expect(events.of('sourceError').filter((e) => e.payload.code === 'NO_RESULTS')).toHaveLength(1);
   });
 });

@@ -11,8 +11,10 @@
  */
 import {
   computeLetterbox,
+  SESSION_WARNING_CODES,
   SightlineError,
   type FrameMeta,
+  type SessionWarning,
   type Letterbox,
   type SessionInfo,
   type SessionState,
@@ -26,6 +28,7 @@ import type { FramePublisher } from '../publish/frame-publisher.js';
 import type { SessionEvents } from '../publish/session-events.js';
 import { SnapshotCache } from '../snapshot.js';
 import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
+import { ClockOffsetEstimate } from '../timing/clock-offset.js';
 import { sleep } from '../util/sleep.js';
 import { FrameQueue } from './frame-queue.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
@@ -54,6 +57,12 @@ export interface SessionOptions {
   maxFps?: number;
   /** This start of the session (`FrameMeta.run`). */
   run?: string;
+  /** |sender clock − arrival| above this → one SOURCE_CLOCK_OFFSET warning (default 1000 ms). */
+  clockOffsetWarnMs?: number;
+  /** Frames published but no result for this long → NO_RESULTS warning (default 10 s; 0: never). */
+  noResultsWarnMs?: number;
+  /** How often the no-results condition and the rates are checked (default 1 s). */
+  tickMs?: number;
 }
 
 /** Why a session ended (the `reason` of sessionStopped). */
@@ -69,7 +78,22 @@ export class IngestSession {
   private readonly startedAt = new Date();
   private stoppedAt?: Date;
   private lastError?: { code: string; message: string };
-  private readonly stats = { framesIn: 0, framesSkipped: 0, framesPublished: 0, framesDropped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 };
+  private readonly stats = {
+    framesIn: 0,
+    framesSkipped: 0,
+    framesPublished: 0,
+    framesDropped: 0,
+    reconnects: 0,
+    fpsIn: 0,
+    fpsOut: 0,
+    resultsSeen: 0,
+    sourceClockOffsetMs: undefined as number | undefined,
+  };
+  private readonly warnings = new Map<string, SessionWarning>();
+  private readonly clockOffset = new ClockOffsetEstimate();
+  private clockOffsetReported = false;
+  /** First publish not yet followed by a result (undefined: every published frame so far has had one after it). */
+  private resultsAwaitedSince?: number;
   private readonly rateLimiter?: FrameRateLimiter;
   private nextSeq: number;
   private ptsOffset = 0;
@@ -140,8 +164,25 @@ export class IngestSession {
       startedAt: this.startedAt.toISOString(),
       ...(this.stoppedAt && { stoppedAt: this.stoppedAt.toISOString() }),
       ...(this.lastError && { lastError: this.lastError }),
+      ...(this.warnings.size && { warnings: [...this.warnings.values()] }),
       stats: { ...this.stats },
     };
+  }
+
+  /** Warnings in force now (for health reports). */
+  get activeWarnings(): SessionWarning[] {
+    return [...this.warnings.values()];
+  }
+
+  /** A frameAnalyzed result for one of this session's frames was stored (seen on the results subject). */
+  resultSeen(): void {
+    this.stats.resultsSeen++;
+    this.deps.metrics.resultSeen();
+    this.resultsAwaitedSince = undefined;
+    if (this.warnings.delete(SESSION_WARNING_CODES.noResults)) {
+      this.deps.metrics.warning(SESSION_WARNING_CODES.noResults, false);
+      this.deps.logger.info('results resumed', { sessionId: this.id, code: SESSION_WARNING_CODES.noResults });
+    }
   }
 
   /** The latest published frame as JPEG, or undefined before the first one. */
@@ -156,7 +197,8 @@ export class IngestSession {
     void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
     logger.info('session started', { ...context, live: source.live });
 
-    // Live: room for ~130 ms of publish jitter at 60 fps before the oldest frames go; the stream's backlog is the real bound.
+    // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
+    // backlog is the real bound.
     const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
     const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.countDropped(1));
     this.queue = queue;
@@ -228,6 +270,10 @@ export class IngestSession {
     queue.close(endReason !== 'endOfStream');
     await publishing;
     clearInterval(ticker);
+    // An ended session expects no more results; what it warned about is in its events and logs.
+    for (const code of this.warnings.keys()) this.deps.metrics.warning(code, false);
+    this.warnings.clear();
+    this.resultsAwaitedSince = undefined;
     this.stats.fpsIn = this.stats.fpsOut = 0;
     this.deps.metrics.fps(0, 0);
     this.stoppedAt = new Date();
@@ -267,6 +313,7 @@ export class IngestSession {
         if (result.evicted) this.countDropped(result.evicted);
         if (result.published) {
           this.stats.framesPublished++;
+          this.resultsAwaitedSince ??= Date.now();
           this.deps.metrics.published();
           this.latest = { seq: item.meta.seq, pixels: item.pixels };
         } else {
@@ -287,6 +334,7 @@ export class IngestSession {
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
+    this.observeSourceClock(frame, firstOfRun);
     const now = Date.now();
     if (firstOfRun && this.lastPts !== undefined) {
       // Presentation time continues across reconnects: live sources by the wall time that passed, batch by a tick.
@@ -307,6 +355,7 @@ export class IngestSession {
       ...(this.options.run && { run: this.options.run }),
       pts: Math.round(pts * 1e6) / 1e6,
       captureTime: Math.round(frame.captureTime * 1000) / 1000,
+      ...(frame.sourceTime !== undefined && { sourceTime: Math.round(frame.sourceTime * 1000) / 1000 }),
       publishedAt: 0,
       live: this.live,
       source: frame.source,
@@ -355,9 +404,64 @@ export class IngestSession {
   }
 
   private startRateTicker(): NodeJS.Timeout {
-    const timer = setInterval(() => this.updateRates(), 1000);
+    const timer = setInterval(() => {
+      this.updateRates();
+      this.checkResults();
+    }, this.options.tickMs ?? 1000);
     timer.unref();
     return timer;
+  }
+
+  /**
+   * Frames in, no results out: published frames that no result has followed for noResultsWarnMs (inference skips
+   * them as stale, dead-letters them, or nothing consumes them). Raised once per episode, listed until a result comes.
+   */
+  private checkResults(): void {
+    const limitMs = this.options.noResultsWarnMs ?? 10_000;
+    const since = this.resultsAwaitedSince;
+    if (limitMs <= 0 || since === undefined || this.warnings.has(SESSION_WARNING_CODES.noResults)) return;
+    const waitedMs = Date.now() - since;
+    if (waitedMs < limitMs) return;
+    this.raiseWarning(
+      SESSION_WARNING_CODES.noResults,
+      `frames published for ${Math.round(waitedMs / 1000)} s without any result (${this.stats.resultsSeen} results in all): ` +
+        'inference skips them (stale), dead-letters them, or is not running',
+      since,
+    );
+  }
+
+  /** Logged, listed on the session's status and published once as a non-fatal sourceError. */
+  private raiseWarning(code: string, message: string, since = Date.now()): void {
+    this.warnings.set(code, { code, message, since: new Date(since).toISOString() });
+    this.deps.metrics.warning(code, true);
+    this.deps.logger.warn('session warning', { sessionId: this.id, source: this.deps.source.description, code, error: message });
+    void this.deps.events.emit('sourceError', { code, message, fatal: false });
+  }
+
+  /** The sender's clock, when frames carry it: measured per frame, reported, warned about once per session. */
+  private observeSourceClock(frame: SourceFrame, firstOfRun: boolean): void {
+    if (firstOfRun) this.clockOffset.reset(); // a new RTSP session may be another sender, or a restarted one
+    if (frame.sourceTime === undefined) return;
+    const offsetMs = Math.round(this.clockOffset.observe(frame.sourceTime - frame.captureTime));
+    this.stats.sourceClockOffsetMs = offsetMs;
+    this.deps.metrics.clockOffset(offsetMs);
+    const limitMs = this.options.clockOffsetWarnMs ?? 1000;
+    if (!this.clockOffset.settled) return;
+    if (Math.abs(offsetMs) <= limitMs) {
+      if (this.warnings.delete(SESSION_WARNING_CODES.sourceClockOffset)) this.deps.metrics.warning(SESSION_WARNING_CODES.sourceClockOffset, false);
+      return;
+    }
+    if (this.warnings.has(SESSION_WARNING_CODES.sourceClockOffset)) return;
+    const message =
+      `the sender's clock is ${offsetMs > 0 ? 'ahead of' : 'behind'} this host's by ${Math.abs(offsetMs)} ms (its sender reports ` +
+      'against arrival here): frames are timed on arrival; sourceTime is the sender\'s clock';
+    if (this.clockOffsetReported) {
+      this.warnings.set(SESSION_WARNING_CODES.sourceClockOffset, { code: SESSION_WARNING_CODES.sourceClockOffset, message, since: new Date().toISOString() });
+      this.deps.metrics.warning(SESSION_WARNING_CODES.sourceClockOffset, true);
+      return;
+    }
+    this.clockOffsetReported = true;
+    this.raiseWarning(SESSION_WARNING_CODES.sourceClockOffset, message);
   }
 
   private updateRates(): void {

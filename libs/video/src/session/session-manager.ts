@@ -25,6 +25,7 @@ import { FileSource } from '../sources/file-source.js';
 import { RtspSource } from '../sources/rtsp-source.js';
 import type { FrameSource, SourceSettings } from '../sources/source.js';
 import { IngestSession, type StopReason } from './ingest-session.js';
+import { watchResults, type ResultWatcher } from './result-watcher.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 
 export interface IngestSettings {
@@ -47,11 +48,15 @@ export interface IngestSettings {
   keepEndedSessions?: number;
   /** Analysis-rate limit for sessions that set no `maxFps` of their own; every frame when absent. */
   maxFps?: number;
+  /** Frames published without a result for this long → NO_RESULTS warning (default 10 s; 0: never). */
+  noResultsWarnMs?: number;
+  /** |sender clock − arrival| above this → SOURCE_CLOCK_OFFSET warning (default 1000 ms). */
+  clockOffsetWarnMs?: number;
   framePublisher?: FramePublisherOptions;
 }
 
 export interface SessionManagerDependencies {
-  client: Pick<NatsClient, 'manager'>;
+  client: Pick<NatsClient, 'manager' | 'connection'>;
   publisher: JetStreamPublisher;
   registry: Registry;
   logger?: VideoLogger;
@@ -63,6 +68,7 @@ export class SessionManager {
   private readonly framePublisher: FramePublisher;
   private readonly reconnect: ReconnectPolicy;
   private readonly logger: VideoLogger;
+  private readonly results: ResultWatcher;
 
   constructor(
     private readonly deps: SessionManagerDependencies,
@@ -72,6 +78,10 @@ export class SessionManager {
     this.metrics = new IngestMetrics(deps.registry);
     this.framePublisher = new FramePublisher(deps.client, deps.publisher, this.logger, settings.framePublisher);
     this.reconnect = new ReconnectPolicy({ initialDelayMs: settings.reconnectInitialDelayMs, maxDelayMs: settings.reconnectMaxDelayMs });
+    this.results = watchResults(deps.client.connection, (sessionId) => {
+      const session = this.sessions.get(sessionId);
+      if (session && !session.ended) session.resultSeen();
+    });
   }
 
   /**
@@ -112,6 +122,8 @@ export class SessionManager {
         firstSeq: existing?.sequence,
         run,
         maxFps: spec.maxFps ?? this.settings.maxFps,
+        noResultsWarnMs: this.settings.noResultsWarnMs,
+        clockOffsetWarnMs: this.settings.clockOffsetWarnMs,
       },
     );
     this.sessions.delete(sessionId);
@@ -138,6 +150,13 @@ export class SessionManager {
 
   async stopAll(reason: StopReason = 'shutdown'): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+    this.results.close();
+  }
+
+  /** Running sessions with warnings in force, for the health report; undefined when there are none. */
+  warnings(): Record<string, Array<{ code: string; message: string; since: string }>> | undefined {
+    const entries = [...this.sessions.values()].filter((s) => !s.ended && s.activeWarnings.length).map((s) => [s.id, s.activeWarnings] as const);
+    return entries.length ? Object.fromEntries(entries) : undefined;
   }
 
   /** Resolves when the session has ended by itself or was stopped. */

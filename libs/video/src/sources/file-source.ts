@@ -1,5 +1,5 @@
 /** MP4 (H.264 + AAC; audio ignored) decoded by FFmpeg from disk, paced at real time or as fast as possible. */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SightlineError } from '@sightline/contracts';
@@ -39,19 +39,33 @@ export class FileSource implements FrameSource {
     return this.path;
   }
 
-  async open(hooks: RunHooks = {}): Promise<SourceRun> {
+  /**
+   * The file's real path (symbolic links resolved), inside the real media root and readable. Missing, unreadable and
+   * outside-the-root files get one and the same answer, so the API does not tell callers which files exist on the
+   * host; the reason goes to the service log only.
+   */
+  private async readablePath(): Promise<string> {
+    let reason: string;
     try {
-      await access(this.path, constants.R_OK);
+      const [real, root] = await Promise.all([realpath(this.path), realpath(this.options.fileRoot)]);
+      if (isInside(root, real)) {
+        await access(real, constants.R_OK);
+        return real;
+      }
+      reason = 'resolves outside the media root';
     } catch (err) {
-      throw new SightlineError(DecodeErrorCode.sourceNotFound, `cannot read ${this.path}: ${(err as NodeJS.ErrnoException).code}`, {
-        ...this.context,
-        path: this.path,
-      });
+      reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     }
+    this.logger.warn('file source not available', { ...this.context, path: this.path, reason });
+    throw new SightlineError(DecodeErrorCode.sourceNotFound, 'file source not available', { ...this.context });
+  }
+
+  async open(hooks: RunHooks = {}): Promise<SourceRun> {
+    const path = await this.readablePath();
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
-      input: { kind: 'file', path: this.path, loop: this.options.loop, realtime: this.live },
+      input: { kind: 'file', path, loop: this.options.loop, realtime: this.live },
       output: this.settings.frame,
       logger: this.logger,
       context: this.context,
@@ -71,10 +85,13 @@ export function resolveMediaPath(url: string, fileRoot: string): string {
   }
   if (!isAbsolute(path)) throw new SightlineError('INVALID_SOURCE', 'file source must be an absolute path', { url });
   const resolved = resolve(path);
-  const root = resolve(fileRoot);
-  const inside = relative(root, resolved);
-  if (inside.startsWith('..') || isAbsolute(inside)) {
-    throw new SightlineError('INVALID_SOURCE', `file source must be inside ${root}`, { url, fileRoot: root });
+  if (!isInside(resolve(fileRoot), resolved)) {
+    throw new SightlineError('INVALID_SOURCE', 'file source must be inside the media root (INGEST_FILE_ROOT)', { url });
   }
   return resolved;
+}
+
+function isInside(root: string, path: string): boolean {
+  const inside = relative(root, path);
+  return !inside.startsWith('..') && !isAbsolute(inside);
 }

@@ -1,14 +1,15 @@
 /**
  * RTSP over TCP through our own client (@sightline/rtsp): depacketised H.264 access units or MPEG-TS packets are
- * piped into the session's FFmpeg. Each frame gets the RTP presentation time and capture time (RTCP sender report
- * wall clock when the server sent one, else arrival) of the sample it was decoded from, and its decode latency.
+ * piped into the session's FFmpeg. Each frame gets, from the sample it was decoded from: the RTP presentation time,
+ * the capture time on this host's clock (when the sample arrived), the sender's wall clock for it (RTCP sender
+ * report) when the server sends reports, and its decode latency.
  */
 import { SightlineError, redactUrl, type RtspAuthType, type SourceSpec } from '@sightline/contracts';
 import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
 import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
-import { SampleLedger } from '../timing/sample-ledger.js';
+import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
 import type { FrameSource, RunHooks, SourceFrame, SourceRun, SourceSettings } from './source.js';
 
 export interface RtspSourceOptions {
@@ -22,7 +23,10 @@ export interface RtspSourceOptions {
 interface SampleTiming {
   /** RTP ticks since the first sample of the run. */
   pts: number;
-  captureTime: number;
+  /** When the sample arrived, host clock (epoch ms). */
+  arrivalMs: number;
+  /** The sender's wall clock for the sample (RTCP sender report), epoch ms on the camera's clock. */
+  sourceTime?: number;
 }
 
 export class RtspSource implements FrameSource {
@@ -61,7 +65,7 @@ export class RtspSource implements FrameSource {
     });
     // RTP timestamps of MP2T packets belong to the mux's output, not to the frames inside: take the TS's own PTS.
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';
-    return new RtspRun(stream, decoder, ptsFrom);
+    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context);
   }
 
   private authOptions(): RtspAuthOptions {
@@ -80,15 +84,32 @@ class RtspRun implements SourceRun {
     private readonly decoder: FfmpegDecoder,
     /** Where presentation times come from: the RTP timestamp of the frame's sample, or the decoded stream. */
     private readonly ptsFrom: { rtpClockRate: number } | 'decoder',
+    private readonly logger: VideoLogger,
+    private readonly context: Record<string, unknown>,
   ) {
     void this.pump();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SourceFrame> {
     let firstDecoderPts: number | undefined;
+    let previous: LedgerEntry<SampleTiming> | undefined;
+    let secondPictures = 0;
     for await (const frame of this.decoder) {
       const pos = frame.info?.pos;
       const sample = pos === undefined ? undefined : this.ledger.lookup(pos);
+      if (this.ptsFrom !== 'decoder' && sample && sample === previous) {
+        // One H.264 access unit is one picture. A second one from the same unit comes from a sender that puts
+        // parameter sets between the slices of a picture (seen with GStreamer's h264parse and multi-slice x264): the
+        // decoder splits the picture in two. Publishing both would repeat the unit's pts; the second is skipped.
+        if (secondPictures++ === 0) {
+          this.logger.warn('access unit decoded as two pictures (parameter sets between slices); the second is skipped', {
+            ...this.context,
+            code: 'SPLIT_ACCESS_UNIT',
+          });
+        }
+        continue;
+      }
+      previous = sample;
       const decoderPts = frame.info?.ptsTime ?? 0;
       firstDecoderPts ??= decoderPts;
       yield {
@@ -97,7 +118,8 @@ class RtspRun implements SourceRun {
         pts:
           this.ptsFrom !== 'decoder' && sample ? sample.value.pts / this.ptsFrom.rtpClockRate : decoderPts - firstDecoderPts,
         // Without a known sample (FFmpeg gave no position) the frame is timed when it came out.
-        captureTime: sample?.value.captureTime ?? frame.emergedAt,
+        captureTime: sample?.value.arrivalMs ?? frame.emergedAt,
+        ...(sample?.value.sourceTime !== undefined && { sourceTime: sample.value.sourceTime }),
         decodeMs: sample ? Math.max(0, frame.emergedAt - sample.writtenAt) : undefined,
       };
     }
@@ -111,7 +133,7 @@ class RtspRun implements SourceRun {
   private async pump(): Promise<void> {
     try {
       for await (const sample of this.stream) {
-        this.ledger.record(sample.data.length, { pts: sample.pts, captureTime: sample.wallClockMs ?? sample.arrivalMs });
+        this.ledger.record(sample.data.length, { pts: sample.pts, arrivalMs: sample.arrivalMs, sourceTime: sample.wallClockMs });
         if (!this.decoder.write(sample.data)) await this.decoder.drained();
       }
       // Iteration ends normally only after our own close(); the decoder is being stopped too.

@@ -12,8 +12,10 @@ export interface SourceFrame {
   source: Size;
   /** Presentation time in seconds from the start of this run (the session makes it continuous across runs). */
   pts: number;
-  /** Wall-clock capture time, epoch ms: RTCP sender report time when known, else arrival/decode time. */
+  /** Host clock, epoch ms: when the frame's data arrived (RTSP), else when it came out of the decoder. */
   captureTime: number;
+  /** The sender's wall clock for the frame (RTCP sender report), epoch ms on its own clock; RTSP only. */
+  sourceTime?: number;
   /** Elementary stream written to FFmpeg until this frame came out, when measurable (piped sources). */
   decodeMs?: number;
 }

@@ -1,5 +1,8 @@
-/** Administration (admins only; the auth service enforces it): users with their roles, and the roles themselves. */
-import { ROLES } from '@sightline/contracts';
+/**
+ * Administration (admins only; the auth service enforces it): users with their roles and session grants, and the
+ * roles themselves.
+ */
+import { ALL_SESSIONS, isOperating, ROLES } from '@sightline/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RoleView, UserView } from '../api.js';
 import { ErrorNotice, formatTime, usePolling, useSignedIn } from './common.js';
@@ -70,6 +73,7 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
               <th scope="col">User</th>
               <th scope="col">E-mail</th>
               <th scope="col">Roles</th>
+              <th scope="col">Sessions</th>
               <th scope="col">Created</th>
               <th scope="col" />
             </tr>
@@ -97,6 +101,9 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
                   </fieldset>
                 </td>
                 <td>
+                  <SessionGrantsCell user={user} version={version} />
+                </td>
+                <td>
                   <small>{formatTime(user.createdAt)}</small>
                 </td>
                 <td>
@@ -121,7 +128,7 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
       <ConfirmDialog
         open={deleting !== undefined}
         title={`Delete ${deleting?.username}?`}
-        message="The account and its role assignments are removed; its tokens stop working at the auth service at once and elsewhere when they expire."
+        message="The account, its role assignments and its session grants are removed; its tokens stop working everywhere within seconds."
         confirmLabel="Delete user"
         onClose={(confirmed) => {
           const user = deleting;
@@ -130,6 +137,51 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
         }}
       />
     </article>
+  );
+}
+
+/**
+ * The sessions a user may see: operators and admins all of them by role; anyone else what is granted here (`*` =
+ * every session). A new grant applies at the user's next login; taking one away ends their sessions at once.
+ */
+function SessionGrantsCell({ user, version }: { user: UserView; version: number }) {
+  const { api } = useSignedIn();
+  const grants = usePolling(() => api.sessionGrants(user.id), 60_000, [api, user.id, version]);
+  const [sessionId, setSessionId] = useState('');
+  const [error, setError] = useState<unknown>();
+  if (isOperating(user)) return <small>all (by role)</small>;
+
+  const run = async (action: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await action();
+      setSessionId('');
+    } catch (err) {
+      setError(err);
+    }
+    grants.refresh();
+  };
+  const granted = grants.data?.sessions ?? [];
+  return (
+    <div class="grants" data-testid={`grants-${user.username}`}>
+      {granted.length === 0 && <small>none</small>}
+      {granted.map((id) => (
+        <button key={id} class="secondary outline chip" onClick={() => void run(() => api.revokeSession(user.id, id))} aria-label={`Revoke ${id} from ${user.username}`}>
+          {id === ALL_SESSIONS ? 'all sessions' : id} ×
+        </button>
+      ))}
+      <form
+        aria-label={`Grant a session to ${user.username}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (sessionId.trim()) void run(() => api.grantSession(user.id, sessionId.trim()));
+        }}
+      >
+        <input name="grantSession" placeholder="session id or *" aria-label={`Session to grant ${user.username}`} value={sessionId} onInput={(e) => setSessionId(e.currentTarget.value)} />
+        <button type="submit">Grant</button>
+      </form>
+      <ErrorNotice error={grants.error ?? error} />
+    </div>
   );
 }
 

@@ -66,7 +66,8 @@ export function LiveView({ sessionId, canOperate }: { sessionId: string; canOper
       <ErrorNotice error={stopError} />
       {session?.lastError && (
         <p class="error" role="status">
-          Last error {session.lastError.code}: {session.lastError.message}
+          Last error {session.lastError.code}
+          {session.lastError.message !== undefined && `: ${session.lastError.message}`}
         </p>
       )}
       <div class="grid live-grid">

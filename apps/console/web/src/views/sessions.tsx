@@ -81,7 +81,7 @@ function SessionRow({ session, feed, canOperate, onStop }: { session: SessionInf
       </th>
       <td>
         <small>
-          {session.source.type} {session.source.url}
+          {session.source.type} {session.source.url ?? ''}
         </small>
       </td>
       <td>

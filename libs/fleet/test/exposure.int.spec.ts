@@ -1,0 +1,77 @@
+/**
+ * What the local fleet (`npm run up`) exposes: its services listen on loopback only unless HTTP_HOST says otherwise,
+ * its NATS refuses clients without a service identity (each identity's permissions: libs/messaging's
+ * identities.int.spec.ts), and its PostgreSQL requires a password kept in the data directory.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { makeTempDir, postgresBinDir } from '@sightline/local-infra';
+import { NatsClient } from '@sightline/messaging';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFleet } from '../src/index.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+let fleet: LocalFleet;
+
+/** This machine's first non-loopback IPv4 address (a laptop's Wi-Fi address). */
+function externalAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address) throw new Error('this test needs a non-loopback IPv4 interface');
+  return address;
+}
+
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+beforeAll(async () => {
+  fleet = await LocalFleet.start({ dataDir: await makeTempDir('fleet-exposure'), ports: 'free', ephemeral: true, services: ['inference'] });
+});
+afterAll(() => fleet?.stop());
+
+describe('the local fleet', () => {
+  it('serves on loopback, not on the machine\'s network address', async () => {
+    const port = fleet.endpoints.ports.inference;
+    expect((await fetch(`${fleet.url('inference')}/health/live`)).status).toBe(200);
+    expect(await connects('127.0.0.1', port)).toBe(true);
+    expect(await connects(externalAddress(), port)).toBe(false);
+  });
+
+  it('runs NATS with identities: anonymous clients are refused, the inference identity cannot delete a stream', async () => {
+    await expect(NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: quiet, connectTimeoutMs: 500 })).rejects.toMatchObject({
+      code: 'NATS_UNAVAILABLE',
+    });
+    const inference = await NatsClient.connect({ url: fleet.nats.url, name: 'as-inference', logger: quiet, ...fleet.natsCredentials('inference') });
+    try {
+      await expect(inference.manager.streams.delete('RESULTS')).rejects.toThrow();
+      expect((await inference.manager.streams.info('RESULTS')).config.name).toBe('RESULTS');
+    } finally {
+      await inference.drain();
+    }
+  });
+
+  it('runs PostgreSQL with a random password (data directory, mode 0600) required over TCP', () => {
+    const file = join(fleet.endpoints.dataDir, 'postgres-password');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8').trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const { port, user, database } = fleet.postgres;
+    const select = (pgPassword: string) =>
+      execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-Atc', 'SELECT 1'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, PGPASSWORD: pgPassword },
+      });
+    expect(() => select('')).toThrow(/password/);
+    expect(select(password).trim()).toBe('1');
+  });
+});

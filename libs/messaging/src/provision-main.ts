@@ -1,0 +1,37 @@
+/**
+ * NATS provisioning (compose service `nats-provision`): creates or updates the streams as the provisioning identity,
+ * the only one allowed to, and again after every reconnect (a restarted nats-server has lost its memory stream
+ * FRAMES, and the services may not create it). With NATS_PROVISION_ONCE=true it exits after the first time.
+ * Reads NATS_URL, NATS_USER, NATS_PASSWORD.
+ */
+import { NatsClient } from './connection.js';
+import { ensureStreams } from './streams.js';
+
+const log = (level: string, message: string, meta: Record<string, unknown> = {}) =>
+  process.stdout.write(JSON.stringify({ level, message, service: 'nats-provision', ...meta }) + '\n');
+const logger = { info: (m: string, meta?: Record<string, unknown>) => log('info', m, meta), warn: (m: string, meta?: Record<string, unknown>) => log('warn', m, meta), error: (m: string, meta?: Record<string, unknown>) => log('error', m, meta) };
+
+const client = await NatsClient.connect({
+  url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  name: 'nats-provision',
+  user: process.env.NATS_USER,
+  password: process.env.NATS_PASSWORD,
+  logger,
+});
+try {
+  logger.info('jetstream streams provisioned', { outcomes: await ensureStreams(client.manager) });
+} catch (err) {
+  await client.drain();
+  throw err;
+}
+if (process.env.NATS_PROVISION_ONCE === 'true') {
+  await client.drain();
+} else {
+  client.onReconnect(() => {
+    ensureStreams(client.manager).then(
+      (outcomes) => logger.info('jetstream streams provisioned after a reconnect', { outcomes }),
+      (err: Error) => logger.error('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', error: err.message }),
+    );
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void client.drain());
+}

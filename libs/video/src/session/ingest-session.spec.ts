@@ -1,0 +1,163 @@
+/**
+ * IngestSession's timing and warnings with scripted collaborators (a source that yields given frames, a publisher
+ * that records): which clock frames are timed on, the sender-clock offset, and "frames in, no results out".
+ */
+import { SESSION_WARNING_CODES, type FrameMeta, type SightlineError } from '@sightline/contracts';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../logger.js';
+import { IngestMetrics } from '../metrics.js';
+import type { FramePublisher } from '../publish/frame-publisher.js';
+import type { SessionEvents } from '../publish/session-events.js';
+import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
+import { IngestSession, type SessionOptions } from './ingest-session.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
+
+const FRAME = { width: 4, height: 4, pixelFormat: 'gray' as const };
+const HOURS_5 = 5 * 3600 * 1000;
+
+/** A live source with one run that yields the given frames, then stays open until closed. */
+class ScriptedSource implements FrameSource {
+  readonly type = 'rtsp' as const;
+  readonly live = true;
+  readonly endsNaturally = false;
+  readonly description = 'rtsp://camera/stream';
+  constructor(private readonly frames: () => SourceFrame[]) {}
+
+  async open(): Promise<SourceRun> {
+    const frames = this.frames();
+    let close!: () => void;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (const frame of frames) yield frame;
+        await closed;
+      },
+      close: async (_reason?: SightlineError) => close(),
+    };
+  }
+}
+
+function frame(i: number, captureTime: number, sourceTime?: number): SourceFrame {
+  return { pixels: Buffer.alloc(16), source: { width: 4, height: 4 }, pts: i / 60, captureTime, ...(sourceTime !== undefined && { sourceTime }) };
+}
+
+let session: IngestSession | undefined;
+afterEach(async () => {
+  await session?.stop();
+  session = undefined;
+});
+
+function startSession(source: FrameSource, options: Partial<SessionOptions> = {}) {
+  const published: FrameMeta[] = [];
+  const events: Array<{ event: string; payload: Record<string, unknown> }> = [];
+  const registry = new Registry();
+  const publisher = {
+    publish: async (_pixels: Uint8Array, meta: FrameMeta) => {
+      published.push(meta);
+      return { published: true, evicted: 0 };
+    },
+  } as unknown as FramePublisher;
+  const sessionEvents = {
+    emit: async (event: string, payload: Record<string, unknown>) => void events.push({ event, payload }),
+  } as unknown as SessionEvents;
+  session = new IngestSession(
+    'cam1',
+    {
+      source,
+      framePublisher: publisher,
+      events: sessionEvents,
+      metrics: new IngestMetrics(registry).forSession('cam1'),
+      reconnect: new ReconnectPolicy({ initialDelayMs: 10, maxDelayMs: 10 }),
+      logger: silentLogger,
+      encodeJpeg: async () => Buffer.alloc(0),
+    },
+    { frame: FRAME, stallTimeoutMs: 60_000, tickMs: 20, ...options },
+  );
+  session.start();
+  return { session, published, events, registry };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('IngestSession clocks', () => {
+  it.each([
+    ['+5 h', HOURS_5],
+    ['+3 s', 3000],
+    ['-3 s', -3000],
+  ])('times frames on arrival whatever the sender clock says (%s), keeps it as sourceTime and warns once', async (_name, offsetMs) => {
+    const arrival = 1_750_000_000_000;
+    const frames = Array.from({ length: 60 }, (_, i) => frame(i, arrival + i * 16.667, arrival + offsetMs + i * 16.667));
+    const { session, published, events, registry } = startSession(new ScriptedSource(() => frames));
+    await until(() => published.length === 60, 'all frames published');
+
+    expect(published.map((m) => m.captureTime)).toEqual(frames.map((f) => Math.round(f.captureTime * 1000) / 1000));
+    expect(published.map((m) => m.sourceTime! - m.captureTime).every((d) => Math.abs(d - offsetMs) < 0.01)).toBe(true);
+    const info = session.info();
+    expect(info.stats.sourceClockOffsetMs).toBe(offsetMs);
+    expect(info.warnings?.map((w) => w.code)).toContain(SESSION_WARNING_CODES.sourceClockOffset);
+    const warnings = events.filter((e) => e.payload.code === SESSION_WARNING_CODES.sourceClockOffset);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ event: 'sourceError', payload: { fatal: false } });
+    expect(warnings[0]!.payload.message).toMatch(offsetMs > 0 ? /ahead of this host's by \d+ ms/ : /behind this host's by \d+ ms/);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain(`sightline_ingest_source_clock_offset_seconds{session="cam1"} ${offsetMs / 1000}`);
+    expect(metrics).toContain('sightline_ingest_session_warning{session="cam1",code="SOURCE_CLOCK_OFFSET"} 1');
+  });
+
+  it('does not warn about a sender whose clock agrees with ours, and leaves sourceTime out when there is none', async () => {
+    const arrival = 1_750_000_000_000;
+    const frames = [
+      ...Array.from({ length: 40 }, (_, i) => frame(i, arrival + i * 16.667, arrival + i * 16.667 - 30)),
+      frame(40, arrival + 700),
+    ];
+    const { session, published, events } = startSession(new ScriptedSource(() => frames));
+    await until(() => published.length === 41, 'all frames published');
+    expect(session.info().stats.sourceClockOffsetMs).toBe(-30);
+    expect(session.info().warnings).toBeUndefined();
+    expect(events.filter((e) => e.event === 'sourceError')).toEqual([]);
+    expect(published.at(-1)).not.toHaveProperty('sourceTime');
+  });
+});
+
+describe('IngestSession: frames in, no results out', () => {
+  it('raises NO_RESULTS once when published frames get no result, lists it, and clears it when results come', async () => {
+    const now = Date.now();
+    const { session, published, events, registry } = startSession(new ScriptedSource(() => [frame(0, now), frame(1, now + 16)]), {
+      noResultsWarnMs: 150,
+    });
+    await until(() => published.length === 2, 'frames published');
+    await until(() => session.activeWarnings.length > 0, 'the NO_RESULTS warning');
+    await new Promise((r) => setTimeout(r, 100)); // more ticks: still one warning
+    expect(session.info().warnings).toEqual([expect.objectContaining({ code: SESSION_WARNING_CODES.noResults })]);
+    expect(events.filter((e) => e.payload.code === SESSION_WARNING_CODES.noResults)).toHaveLength(1);
+    expect(await registry.metrics()).toContain('sightline_ingest_results_seen_total{session="cam1"} 0');
+
+    session.resultSeen();
+    expect(session.info().warnings).toBeUndefined();
+    expect(session.info().stats.resultsSeen).toBe(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('sightline_ingest_results_seen_total{session="cam1"} 1');
+    expect(metrics).toContain('sightline_ingest_session_warning{session="cam1",code="NO_RESULTS"} 0');
+  });
+
+  it('does not warn while results follow the frames, nor before any frame was published', async () => {
+    const idle = startSession(new ScriptedSource(() => []), { noResultsWarnMs: 50 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(idle.session.activeWarnings).toEqual([]);
+    await idle.session.stop();
+
+    const now = Date.now();
+    const { session, published } = startSession(new ScriptedSource(() => [frame(0, now)]), { noResultsWarnMs: 150 });
+    await until(() => published.length === 1, 'the frame');
+    session.resultSeen();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(session.activeWarnings).toEqual([]);
+  });
+});
