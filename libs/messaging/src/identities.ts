@@ -55,7 +55,8 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
             `${api}.STREAM.PURGE.${STREAMS.frames}`,
           ],
         },
-        ...replies,
+        // Sessions watch for their results (a session publishing without any result gets a NO_RESULTS warning).
+        subscribe: { allow: [...replies.subscribe.allow, `results.*.${EVENTS.frameAnalyzed}`] },
       };
     case 'inference':
       return {
