@@ -219,7 +219,7 @@ afterAll(async () => {
 
 describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gateway → SDK agent', () => {
   it('keeps every service up and delivers every result in RESULTS to the agent, in order', () => {
-    expect(observed.servicesRunningAtEnd.sort()).toEqual(['auth', 'console', 'gateway', 'inference', 'ingest', 'persistence']);
+    expect(observed.servicesRunningAtEnd.sort()).toEqual(['auth', 'console', 'gateway', 'inference', 'ingest', 'persistence', 'tracker']);
     expect(observed.frames.length).toBeGreaterThan(60);
     expect(observed.received.map((e) => e.seq)).toEqual(observed.stream.map((r) => r.streamSeq));
     expect(observed.received.map((e) => e.event)).toEqual(observed.stream.map((r) => r.envelope.event));
