@@ -69,7 +69,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
 }
 
 /** The same refusal whether or not the session exists: a caller learns nothing about sessions it was not granted. */
-function assertGranted(principal: Principal, sessionId: string): void {
+export function assertGranted(principal: Principal, sessionId: string): void {
   if (!canSeeSession(principal, sessionId)) {
     throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
   }
