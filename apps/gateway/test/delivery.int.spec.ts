@@ -1,7 +1,7 @@
 /**
  * Delivery over /ws/analysis against a real nats-server: order and envelope, resume points, '*', malformed commands.
  */
-import { CONTROL_EVENTS } from '@sightline/contracts';
+import { CONTROL_EVENTS, makeEnvelope } from '@sightline/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameAnalyzed, GatewayFixture, lifecycle, openProbe, until, type Probe } from './support.js';
 
@@ -50,6 +50,28 @@ describe('gateway delivery', () => {
     });
     expect(await fixture.metric('sightline_gateway_messages_sent_total', 'event="frameAnalyzed"')).toBeGreaterThanOrEqual(18);
     expect(await fixture.metric('sightline_gateway_delivery_latency_seconds_count')).toBeGreaterThanOrEqual(18);
+    await agent.close();
+  });
+
+  it('delivers only the subscribed event types when the subscription names them', async () => {
+    const agent = await open();
+    const reply = await agent.subscribe({ sessions: ['ev-1'], events: ['objectAppeared', 'sessionStopped'] });
+    expect(reply.payload).toMatchObject({ sessions: ['ev-1'], events: ['objectAppeared', 'sessionStopped'] });
+    const at = new Date();
+    const box = { x: 1, y: 2, w: 3, h: 4 };
+    const appeared = makeEnvelope('ev-1', 'objectAppeared', { trackId: 1, label: 'face', frameSeq: 0, at: at.toISOString(), box, score: 0.9 }, at);
+    await fixture.publish(frameAnalyzed('ev-1', 0), 'ev-frame-0');
+    const appearedSeq = await fixture.publish(appeared, 'ev-appeared');
+    await fixture.publish(frameAnalyzed('ev-1', 1), 'ev-frame-1');
+    const stopped = lifecycle('ev-1', 'sessionStopped');
+    const stoppedSeq = await fixture.publish(stopped, 'ev-stop');
+    await until(() => agent.results().length >= 2, 'filtered results');
+    await new Promise((r) => setTimeout(r, 200)); // nothing else arrives
+    expect(agent.results()).toEqual([
+      { ...appeared, seq: appearedSeq },
+      { ...stopped, seq: stoppedSeq },
+    ]);
+    expect((await agent.subscribe({ sessions: ['ev-1'], events: ['noSuchEvent'] })).payload).toMatchObject({ code: 'INVALID_MESSAGE' });
     await agent.close();
   });
 

@@ -13,6 +13,7 @@ import {
   SUBJECTS,
   WS_PATH,
   WS_SUBPROTOCOL,
+  TRACKING_EVENTS,
   type EventPayloads,
   type ResultEnvelope,
   type RevocationFeed,
@@ -163,8 +164,10 @@ export function frameAnalyzed(sessionId: string, frameSeq: number, detectionCoun
   return frameAnalyzedResult(sessionId, frameSeq, { detections: detectionCount, captureTime, timestamp: new Date() });
 }
 
-export function lifecycle<E extends Exclude<keyof EventPayloads, 'frameAnalyzed'>>(sessionId: string, event: E): ResultEnvelope<E> {
-  const payloads: { [K in Exclude<keyof EventPayloads, 'frameAnalyzed'>]: EventPayloads[K] } = {
+type LifecycleEvent = Exclude<keyof EventPayloads, 'frameAnalyzed' | (typeof TRACKING_EVENTS)[number]>;
+
+export function lifecycle<E extends LifecycleEvent>(sessionId: string, event: E): ResultEnvelope<E> {
+  const payloads: { [K in LifecycleEvent]: EventPayloads[K] } = {
     sessionStarted: { source: { type: 'file', url: 'file:///clips/demo.mp4' }, live: false },
     sessionStopped: { reason: 'end of file', framesPublished: 10, framesDropped: 0 },
     sourceError: { code: 'SOURCE_UNREACHABLE', message: 'connection refused', fatal: false },

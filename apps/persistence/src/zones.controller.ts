@@ -1,6 +1,6 @@
 /**
- * Zones and counting lines per session, in source pixels: read by anyone who may read results, changed by operators
- * and admins. Stored in PostgreSQL (`session_zones`); the tracker re-reads a session's zones every few seconds, so a
+ * Zones and counting lines per session, in source pixels: read by anyone who may read the session's results, changed
+ * by operators and admins granted the session. Stored in PostgreSQL (`session_zones`); the tracker re-reads a session's zones every few seconds, so a
  * change applies to live tracking without a restart.
  */
 import {
@@ -30,7 +30,7 @@ import {
 import { deleteSessionZones, findSessionZones, saveSessionZones } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
-import { CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
+import { CurrentPrincipal, JwtAuthGuard, Roles, assertSessionGranted } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { type z } from 'zod';
 
@@ -43,7 +43,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
 const ERRORS = {
   400: 'invalid session id or zones (INVALID_SESSION_ID, INVALID_ZONES: names the failing field, e.g. a self-intersecting polygon)',
   401: 'missing, invalid or expired token',
-  403: 'lacks a required role',
+  403: 'lacks a required role, or was not granted the session (SESSION_FORBIDDEN)',
   503: 'results database unavailable (DB_UNAVAILABLE)',
 };
 const sessionIdParam = ApiParam({ name: 'sessionId', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } });
@@ -68,8 +68,9 @@ export class ZonesController {
     errors: [400, 401, 403, 404, 503],
     errorDescriptions: { ...ERRORS, 404: 'no zones configured for the session (ZONES_NOT_FOUND)' },
   })
-  async get(@Param('sessionId') sessionId: string): Promise<SessionZonesView> {
+  async get(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    assertSessionGranted(principal, id);
     const zones = await this.run('find zones', () => findSessionZones(this.dataSource, id));
     if (!zones) throw new NotFoundException({ code: 'ZONES_NOT_FOUND', message: `no zones configured for session ${id}` });
     return zones;
@@ -88,6 +89,7 @@ export class ZonesController {
   })
   async put(@Param('sessionId') sessionId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    assertSessionGranted(principal, id);
     const zones = parse(sessionZonesSchema, body, 'INVALID_ZONES');
     const saved = await this.run('save zones', () => saveSessionZones(this.dataSource, id, zones));
     this.logger.info('session zones replaced', { sessionId: id, zones: zones.zones.length, lines: zones.lines.length, by: principal.username });
@@ -101,6 +103,7 @@ export class ZonesController {
   @ApiEndpoint({ summary: 'Remove the session’s zones and lines (operator, admin)', status: 204, errors: [400, 401, 403, 404, 503], errorDescriptions: { ...ERRORS, 404: 'no zones configured (ZONES_NOT_FOUND)' } })
   async remove(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    assertSessionGranted(principal, id);
     if (!(await this.run('delete zones', () => deleteSessionZones(this.dataSource, id)))) {
       throw new NotFoundException({ code: 'ZONES_NOT_FOUND', message: `no zones configured for session ${id}` });
     }

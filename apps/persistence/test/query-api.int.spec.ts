@@ -155,12 +155,16 @@ describe('persistence query API', () => {
     };
     expect(await get(path)).toMatchObject({ status: 404, body: { code: 'ZONES_NOT_FOUND' } });
     expect(await send('PUT', path, tokens.agent!, zones)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    // An agent granted only another session cannot read this one's zones (operators and admins see every session).
+    const otherAgent = (await h.signer.sign({ userId: 78, username: 'agent-other', roles: ['agent'], sessions: ['api-other'] }, 600)).token;
+    expect(await get(path, otherAgent)).toMatchObject({ status: 403, body: { code: 'SESSION_FORBIDDEN' } });
     const bowtie = { zones: [{ id: 'x', polygon: [{ x: 0, y: 0 }, { x: 10, y: 10 }, { x: 10, y: 0 }, { x: 0, y: 10 }] }] };
     const refused = await send('PUT', path, tokens.operator!, bowtie);
     expect(refused).toMatchObject({ status: 400, body: { code: 'INVALID_ZONES' } });
     expect(String(refused.body!.message)).toMatch(/zones\.0\.polygon: polygon is not simple/);
     expect(await send('PUT', path, tokens.operator!, zones)).toMatchObject({ status: 200, body: { sessionId: SESSION, ...zones } });
     expect(await get(path)).toMatchObject({ status: 200, body: { sessionId: SESSION, ...zones, updatedAt: expect.any(String) } });
+    expect(await get(path, otherAgent)).toMatchObject({ status: 403, body: { code: 'SESSION_FORBIDDEN' } });
     expect(await send('DELETE', path, tokens.agent!)).toMatchObject({ status: 403 });
     expect((await send('DELETE', path, tokens.admin!)).status).toBe(204);
     expect(await get(path)).toMatchObject({ status: 404 });

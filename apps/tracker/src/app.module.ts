@@ -11,7 +11,10 @@ export class AppModule {
   static register(config: TrackerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forRoot({ service: 'tracker' }), MessagingModule.forRoot({ url: config.NATS_URL, name: 'tracker', user: config.NATS_USER, password: config.NATS_PASSWORD })],
+      imports: [
+        ObservabilityModule.forRoot({ service: 'tracker' }),
+        MessagingModule.forRoot({ url: config.NATS_URL, name: 'tracker', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+      ],
       providers: [
         { provide: TRACKER_CONFIG, useValue: config },
         {

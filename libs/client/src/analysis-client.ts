@@ -24,6 +24,7 @@ import {
   type ClientMessage,
   type ControlMessage,
   type DeliveryPolicy,
+  type EventName,
   type ErrorPayload,
   type ServerMessage,
   type SessionSelector,
@@ -44,6 +45,8 @@ export interface AnalysisClientOptions {
   sessions: SessionSelector;
   /** `every` (default): each result; `latest`: intermediate frameAnalyzed may be skipped when the agent lags. */
   policy?: DeliveryPolicy;
+  /** Only these events (e.g. `['objectAppeared', 'zoneEntered']`); default every event. */
+  events?: EventName[];
   /** First connection only: start after this RESULTS sequence (exclusive). Later connections resume by themselves. */
   fromSequence?: number;
   /** First connection only: start at this time (inclusive). Without either, delivery starts with new results. */
@@ -358,6 +361,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
   /** One subscribe per distinct start point: resumed targets from their cursor, new ones from the options. */
   private subscribeCommands(): ClientMessage[] {
     const policy = this.options.policy ?? 'every';
+    const filter = this.options.events?.length ? { events: [...this.options.events] } : {};
     const initialStart =
       this.options.fromSequence !== undefined
         ? { fromSequence: this.options.fromSequence }
@@ -376,11 +380,11 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     const commands: ClientMessage[] = [];
     for (const { start, targets } of groups.values()) {
       if (targets[0] === ALL_SESSIONS) {
-        commands.push({ type: 'subscribe', sessions: ALL_SESSIONS, policy, ...start });
+        commands.push({ type: 'subscribe', sessions: ALL_SESSIONS, policy, ...filter, ...start });
         continue;
       }
       for (let i = 0; i < targets.length; i += MAX_SESSIONS_PER_COMMAND) {
-        commands.push({ type: 'subscribe', sessions: targets.slice(i, i + MAX_SESSIONS_PER_COMMAND), policy, ...start });
+        commands.push({ type: 'subscribe', sessions: targets.slice(i, i + MAX_SESSIONS_PER_COMMAND), policy, ...filter, ...start });
       }
     }
     return commands;

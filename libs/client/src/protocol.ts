@@ -9,6 +9,7 @@ import type {
   ClientMessage,
   CONTROL_EVENTS as CONTRACT_CONTROL_EVENTS,
   DeliveryPolicy,
+  EventName,
   EventPayloads,
   ResultEnvelope,
   WS_CLOSE as CONTRACT_WS_CLOSE,
@@ -16,7 +17,24 @@ import type {
   WS_SUBPROTOCOL as CONTRACT_WS_SUBPROTOCOL,
 } from '@sightline/contracts';
 
-export type { ClientMessage, DeliveryPolicy, EventPayloads };
+export type { ClientMessage, DeliveryPolicy, EventName, EventPayloads };
+
+/** Every result event name; a name added to the contracts fails compilation here until it is listed. */
+const EVENT_NAME_SET: Record<EventName, true> = {
+  frameAnalyzed: true,
+  sessionStarted: true,
+  sessionStopped: true,
+  sourceError: true,
+  sourceReconnecting: true,
+  sourceRecovered: true,
+  frameTracked: true,
+  objectAppeared: true,
+  objectLeft: true,
+  zoneEntered: true,
+  zoneLeft: true,
+  lineCrossed: true,
+};
+export const RESULT_EVENT_NAMES = Object.keys(EVENT_NAME_SET) as readonly EventName[];
 
 export const WS_PATH: typeof CONTRACT_WS_PATH = '/ws/analysis';
 export const WS_SUBPROTOCOL: typeof CONTRACT_WS_SUBPROTOCOL = 'json';
@@ -48,6 +66,8 @@ export type SessionSelector = string[] | typeof ALL_SESSIONS;
 export interface SubscribedPayload {
   sessions: SessionSelector;
   policy: DeliveryPolicy;
+  /** Present when the subscription delivers only these events. */
+  events?: EventName[];
   afterSequence?: number;
   fromTime?: string;
 }

@@ -28,6 +28,14 @@ describe('sightline-agent watch arguments', () => {
     expect(parseWatchArgs(['watch', 'cam-1', '--username', 'ada'], { SIGHTLINE_PASSWORD: 'pw' }).client.getToken).toBeTypeOf('function');
   });
 
+  it('passes an event filter, and refuses unknown event names', () => {
+    const command = parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', 'objectAppeared, zoneEntered'], {});
+    expect(command.client.events).toEqual(['objectAppeared', 'zoneEntered']);
+    expect(parseWatchArgs(['watch', 'cam-1', '--token', 't'], {}).client.events).toBeUndefined();
+    expect(() => parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', 'objectAppeared,faceSeen'], {})).toThrow(/unknown: faceSeen/);
+    expect(() => parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', ','], {})).toThrow(UsageError);
+  });
+
   it('rejects incomplete or contradictory invocations with a usage error', () => {
     const bad: string[][] = [
       ['watch', '--token', 't'],

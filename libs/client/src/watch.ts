@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { AnalysisClient, type AnalysisClientOptions } from './analysis-client.js';
 import { passwordTokenSource } from './login.js';
-import { ALL_SESSIONS, WS_PATH } from './protocol.js';
+import { ALL_SESSIONS, RESULT_EVENT_NAMES, WS_PATH, type EventName } from './protocol.js';
 
 export const WATCH_USAGE = `usage: sightline-agent watch <sessionId...|*> [options]
 
@@ -15,6 +15,7 @@ export const WATCH_USAGE = `usage: sightline-agent watch <sessionId...|*> [optio
   --password <password>      (prefer the env variable: arguments are visible to ps) [env SIGHTLINE_PASSWORD]
   --auth-url <url>           auth service                [env SIGHTLINE_AUTH_URL, default http://127.0.0.1:3001]
   --policy every|latest      delivery policy             [default every]
+  --events <name,...>        only these events, e.g. objectAppeared,zoneEntered   [default all]
   --from-sequence <n>        start after this RESULTS sequence
   --from-time <iso-8601>     start at this time
   --token-transport header|subprotocol                   [default header]
@@ -43,6 +44,11 @@ export function parseWatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (tokenTransport !== 'header' && tokenTransport !== 'subprotocol') {
     throw new UsageError('--token-transport must be header or subprotocol');
   }
+  const events = values.events?.split(',').map((e) => e.trim()).filter(Boolean);
+  const unknown = events?.filter((e) => !(RESULT_EVENT_NAMES as readonly string[]).includes(e)) ?? [];
+  if (events && (events.length === 0 || unknown.length)) {
+    throw new UsageError(`--events takes names from ${RESULT_EVENT_NAMES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
   const fromSequence = optionalInt(values['from-sequence'], '--from-sequence');
   const fromTime = values['from-time'];
   if (fromTime !== undefined && Number.isNaN(Date.parse(fromTime))) throw new UsageError('--from-time must be an ISO-8601 time');
@@ -69,6 +75,7 @@ export function parseWatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       tokenTransport,
       sessions: sessions[0] === ALL_SESSIONS ? ALL_SESSIONS : sessions,
       policy,
+      ...(events && { events: events as EventName[] }),
       fromSequence,
       fromTime,
     },
@@ -88,6 +95,7 @@ function parseFlags(argv: string[]) {
         password: { type: 'string' },
         'auth-url': { type: 'string' },
         policy: { type: 'string' },
+        events: { type: 'string' },
         'from-sequence': { type: 'string' },
         'from-time': { type: 'string' },
         'token-transport': { type: 'string' },

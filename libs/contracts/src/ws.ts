@@ -3,6 +3,7 @@
  * sequence, usable as a resume point). Client -> server messages are small JSON commands.
  */
 import { z } from 'zod';
+import { EVENT_NAMES } from './events.js';
 import { sessionIdSchema, type ResultEnvelope } from './schemas.js';
 
 export const WS_PATH = '/ws/analysis';
@@ -32,6 +33,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     /** Or start at this time (inclusive). Without either, delivery starts with new results. */
     fromTime: z.iso.datetime({ offset: true }).optional(),
     policy: z.enum(DELIVERY_POLICIES).default('every'),
+    /** Only these events (e.g. the object-level ones); without it, every event. */
+    events: z.array(z.enum(EVENT_NAMES)).min(1).max(EVENT_NAMES.length).optional(),
   }),
   z.object({
     type: z.literal('unsubscribe'),

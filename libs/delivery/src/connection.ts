@@ -72,6 +72,8 @@ export interface ConnectionDeps {
 
 interface DeliveryState {
   policy: DeliveryPolicy;
+  /** Only these events are delivered (undefined: all). */
+  events?: ReadonlySet<string>;
   /**
    * Behind the stream head (started from a past sequence/time, until a result with nothing pending arrives). While
    * replaying, an `every` subscription reads only as fast as the client drains: a backlog never overflows the buffer.
@@ -305,7 +307,10 @@ export class AnalysisConnection {
     try {
       for (const target of targets) {
         const subscription = await ResultSubscription.open(this.deps.nats, target, start);
-        opened.push({ state: { policy: command.policy, replaying, holdsReplaySlot }, subscription });
+        opened.push({
+          state: { policy: command.policy, replaying, holdsReplaySlot, ...(command.events && { events: new Set(command.events) }) },
+          subscription,
+        });
       }
     } catch (err) {
       await Promise.all(opened.map((a) => a.subscription.close()));
@@ -322,6 +327,7 @@ export class AnalysisConnection {
     const reply: SubscribedPayload = {
       sessions: all ? ALL_SESSIONS : targets,
       policy: command.policy,
+      ...(command.events && { events: [...new Set(command.events)] }),
       ...('afterSequence' in start ? { afterSequence: start.afterSequence } : { fromTime: start.fromTime }),
     };
     // The reply goes out before any result: consumers have been pulling, but nothing is handed out before `run`.
@@ -401,6 +407,7 @@ export class AnalysisConnection {
     if (!result) return;
     // '*' reads every session's results; a principal limited to some sessions gets only those.
     if (!canSeeSession(this.principal, result.sessionId)) return;
+    if (state.events && !state.events.has(result.event)) return;
     const outcome = this.queue.offer({
       data: result.data,
       bytes: result.bytes,
