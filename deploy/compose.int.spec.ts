@@ -201,11 +201,12 @@ describe('docker-compose.yml', () => {
       env: { PATH: process.env.PATH, NATS_SERVER_NAME: 'test-node' },
     }).catch((err: { stderr: string }) => err);
     expect(stderr).toMatch(/NATS_PROVISIONER_PASSWORD/);
-    for (const identity of ['ingest', 'inference', 'persistence', 'gateway']) {
+    for (const identity of ['ingest', 'inference', 'persistence', 'gateway', 'tracker']) {
       expect(services[identity].environment).toMatchObject({ NATS_USER: identity, NATS_PASSWORD: expect.stringMatching(/^[0-9a-f]{48}$/) });
-      expect(declared.services[identity].depends_on).toMatchObject({ 'nats-provision': { condition: 'service_completed_successfully' } });
+      // The provisioner stays up (it re-creates the streams after a NATS restart); the services wait for the streams.
+      expect(declared.services[identity].depends_on).toMatchObject({ 'nats-provision': { condition: 'service_started' } });
     }
-    expect(services['nats-provision'].environment).toMatchObject({ NATS_USER: 'provisioner' });
+    expect(services['nats-provision']).toMatchObject({ restart: 'unless-stopped', environment: { NATS_USER: 'provisioner' } });
     expect(services['nats-exporter']).toMatchObject({ network_mode: 'service:nats' });
   });
 });
