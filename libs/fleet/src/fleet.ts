@@ -113,7 +113,7 @@ export class LocalFleet {
       const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
       const endpoints = { natsUrl: nats.url, databaseUrl: postgres?.url ?? '', ports, dataDir };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock);
-      void supervisor.gaveUp.then(() => supervisorLog.end());
+      fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {
         // Auth first: the others fetch its keys; then the consumers before the producer.
         for (const name of ['auth', 'persistence', 'inference', 'gateway', 'ingest', 'console'] as const) {
@@ -128,6 +128,7 @@ export class LocalFleet {
       supervisor.close();
       await postgres?.stop();
       await nats?.stop();
+      if (!supervisorLog.writableEnded) supervisorLog.end();
       lock.release();
       throw err;
     }
