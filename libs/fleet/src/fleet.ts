@@ -151,7 +151,7 @@ export class LocalFleet {
       };
       const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords);
-      void supervisor.gaveUp.then(() => supervisorLog.end());
+      fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {
         // Auth first: the others fetch its keys; then the consumers before the producer.
         for (const name of ['auth', 'persistence', 'inference', 'tracker', 'gateway', 'ingest', 'console'] as const) {
@@ -166,6 +166,7 @@ export class LocalFleet {
       supervisor.close();
       await postgres?.stop();
       await nats?.stop();
+      if (!supervisorLog.writableEnded) supervisorLog.end();
       lock.release();
       throw err;
     }

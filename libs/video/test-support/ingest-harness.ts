@@ -28,7 +28,8 @@ export const testLogger = process.env.DEBUG_TEST
   ? { debug: console.debug, info: console.info, warn: console.warn, error: console.error }
   : quiet;
 
-export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+/** Polls until `probe` returns a value. The default bound is a hang detector: 1080p60 decoding on a loaded 2-core box can run at a few fps. */
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -160,7 +161,7 @@ export class EventCollector {
     return this.events.filter((e): e is ResultEnvelope<E> => e.event === event);
   }
 
-  waitFor<E extends ResultEnvelope['event']>(event: E, timeoutMs = 15_000): Promise<ResultEnvelope<E>> {
+  waitFor<E extends ResultEnvelope['event']>(event: E, timeoutMs = 60_000): Promise<ResultEnvelope<E>> {
     return until(() => this.of(event)[0], `${event} event`, timeoutMs);
   }
 
