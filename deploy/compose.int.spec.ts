@@ -1,18 +1,20 @@
 /**
- * The compose fleet as an operator gets it: docker-compose.yml and deploy/ copied to a fresh directory, prepared by
- * deploy/docker/prepare-host.sh, then validated and normalised by the real compose CLI (`docker compose config`;
- * Debian's `docker-compose` where the v2 plugin is missing). No engine is needed. The normalised config is then
- * checked against the repository: every app has an image built from the Dockerfile and a service with a health check,
- * inference can be scaled, every documented variable exists, and the NATS configs load in a real nats-server.
+ * The compose fleet as an operator gets it: the deploy workflow's file set (deploy/ship-files.txt) copied to a fresh
+ * directory, prepared by deploy/docker/prepare-host.sh, then validated and normalised by the real compose CLI
+ * (`docker compose config`; Debian's `docker-compose` where the v2 plugin is missing). No engine is needed. The
+ * normalised config is then checked against the repository: every app has an image built from the Dockerfile and a
+ * service with a health check, inference can be scaled, every documented variable exists, and the NATS configs load
+ * in a real nats-server. The containers themselves run in deploy/containers/ (`npm run test:containers`).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from '@sightline/local-infra';
 import { NATS_IDENTITIES, natsAuthorizationConfig } from '@sightline/messaging';
+import { deployInto } from './containers/support.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse, type Tags } from 'yaml';
+import { parse } from 'yaml';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -76,11 +78,8 @@ describe('docker-compose.yml', () => {
 
   beforeAll(async () => {
     project = await makeTempDir('sightline-compose-');
-    cpSync(join(ROOT, 'docker-compose.yml'), join(project, 'docker-compose.yml'));
-    cpSync(join(ROOT, 'deploy'), join(project, 'deploy'), {
-      recursive: true,
-      filter: (src) => !/\/deploy\/env\/[^/]+\.env$/.test(src) && !src.includes('node_modules'),
-    });
+    // Exactly what the deploy workflow ships to a fresh host (deploy/ship-files.txt).
+    deployInto(project);
     await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
     ({ services } = await composeConfig(project, ['docker-compose.yml']));
   });
@@ -139,34 +138,28 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(join(ROOT, 'deploy/backup/bin/postgres-entrypoint.sh'), 'utf8')).toContain('archive_mode=on');
   });
 
-  it('lets inference run as N replicas, each reserving one NVIDIA GPU', () => {
+  it('lets inference run as N replicas, each reserving one NVIDIA GPU with the GPU override', async () => {
     const inference = services.inference;
     expect(inference.container_name).toBeUndefined();
     expect(inference.ports).toBeUndefined();
     expect(inference.build?.target).toBe('inference-gpu');
-    expect(inference.deploy?.resources?.reservations?.devices).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+    expect(inference.deploy?.resources?.reservations?.devices ?? []).toEqual([]);
+    const gpu = (await composeConfig(project, ['docker-compose.yml', 'deploy/docker/compose.gpu.yml'])).services.inference;
+    expect(gpu.build?.target).toBe('inference-gpu');
+    expect(gpu.deploy?.resources?.reservations?.devices).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
+    // prepare-host.sh's .env selects the GPU override unless the operator picks the CPU one.
+    expect(readFileSync(join(project, '.env'), 'utf8')).toMatch(/^COMPOSE_FILE=docker-compose\.yml:deploy\/docker\/compose\.gpu\.yml$/m);
     // Only the TLS proxy publishes host ports.
     const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([name]) => name);
     expect(published).toEqual(['proxy']);
   });
 
-  it('has a CPU-only override: the CPU image and no GPU reservation', async () => {
-    const override = join(project, 'deploy/docker/compose.cpu.yml');
-    const [command] = composeCommand();
-    if (command === 'docker') {
-      const merged = (await composeConfig(project, ['docker-compose.yml', 'deploy/docker/compose.cpu.yml'])).services.inference;
-      expect(merged.image).toMatch(/sightline-inference:.+-cpu$/);
-      expect(merged.build?.target).toBe('service');
-      expect(merged.deploy?.resources?.reservations?.devices ?? []).toEqual([]);
-    } else {
-      // Compose v1 has no `!reset`: read the override as compose v2 does.
-      const reset: Tags[number] = { tag: '!reset', resolve: () => ({ reset: true }), collection: 'seq' };
-      const doc = parse(readFileSync(override, 'utf8'), { customTags: [reset] }) as { services: Record<string, ComposeService> };
-      const inference = doc.services.inference;
-      expect(inference.image).toMatch(/sightline-inference:\$\{SIGHTLINE_IMAGE_TAG:-latest\}-cpu$/);
-      expect(inference.build?.target).toBe('service');
-      expect(inference.deploy?.resources?.reservations?.devices).toEqual({ reset: true });
-    }
+  it('has a CPU-only override: the CPU image and no GPU reservation (the same with Compose v1 and v2)', async () => {
+    const merged = (await composeConfig(project, ['docker-compose.yml', 'deploy/docker/compose.cpu.yml'])).services.inference;
+    expect(merged.image).toMatch(/sightline-inference:.+-cpu$/);
+    expect(merged.build?.target).toBe('service');
+    expect(merged.environment?.INFERENCE_PROVIDER).toBe('cpu');
+    expect(merged.deploy?.resources?.reservations?.devices ?? []).toEqual([]);
   });
 
   it('documents only variables the services really read, in one env example per service', () => {

@@ -72,6 +72,22 @@ describe('GitHub Actions workflows', () => {
     }
   });
 
+  it('deploy.yml ships the file list the container tests deploy from, which holds every file the compose file mounts', () => {
+    const text = readFileSync(join(WORKFLOWS, 'deploy.yml'), 'utf8');
+    expect(text).toMatch(/rsync -az -r --files-from=deploy\/ship-files\.txt .*--exclude 'deploy\/env\/\*\.env' \\\n\s+\. "/);
+    const shipped = readFileSync(join(ROOT, 'deploy/ship-files.txt'), 'utf8').split('\n').filter(Boolean);
+    expect(shipped).toEqual(expect.arrayContaining(['docker-compose.yml', 'deploy/monitoring']));
+    for (const path of shipped) expect(existsSync(join(ROOT, path)), path).toBe(true);
+    // Bind mounts of the compose file: shipped, or made on the host by prepare-host.sh.
+    const madeOnHost = ['deploy/proxy/certs', 'var/media'];
+    const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const mounts = [...new Set([...compose.matchAll(/- \.\/([\w./-]+):/g)].map((m) => m[1]!))];
+    expect(mounts).toContain('deploy/monitoring/prometheus/prometheus.yml');
+    for (const mount of mounts.filter((m) => !madeOnHost.includes(m))) {
+      expect(shipped.some((path) => mount === path || mount.startsWith(`${path}/`)), mount).toBe(true);
+    }
+  });
+
   it('deploy.yml builds an image for every app in apps/, with the target the compose file uses', () => {
     const text = readFileSync(join(WORKFLOWS, 'deploy.yml'), 'utf8');
     const rows = [...text.matchAll(/- \{ image: (\S+), target: (\S+), app: '?([a-z-]*)'?, port: (\d+)/g)].map((m) => ({

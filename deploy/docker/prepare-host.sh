@@ -37,11 +37,12 @@ for example in deploy/env/*.env.example; do
 done
 
 # Observability profile secrets: Grafana's admin password, Alertmanager's Slack webhook / SMTP password files.
+mkdir -p deploy/monitoring/grafana
 if [[ ! -f deploy/monitoring/grafana/admin_password ]]; then
   random_hex >deploy/monitoring/grafana/admin_password
   echo "generated deploy/monitoring/grafana/admin_password"
 fi
-if [[ ! -d deploy/monitoring/alertmanager/secrets ]]; then
+if [[ ! -d deploy/monitoring/alertmanager/secrets && -d deploy/monitoring/alertmanager/secrets-example ]]; then
   cp -r deploy/monitoring/alertmanager/secrets-example deploy/monitoring/alertmanager/secrets
   echo "created deploy/monitoring/alertmanager/secrets (put the Slack webhook URL and SMTP password there)"
 fi

@@ -40,6 +40,8 @@ export class AutoscalerService implements OnApplicationBootstrap, OnApplicationS
         files: config.AUTOSCALER_COMPOSE_FILES,
         service: config.AUTOSCALER_COMPOSE_SERVICE,
         docker: config.AUTOSCALER_DOCKER_BIN,
+        cli: config.AUTOSCALER_COMPOSE_CLI,
+        dockerCompose: config.AUTOSCALER_DOCKER_COMPOSE_BIN,
       }),
       logger,
       registry,

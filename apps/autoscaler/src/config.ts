@@ -1,4 +1,4 @@
-import { DEFAULT_PROMQL, UTILIZATION_SIGNALS } from '@sightline/autoscaling';
+import { COMPOSE_CLIS, DEFAULT_PROMQL, UTILIZATION_SIGNALS } from '@sightline/autoscaling';
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
 import { z } from 'zod';
 
@@ -38,6 +38,9 @@ export const autoscalerConfigShape = {
   AUTOSCALER_COMPOSE_FILES: env.list([]),
   AUTOSCALER_COMPOSE_SERVICE: env.string('inference'),
   AUTOSCALER_DOCKER_BIN: env.string('docker'),
+  /** `plugin`: `docker compose` (v2); `standalone`: the `docker-compose` executable (v1, e.g. Debian's 1.29). */
+  AUTOSCALER_COMPOSE_CLI: env.oneOf(COMPOSE_CLIS, 'plugin'),
+  AUTOSCALER_DOCKER_COMPOSE_BIN: env.string('docker-compose'),
 };
 
 export type AutoscalerConfig = ReturnType<typeof loadAutoscalerConfig>;

@@ -62,6 +62,34 @@ describe('ComposeBackend', () => {
     expect(argv).toEqual([...backend.psArgs(), ...backend.scaleArgs(3)]);
   });
 
+  it('drives Compose v1 (standalone docker-compose) and counts running replicas by the engine labels', async () => {
+    const dir = await makeTempDir('sightline-compose-backend-');
+    const argvFile = join(dir, 'argv');
+    const record = (answer: string) => ['#!/bin/sh', `echo "$0 $*" >> ${argvFile}`, answer].join('\n');
+    const [docker, dockerCompose] = [join(dir, 'docker'), join(dir, 'docker-compose')];
+    writeFileSync(docker, record("printf 'c0ffee01\\nc0ffee02\\nc0ffee03\\n'"));
+    writeFileSync(dockerCompose, record('exit 0'));
+    for (const file of [docker, dockerCompose]) chmodSync(file, 0o755);
+    const backend = new ComposeBackend({
+      projectDirectory: '/opt/sightline',
+      projectName: 'sightline',
+      files: ['docker-compose.yml'],
+      service: 'inference',
+      docker,
+      cli: 'standalone',
+      dockerCompose,
+    });
+
+    expect(await backend.replicas()).toBe(3);
+    await backend.scaleTo(1);
+    expect(readFileSync(argvFile, 'utf8').trim().split('\n')).toEqual([
+      `${docker} ps --filter label=com.docker.compose.project=sightline --filter label=com.docker.compose.service=inference ` +
+        '--filter status=running --format {{.ID}}',
+      `${dockerCompose} --project-directory /opt/sightline --project-name sightline --file docker-compose.yml ` +
+        'up --detach --no-recreate --scale inference=1 inference',
+    ]);
+  });
+
   it('reports a failing command with its exit code and stderr', async () => {
     const dir = await makeTempDir('sightline-compose-backend-');
     const docker = join(dir, 'docker');

@@ -15,6 +15,9 @@ export interface ScalingBackend {
   scaleTo(replicas: number): Promise<void>;
 }
 
+export const COMPOSE_CLIS = ['plugin', 'standalone'] as const;
+export type ComposeCli = (typeof COMPOSE_CLIS)[number];
+
 export interface ComposeBackendOptions {
   /** Directory of the compose project (relative paths in the compose files resolve against it). */
   projectDirectory: string;
@@ -24,8 +27,15 @@ export interface ComposeBackendOptions {
   files: readonly string[];
   /** The service to scale. */
   service: string;
-  /** The docker CLI with the compose v2 plugin. */
+  /** The docker CLI (with the compose v2 plugin for `plugin`). */
   docker?: string;
+  /**
+   * `plugin` (default): `docker compose` (Compose v2). `standalone`: the `docker-compose` executable (Compose v1,
+   * e.g. Debian's 1.29, which has no `ps --format json`: running replicas are then counted by the engine's labels).
+   */
+  cli?: ComposeCli;
+  /** The standalone executable (`cli: 'standalone'`). */
+  dockerCompose?: string;
   /** Longest a compose command may run (image pulls on scale-up included). */
   timeoutMs?: number;
 }
@@ -45,41 +55,56 @@ export class ComposeBackend implements ScalingBackend {
     return [...this.composeArgs(), 'up', '--detach', '--no-recreate', '--scale', `${service}=${replicas}`, service];
   }
 
-  /** The argv that lists the service's running containers as JSON. */
+  /** The argv (after the docker CLI) that lists the service's running containers: compose's JSON, or engine IDs. */
   psArgs(): string[] {
-    return [...this.composeArgs(), 'ps', '--format', 'json', '--status', 'running', this.options.service];
+    const { service, projectName } = this.options;
+    if (this.standalone) {
+      const labels = [`com.docker.compose.project=${projectName}`, `com.docker.compose.service=${service}`];
+      return ['ps', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--filter', 'status=running', '--format', '{{.ID}}'];
+    }
+    return [...this.composeArgs(), 'ps', '--format', 'json', '--status', 'running', service];
   }
 
   async replicas(): Promise<number> {
-    return countRunningContainers(await this.run(this.psArgs()), this.options.service);
+    const output = await this.run(this.docker, this.psArgs());
+    if (this.standalone) return output.split('\n').filter((line) => line.trim()).length;
+    return countRunningContainers(output, this.options.service);
   }
 
   async scaleTo(replicas: number): Promise<void> {
-    await this.run(this.scaleArgs(replicas));
+    await this.run(this.standalone ? (this.options.dockerCompose ?? 'docker-compose') : this.docker, this.scaleArgs(replicas));
+  }
+
+  private get standalone(): boolean {
+    return this.options.cli === 'standalone';
+  }
+
+  private get docker(): string {
+    return this.options.docker ?? 'docker';
   }
 
   private composeArgs(): string[] {
     const { projectDirectory, projectName, files } = this.options;
-    return ['compose', '--project-directory', projectDirectory, '--project-name', projectName, ...files.flatMap((f) => ['--file', f])];
+    const args = ['--project-directory', projectDirectory, '--project-name', projectName, ...files.flatMap((f) => ['--file', f])];
+    return this.standalone ? args : ['compose', ...args];
   }
 
-  private run(args: string[]): Promise<string> {
-    const docker = this.options.docker ?? 'docker';
+  private run(executable: string, args: string[]): Promise<string> {
     const subcommand = args.find((a) => a === 'up' || a === 'ps');
     // Only the CLI's own variables: compose interpolates the compose file from the environment before the project's
     // .env, so our service's variables (LOG_LEVEL, HTTP_PORT, …) must not leak into the inference replicas it creates.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k === 'PATH' || k === 'HOME' || k.startsWith('DOCKER_')));
     return new Promise((resolve, reject) => {
       execFile(
-        docker,
+        executable,
         args,
         { env, timeout: this.options.timeoutMs ?? 300_000, maxBuffer: 16 * 1024 * 1024 },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
           reject(
-            new SightlineError('SCALE_COMMAND_FAILED', `docker compose ${subcommand} failed: ${firstLine(stderr) || e.message}`, {
-              command: [docker, ...args],
+            new SightlineError('SCALE_COMMAND_FAILED', `compose ${subcommand} failed: ${firstLine(stderr) || e.message}`, {
+              command: [executable, ...args],
               exitCode: e.code,
               timedOut: e.killed === true,
               stderr: stderr.slice(-2000),

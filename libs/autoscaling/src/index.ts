@@ -22,10 +22,12 @@ export {
   type UtilizationSignal,
 } from './signals.js';
 export {
+  COMPOSE_CLIS,
   ComposeBackend,
   LocalFleetBackend,
   countRunningContainers,
   type ComposeBackendOptions,
+  type ComposeCli,
   type ScalableFleet,
   type ScalingBackend,
 } from './backends.js';
