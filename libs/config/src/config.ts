@@ -58,6 +58,8 @@ export const baseConfigShape = {
   NATS_USER: env.optionalString(),
   NATS_PASSWORD: env.optionalString(),
   LOG_LEVEL: env.oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
+  /** Listen address of the HTTP server (the local fleet: 127.0.0.1); unset: every interface, as in the images. */
+  HTTP_HOST: env.optionalString(),
   /** Graceful-shutdown budget: in-flight work is finished and the NATS connection drained within it. */
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0),
 };
