@@ -94,6 +94,35 @@ describe('LocalFleet supervision', () => {
     expect(output).toContain(`Error: the fleet did not start: ${dir} is in use by another local fleet: pid ${process.pid}`);
   });
 
+  it('gives up on a crash loop and says which process and why', async () => {
+    // A stand-in service (answers /health) under a tight policy: the second crash within the window is a loop.
+    const loopDir = await makeTempDir('crash-loop');
+    const loopEvents: SupervisorEvent[] = [];
+    const server = "require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.HTTP_PORT), '127.0.0.1')";
+    const small = await LocalFleet.start({
+      dataDir: loopDir,
+      ports: 'free',
+      postgres: false,
+      services: ['console'],
+      command: () => ({ command: process.execPath, args: ['-e', server] }),
+      restartPolicy: { backoffMs: [200], maxRestarts: 1, windowMs: 60_000 },
+      onSupervisorEvent: (event) => loopEvents.push(event),
+    });
+    try {
+      process.kill(small.running('console')[0]!.process.pid!, 'SIGKILL');
+      await waitUntil(() => loopEvents.some((e) => e.type === 'restarted'), 'the first restart', 30_000);
+      process.kill(small.running('console')[0]!.process.pid!, 'SIGKILL');
+      const gaveUp = await small.supervisor.gaveUp;
+      expect(gaveUp).toEqual({ name: 'console', reason: 'crash loop: 2 crashes within 1 min' });
+      expect(loopEvents.map((e) => e.type)).toEqual(['crashed', 'restarted', 'crashed']);
+      expect(describeSupervisorEvent(loopEvents.at(-1)!)).toMatch(/^console \(pid \d+\) exited unexpectedly \(signal SIGKILL\): giving up \(crash loop: 2 crashes within 1 min\)/);
+      expect(small.running('console')).toEqual([]);
+    } finally {
+      await small.stop();
+      await rm(loopDir, { recursive: true, force: true });
+    }
+  });
+
   it('names a port in use and the process that holds it', async () => {
     const port = await freePort();
     const holder: Server = createServer();
