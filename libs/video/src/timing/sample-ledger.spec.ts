@@ -15,16 +15,29 @@ describe('SampleLedger', () => {
     expect(ledger.lookup(160)).toBeUndefined(); // not written yet
   });
 
-  it('forgets samples older than the retention window, but never the newest', () => {
+  it('keeps every sample however late the decoder is, and forgets those it is well past', () => {
     let now = 0;
-    const ledger = new SampleLedger<number>(1000, () => now);
+    const ledger = new SampleLedger<number>(16_384, 8, () => now);
     for (let i = 0; i < 3000; i++) {
       now = i * 10;
       ledger.record(10, i);
     }
-    expect(ledger.size).toBeLessThanOrEqual(101);
-    expect(ledger.lookup(0)).toBeUndefined();
+    // 30 s of samples and nothing looked up yet: all still there (a lagging decoder).
+    expect(ledger.lookup(0)?.value).toBe(0);
+    expect(ledger.lookup(1500 * 10)?.value).toBe(1500);
+    // The decoder is at sample 1500: samples up to 8 before it stay findable (reordered frames), older ones go.
+    expect(ledger.lookup(1492 * 10)?.value).toBe(1492);
+    expect(ledger.lookup(1491 * 10)).toBeUndefined();
     expect(ledger.lookup(2999 * 10 + 5)).toMatchObject({ value: 2999, start: 29990, writtenAt: 29990 });
-    expect(ledger.lookup(2950 * 10)?.value).toBe(2950);
+    expect(ledger.size).toBeLessThanOrEqual(9);
+  });
+
+  it('bounds memory by count when nothing is looked up, never forgetting the newest', () => {
+    const ledger = new SampleLedger<number>(100);
+    for (let i = 0; i < 3000; i++) ledger.record(10, i);
+    expect(ledger.size).toBe(100);
+    expect(ledger.lookup(2899 * 10)).toBeUndefined();
+    expect(ledger.lookup(2900 * 10)?.value).toBe(2900);
+    expect(ledger.lookup(2999 * 10)?.value).toBe(2999);
   });
 });

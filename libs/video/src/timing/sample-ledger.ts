@@ -3,6 +3,10 @@
  * stream, so a decoded frame can be traced back to the sample it came from through showinfo's `pos`: its RTP
  * presentation time, its capture time, and when we wrote it (decode latency). Works with reordered (B-)frames,
  * and a frame FFmpeg drops simply never asks.
+ *
+ * Entries are forgotten once the decoder is well past them (a margin behind the newest position looked up, for
+ * reordered frames), never by age: a decoder that lags seconds behind must still find its samples, or its frames
+ * would fall back to another time base. A count cap bounds memory when nothing is looked up.
  */
 export interface LedgerEntry<T> {
   /** Byte offset of the sample's first byte in the piped input. */
@@ -18,8 +22,13 @@ export class SampleLedger<T> {
   private written = 0;
 
   constructor(
-    /** Samples older than this are forgotten (their frames are long decoded or never will be). */
-    private readonly retentionMs = 5000,
+    /**
+     * At most this many samples are remembered (the oldest go first): 18 min of 60 fps H.264 (one access unit a
+     * sample), ~18 s of 1080p60 MPEG-TS (one RTP packet of TS a sample, ~60 a frame); a few MB.
+     */
+    private readonly maxEntries = 65_536,
+    /** Samples this far (in entries) before the newest one looked up stay findable: reordered frames, TS frames. */
+    private readonly reorderMargin = 4096,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -29,7 +38,7 @@ export class SampleLedger<T> {
     const writtenAt = this.now();
     this.entries.push({ start, writtenAt, value });
     this.written += byteLength;
-    this.forgetBefore(writtenAt - this.retentionMs);
+    if (this.size > this.maxEntries) this.forgetUpTo(this.entries.length - this.maxEntries);
     return start;
   }
 
@@ -44,15 +53,18 @@ export class SampleLedger<T> {
       if (this.entries[mid]!.start <= pos) lo = mid;
       else hi = mid - 1;
     }
-    return this.entries[lo];
+    const entry = this.entries[lo];
+    this.forgetUpTo(lo - this.reorderMargin);
+    return entry;
   }
 
   get size(): number {
     return this.entries.length - this.head;
   }
 
-  private forgetBefore(cutoff: number): void {
-    while (this.head < this.entries.length - 1 && this.entries[this.head]!.writtenAt < cutoff) this.head++;
+  /** Forgets the entries before index `index` (never the newest). */
+  private forgetUpTo(index: number): void {
+    this.head = Math.max(this.head, Math.min(index, this.entries.length - 1));
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
