@@ -1,5 +1,5 @@
 import { ConfigError, baseConfigShape, env, loadConfig } from '@sightline/config';
-import { JWT_DEFAULTS } from '@sightline/contracts';
+import { JWT_DEFAULTS, ROLES } from '@sightline/contracts';
 import { z } from 'zod';
 import { passwordProblems } from './validation.js';
 
@@ -17,7 +17,10 @@ export const authConfigShape = {
   AUTH_ACCESS_TOKEN_TTL_SECONDS: env.int(900, 30, 86_400),
   BCRYPT_COST: env.int(12, 12, 16),
   AUTH_SIGNUP_ENABLED: env.bool(true),
-  AUTH_SIGNUP_DEFAULT_ROLE: env.string('agent'),
+  /** Never a privileged role: a signup must not make anyone an administrator or operator. */
+  AUTH_SIGNUP_DEFAULT_ROLE: env.string('agent').refine((role) => role !== ROLES.admin && role !== ROLES.operator, {
+    message: 'must not be a privileged role (admin, operator)',
+  }),
   /** First admin, created on start only while no admin exists. All three or none; there is no default password. */
   AUTH_BOOTSTRAP_ADMIN_USERNAME: env.optionalString(),
   AUTH_BOOTSTRAP_ADMIN_EMAIL: env.optionalString(),
