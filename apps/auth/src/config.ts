@@ -16,6 +16,9 @@ export const authConfigShape = {
   /** Short on purpose: other services verify statelessly, so a revoked token lives at most this long there. */
   AUTH_ACCESS_TOKEN_TTL_SECONDS: env.int(900, 30, 86_400),
   BCRYPT_COST: env.int(12, 12, 16),
+  /** bcrypt runs on this many worker threads, off the event loop; at most BCRYPT_MAX_QUEUED wait (then 503 AUTH_BUSY). */
+  BCRYPT_WORKERS: env.int(2, 1, 32),
+  BCRYPT_MAX_QUEUED: env.int(32, 0, 10_000),
   AUTH_SIGNUP_ENABLED: env.bool(true),
   /** Never a privileged role: a signup must not make anyone an administrator or operator. */
   AUTH_SIGNUP_DEFAULT_ROLE: env.string('agent').refine((role) => role !== ROLES.admin && role !== ROLES.operator, {

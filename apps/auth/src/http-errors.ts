@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   LAST_ADMIN: 409,
   RATE_LIMITED: 429,
   DB_UNAVAILABLE: 503,
+  AUTH_BUSY: 503,
 };
 
 /** Context keys that are meant for the client; everything else stays in logs. */
