@@ -30,7 +30,8 @@ export const authConfigShape = {
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: env.optionalString(),
   PASSWORD_RESET_TTL_SECONDS: env.int(3600, 60, 86_400),
   /** The link mailed to users; `?token=…` is appended. Point it at a UI that POSTs /password-reset/confirm. */
-  PASSWORD_RESET_LINK_URL: env.url('http://localhost:3001/password-reset/confirm', ['http', 'https']),
+  /** The console's address; the mailed link is `<this>#/reset/<token>` (the console's reset page). */
+  PASSWORD_RESET_LINK_URL: env.url('http://localhost:3008/console/', ['http', 'https']),
   /** smtp:// or smtps:// URL (credentials inside). Unset: mails are written as JSON files to MAIL_OUTBOX_DIR. */
   SMTP_URL: z
     .string()

@@ -103,8 +103,10 @@ export class PasswordResetService implements BeforeApplicationShutdown {
       await tx.delete(PasswordResetTokenEntity, { userId: user.id });
       await tx.insert(PasswordResetTokenEntity, { userId: user.id, tokenHash: sha256(token), expiresAt });
     });
+    // The token goes in the fragment, which browsers never send: no proxy or server log sees it. The console's reset
+    // page reads it and POSTs /password-reset/confirm.
     const link = new URL(this.config.PASSWORD_RESET_LINK_URL);
-    link.searchParams.set('token', token);
+    link.hash = `/reset/${token}`;
     const minutes = Math.round(this.config.PASSWORD_RESET_TTL_SECONDS / 60);
     await this.mailer.send({
       to: user.email,

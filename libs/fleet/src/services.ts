@@ -51,6 +51,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
         DATABASE_URL: endpoints.databaseUrl,
         AUTH_SIGNING_KEY_FILE: `${endpoints.dataDir}/auth/signing-key.pem`,
         MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
+        // Mailed reset links open the console's reset page.
+        PASSWORD_RESET_LINK_URL: `${httpUrl(endpoints.ports.console)}/console/`,
       };
     case 'persistence':
       return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };
