@@ -1,5 +1,6 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
 import { PIXEL_FORMATS, RTSP_AUTH_TYPES, SightlineError } from '@sightline/contracts';
+import { AddressPolicy } from '@sightline/rtsp';
 import {
   HARDWARE_DECODERS,
   defaultFfmpegPath,
@@ -43,6 +44,12 @@ export const ingestConfigShape = {
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
+  /**
+   * Networks (CIDRs) RTSP servers may be in, and networks they may never be in (wins). Empty: any. Compose denies
+   * loopback and link-local (cloud metadata) by default; the local fleet and tests use cameras on 127.0.0.1.
+   */
+  INGEST_RTSP_ALLOWED_NETS: env.list([]),
+  INGEST_RTSP_DENIED_NETS: env.list([]),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -64,6 +71,9 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     fileRoot: config.INGEST_FILE_ROOT,
     rtspAuth: config.RTSP_AUTH,
     rtspConnectTimeoutMs: config.RTSP_CONNECT_TIMEOUT_MS,
+    ...((config.INGEST_RTSP_ALLOWED_NETS.length || config.INGEST_RTSP_DENIED_NETS.length) && {
+      rtspAddressPolicy: rtspAddressPolicy(config),
+    }),
   };
 }
 
@@ -83,5 +93,13 @@ async function logFfmpeg(path: string, logger: Pick<VideoLogger, 'info' | 'warn'
       ffmpegPath: path,
       ffmpegVersion: version,
     });
+  }
+}
+
+function rtspAddressPolicy(config: IngestConfig): AddressPolicy {
+  try {
+    return new AddressPolicy({ allow: config.INGEST_RTSP_ALLOWED_NETS, deny: config.INGEST_RTSP_DENIED_NETS });
+  } catch (err) {
+    throw new SightlineError('CONFIG_INVALID', `INGEST_RTSP_ALLOWED_NETS / INGEST_RTSP_DENIED_NETS: ${(err as Error).message}`);
   }
 }

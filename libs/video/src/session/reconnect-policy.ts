@@ -33,6 +33,7 @@ export class ReconnectPolicy {
 const ALWAYS_FATAL = new Set<string>([
   RtspErrorCode.unauthorized,
   RtspErrorCode.unsupportedMedia,
+  RtspErrorCode.addressNotAllowed,
   DecodeErrorCode.sourceCorrupt,
   'INVALID_SOURCE',
   'FRAME_TOO_LARGE',

@@ -2,6 +2,7 @@
  * The sessions of one ingest process: start (validated request → source → session), list, inspect, stop, snapshots.
  * Ended sessions stay inspectable (state, last error, counters) until evicted by newer ones.
  */
+import type { AddressPolicy } from '@sightline/rtsp';
 import { randomUUID } from 'node:crypto';
 import {
   SightlineError,
@@ -43,6 +44,8 @@ export interface IngestSettings {
   /** RTSP auth scheme when a request names none. */
   rtspAuth: RtspAuthType;
   rtspConnectTimeoutMs: number;
+  /** Networks RTSP servers may be in (SSRF guard); any when absent. */
+  rtspAddressPolicy?: AddressPolicy;
   /** Ended sessions kept for inspection. */
   keepEndedSessions?: number;
   /** Analysis-rate limit for sessions that set no `maxFps` of their own; every frame when absent. */
@@ -168,7 +171,13 @@ export class SessionManager {
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);
       case 'rtsp':
         return new RtspSource(
-          { url: spec.url, auth: spec.auth, defaultAuth: this.settings.rtspAuth, connectTimeoutMs: this.settings.rtspConnectTimeoutMs },
+          {
+            url: spec.url,
+            auth: spec.auth,
+            defaultAuth: this.settings.rtspAuth,
+            connectTimeoutMs: this.settings.rtspConnectTimeoutMs,
+            addressPolicy: this.settings.rtspAddressPolicy,
+          },
           settings,
           this.logger,
           context,

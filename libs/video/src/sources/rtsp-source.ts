@@ -4,7 +4,7 @@
  * wall clock when the server sent one, else arrival) of the sample it was decoded from, and its decode latency.
  */
 import { SightlineError, redactUrl, type RtspAuthType, type SourceSpec } from '@sightline/contracts';
-import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
+import { openRtspStream, RtspErrorCode, type AddressPolicy, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
 import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
@@ -17,6 +17,8 @@ export interface RtspSourceOptions {
   /** Scheme used when the request names none (RTSP_AUTH). */
   defaultAuth: RtspAuthType;
   connectTimeoutMs: number;
+  /** Networks the RTSP server may be in (SSRF guard); default: any. */
+  addressPolicy?: AddressPolicy;
 }
 
 interface SampleTiming {
@@ -47,6 +49,7 @@ export class RtspSource implements FrameSource {
       auth: this.authOptions(),
       connectTimeoutMs: this.options.connectTimeoutMs,
       responseTimeoutMs: this.options.connectTimeoutMs,
+      addressPolicy: this.options.addressPolicy,
     });
     const format: PipeFormat = stream.media.codec === 'h264' ? 'h264' : 'mpegts';
     this.logger.info('rtsp stream opened', { ...this.context, codec: stream.media.codec, control: stream.media.controlUrl });
