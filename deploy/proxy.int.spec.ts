@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { request } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ManagedProcess, freePort, makeTempDir, waitForPort } from '@sightline/local-infra';
+import { ManagedProcess, freePort, makeTempDir, waitForPort, waitUntil } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -36,6 +36,7 @@ describe('TLS reverse proxy (Caddy)', () => {
   let httpsPort: number;
   let httpPort: number;
   let ca: Buffer;
+  const logLines: string[] = [];
 
   /** HTTPS request verified against the proxy's CA, for the name `localhost`. */
   const get = (path: string, method = 'GET') =>
@@ -62,6 +63,7 @@ describe('TLS reverse proxy (Caddy)', () => {
     [httpsPort, httpPort] = [await freePort(), await freePort()];
     caddy = new ManagedProcess('caddy', ['run', '--config', join(ROOT, 'deploy/proxy/Caddyfile'), '--adapter', 'caddyfile'], {
       name: 'caddy',
+      onLine: (line) => logLines.push(line),
       env: {
         PATH: process.env.PATH,
         HOME: dataDir,
@@ -103,6 +105,22 @@ describe('TLS reverse proxy (Caddy)', () => {
     expect(upgrades[0].url).toBe('/ws/analysis');
     expect(upgrades[0].headers.authorization).toBe('Bearer test-token');
     expect(upgrades[0].headers['x-forwarded-proto']).toBe('https');
+  });
+
+  it('writes no token to its access log: query tokens replaced, the WebSocket subprotocol token dropped', async () => {
+    const jwt = 'eyJhbGciOiJFZERTQSJ9.secret-jwt-payload.signature';
+    const socket = new WebSocket(`wss://localhost:${httpsPort}/ws/analysis`, ['json', jwt], {
+      ca,
+      lookup: (_host, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]),
+    });
+    await new Promise((resolve) => socket.once('open', resolve).once('error', resolve).once('unexpected-response', resolve));
+    socket.terminate();
+    expect((await get('/password-reset/confirm?token=secret-reset-token&x=1', 'GET')).status).toBeGreaterThan(0);
+    await waitUntil(() => logLines.some((l) => l.includes('/password-reset/confirm')) && logLines.some((l) => l.includes('/ws/analysis')), 'access log lines', 10_000);
+    const access = logLines.filter((l) => l.includes('"request"'));
+    expect(access.join('\n')).not.toContain('secret-reset-token');
+    expect(access.join('\n')).not.toContain('secret-jwt-payload');
+    expect(access.find((l) => l.includes('/password-reset/confirm'))).toContain('token=REDACTED');
   });
 
   it('routes the REST APIs to their services', async () => {

@@ -39,7 +39,7 @@ export class AppModule {
         { provide: AUTH_CONFIG, useValue: config },
         { provide: TokenSigner, useFactory: () => signer },
         { provide: DataSource, useFactory: () => openIdentityDatabase(config, logger) },
-        { provide: PasswordHasher, useFactory: (metrics: AuthMetrics) => PasswordHasher.create(config.BCRYPT_COST, metrics), inject: [AuthMetrics] },
+        { provide: PasswordHasher, useFactory: (metrics: AuthMetrics) => PasswordHasher.create(config.BCRYPT_COST, metrics, { workers: config.BCRYPT_WORKERS, maxQueued: config.BCRYPT_MAX_QUEUED }), inject: [AuthMetrics] },
         { provide: Mailer, useFactory: (log: Logger) => Mailer.create(config, log), inject: [LOGGER] },
         { provide: RateLimits, useFactory: (metrics: AuthMetrics) => new RateLimits(config, metrics), inject: [AuthMetrics] },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

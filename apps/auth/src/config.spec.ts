@@ -8,6 +8,11 @@ describe('auth configuration', () => {
     expect(config.AUTH_BOOTSTRAP_ADMIN_PASSWORD).toBeUndefined();
   });
 
+  it('refuses a privileged signup role', () => {
+    for (const role of ['admin', 'operator']) expect(() => loadAuthConfig({ AUTH_SIGNUP_DEFAULT_ROLE: role }), role).toThrow(/AUTH_SIGNUP_DEFAULT_ROLE/);
+    expect(loadAuthConfig({ AUTH_SIGNUP_DEFAULT_ROLE: 'viewer' }).AUTH_SIGNUP_DEFAULT_ROLE).toBe('viewer');
+  });
+
   it('refuses a bcrypt cost below 12', () => {
     expect(() => loadAuthConfig({ BCRYPT_COST: '10' })).toThrow(/BCRYPT_COST/);
   });

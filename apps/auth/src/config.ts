@@ -1,5 +1,5 @@
 import { ConfigError, baseConfigShape, env, loadConfig } from '@sightline/config';
-import { JWT_DEFAULTS } from '@sightline/contracts';
+import { JWT_DEFAULTS, ROLES } from '@sightline/contracts';
 import { z } from 'zod';
 import { passwordProblems } from './validation.js';
 
@@ -16,15 +16,22 @@ export const authConfigShape = {
   /** Short on purpose: other services verify statelessly, so a revoked token lives at most this long there. */
   AUTH_ACCESS_TOKEN_TTL_SECONDS: env.int(900, 30, 86_400),
   BCRYPT_COST: env.int(12, 12, 16),
+  /** bcrypt runs on this many worker threads, off the event loop; at most BCRYPT_MAX_QUEUED wait (then 503 AUTH_BUSY). */
+  BCRYPT_WORKERS: env.int(2, 1, 32),
+  BCRYPT_MAX_QUEUED: env.int(32, 0, 10_000),
   AUTH_SIGNUP_ENABLED: env.bool(true),
-  AUTH_SIGNUP_DEFAULT_ROLE: env.string('agent'),
+  /** Never a privileged role: a signup must not make anyone an administrator or operator. */
+  AUTH_SIGNUP_DEFAULT_ROLE: env.string('agent').refine((role) => role !== ROLES.admin && role !== ROLES.operator, {
+    message: 'must not be a privileged role (admin, operator)',
+  }),
   /** First admin, created on start only while no admin exists. All three or none; there is no default password. */
   AUTH_BOOTSTRAP_ADMIN_USERNAME: env.optionalString(),
   AUTH_BOOTSTRAP_ADMIN_EMAIL: env.optionalString(),
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: env.optionalString(),
   PASSWORD_RESET_TTL_SECONDS: env.int(3600, 60, 86_400),
   /** The link mailed to users; `?token=…` is appended. Point it at a UI that POSTs /password-reset/confirm. */
-  PASSWORD_RESET_LINK_URL: env.url('http://localhost:3001/password-reset/confirm', ['http', 'https']),
+  /** The console's address; the mailed link is `<this>#/reset/<token>` (the console's reset page). */
+  PASSWORD_RESET_LINK_URL: env.url('http://localhost:3008/console/', ['http', 'https']),
   /** smtp:// or smtps:// URL (credentials inside). Unset: mails are written as JSON files to MAIL_OUTBOX_DIR. */
   SMTP_URL: z
     .string()

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   TOO_MANY_GRANTS: 409,
   RATE_LIMITED: 429,
   DB_UNAVAILABLE: 503,
+  AUTH_BUSY: 503,
 };
 
 /** Context keys that are meant for the client; everything else stays in logs. */

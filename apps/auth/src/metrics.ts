@@ -26,7 +26,7 @@ export class AuthMetrics {
     });
     this.passwordResets = new Counter({
       name: 'sightline_auth_password_resets_total',
-      help: 'Password-reset steps (requested, unknown_email, mailed, failed, confirmed, invalid_token)',
+      help: 'Password-reset steps (requested, processed, confirmed, invalid_token); never by whether the address is known',
       labelNames: ['stage'],
       registers: [registry],
     });

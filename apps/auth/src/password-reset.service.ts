@@ -39,12 +39,16 @@ export class PasswordResetService implements BeforeApplicationShutdown {
   /** Accepts the request; the work runs in the background and its failures are logged and counted, never thrown. */
   request(email: string): void {
     this.metrics.passwordResets.inc({ stage: 'requested' });
+    // The metrics say only that a request was processed, the same for known and unknown addresses and for failed
+    // deliveries (logged), so /metrics does not tell whether an address has an account.
     const work = this.issue(email)
       .catch((err: Error & { code?: string }) => {
-        this.metrics.passwordResets.inc({ stage: 'failed' });
         this.logger.error('password reset not delivered', { code: err.code ?? 'RESET_FAILED', error: err.message });
       })
-      .finally(() => this.inFlight.delete(work));
+      .finally(() => {
+        this.metrics.passwordResets.inc({ stage: 'processed' });
+        this.inFlight.delete(work);
+      });
     this.inFlight.add(work);
   }
 
@@ -91,10 +95,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
 
   private async issue(email: string): Promise<void> {
     const user = await this.users.findByEmail(email);
-    if (!user) {
-      this.metrics.passwordResets.inc({ stage: 'unknown_email' });
-      return;
-    }
+    if (!user) return;
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.PASSWORD_RESET_TTL_SECONDS * 1000);
     await this.db.transaction(async (tx) => {
@@ -102,8 +103,10 @@ export class PasswordResetService implements BeforeApplicationShutdown {
       await tx.delete(PasswordResetTokenEntity, { userId: user.id });
       await tx.insert(PasswordResetTokenEntity, { userId: user.id, tokenHash: sha256(token), expiresAt });
     });
+    // The token goes in the fragment, which browsers never send: no proxy or server log sees it. The console's reset
+    // page reads it and POSTs /password-reset/confirm.
     const link = new URL(this.config.PASSWORD_RESET_LINK_URL);
-    link.searchParams.set('token', token);
+    link.hash = `/reset/${token}`;
     const minutes = Math.round(this.config.PASSWORD_RESET_TTL_SECONDS / 60);
     await this.mailer.send({
       to: user.email,
@@ -121,7 +124,6 @@ export class PasswordResetService implements BeforeApplicationShutdown {
         'The link works once. If you did not ask for it, ignore this mail: your password stays as it is.',
       ].join('\n'),
     });
-    this.metrics.passwordResets.inc({ stage: 'mailed' });
     this.logger.info('password reset mailed', { userId: user.id, transport: this.mailer.transport });
   }
 

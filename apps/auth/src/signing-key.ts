@@ -19,10 +19,13 @@ export async function loadSigningKey(config: AuthConfig, logger: Logger): Promis
     });
     return TokenSigner.generate(options);
   }
+  // A key others could read may already be copied: refuse it rather than keep signing with it.
+  const mode = await stat(file).then((info) => info.mode, () => undefined);
+  if (mode !== undefined && mode & 0o077) {
+    throw new SightlineError('SIGNING_KEY_EXPOSED', `signing key file ${file} is accessible to other users: rotate the key, then chmod 600 it`, { file });
+  }
   try {
     const signer = await TokenSigner.fromPkcs8(await readFile(file, 'utf8'), options);
-    const { mode } = await stat(file);
-    if (mode & 0o077) logger.warn('signing key file is readable by other users: chmod 600 it', { code: 'SIGNING_KEY_EXPOSED', file });
     logger.info('signing key loaded', { file, kid: signer.publicJwk.kid });
     return signer;
   } catch (err) {

@@ -4,14 +4,17 @@
  * Real PostgreSQL; the service in-process on a free port.
  */
 import { JWKS_PATH, JWT_DEFAULTS } from '@sightline/contracts';
+import { createLogger } from '@sightline/observability';
 import { TokenSigner, TokenVerifier } from '@sightline/security';
 import bcrypt from 'bcryptjs';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createHmac, createPublicKey } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthApp, startDatabase } from './harness.js';
+import { loadAuthConfig } from '../src/config.js';
+import { loadSigningKey } from '../src/signing-key.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const ADA = { username: 'ada', email: 'ada@example.com', password: 'analytical engine 1843' };
@@ -230,6 +233,20 @@ describe('auth service: accounts and tokens', () => {
     auth = await AuthApp.start(db.dir, db.pg.url);
     expect((await auth.request<{ keys: { kid: string }[] }>('GET', JWKS_PATH)).body.keys[0]!.kid).toBe(kidBefore);
     expect((await auth.request('GET', '/me', { token: adaToken })).status).toBe(200);
+  });
+
+  it('refuses to start with a signing key file other users can read', async () => {
+    const keyPath = join(db.dir, 'keys', 'signing-key.pem');
+    const config = loadAuthConfig({ AUTH_SIGNING_KEY_FILE: keyPath });
+    const logger = createLogger('auth-key-test', 'error');
+    logger.clear();
+    await expect(loadSigningKey(config, logger)).resolves.toBeDefined();
+    chmodSync(keyPath, 0o644);
+    try {
+      await expect(loadSigningKey(config, logger)).rejects.toMatchObject({ code: 'SIGNING_KEY_EXPOSED' });
+    } finally {
+      chmodSync(keyPath, 0o600);
+    }
   });
 
   it('answers 503 while the database is down and recovers when it is back', async () => {

@@ -115,7 +115,13 @@ export class AuthApp {
       return [];
     }
     return files
-      .map((f) => JSON.parse(readFileSync(join(this.config.MAIL_OUTBOX_DIR, f), 'utf8')) as OutboxMail)
+      .flatMap((f) => {
+        try {
+          return [JSON.parse(readFileSync(join(this.config.MAIL_OUTBOX_DIR, f), 'utf8')) as OutboxMail];
+        } catch {
+          return []; // still being written: read on the next poll
+        }
+      })
       .filter((m) => m.to.includes(address));
   }
 

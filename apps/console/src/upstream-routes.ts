@@ -8,7 +8,9 @@ export type Upstream = (typeof UPSTREAMS)[number];
 
 /** Served by the console server itself: the SPA, its own health and metrics. */
 export const CONSOLE_PREFIX = '/console';
-const OWN_PATHS = /^\/(?:console(?:\/.*)?|metrics|health(?:\/.*)?)?$/;
+// Case-insensitive, trailing slash allowed: the services' router (Express) matches /METRICS and /metrics/ too, so
+// those must not be forwarded to auth's unauthenticated /metrics.
+const OWN_PATHS = /^\/(?:console(?:\/.*)?|metrics\/?|health(?:\/.*)?)?$/i;
 const STORED_RESULTS = /^\/sessions\/[^/]+\/(?:results|summary)$/;
 
 /** The service that answers `pathname`, or undefined for the console server's own paths. */

@@ -9,7 +9,7 @@
  * every API call carries the bearer token and nothing is left in cookies or web storage.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalFleet, REPO_ROOT, SERVICE_NAMES } from '@sightline/fleet';
@@ -303,6 +303,44 @@ describe('web console against the local fleet', () => {
     await page.clock.fastForward('15:01');
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     expect(await page.getByRole('status').textContent()).toContain('Your session expired');
+    await context.close();
+  });
+
+  it('follows a mailed reset link to the reset page, which sets the new password without the token reaching a server', async () => {
+    const outbox = join(dataDir, 'auth', 'outbox');
+    const read = (file: string) => {
+      try {
+        return [JSON.parse(readFileSync(join(outbox, file), 'utf8')) as { to: string; text: string }];
+      } catch {
+        return []; // still being written
+      }
+    };
+    const mails = () => (existsSync(outbox) ? readdirSync(outbox).sort().flatMap(read) : []);
+    const before = mails().filter((m) => m.to.includes(AGENT.email)).length;
+    expect((await fetch(`${consoleUrl}/password-reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: AGENT.email }) })).status).toBe(202);
+    await expect.poll(() => mails().filter((m) => m.to.includes(AGENT.email)).length, { timeout: 15_000 }).toBe(before + 1);
+    const link = mails().filter((m) => m.to.includes(AGENT.email)).at(-1)!.text.match(/^http\S+#\/reset\/\S+$/m)?.[0];
+    expect(link?.startsWith(`${consoleUrl}/console/#/reset/`)).toBe(true);
+
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    await page.goto(link!);
+    const newPassword = randomBytes(18).toString('base64url');
+    await page.getByLabel('New password').fill(newPassword);
+    await page.getByLabel('Repeat it').fill(newPassword);
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your password was changed');
+    // The token stayed in the fragment: in no URL the browser requested, and gone from the address bar.
+    const token = link!.split('/').at(-1)!;
+    expect(requested.filter((url) => url.includes(token))).toEqual([]);
+    expect(page.url()).not.toContain(token);
+    await logIn(page, AGENT.username, newPassword);
+    await expect.poll(() => page.getByTestId('whoami').isVisible()).toBe(true);
+    const old = await fetch(`${consoleUrl}/login`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', ...AGENT }) });
+    expect(old.status).toBe(401);
+    AGENT.password = newPassword;
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
 import { PIXEL_FORMATS, RTSP_AUTH_TYPES, SightlineError } from '@sightline/contracts';
+import { AddressPolicy } from '@sightline/rtsp';
 import {
   HARDWARE_DECODERS,
   defaultFfmpegPath,
@@ -49,6 +50,12 @@ export const ingestConfigShape = {
   INGEST_CLOCK_OFFSET_WARN_MS: env.int(1000, 1),
   /** Live H.264 decoding further behind than this drops units before decoding (non-reference first); 0 = never. */
   INGEST_DECODE_MAX_LAG_MS: env.int(500, 0),
+  /**
+   * Networks (CIDRs) RTSP servers may be in, and networks they may never be in (wins). Empty: any. Compose denies
+   * loopback and link-local (cloud metadata) by default; the local fleet and tests use cameras on 127.0.0.1.
+   */
+  INGEST_RTSP_ALLOWED_NETS: env.list([]),
+  INGEST_RTSP_DENIED_NETS: env.list([]),
 };
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;
@@ -73,6 +80,9 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     noResultsWarnMs: config.INGEST_NO_RESULTS_WARN_MS,
     clockOffsetWarnMs: config.INGEST_CLOCK_OFFSET_WARN_MS,
     maxDecodeLagMs: config.INGEST_DECODE_MAX_LAG_MS,
+    ...((config.INGEST_RTSP_ALLOWED_NETS.length || config.INGEST_RTSP_DENIED_NETS.length) && {
+      rtspAddressPolicy: rtspAddressPolicy(config),
+    }),
   };
 }
 
@@ -92,5 +102,13 @@ async function logFfmpeg(path: string, logger: Pick<VideoLogger, 'info' | 'warn'
       ffmpegPath: path,
       ffmpegVersion: version,
     });
+  }
+}
+
+function rtspAddressPolicy(config: IngestConfig): AddressPolicy {
+  try {
+    return new AddressPolicy({ allow: config.INGEST_RTSP_ALLOWED_NETS, deny: config.INGEST_RTSP_DENIED_NETS });
+  } catch (err) {
+    throw new SightlineError('CONFIG_INVALID', `INGEST_RTSP_ALLOWED_NETS / INGEST_RTSP_DENIED_NETS: ${(err as Error).message}`);
   }
 }

@@ -1,6 +1,7 @@
 /** Maps the SightlineErrors the session API raises to HTTP statuses with a `{code, message}` body. */
-import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpStatus, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
+import { LOGGER, type Logger } from '@sightline/observability';
 
 const STATUS_BY_CODE: Record<string, HttpStatus> = {
   INVALID_MESSAGE: HttpStatus.BAD_REQUEST,
@@ -19,8 +20,14 @@ interface HttpResponse {
 
 @Catch(SightlineError)
 export class SightlineErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Pick<Logger, 'error'>) {}
+
   catch(error: SightlineError, host: ArgumentsHost): void {
-    const status = STATUS_BY_CODE[error.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
-    host.switchToHttp().getResponse<HttpResponse>().status(status).json({ code: error.code, message: error.message });
+    const status = STATUS_BY_CODE[error.code];
+    const response = host.switchToHttp().getResponse<HttpResponse>();
+    if (status) return response.status(status).json({ code: error.code, message: error.message });
+    // Unexpected failures (e.g. FFmpeg's stderr in SNAPSHOT_FAILED) are details for the log, not for API clients.
+    this.logger.error('request failed', { code: error.code, error: error.message, context: error.context });
+    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: error.code, message: 'internal error' });
   }
 }

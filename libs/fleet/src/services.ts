@@ -54,6 +54,8 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
         MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
         // Accounts come from an admin, who also grants them sessions; nobody on the network signs up.
         AUTH_SIGNUP_ENABLED: 'false',
+        // Mailed reset links open the console's reset page.
+        PASSWORD_RESET_LINK_URL: `${httpUrl(endpoints.ports.console)}/console/`,
       };
     case 'persistence':
       return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };

@@ -175,7 +175,9 @@ async function cachedClip(
   ffmpegArgs: (output: string) => string[],
 ): Promise<string> {
   const dir = options.cacheDir ?? process.env.SIGHTLINE_MEDIA_CACHE ?? join(tmpdir(), 'sightline-media-cache');
-  const key = createHash('sha256').update(JSON.stringify({ kind, params, version: CACHE_VERSION })).digest('hex').slice(0, 16);
+  // The encoder is part of the key: clips of different FFmpeg builds differ (timestamps, muxer), and tests compare them.
+  const encoder = await ffmpegPath();
+  const key = createHash('sha256').update(JSON.stringify({ kind, params, version: CACHE_VERSION, encoder })).digest('hex').slice(0, 16);
   const cached = join(dir, `${kind}-${key}.mp4`);
   if (!existsSync(cached)) {
     mkdirSync(dir, { recursive: true });

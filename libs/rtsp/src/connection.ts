@@ -3,8 +3,9 @@
  * matches responses, and hands interleaved binary data to the owner. Every failure is a SightlineError whose
  * context names host, port, method and status, never credentials.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { redactUrl, SightlineError } from '@sightline/contracts';
+import type { AddressPolicy } from './address-policy.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
 import { RtspErrorCode, rtspError } from './errors.js';
@@ -17,6 +18,8 @@ export interface RtspConnectionOptions {
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   userAgent: string;
+  /** Addresses the connection may go to (checked before connecting); default: any. */
+  addressPolicy?: AddressPolicy;
   onInterleaved: (channel: number, data: Buffer) => void;
   /** Called once when the connection is gone: with the reason, or undefined after our own close(). */
   onClose: (error: SightlineError | undefined) => void;
@@ -55,14 +58,21 @@ export class RtspConnection {
 
   static open(options: RtspConnectionOptions): Promise<RtspConnection> {
     const context = { host: options.host, port: options.port };
+    const policy = options.addressPolicy;
+    if (policy && isIP(options.host) && !policy.allows(options.host)) {
+      return Promise.reject(rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context));
+    }
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port });
+      const socket = connect({ host: options.host, port: options.port, ...(policy && { lookup: policy.lookup() }) });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(rtspError(RtspErrorCode.timeout, `no TCP connection within ${options.connectTimeoutMs} ms`, { ...context, phase: 'connect' }));
       }, options.connectTimeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        if (err.code === 'EADDRNOTALLOWED') {
+          return reject(rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context));
+        }
         reject(rtspError(RtspErrorCode.connectFailed, `cannot connect: ${err.code ?? err.message}`, context, err));
       });
       socket.once('connect', () => {

@@ -16,6 +16,8 @@ export const RtspErrorCode = {
   unsupportedCodec: 'UNSUPPORTED_CODEC',
   /** The server closed the connection (e.g. it restarted or crashed). */
   streamEnded: 'RTSP_STREAM_ENDED',
+  /** The server's address is outside the allowed networks (AddressPolicy); nothing was sent to it. */
+  addressNotAllowed: 'RTSP_ADDRESS_NOT_ALLOWED',
 } as const;
 export type RtspErrorCode = (typeof RtspErrorCode)[keyof typeof RtspErrorCode];
 

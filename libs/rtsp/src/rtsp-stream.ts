@@ -11,6 +11,7 @@
 import { redactUrl, type RtspAuthType, type SightlineError } from '@sightline/contracts';
 import { createAuthStrategy } from './auth/create-auth-strategy.js';
 import type { AuthStrategy, Credentials } from './auth/auth-strategy.js';
+import type { AddressPolicy } from './address-policy.js';
 import { RtspConnection } from './connection.js';
 import { RtspErrorCode, rtspError } from './errors.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
@@ -36,6 +37,8 @@ export interface OpenRtspStreamOptions {
   userAgent?: string;
   /** Samples buffered for a slow consumer before the socket stops being read (TCP back-pressure). */
   maxBufferedSamples?: number;
+  /** Addresses the client may connect to (SSRF guard); default: any. */
+  addressPolicy?: AddressPolicy;
 }
 
 export type RtspCodec = 'h264' | 'mp2t';
@@ -168,6 +171,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       auth: this.auth,
       connectTimeoutMs: this.options.connectTimeoutMs ?? 5000,
       responseTimeoutMs: this.options.responseTimeoutMs ?? 5000,
+      addressPolicy: this.options.addressPolicy,
       userAgent: this.options.userAgent ?? 'Sightline RTSP client',
       onInterleaved: (channel, data) => this.onInterleaved(channel, data),
       onClose: (error) => this.onClosed(error),

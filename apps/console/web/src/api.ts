@@ -121,6 +121,16 @@ export async function login(username: string, password: string): Promise<IssuedT
   return (await response.json()) as IssuedToken;
 }
 
+/** Sets a new password with a mailed reset token (`POST /password-reset/confirm`); 204 on success. */
+export async function confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+  const response = await request('/password-reset/confirm', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ token, newPassword }),
+  });
+  if (!response.ok) throw await errorFrom(response);
+}
+
 /** fetch on the same origin, never sending cookies (the console uses none) and never cached by the browser. */
 async function request(path: string, init: RequestInit): Promise<Response> {
   try {

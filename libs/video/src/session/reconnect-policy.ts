@@ -34,6 +34,7 @@ const ALWAYS_FATAL = new Set<string>([
   RtspErrorCode.unauthorized,
   RtspErrorCode.unsupportedMedia,
   RtspErrorCode.unsupportedCodec,
+  RtspErrorCode.addressNotAllowed,
   DecodeErrorCode.sourceCorrupt,
   'INVALID_SOURCE',
   'FRAME_TOO_LARGE',

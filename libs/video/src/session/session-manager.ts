@@ -2,6 +2,7 @@
  * The sessions of one ingest process: start (validated request → source → session), list, inspect, stop, snapshots.
  * Ended sessions stay inspectable (state, last error, counters) until evicted by newer ones.
  */
+import type { AddressPolicy } from '@sightline/rtsp';
 import { randomUUID } from 'node:crypto';
 import {
   SightlineError,
@@ -44,6 +45,8 @@ export interface IngestSettings {
   /** RTSP auth scheme when a request names none. */
   rtspAuth: RtspAuthType;
   rtspConnectTimeoutMs: number;
+  /** Networks RTSP servers may be in (SSRF guard); any when absent. */
+  rtspAddressPolicy?: AddressPolicy;
   /** Ended sessions kept for inspection. */
   keepEndedSessions?: number;
   /** Analysis-rate limit for sessions that set no `maxFps` of their own; every frame when absent. */
@@ -195,6 +198,7 @@ export class SessionManager {
             defaultAuth: this.settings.rtspAuth,
             connectTimeoutMs: this.settings.rtspConnectTimeoutMs,
             maxDecodeLagMs: this.settings.maxDecodeLagMs,
+            addressPolicy: this.settings.rtspAddressPolicy,
           },
           settings,
           this.logger,

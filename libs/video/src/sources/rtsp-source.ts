@@ -5,7 +5,7 @@
  * report) when the server sends reports, and its decode latency.
  */
 import { SightlineError, redactUrl, type RtspAuthType, type SourceSpec } from '@sightline/contracts';
-import { openRtspStream, RtspErrorCode, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
+import { openRtspStream, RtspErrorCode, type AddressPolicy, type RtspAuthOptions, type RtspStream } from '@sightline/rtsp';
 import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
@@ -24,6 +24,8 @@ export interface RtspSourceOptions {
   connectTimeoutMs: number;
   /** H.264 decoding further behind live than this drops units before decoding (see CatchUpGate); 0: never. */
   maxDecodeLagMs?: number;
+  /** Networks the RTSP server may be in (SSRF guard); default: any. */
+  addressPolicy?: AddressPolicy;
 }
 
 interface SampleTiming {
@@ -57,6 +59,7 @@ export class RtspSource implements FrameSource {
       auth: this.authOptions(),
       connectTimeoutMs: this.options.connectTimeoutMs,
       responseTimeoutMs: this.options.connectTimeoutMs,
+      addressPolicy: this.options.addressPolicy,
     });
     const format: PipeFormat = stream.media.codec === 'h264' ? 'h264' : 'mpegts';
     this.logger.info('rtsp stream opened', { ...this.context, codec: stream.media.codec, control: stream.media.controlUrl });

@@ -12,6 +12,7 @@ import { formatDuration, SignedInContext, useNow, type SignedIn } from './common
 import { HistoryPage } from './history.js';
 import { LiveView } from './live.js';
 import { LoginPage } from './login.js';
+import { ResetPasswordPage, resetTokenFrom } from './reset-password.js';
 import { SessionsPage } from './sessions.js';
 
 const EXPIRY_WARNING_MS = 60_000;
@@ -49,6 +50,18 @@ export function App() {
     [signOut],
   );
 
+  const [resetToken, setResetToken] = useState(() => resetTokenFrom(location.hash));
+  if (resetToken) {
+    return (
+      <ResetPasswordPage
+        token={resetToken}
+        onDone={(message) => {
+          setResetToken(undefined);
+          setNotice(message);
+        }}
+      />
+    );
+  }
   if (!signedIn) return <LoginPage notice={notice} onSignedIn={signIn} />;
   return (
     <SignedInContext.Provider value={signedIn}>
