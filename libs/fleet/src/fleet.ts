@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
-import { NATS_IDENTITIES, NatsClient, ensureStreams, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
+import { NATS_IDENTITIES, NatsClient, keepStreamsProvisioned, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 import { Supervisor, describeSupervisorEvent, type RestartPolicyOptions, type SupervisorEvent } from './supervisor.js';
 import {
@@ -78,6 +78,7 @@ export class LocalFleet {
     readonly supervisor: Supervisor,
     private readonly lock: DataDirLock,
     private readonly natsPasswords?: Record<NatsIdentity, string>,
+    private readonly provisioner?: NatsClient,
   ) {}
 
   /** The credentials of a NATS identity of this fleet (tests connect as a service would); undefined on an open server. */
@@ -109,6 +110,7 @@ export class LocalFleet {
         : (Object.fromEntries(NATS_IDENTITIES.map((id) => [id, randomBytes(18).toString('base64url')])) as Record<NatsIdentity, string>);
     let nats: LocalNatsServer | undefined;
     let postgres: LocalPostgres | undefined;
+    let provisioner: NatsClient | undefined;
     try {
       if (options.ports !== 'free') {
         const wanted = Object.entries(DEFAULT_PORTS).filter(([name]) => name !== 'postgres' || options.postgres !== false);
@@ -121,14 +123,11 @@ export class LocalFleet {
         port: fixed('nats'),
         onLine: onLine('nats'),
         ...(passwords && { authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])) }),
-        // A restarted server gets its streams back from the provisioning identity (the services may not create them).
-        onProcess: (proc) =>
-          supervisor.watch(INFRA_NAMES.nats, proc, async () => {
-            await nats!.start();
-            if (passwords) await provisionStreams(nats!.url, passwords.provisioner);
-          }),
+        onProcess: (proc) => supervisor.watch(INFRA_NAMES.nats, proc, () => nats!.start()),
       });
-      if (passwords) await provisionStreams(nats.url, passwords.provisioner);
+      // The services may not create streams: the provisioning identity stays connected and provisions them again
+      // after any restart of the server (supervised or deliberate), as compose's nats-provision does.
+      if (passwords) provisioner = await connectProvisioner(nats.url, passwords.provisioner);
       postgres =
         options.postgres === false
           ? undefined
@@ -150,7 +149,7 @@ export class LocalFleet {
         tracker: identity('tracker', passwords),
       };
       const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
-      const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords);
+      const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords, provisioner);
       fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {
         // Auth first: the others fetch its keys; then the consumers before the producer.
@@ -164,6 +163,7 @@ export class LocalFleet {
       return fleet;
     } catch (err) {
       supervisor.close();
+      await provisioner?.drain();
       await postgres?.stop();
       await nats?.stop();
       if (!supervisorLog.writableEnded) supervisorLog.end();
@@ -218,6 +218,7 @@ export class LocalFleet {
     this.stopped = true;
     this.supervisor.close();
     for (const service of [...this.services].reverse()) await service.process.stop('SIGTERM', 15_000);
+    await this.provisioner?.drain();
     await this.database?.stop();
     await this.nats.stop();
     for (const log of this.logs.values()) log.end();
@@ -297,13 +298,15 @@ async function waitForReady(baseUrl: string, proc: ManagedProcess, name: string,
 
 const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({ user: name, password: passwords[name] });
 
-/** Creates the streams as the provisioning identity, the only one allowed to. */
-async function provisionStreams(url: string, password: string): Promise<void> {
+/** Connects as the provisioning identity, the only one allowed to create streams, and keeps them provisioned. */
+async function connectProvisioner(url: string, password: string): Promise<NatsClient> {
   const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: quietLogger });
   try {
-    await ensureStreams(client.manager);
-  } finally {
+    await keepStreamsProvisioned(client, quietLogger);
+    return client;
+  } catch (err) {
     await client.drain();
+    throw err;
   }
 }
 

@@ -171,7 +171,7 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
 
     // Stop the session, let the pipeline drain, then compare RESULTS, analysis_results and what the agent got.
     await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_ID}`, { method: 'DELETE', headers: { authorization: `Bearer ${await getToken()}` } });
-    const nats = await NatsClient.connect({ url: fleet!.nats.url, name: 'chaos-test', logger: quietLogger });
+    const nats = await NatsClient.connect({ url: fleet!.nats.url, name: 'chaos-test', logger: quietLogger, ...fleet!.natsCredentials('provisioner') });
     try {
       await waitUntil(() => consumerCaughtUp(nats, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 60_000);
       await waitUntil(() => consumerCaughtUp(nats, STREAMS.results, CONSUMERS.persistence), 'persistence to store RESULTS', 60_000);

@@ -12,6 +12,7 @@ export {
   type ProvisionOutcome,
   type StreamLimits,
 } from './streams.js';
+export { keepStreamsProvisioned } from './provisioning.js';
 export { JetStreamPublisher, type PublishOptions } from './publisher.js';
 export { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
 export { PullWorker, type Delivery, type PullWorkerOptions } from './pull-worker.js';

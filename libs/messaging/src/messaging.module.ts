@@ -7,7 +7,8 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { HealthRegistry, LOGGER, type Logger } from '@sightline/observability';
 import { NatsClient } from './connection.js';
 import { JetStreamPublisher } from './publisher.js';
-import { awaitStreams, ensureStreams, type StreamLimits } from './streams.js';
+import { keepStreamsProvisioned } from './provisioning.js';
+import { awaitStreams, type StreamLimits } from './streams.js';
 
 export interface MessagingModuleOptions {
   url: string;
@@ -47,10 +48,8 @@ export class MessagingModule {
               await awaitStreams(client.manager);
               logger.info('jetstream streams present', { user });
             } else {
-              const outcomes = await ensureStreams(client.manager, options.limits);
+              const outcomes = await keepStreamsProvisioned(client, logger, options.limits);
               logger.info('jetstream streams provisioned', { outcomes });
-              // A restarted nats-server has lost its memory streams (FRAMES): provision them again on every reconnect.
-              client.onReconnect(() => void provisionAfterReconnect(client, options.limits, logger));
             }
             health.register('nats', () => client.isConnected());
             return client;
@@ -61,22 +60,5 @@ export class MessagingModule {
       ],
       exports: [NatsClient, JetStreamPublisher],
     };
-  }
-}
-
-/** ensureStreams after a reconnect, retried while JetStream is still starting up on the restarted server. */
-async function provisionAfterReconnect(client: NatsClient, limits: StreamLimits | undefined, logger: Logger): Promise<void> {
-  for (let attempt = 1; attempt <= 30; attempt++) {
-    try {
-      const outcomes = await ensureStreams(client.manager, limits);
-      logger.info('jetstream streams provisioned after a reconnect', { outcomes, attempt });
-      return;
-    } catch (err) {
-      if (attempt === 30 || !client.isConnected()) {
-        logger.warn('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', attempt, error: (err as Error).message });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
   }
 }

@@ -5,7 +5,7 @@
  * Reads NATS_URL, NATS_USER, NATS_PASSWORD.
  */
 import { NatsClient } from './connection.js';
-import { ensureStreams } from './streams.js';
+import { keepStreamsProvisioned } from './provisioning.js';
 
 const log = (level: string, message: string, meta: Record<string, unknown> = {}) =>
   process.stdout.write(JSON.stringify({ level, message, service: 'nats-provision', ...meta }) + '\n');
@@ -19,19 +19,10 @@ const client = await NatsClient.connect({
   logger,
 });
 try {
-  logger.info('jetstream streams provisioned', { outcomes: await ensureStreams(client.manager) });
+  logger.info('jetstream streams provisioned', { outcomes: await keepStreamsProvisioned(client, logger) });
 } catch (err) {
   await client.drain();
   throw err;
 }
-if (process.env.NATS_PROVISION_ONCE === 'true') {
-  await client.drain();
-} else {
-  client.onReconnect(() => {
-    ensureStreams(client.manager).then(
-      (outcomes) => logger.info('jetstream streams provisioned after a reconnect', { outcomes }),
-      (err: Error) => logger.error('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', error: err.message }),
-    );
-  });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void client.drain());
-}
+if (process.env.NATS_PROVISION_ONCE === 'true') await client.drain();
+else for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void client.drain());
