@@ -51,7 +51,9 @@ case "$1" in
     prepare_host
     cd "$root" && node app/bench.mjs --bundles "$root/app" --provider cuda --modes live --fps "$fps" \
       --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
-      --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$out/$name.json" > "$out/$name.md" 2> "$out/$name.err" || { tail -30 "$out/$name.err"; exit 1; }
+      --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$out/$name.json" > "$out/$name.md" 2> "/tmp/$name.err" \
+      || { grep -v 'onnxruntime:' "/tmp/$name.err" | tail -30; exit 1; }
+    grep -E 'HWACCEL|hardware decoding' "/tmp/$name.err" | head -3 || true
     cat "$out/$name.md" ;;
   *) echo "unknown step $1" >&2; exit 2 ;;
 esac
