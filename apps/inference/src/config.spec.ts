@@ -5,7 +5,7 @@ describe('inference configuration', () => {
   it('has the documented defaults', () => {
     expect(loadInferenceConfig({})).toMatchObject({
       HTTP_PORT: 3002,
-      INFERENCE_MODEL: 'blazeface-back-256',
+      INFERENCE_MODEL: 'blazeface-back-256-u8',
       INFERENCE_PROVIDER: 'auto',
       INFERENCE_MAX_BATCH: 8,
       INFERENCE_MAX_IN_FLIGHT: 64,

@@ -55,7 +55,7 @@ describe('inference service, one replica', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ level: 'warn', requestedProvider: 'cuda' });
     expect(warnings[0].message).toMatch(/CUDA execution provider unavailable, running on CPU/);
-    expect(await replica.metric('sightline_inference_provider_info', { provider: 'cpu', model: 'blazeface-back-256' })).toBe(1);
+    expect(await replica.metric('sightline_inference_provider_info', { provider: 'cpu', model: 'blazeface-back-256-u8' })).toBe(1);
 
     const health = await fetch(`${replica.baseUrl}/health/ready`);
     expect(health.status).toBe(200);
@@ -72,7 +72,7 @@ describe('inference service, one replica', () => {
     for (const { payload, timestamp } of results) {
       expect(payload).toMatchObject({
         source: { width: 1920, height: 1080 },
-        model: 'blazeface-back-256',
+        model: 'blazeface-back-256-u8',
         provider: 'cpu',
         batchSize: 1,
       });
