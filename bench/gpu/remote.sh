@@ -44,7 +44,7 @@ case "$1" in
       else in=(-hwaccel cuda -hwaccel_output_format cuda); vf="scale_cuda=256:144,hwdownload,format=nv12,pad=256:256:0:56,format=rgb24"; fi
       ( start=$(date +%s%N)
         for i in $(seq "$n"); do "$FFMPEG_PATH" -hide_banner -loglevel error -nostdin "${in[@]}" -i "$clip" -vf "$vf" -f rawvideo -y /dev/null & done
-        wait; echo "decode $mode x$n: $(( ($(date +%s%N) - start) / 1000000 )) ms wall for $((n * 600)) frames; CPU user/sys of the FFmpegs:"; times | tail -1 )
+        wait; echo "decode $mode x$n: $(( ($(date +%s%N) - start) / 1000000 )) ms wall for $((n * 600)) frames; CPU user/sys of the FFmpegs:"; times > /tmp/decode-times; tail -1 /tmp/decode-times )
     done ;;
   fleet)
     name=$2 sessions=$3 replicas=$4 seconds=$5 model=$6 batch=$7 hwaccel=$8 fps=${9:-60}
