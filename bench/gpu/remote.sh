@@ -44,14 +44,16 @@ case "$1" in
       else in=(-hwaccel cuda -hwaccel_output_format cuda); vf="scale_cuda=256:144,hwdownload,format=nv12,pad=256:256:0:56,format=rgb24"; fi
       ( start=$(date +%s%N)
         for i in $(seq "$n"); do "$FFMPEG_PATH" -hide_banner -loglevel error -nostdin "${in[@]}" -i "$clip" -vf "$vf" -f rawvideo -y /dev/null & done
-        wait; echo "decode $mode x$n: $(( ($(date +%s%N) - start) / 1000000 )) ms wall for $((n * 600)) frames; CPU user/sys of the FFmpegs:"; times | tail -1 )
+        wait; echo "decode $mode x$n: $(( ($(date +%s%N) - start) / 1000000 )) ms wall for $((n * 600)) frames; CPU user/sys of the FFmpegs:"; times > /tmp/decode-times; tail -1 /tmp/decode-times )
     done ;;
   fleet)
     name=$2 sessions=$3 replicas=$4 seconds=$5 model=$6 batch=$7 hwaccel=$8 fps=${9:-60}
     prepare_host
     cd "$root" && node app/bench.mjs --bundles "$root/app" --provider cuda --modes live --fps "$fps" \
       --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
-      --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$out/$name.json" > "$out/$name.md" 2> "$out/$name.err" || { tail -30 "$out/$name.err"; exit 1; }
+      --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$out/$name.json" > "$out/$name.md" 2> "/tmp/$name.err" \
+      || { grep -v 'onnxruntime:' "/tmp/$name.err" | tail -30; exit 1; }
+    grep -E 'HWACCEL|hardware decoding' "/tmp/$name.err" | head -3 || true
     cat "$out/$name.md" ;;
   *) echo "unknown step $1" >&2; exit 2 ;;
 esac

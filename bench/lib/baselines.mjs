@@ -43,14 +43,19 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
   const bytes = readFileSync(rawFrames);
   const frameBytes = frame.width * frame.height * 3;
   const count = Math.min(maxFrames, Math.floor(bytes.length / frameBytes));
+  const dims = [1, frame.height, frame.width, 3];
+  // A uint8 model takes the frame's bytes as they are; a float one, the bytes scaled to [-1,1] first.
   const input = new Float32Array(frameBytes);
-  const tensor = new ort.Tensor('float32', input, [1, frame.height, frame.width, 3]);
-  const feeds = { [manifest.input.name]: tensor };
-  const toTensor = (i) => {
-    const offset = i * frameBytes;
-    for (let j = 0; j < frameBytes; j++) input[j] = bytes[offset + j] / 127.5 - 1;
-  };
-  for (let i = 0; i < 20; i++) { toTensor(i % count); await session.run(feeds); }
+  const floatFeeds = { [manifest.input.name]: new ort.Tensor('float32', input, dims) };
+  const toFeeds =
+    manifest.input.type === 'uint8'
+      ? (i) => ({ [manifest.input.name]: new ort.Tensor('uint8', bytes.subarray(i * frameBytes, (i + 1) * frameBytes), dims) })
+      : (i) => {
+          const offset = i * frameBytes;
+          for (let j = 0; j < frameBytes; j++) input[j] = bytes[offset + j] / 127.5 - 1;
+          return floatFeeds;
+        };
+  for (let i = 0; i < 20; i++) await session.run(toFeeds(i % count));
   await beforeStart?.();
   const latencies = [];
   const cpuBefore = process.cpuUsage();
@@ -60,8 +65,7 @@ export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu
   let frames = 0;
   for (; until === undefined ? frames < count : performance.now() < until; frames++) {
     const t0 = performance.now();
-    toTensor(frames % count);
-    await session.run(feeds);
+    await session.run(toFeeds(frames % count));
     latencies.push(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -26,7 +26,7 @@ async function counters(fleet) {
  * Results stored by persistence against results published by inference, over the whole run: persistence acks a
  * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal.
  */
-async function storedVersusPublished(fleet, mode, timeoutMs = 30_000) {
+async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
   const count = () =>
     Number(fleet.postgres.psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`).trim());
   const deadline = Date.now() + timeoutMs;
