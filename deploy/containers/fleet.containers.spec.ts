@@ -38,6 +38,7 @@ let rtsp: GstRtspServer | undefined;
 let relay: Server | undefined;
 let agent: AnalysisClient | undefined;
 let httpsPort = 0;
+/** The camera's URL as the containers see it. */
 let rtspUrl = '';
 let autoscaler: ManagedProcess | undefined;
 let signalServer: HttpServer | undefined;
@@ -53,6 +54,23 @@ const storedFrameSeqs = async (sessionId = SESSION_ID) =>
     .split(',')
     .filter(Boolean)
     .map(Number);
+
+/**
+ * The camera is on the host, where the RTSP server listens on 127.0.0.1: containers reach it through the project
+ * network's gateway address, relayed to the server. Called again after `down`/`up`, which makes a new network.
+ */
+async function relayCamera(): Promise<string> {
+  relay?.close();
+  const hostAddress = await project!.hostAddress();
+  relay = createServer((socket) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: rtsp!.port });
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => relay!.listen(0, hostAddress, resolve));
+  return `rtsp://${hostAddress}:${(relay.address() as { port: number }).port}/h264`;
+}
 
 beforeAll(async () => {
   const dir = await makeTempDir('sightline-containers-');
@@ -79,6 +97,9 @@ beforeAll(async () => {
     BACKUP_S3_ACCESS_KEY: 'S3RVER',
     BACKUP_S3_SECRET_KEY: 'S3RVER',
     BACKUP_ARCHIVE_TIMEOUT_S: '15',
+    // The CI machine has 2 cores; the engine refuses a CPU limit above that.
+    SIGHTLINE_INFERENCE_CPUS: '2',
+    SIGHTLINE_INGEST_CPUS: '2',
   });
   setEnv(join(dir, 'deploy/env/auth.env'), {
     AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
@@ -119,16 +140,6 @@ describe('the compose fleet on real containers (CPU)', () => {
   it('takes one RTSP session to an agent over wss:// through the proxy and stores exactly those frames', async () => {
     const clip = await makeAstronautClip({ ...DEFAULT_ASTRONAUT_CLIP, width: 640, height: 360, fps: 15, photoSize: 200, margin: 12 });
     rtsp = await startGstRtspServer({ file: clip });
-    // The camera is on the host: containers reach it through the project network's gateway, relayed to the server.
-    const hostAddress = await project!.hostAddress();
-    relay = createServer((socket) => {
-      const upstream = createConnection({ host: '127.0.0.1', port: rtsp!.port });
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => relay!.listen(0, hostAddress, resolve));
-    const relayPort = (relay.address() as { port: number }).port;
 
     const token = await login();
     agent = new AnalysisClient({ url: `wss://localhost:${httpsPort}${WS_PATH}`, token, sessions: [SESSION_ID], policy: 'every', onMessage: (e) => received.push(e) });
@@ -136,7 +147,7 @@ describe('the compose fleet on real containers (CPU)', () => {
     agent.start();
     await subscribed;
 
-    rtspUrl = `rtsp://${hostAddress}:${relayPort}/h264`;
+    rtspUrl = await relayCamera();
     const request: StartSessionRequest = { sessionId: SESSION_ID, source: { type: 'rtsp', url: rtspUrl } };
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const started = await fetch(`${base()}/sessions`, { method: 'POST', headers, body: JSON.stringify(request) });
@@ -224,6 +235,7 @@ describe('the autoscaler scaling inference containers through compose', () => {
   };
 
   beforeAll(async () => {
+    rtspUrl = await relayCamera();
     signalServer = createHttpServer((_req, res) => {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
       res.end(`# TYPE sightline_gpu_utilization_ratio gauge\nsightline_gpu_utilization_ratio{gpu="0"} ${utilization}\n`);
@@ -248,12 +260,13 @@ describe('the autoscaler scaling inference containers through compose', () => {
         AUTOSCALER_LAG_SCALE_UP_THRESHOLD: '0',
         AUTOSCALER_COMPOSE_PROJECT_DIR: project!.dir,
         AUTOSCALER_COMPOSE_PROJECT: project!.name(),
-        AUTOSCALER_COMPOSE_FILES: 'docker-compose.yml,deploy/docker/compose.cpu.yml',
         AUTOSCALER_COMPOSE_CLI: 'standalone',
         AUTOSCALER_DOCKER_BIN: DOCKER,
       }).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    autoscaler = new ManagedProcess(process.execPath, [join(ROOT, 'apps/autoscaler/dist/main.js')], { name: 'autoscaler', env }).start();
+    // As in its container: the compose files are the operator's (COMPOSE_FILE in the project's .env), and the working
+    // directory is not the project's.
+    autoscaler = new ManagedProcess(process.execPath, [join(ROOT, 'apps/autoscaler/dist/main.js')], { name: 'autoscaler', env, cwd: '/' }).start();
   });
 
   it('starts a second inference container above 80 % that takes work, and removes it below the low-water mark without losing a frame', async () => {
@@ -266,7 +279,9 @@ describe('the autoscaler scaling inference containers through compose', () => {
 
     utilization = 0.95;
     let scaled: string[] = [];
-    await waitUntil(async () => (scaled = await inferenceContainers()).length === 2, 'a second inference container', 300_000, 2000);
+    await waitUntil(async () => (scaled = await inferenceContainers()).length === 2, 'a second inference container', 300_000, 2000).catch((err) => {
+      throw new Error(`${(err as Error).message}\nautoscaler output:\n${autoscaler?.outputTail}`);
+    });
     await waitUntil(async () => (await project!.containers()).every((c) => c.service !== 'inference' || c.health === 'healthy'), 'both inference replicas healthy', 300_000, 2000);
     const second = scaled[1]!;
     // The new replica pulls from the shared durable consumer: it analyses frames of the running session.

@@ -7,7 +7,9 @@
 #      (deploy/containers/stand-ins/) and tagged with the upstream names; the bookworm base is cached in the engine;
 #   4. our images built by compose from the compose file's own build sections (BuildKit, layer cache kept);
 #   5. the container tests.
-# Environment: DOCKER (the CLI that drives the engine; default: Debian's), SIGHTLINE_CONTAINERS_KEEP_DOCKERD=1.
+# Environment: DOCKER (the CLI that drives the engine; default: Debian's); for a dockerd started here:
+# SIGHTLINE_CONTAINERS_DOCKER_ROOT (its --data-root: images and build cache; default Docker's), and
+# SIGHTLINE_CONTAINERS_KEEP_DOCKERD=1 to leave it running.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -42,7 +44,8 @@ stop_dockerd() {
 }
 if ! "$DOCKER" info >/dev/null 2>&1; then
   log "starting dockerd (log: $state/dockerd.log)"
-  dockerd --storage-driver overlay2 >"$state/dockerd.log" 2>&1 &
+  dockerd --storage-driver overlay2 ${SIGHTLINE_CONTAINERS_DOCKER_ROOT:+--data-root "$SIGHTLINE_CONTAINERS_DOCKER_ROOT"} \
+    >"$state/dockerd.log" 2>&1 &
   dockerd_pid=$!
   [[ ${SIGHTLINE_CONTAINERS_KEEP_DOCKERD:-} == 1 ]] || trap stop_dockerd EXIT
   for _ in $(seq 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 1; done

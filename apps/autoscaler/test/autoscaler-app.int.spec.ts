@@ -81,7 +81,8 @@ describe('autoscaler service (compose backend, Prometheus source)', () => {
         AUTOSCALER_SOURCE: 'prometheus',
         AUTOSCALER_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
         AUTOSCALER_DOCKER_BIN: docker,
-        AUTOSCALER_COMPOSE_PROJECT_DIR: '/opt/sightline',
+        // The backend runs compose in the project directory, so it must exist.
+        AUTOSCALER_COMPOSE_PROJECT_DIR: dir,
         AUTOSCALER_INTERVAL_MS: '300',
         AUTOSCALER_WINDOW_MS: '1000',
         AUTOSCALER_COOLDOWN_MS: '600000',
@@ -113,9 +114,9 @@ describe('autoscaler service (compose backend, Prometheus source)', () => {
 
     const commands = readFileSync(argvFile(), 'utf8').trim().split('\n');
     expect(commands).toContain(
-      'compose --project-directory /opt/sightline --project-name sightline up --detach --no-recreate --scale inference=2 inference',
+      `compose --project-directory ${dir} --project-name sightline up --detach --no-recreate --scale inference=2 inference`,
     );
-    expect(commands[0]).toBe('compose --project-directory /opt/sightline --project-name sightline ps --format json --status running inference');
+    expect(commands[0]).toBe(`compose --project-directory ${dir} --project-name sightline ps --format json --status running inference`);
 
     const metrics = await (await fetch(`${appUrl}/metrics`)).text();
     expect(metrics).toMatch(/^sightline_autoscaler_decisions_total\{action="scale_up",dry_run="false",service="autoscaler"\} 1$/m);

@@ -4,9 +4,9 @@ import { makeTempDir } from '@sightline/local-infra';
 import { describe, expect, it } from 'vitest';
 import { ComposeBackend, LocalFleetBackend, countRunningContainers, type ScalableFleet } from './backends.js';
 
-const compose = (docker?: string) =>
+const compose = (docker?: string, projectDirectory = '/opt/sightline') =>
   new ComposeBackend({
-    projectDirectory: '/opt/sightline',
+    projectDirectory,
     projectName: 'sightline',
     files: ['docker-compose.yml', 'deploy/docker/compose.cpu.yml'],
     service: 'inference',
@@ -53,7 +53,7 @@ describe('ComposeBackend', () => {
       ].join('\n'),
     );
     chmodSync(docker, 0o755);
-    const backend = compose(docker);
+    const backend = compose(docker, dir);
 
     expect(await backend.replicas()).toBe(2);
     await backend.scaleTo(3);
@@ -65,13 +65,14 @@ describe('ComposeBackend', () => {
   it('drives Compose v1 (standalone docker-compose) and counts running replicas by the engine labels', async () => {
     const dir = await makeTempDir('sightline-compose-backend-');
     const argvFile = join(dir, 'argv');
-    const record = (answer: string) => ['#!/bin/sh', `echo "$0 $*" >> ${argvFile}`, answer].join('\n');
+    // Each stand-in records its working directory too: compose resolves COMPOSE_FILE's relative paths against it.
+    const record = (answer: string) => ['#!/bin/sh', `echo "$PWD $0 $*" >> ${argvFile}`, answer].join('\n');
     const [docker, dockerCompose] = [join(dir, 'docker'), join(dir, 'docker-compose')];
     writeFileSync(docker, record("printf 'c0ffee01\\nc0ffee02\\nc0ffee03\\n'"));
     writeFileSync(dockerCompose, record('exit 0'));
     for (const file of [docker, dockerCompose]) chmodSync(file, 0o755);
     const backend = new ComposeBackend({
-      projectDirectory: '/opt/sightline',
+      projectDirectory: dir,
       projectName: 'sightline',
       files: ['docker-compose.yml'],
       service: 'inference',
@@ -83,9 +84,9 @@ describe('ComposeBackend', () => {
     expect(await backend.replicas()).toBe(3);
     await backend.scaleTo(1);
     expect(readFileSync(argvFile, 'utf8').trim().split('\n')).toEqual([
-      `${docker} ps --filter label=com.docker.compose.project=sightline --filter label=com.docker.compose.service=inference ` +
+      `${dir} ${docker} ps --filter label=com.docker.compose.project=sightline --filter label=com.docker.compose.service=inference ` +
         '--filter status=running --format {{.ID}}',
-      `${dockerCompose} --project-directory /opt/sightline --project-name sightline --file docker-compose.yml ` +
+      `${dir} ${dockerCompose} --project-directory ${dir} --project-name sightline --file docker-compose.yml ` +
         'up --detach --no-recreate --scale inference=1 inference',
     ]);
   });
@@ -95,11 +96,11 @@ describe('ComposeBackend', () => {
     const docker = join(dir, 'docker');
     writeFileSync(docker, '#!/bin/sh\necho "Cannot connect to the Docker daemon" >&2\nexit 17\n');
     chmodSync(docker, 0o755);
-    await expect(compose(docker).scaleTo(2)).rejects.toMatchObject({
+    await expect(compose(docker, dir).scaleTo(2)).rejects.toMatchObject({
       code: 'SCALE_COMMAND_FAILED',
       context: expect.objectContaining({ exitCode: 17, stderr: expect.stringContaining('Cannot connect') }),
     });
-    await expect(compose(join(dir, 'missing')).replicas()).rejects.toMatchObject({ code: 'SCALE_COMMAND_FAILED' });
+    await expect(compose(join(dir, 'missing'), dir).replicas()).rejects.toMatchObject({ code: 'SCALE_COMMAND_FAILED' });
   });
 });
 

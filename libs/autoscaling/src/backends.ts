@@ -98,7 +98,9 @@ export class ComposeBackend implements ScalingBackend {
       execFile(
         executable,
         args,
-        { env, timeout: this.options.timeoutMs ?? 300_000, maxBuffer: 16 * 1024 * 1024 },
+        // In the project directory: compose resolves the relative paths of COMPOSE_FILE (from the project's .env)
+        // against the working directory, in v1 at least, not against --project-directory.
+        { env, cwd: this.options.projectDirectory, timeout: this.options.timeoutMs ?? 300_000, maxBuffer: 16 * 1024 * 1024 },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
