@@ -37,6 +37,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{apps,libs,bench}/**/src/**/*.spec.ts', 'deploy/**/*.spec.ts'],
+          // *.containers.spec.ts need a Docker engine and built images: `npm run test:containers` runs them.
           exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.spec.ts', '**/*.containers.spec.ts'],
           testTimeout: 20_000,
         },

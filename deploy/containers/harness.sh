@@ -34,7 +34,13 @@ export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
 # ---- 2. the engine ---------------------------------------------------------------------------------------------------
 state=${SIGHTLINE_CONTAINERS_STATE:-/var/tmp/sightline-containers}
 mkdir -p "$state"
-dockerd_pid=
+dockerd_pid= context= created_env=()
+cleanup() {
+  [[ -z $context ]] || rm -rf "$context"
+  ((${#created_env[@]} == 0)) || rm -f "${created_env[@]}"
+  [[ ${SIGHTLINE_CONTAINERS_KEEP_DOCKERD:-} == 1 ]] || stop_dockerd
+}
+trap cleanup EXIT
 stop_dockerd() {
   [[ -n $dockerd_pid ]] || return 0
   log "stopping the dockerd started here (pid $dockerd_pid)"
@@ -47,7 +53,6 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   dockerd --storage-driver overlay2 ${SIGHTLINE_CONTAINERS_DOCKER_ROOT:+--data-root "$SIGHTLINE_CONTAINERS_DOCKER_ROOT"} \
     >"$state/dockerd.log" 2>&1 &
   dockerd_pid=$!
-  [[ ${SIGHTLINE_CONTAINERS_KEEP_DOCKERD:-} == 1 ]] || trap stop_dockerd EXIT
   for _ in $(seq 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 1; done
   "$DOCKER" info >/dev/null || { tail -20 "$state/dockerd.log" >&2; exit 1; }
 fi
@@ -85,7 +90,6 @@ else
     rm -rf "$rootfs"
   fi
   context=$(mktemp -d "$state/stand-ins.XXXXXX")
-  trap 'rm -rf "$context"; stop_dockerd' EXIT
   cp -a deploy/containers/stand-ins/. "$context/"
   mkdir -p "$context/node/bin" "$context/docker-cli"
   node_bin=$(command -v node)
@@ -108,13 +112,13 @@ export SIGHTLINE_REGISTRY=${SIGHTLINE_REGISTRY:-sightline-ci} SIGHTLINE_IMAGE_TA
 export COMPOSE_FILE=docker-compose.yml:deploy/docker/compose.cpu.yml COMPOSE_PROFILES=autoscaler
 # Variables compose insists on; the build does not use them.
 export POSTGRES_PASSWORD=unused BACKUP_S3_ACCESS_KEY=unused BACKUP_S3_SECRET_KEY=unused
-created_env=()
 for f in deploy/env/*.env.example; do [[ -f ${f%.example} ]] || { cp "$f" "${f%.example}"; created_env+=("${f%.example}"); }; done
 images=(postgres auth persistence inference gateway ingest console autoscaler)
 log "building ${images[*]} (docker-compose build; BuildKit layer cache)"
 build_started=$SECONDS
 PATH=$(dirname "$DOCKER"):$PATH nice -n 10 docker-compose --project-name sightline-build build "${images[@]}"
-for f in "${created_env[@]}"; do rm -f "$f"; done
+rm -f "${created_env[@]}"
+created_env=()
 log "our images built in $((SECONDS - build_started)) s"
 
 # ---- 5. tests --------------------------------------------------------------------------------------------------------

@@ -6,12 +6,11 @@
  * NODE_EXTRA_CA_CERTS, so fetch and the SDK's wss:// client verify the proxy as any client would.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
-import { readdirSync } from 'node:fs';
 
 const root = resolve(import.meta.dirname, '../..');
 const libAliases = Object.fromEntries(
@@ -23,6 +22,7 @@ execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days
   '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(tlsDir, 'tls.key'), '-out', join(tlsDir, 'tls.crt')], { stdio: 'ignore' });
 process.env.SIGHTLINE_CONTAINERS_TLS_DIR = tlsDir;
 process.env.NODE_EXTRA_CA_CERTS = join(tlsDir, 'tls.crt');
+process.on('exit', () => rmSync(tlsDir, { recursive: true, force: true }));
 
 export default defineConfig({
   root,
