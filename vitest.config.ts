@@ -2,29 +2,13 @@
  * One test command for the whole workspace: `npm test`.
  * - unit:        `*.spec.ts` next to the code; fast, may use fakes for collaborators.
  * - integration: `*.int.spec.ts`; real nats-server, PostgreSQL, FFmpeg and RTSP server, started by the tests.
- * Sources are compiled by SWC so Nest's decorator metadata (dependency injection) works as in the tsc build.
+ * Sources are compiled by SWC (vitest.shared.ts) so Nest's decorator metadata works as in the tsc build.
  */
-import { readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
-
-const root = import.meta.dirname;
-const libAliases = Object.fromEntries(
-  readdirSync(resolve(root, 'libs')).map((lib) => [`@sightline/${lib}`, resolve(root, 'libs', lib, 'src/index.ts')]),
-);
+import { workspaceSources } from './vitest.shared.js';
 
 export default defineConfig({
-  plugins: [
-    swc.vite({
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        target: 'es2022',
-      },
-    }),
-  ],
-  resolve: { alias: libAliases },
+  ...workspaceSources,
   test: {
     pool: 'forks',
     maxWorkers: 2,

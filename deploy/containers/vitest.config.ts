@@ -6,16 +6,11 @@
  * NODE_EXTRA_CA_CERTS, so fetch and the SDK's wss:// client verify the proxy as any client would.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import swc from 'unplugin-swc';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
-
-const root = resolve(import.meta.dirname, '../..');
-const libAliases = Object.fromEntries(
-  readdirSync(resolve(root, 'libs')).map((lib) => [`@sightline/${lib}`, resolve(root, 'libs', lib, 'src/index.ts')]),
-);
+import { WORKSPACE_ROOT, workspaceSources } from '../../vitest.shared.js';
 
 const tlsDir = mkdtempSync(join(tmpdir(), 'sightline-containers-tls-'));
 execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
@@ -25,17 +20,8 @@ process.env.NODE_EXTRA_CA_CERTS = join(tlsDir, 'tls.crt');
 process.on('exit', () => rmSync(tlsDir, { recursive: true, force: true }));
 
 export default defineConfig({
-  root,
-  plugins: [
-    swc.vite({
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        target: 'es2022',
-      },
-    }),
-  ],
-  resolve: { alias: libAliases },
+  root: WORKSPACE_ROOT,
+  ...workspaceSources,
   test: {
     name: 'containers',
     include: ['deploy/containers/**/*.containers.spec.ts'],

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess } from './process.js';
+import { ManagedProcess, startOrStop } from './process.js';
 import { waitForPort, withFreePorts } from './ports.js';
 
 export type GstRtspAuth = 'none' | 'basic' | 'digest';
@@ -91,15 +91,6 @@ export class GstRtspServer {
 
 export async function startGstRtspServer(options: GstRtspServerOptions): Promise<GstRtspServer> {
   if (!options.live && !(options.file && existsSync(options.file))) throw new Error(`no such media file: ${options.file}`);
-  const launch = async (port: number) => {
-    const server = new GstRtspServer(port, options);
-    try {
-      await server.start();
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
-    return server;
-  };
+  const launch = (port: number) => startOrStop(new GstRtspServer(port, options));
   return options.port !== undefined ? launch(options.port) : withFreePorts(1, ([port]) => launch(port!));
 }

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess } from './process.js';
+import { ManagedProcess, startOrStop } from './process.js';
 import { waitForPort, withFreePorts } from './ports.js';
 
 export interface NatsServerOptions {
@@ -69,14 +69,7 @@ export class LocalNatsServer {
       // It may hold passwords.
       { mode: 0o600 },
     );
-    const server = new LocalNatsServer(port, monitorPort, configFile, options);
-    try {
-      await server.start();
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
-    return server;
+    return startOrStop(new LocalNatsServer(port, monitorPort, configFile, options));
   }
 
   async start(): Promise<void> {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess } from './process.js';
+import { ManagedProcess, startOrStop } from './process.js';
 import { waitForPort, withFreePorts } from './ports.js';
 
 export interface PostgresOptions {
@@ -80,12 +80,7 @@ export class LocalPostgres {
       const pg = new LocalPostgres(port, options.dataDir, options.database ?? 'sightline', options.user ?? 'sightline', options);
       pg.initIfNeeded();
       pg.writeClientAuthentication();
-      try {
-        await pg.start();
-      } catch (err) {
-        await pg.stop();
-        throw err;
-      }
+      await startOrStop(pg);
       if (options.password !== undefined) pg.psql(`ALTER ROLE "${pg.user}" PASSWORD '${options.password.replaceAll("'", "''")}'`, 'postgres');
       pg.createDatabaseIfNeeded();
       return pg;

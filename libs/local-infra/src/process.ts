@@ -125,3 +125,14 @@ export class ManagedProcess {
     });
   }
 }
+
+/** Starts a local server; if it fails to start, stops what it began (a half-started child) and rethrows. */
+export async function startOrStop<T extends { start(): Promise<void>; stop(): Promise<unknown> }>(server: T): Promise<T> {
+  try {
+    await server.start();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}
