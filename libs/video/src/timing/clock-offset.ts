@@ -1,9 +1,9 @@
 /**
  * The sender's clock against ours: for each frame that carries the sender's wall clock (RTCP sender reports), the
- * difference to its arrival here. Every delay between the sender's clock reading and our arrival stamp — network,
- * a muxer holding packets, our own event loop or decoder busy on a loaded host — can only make that difference
- * smaller, never larger, so the estimate is the largest difference among the recent frames (the least-delayed one,
- * as NTP's minimum-delay filter does): a burst of our own lateness does not read as a sender clock that is off.
+ * difference to its arrival here. A sender whose clock is off is off for every frame; what disturbs single frames
+ * is transient — our own lateness reading the socket on a loaded host, a burst after a stall, a sender report that
+ * maps one frame oddly. So the estimate is the recent difference closest to zero: "the sender's clock is at least
+ * this far from ours", which a few disturbed frames can neither create nor hide for longer than the window.
  * Reported (metric, status, one warning), never used to time anything.
  */
 export class ClockOffsetEstimate {
@@ -27,7 +27,8 @@ export class ClockOffsetEstimate {
 
   /** Undefined until the first observation. */
   get offsetMs(): number | undefined {
-    return this.recent.length === 0 ? undefined : Math.max(...this.recent);
+    if (this.recent.length === 0) return undefined;
+    return this.recent.reduce((closest, value) => (Math.abs(value) < Math.abs(closest) ? value : closest));
   }
 
   /** Enough observations to trust the estimate (a few dozen frames). */
