@@ -112,8 +112,9 @@ export SIGHTLINE_REGISTRY=${SIGHTLINE_REGISTRY:-sightline-ci} SIGHTLINE_IMAGE_TA
 export COMPOSE_FILE=docker-compose.yml:deploy/docker/compose.cpu.yml COMPOSE_PROFILES=autoscaler
 # Variables compose insists on; the build does not use them.
 export POSTGRES_PASSWORD=unused BACKUP_S3_ACCESS_KEY=unused BACKUP_S3_SECRET_KEY=unused
+for identity in PROVISIONER INGEST INFERENCE PERSISTENCE GATEWAY TRACKER; do export "NATS_${identity}_PASSWORD=unused"; done
 for f in deploy/env/*.env.example; do [[ -f ${f%.example} ]] || { cp "$f" "${f%.example}"; created_env+=("${f%.example}"); }; done
-images=(postgres auth persistence inference gateway ingest console autoscaler)
+images=(postgres auth persistence inference gateway ingest console tracker autoscaler)
 log "building ${images[*]} (docker-compose build; BuildKit layer cache)"
 build_started=$SECONDS
 PATH=$(dirname "$DOCKER"):$PATH nice -n 10 docker-compose --project-name sightline-build build "${images[@]}"

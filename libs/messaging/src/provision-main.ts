@@ -1,11 +1,13 @@
 /**
  * NATS provisioning (compose service `nats-provision`): creates or updates the streams as the provisioning identity,
  * the only one allowed to, and again after every reconnect (a restarted nats-server has lost its memory stream
- * FRAMES, and the services may not create it). With NATS_PROVISION_ONCE=true it exits after the first time.
+ * FRAMES, and the services may not create it). With NATS_PROVISION_ONCE=true it exits after the first time; with
+ * `--check` (the container's health check) it only checks that every stream exists, exit code 0 or 1.
  * Reads NATS_URL, NATS_USER, NATS_PASSWORD.
  */
 import { NatsClient } from './connection.js';
 import { keepStreamsProvisioned } from './provisioning.js';
+import { awaitStreams } from './streams.js';
 
 const log = (level: string, message: string, meta: Record<string, unknown> = {}) =>
   process.stdout.write(JSON.stringify({ level, message, service: 'nats-provision', ...meta }) + '\n');
@@ -18,6 +20,14 @@ const client = await NatsClient.connect({
   password: process.env.NATS_PASSWORD,
   logger,
 });
+if (process.argv.includes('--check')) {
+  const present = await awaitStreams(client.manager, 2000).then(
+    () => true,
+    () => false,
+  );
+  await client.drain();
+  process.exit(present ? 0 : 1);
+}
 try {
   logger.info('jetstream streams provisioned', { outcomes: await keepStreamsProvisioned(client, logger) });
 } catch (err) {
