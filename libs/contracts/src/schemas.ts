@@ -96,12 +96,17 @@ export const latencySchema = z.object({
 });
 export type LatencyBreakdown = z.infer<typeof latencySchema>;
 
-export const frameAnalyzedPayloadSchema = z.object({
+/** Which frame of the session a per-frame event is about: the same four fields in every per-frame payload. */
+const frameIdentityShape = {
   frameSeq: nonNegInt,
   /** The frame's `FrameMeta.run`: stored results are keyed by (session, run, frameSeq). */
   run: runSchema.optional(),
   pts: z.number(),
   captureTime: isoTimestamp,
+};
+
+export const frameAnalyzedPayloadSchema = z.object({
+  ...frameIdentityShape,
   source: sizeSchema,
   model: z.string(),
   provider: z.string(),
@@ -151,10 +156,7 @@ export const frameRefSchema = z.object({ frameSeq: nonNegInt, at: isoTimestamp }
 export type FrameRef = z.infer<typeof frameRefSchema>;
 
 export const frameTrackedPayloadSchema = z.object({
-  frameSeq: nonNegInt,
-  run: runSchema.optional(),
-  pts: z.number(),
-  captureTime: isoTimestamp,
+  ...frameIdentityShape,
   /** One entry per detection of the frame's frameAnalyzed that belongs to a confirmed track. */
   tracks: z.array(
     z.object({

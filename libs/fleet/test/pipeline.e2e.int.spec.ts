@@ -334,7 +334,7 @@ describe('a 1080p100 file source through the same fleet (requirements §12.2)', 
   it('analyses and stores every frame once, with pts stepping exactly 1/100 s', () => {
     expect(final).toMatchObject({ state: 'stopped', stats: { framesIn: FPS * SECONDS, framesPublished: FPS * SECONDS, framesDropped: 0 } });
     expect(stored.map((payload) => payload.frameSeq)).toEqual(Array.from({ length: FPS * SECONDS }, (_, n) => n));
-    // showinfo prints pts_time in decimal; 1e-9 s is far below a frame and far above the doubles' rounding.
+    // pts is the integer timestamp × FFmpeg's time base: exact to the doubles' rounding, far below 1e-9 s.
     stored.forEach((payload, n) => expect(payload.pts, `frame ${n}`).toBeCloseTo(n / FPS, 9));
     const steps = stored.slice(1).map((payload, n) => payload.pts - stored[n]!.pts);
     for (const step of steps) expect(step).toBeCloseTo(1 / FPS, 9);
