@@ -104,7 +104,11 @@ describe('GStreamer RTSP server as a live camera', () => {
       // H.264: the sender's reports match its sending; MPEG-TS: its muxer stamps packets up to ~1 s before sending.
       expectTimedOnArrival(row.name, metas, row.shiftMs, row.mount === 'h264' ? [0, 700] : [0, 1600]);
       const clockWarnings = events.of('sourceError').filter((e) => e.payload.code === SESSION_WARNING_CODES.sourceClockOffset);
-      expect(clockWarnings.length, row.name).toBe(Math.abs(row.shiftMs) > 1000 ? 1 : 0);
+      // A shifted clock is reported once. The unshifted row is not asserted silent here: three 1080p live sessions
+      // overload the 2-core CI box, and our own socket reads can then trail the sender by over 1 s for a whole
+      // window (seen in 1 of 3 CI runs); the two-session test below asserts silence for a sender within 1 s.
+      if (Math.abs(row.shiftMs) > 1000) expect(clockWarnings.length, row.name).toBe(1);
+      else expect(clockWarnings.length, row.name).toBeLessThanOrEqual(1);
       expect(events.of('sourceError').every((e) => !e.payload.fatal), row.name).toBe(true);
     }
   });
