@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
 import { NATS_IDENTITIES, NatsClient, keepStreamsProvisioned, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
-import { Supervisor, describeSupervisorEvent, type RestartPolicyOptions, type SupervisorEvent } from './supervisor.js';
+import {
+  Supervisor,
+  describeSupervisorEvent,
+  type LivenessOptions,
+  type LivenessProbe,
+  type RestartPolicyOptions,
+  type SupervisorEvent,
+} from './supervisor.js';
 import {
   DEFAULT_PORTS,
   SERVICE_NAMES,
@@ -43,6 +50,8 @@ export interface FleetOptions {
   command?: (name: ServiceName) => { command: string; args: string[] };
   /** Restart policy of the supervisor that restarts crashed processes (default: DEFAULT_RESTART_POLICY). */
   restartPolicy?: RestartPolicyOptions;
+  /** How services are probed for liveness (`/health/live`); a hung one is killed and restarted (default: DEFAULT_LIVENESS). */
+  liveness?: LivenessOptions;
   /** Each restart-related event (a crash and what is done about it, a process back up); also in logs/supervisor.log. */
   onSupervisorEvent?: (event: SupervisorEvent) => void;
   /**
@@ -98,6 +107,7 @@ export class LocalFleet {
     const supervisorLog = createWriteStream(join(dataDir, 'logs', 'supervisor.log'), { flags: 'a' });
     const supervisor = new Supervisor({
       policy: options.restartPolicy,
+      liveness: options.liveness,
       onEvent: (event) => {
         supervisorLog.write(JSON.stringify({ at: new Date().toISOString(), message: describeSupervisorEvent(event), ...event }) + '\n');
         options.onSupervisorEvent?.(event);
@@ -232,9 +242,14 @@ export class LocalFleet {
   /** Watches a running service; a crash restarts it on the same port with the same environment. */
   private supervise(service: RunningService, extraEnv: Record<string, string>): void {
     const source = this.sourceName(service);
+    // Alive = the event loop answers; readiness (NATS, PostgreSQL up) is not asked, so an outage restarts nothing.
+    const probe: LivenessProbe = async (signal) => {
+      const res = await fetch(`${httpUrl(service.port)}/health/live`, { signal });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    };
     const restart = async () => {
       service.process = this.spawn(service.name, service.instance, service.port, extraEnv);
-      this.supervisor.watch(source, service.process, restart);
+      this.supervisor.watch(source, service.process, restart, probe);
       try {
         await waitForReady(httpUrl(service.port), service.process, source);
       } catch (err) {
@@ -242,7 +257,7 @@ export class LocalFleet {
         throw err;
       }
     };
-    this.supervisor.watch(source, service.process, restart);
+    this.supervisor.watch(source, service.process, restart, probe);
   }
 
   private spawn(name: ServiceName, instance: number, port: number, extraEnv: Record<string, string>): ManagedProcess {

@@ -3,10 +3,13 @@ export { runDemo, type DemoOptions } from './demo.js';
 export { DEFAULT_PORTS, SERVICE_NAMES, httpUrl, mediaDir, serviceEnvironment, type FleetEndpoints, type ServiceName } from './services.js';
 export { FleetStartError, acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 export {
+  DEFAULT_LIVENESS,
   DEFAULT_RESTART_POLICY,
   RestartPolicy,
   Supervisor,
   describeSupervisorEvent,
+  type LivenessOptions,
+  type LivenessProbe,
   type RestartDecision,
   type RestartPolicyOptions,
   type SupervisedProcess,

@@ -4,6 +4,7 @@ import {
   RestartPolicy,
   Supervisor,
   describeSupervisorEvent,
+  type LivenessProbe,
   type SupervisedProcess,
   type SupervisorClock,
   type SupervisorEvent,
@@ -61,18 +62,28 @@ class FakeProcess implements SupervisedProcess {
     this.stopRequested = true;
     this.crash('SIGTERM');
   }
+  /** Signals received; any signal ends it (as SIGKILL would). */
+  readonly signals: NodeJS.Signals[] = [];
+  signal(signal: NodeJS.Signals): void {
+    this.signals.push(signal);
+    if (this.running) this.crash(signal);
+  }
+  /** Whether its liveness probe answers (a hung process does not). */
+  alive = true;
 }
 
-function harness(options: { failStarts?: number } = {}) {
+function harness(options: { failStarts?: number; liveness?: boolean } = {}) {
   const clock = new FakeClock();
   const events: SupervisorEvent[] = [];
-  const supervisor = new Supervisor({ clock, onEvent: (e) => events.push(e) });
+  const supervisor = new Supervisor({ clock, onEvent: (e) => events.push(e), liveness: { intervalMs: 5000, timeoutMs: 5000, failures: 3 } });
   const processes: FakeProcess[] = [];
   let failStarts = options.failStarts ?? 0;
+  /** Probes the newest process: answers at once when alive, never when hung (the timeout decides). */
+  const probe: LivenessProbe = () => (processes.at(-1)!.alive ? Promise.resolve() : new Promise<void>(() => undefined));
   const start = (): FakeProcess => {
     const proc = new FakeProcess();
     processes.push(proc);
-    supervisor.watch('inference', proc, restart);
+    supervisor.watch('inference', proc, restart, options.liveness ? probe : undefined);
     return proc;
   };
   const restart = async () => {
@@ -191,5 +202,61 @@ describe('Supervisor', () => {
     supervisor.close();
     await clock.advance(60_000);
     expect(processes).toHaveLength(1);
+  });
+
+  describe('liveness', () => {
+    it('kills a process that stops answering after 3 failed probes, reports it hung once and restarts it', async () => {
+      const { clock, events, current, processes } = harness({ liveness: true });
+      const hung = current();
+      await clock.advance(20_000); // answering: probed 4 times, nothing happens
+      expect(events).toEqual([]);
+      hung.alive = false;
+      // Probes at 25, 35 and 45 s each time out 5 s later (the next comes 5 s after): the third failure, at 50 s, kills it.
+      await clock.advance(29_999);
+      expect(hung.signals).toEqual([]);
+      await clock.advance(1);
+      expect(hung.signals).toEqual(['SIGKILL']);
+      expect(events).toEqual([
+        {
+          type: 'crashed',
+          name: 'inference',
+          pid: hung.pid,
+          how: 'hung: no liveness answer for 3 probes in a row (5 s each); killed',
+          lastLines: [`line 1 of ${hung.pid}`, `last line of ${hung.pid}`],
+          next: { restart: true, attempt: 1, delayMs: 1000 },
+        },
+      ]);
+      await clock.advance(1000);
+      expect(processes).toHaveLength(2);
+      expect(events.at(-1)).toMatchObject({ type: 'restarted', name: 'inference', pid: current().pid });
+      // The new process answers: it is left alone.
+      await clock.advance(120_000);
+      expect(processes).toHaveLength(2);
+      expect(current().signals).toEqual([]);
+    });
+
+    it('forgets failed probes once one is answered: a slow moment is not a hang', async () => {
+      const { clock, events, current } = harness({ liveness: true });
+      const slow = current();
+      slow.alive = false;
+      await clock.advance(5000 + 5000 + 5000 + 5000); // two failed probes (at 5 and 15 s), the third pending
+      slow.alive = true; // the third is answered
+      await clock.advance(60_000);
+      slow.alive = false;
+      await clock.advance(24_999); // two more failures: the count started again
+      expect(slow.signals).toEqual([]);
+      expect(events).toEqual([]);
+    });
+
+    it('does not probe a process stopped on purpose, and leaves no timer after close()', async () => {
+      const { clock, supervisor, current, events } = harness({ liveness: true });
+      current().alive = false;
+      current().stop();
+      await clock.advance(60_000);
+      expect(events).toEqual([]);
+      supervisor.close();
+      await clock.advance(10_000);
+      expect(clock.pending).toEqual([]);
+    });
   });
 });

@@ -4,6 +4,10 @@
  * (1, 2, 5, 10, 20, 30 s). A process that keeps crashing (more than `maxRestarts` crashes within `windowMs`) is a
  * crash loop: the supervisor reports it, gives up on it and resolves `gaveUp`, so `npm run up` can stop and say why.
  * An exit after `stop()`/`kill()` was called on purpose is no crash and is left alone.
+ *
+ * A process that is alive but hung (a blocked event loop, a deadlock, `kill -STOP`) never exits, so a watched
+ * process may also have a liveness probe: after `liveness.failures` probes in a row that fail or do not answer
+ * within `liveness.timeoutMs`, the supervisor reports it hung, kills it (SIGKILL) and restarts it like a crash.
  */
 
 export interface RestartPolicyOptions {
@@ -19,6 +23,21 @@ export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {
   maxRestarts: 6,
   windowMs: 5 * 60_000,
 };
+
+export interface LivenessOptions {
+  /** Time between two probes of a running process. */
+  intervalMs: number;
+  /** A probe not answered within this long has failed. */
+  timeoutMs: number;
+  /** This many failed probes in a row = hung. */
+  failures: number;
+}
+
+/**
+ * Three probes 5 s apart, each unanswered for 5 s (≈ 30 s), before a process is called hung: a healthy Node service
+ * on a loaded 2-core box answers `/health/live` within milliseconds to a few seconds, never three times 5 s in a row.
+ */
+export const DEFAULT_LIVENESS: LivenessOptions = { intervalMs: 5000, timeoutMs: 5000, failures: 3 };
 
 export type RestartDecision =
   | { restart: true; attempt: number; delayMs: number }
@@ -49,7 +68,12 @@ export interface SupervisedProcess {
   readonly stopRequested: boolean;
   readonly outputTail: string;
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal without marking the process as stopped on purpose (its exit is then a crash). */
+  signal(signal: NodeJS.Signals): void;
 }
+
+/** Resolves when the process answers that it is alive; rejects (or never settles) otherwise. */
+export type LivenessProbe = (signal: AbortSignal) => Promise<void>;
 
 export type SupervisorEvent =
   /** An unexpected exit, or a restart that failed; `next` says what the supervisor does about it. */
@@ -82,6 +106,8 @@ export interface SupervisorOptions {
   onEvent?: (event: SupervisorEvent) => void;
   /** Lines of output kept in a crash report. */
   tailLines?: number;
+  /** How processes watched with a liveness probe are probed. */
+  liveness?: LivenessOptions;
 }
 
 interface Unit {
@@ -90,6 +116,11 @@ interface Unit {
   policy: RestartPolicy;
   restarting: boolean;
   timer?: unknown;
+  probe?: LivenessProbe;
+  probeTimer?: unknown;
+  failedProbes: number;
+  /** Why the supervisor killed the current process itself (hung), reported instead of the bare signal. */
+  killedAs?: string;
 }
 
 export class Supervisor {
@@ -106,31 +137,81 @@ export class Supervisor {
 
   /**
    * Watches `process` under `name` (replacing what was watched under that name); `restart` starts a new one and
-   * resolves once it is ready, calling `watch` for it (directly or through a start hook).
+   * resolves once it is ready, calling `watch` for it (directly or through a start hook). With `probe`, the
+   * process is also probed for liveness while it runs (not while it is being restarted).
    */
-  watch(name: string, process: SupervisedProcess, restart: () => Promise<void>): void {
+  watch(name: string, process: SupervisedProcess, restart: () => Promise<void>, probe?: LivenessProbe): void {
     if (this.closed) return;
-    const unit = this.units.get(name);
+    let unit = this.units.get(name);
     if (unit) {
       unit.process = process;
       unit.restart = restart;
+      unit.probe = probe;
+      unit.failedProbes = 0;
+      unit.killedAs = undefined;
     } else {
-      this.units.set(name, { process, restart, policy: new RestartPolicy(this.options.policy), restarting: false });
+      unit = { process, restart, probe, policy: new RestartPolicy(this.options.policy), restarting: false, failedProbes: 0 };
+      this.units.set(name, unit);
     }
+    if (probe && unit.probeTimer === undefined) this.scheduleProbe(unit);
     void process.exited().then((status) => this.onExit(name, process, status));
   }
 
   /** Stops restarting anything (the fleet is shutting down). */
   close(): void {
     this.closed = true;
-    for (const unit of this.units.values()) if (unit.timer !== undefined) this.clock.clearTimeout(unit.timer);
+    for (const unit of this.units.values()) {
+      if (unit.timer !== undefined) this.clock.clearTimeout(unit.timer);
+      if (unit.probeTimer !== undefined) this.clock.clearTimeout(unit.probeTimer);
+    }
   }
 
   private onExit(name: string, process: SupervisedProcess, status: { code: number | null; signal: NodeJS.Signals | null }): void {
     const unit = this.units.get(name);
     // Exits on purpose, of a process already replaced, or during a restart in progress (counted by it) are no news.
     if (this.closed || !unit || unit.process !== process || process.stopRequested || unit.restarting) return;
-    this.crashed(name, unit, status.signal ? `signal ${status.signal}` : `code ${status.code}`);
+    const how = unit.killedAs ?? (status.signal ? `signal ${status.signal}` : `code ${status.code}`);
+    unit.killedAs = undefined;
+    this.crashed(name, unit, how);
+  }
+
+  private get liveness(): LivenessOptions {
+    return this.options.liveness ?? DEFAULT_LIVENESS;
+  }
+
+  private scheduleProbe(unit: Unit): void {
+    unit.probeTimer = this.clock.setTimeout(() => {
+      unit.probeTimer = undefined;
+      if (this.closed || !unit.probe) return;
+      void this.probeOnce(unit).finally(() => {
+        if (!this.closed && unit.probe && unit.probeTimer === undefined) this.scheduleProbe(unit);
+      });
+    }, this.liveness.intervalMs);
+  }
+
+  /** One liveness probe; the `failures`-th failure in a row of a running process kills it as hung. */
+  private async probeOnce(unit: Unit): Promise<void> {
+    const process = unit.process;
+    // A process being restarted, already dead (its exit is handled) or stopped on purpose is not probed.
+    if (unit.restarting || !process.running || process.stopRequested || unit.killedAs) return;
+    const { timeoutMs, failures } = this.liveness;
+    const controller = new AbortController();
+    let timer: unknown;
+    const answered = await Promise.race([
+      unit.probe!(controller.signal).then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    this.clock.clearTimeout(timer);
+    controller.abort();
+    if (unit.process !== process || unit.restarting || !process.running) return; // replaced or gone meanwhile
+    unit.failedProbes = answered ? 0 : unit.failedProbes + 1;
+    if (unit.failedProbes < failures) return;
+    unit.failedProbes = 0;
+    unit.killedAs = `hung: no liveness answer for ${failures} probes in a row (${formatDuration(timeoutMs)} each); killed`;
+    process.signal('SIGKILL');
   }
 
   private crashed(name: string, unit: Unit, how: string): void {

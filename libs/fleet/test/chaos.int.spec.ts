@@ -1,7 +1,7 @@
 /**
  * Chaos on real parts: one live RTSP session (GStreamer's RTSP server) through the whole supervised local fleet and
- * one agent on the SDK; then, one at a time, `kill -9` of inference, persistence, gateway, ingest and auth, a
- * restart of nats-server, a restart of PostgreSQL and a 20 s PostgreSQL outage. After each fault analysis must
+ * one agent on the SDK; then, one at a time, `kill -9` of inference, persistence, gateway, ingest and auth, a hung
+ * inference process (`kill -STOP`: alive, never answering), a restart of nats-server, a restart of PostgreSQL and a 20 s PostgreSQL outage. After each fault analysis must
  * resume within RECOVERY_BOUND_MS of the process being back; at the end every result in RESULTS must be in
  * analysis_results exactly once, and the agent must have received, by sequence, every result from its first one on
  * with no gap and no duplicate. The ingest session must live through the NATS restart (same start time).
@@ -137,6 +137,17 @@ const killService = (name: ServiceName) => async () => {
   await waitUntil(() => restartsOf(name) > restarts, `${name} restarted by the supervisor`, 90_000, 50);
 };
 
+/** `kill -STOP` of a service: alive but silent; back = the supervisor's liveness probe found it, killed and restarted it. */
+const hangService = (name: ServiceName) => async () => {
+  const restarts = restartsOf(name);
+  const [service] = fleet!.running(name);
+  const pid = service!.process.pid!;
+  process.kill(pid, 'SIGSTOP');
+  await waitUntil(() => restartsOf(name) > restarts, `${name} found hung and restarted by the supervisor`, 120_000, 100);
+  const report = supervisorEvents.find((e) => e.type === 'crashed' && e.name === name && e.pid === pid);
+  expect(report).toMatchObject({ how: expect.stringMatching(/^hung: no liveness answer/) });
+};
+
 describe('chaos: faults one at a time under a live RTSP session and an SDK agent', () => {
   it('resumes analysis after each fault within the bound, and loses or repeats no result', async () => {
     await injectAndRecover('kill -9 inference', killService('inference'));
@@ -165,6 +176,7 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     });
     await injectAndRecover('kill -9 ingest', killService('ingest'));
     await injectAndRecover('kill -9 auth', killService('auth'));
+    await injectAndRecover('inference hung (kill -STOP)', hangService('inference'));
     // Auth is really back: a fresh login works (the token source would otherwise keep its cached token).
     const login = await fetch(`${fleet!.url('auth')}/health`);
     expect(login.status).toBe(200);
@@ -217,9 +229,12 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
       // The agent: by sequence, every result from its first one on, no gap and no duplicate.
       const firstSeq = received[0]!.seq!;
       expect(received.map((e) => e.seq)).toEqual(stream.filter((r) => r.streamSeq >= firstSeq).map((r) => r.streamSeq));
-      // Each supervised kill was one crash and one restart; the infrastructure, stopped on purpose, was not restarted.
-      for (const name of ['inference', 'persistence', 'gateway', 'ingest', 'auth']) {
-        expect(supervisorEvents.filter((e) => e.name === name).map((e) => e.type)).toEqual(['crashed', 'restarted']);
+      // Each supervised kill or hang was one crash and one restart (no healthy process was taken for hung); the
+      // infrastructure, stopped on purpose, was not restarted.
+      const faultsOf = { inference: 2, persistence: 1, gateway: 1, ingest: 1, auth: 1 };
+      for (const [name, count] of Object.entries(faultsOf)) {
+        const expected = Array.from({ length: count }, () => ['crashed', 'restarted']).flat();
+        expect(supervisorEvents.filter((e) => e.name === name).map((e) => e.type)).toEqual(expected);
       }
       expect(supervisorEvents.filter((e) => e.name === INFRA_NAMES.nats || e.name === INFRA_NAMES.postgres)).toEqual([]);
     } finally {

@@ -86,6 +86,11 @@ export class ManagedProcess {
     await this.stop('SIGKILL', 0);
   }
 
+  /** Sends a signal without marking the process as stopped on purpose (a supervisor treats its exit as a crash). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child!.kill(signal);
+  }
+
   waitForExit(): Promise<number | null> {
     return this.exitPromise ?? Promise.resolve(null);
   }
