@@ -165,3 +165,56 @@ describe('messaging against a real nats-server', () => {
     expect(info.num_ack_pending).toBe(0);
   });
 });
+
+describe('a pull worker across a nats-server restart', () => {
+  let nats: LocalNatsServer;
+  let client: NatsClient;
+
+  beforeAll(async () => {
+    nats = await LocalNatsServer.start({ dataDir: await makeTempDir('messaging-restart') });
+    client = await NatsClient.connect({ url: nats.url, name: 'test-restart', logger });
+    await ensureStreams(client.manager);
+  });
+  afterAll(async () => {
+    await client?.drain();
+    await nats?.stop();
+  });
+
+  it('pulls from the consumer it re-creates (FRAMES is memory storage) without waiting for the old pull to expire', async () => {
+    const publisher = new JetStreamPublisher(client);
+    const send = (seq: number) =>
+      publisher.publish(SUBJECTS.frame('cam-restart'), new Uint8Array(16), {
+        msgId: `cam-restart:${seq}`,
+        headers: { [HEADERS.frameMeta]: JSON.stringify(frameMeta('cam-restart', seq)) },
+      });
+    const received: number[] = [];
+    const worker = new PullWorker({
+      client, stream: STREAMS.frames, consumer: CONSUMERS.inference, logger,
+      decode: (msg) => parseJson(frameMetaSchema, msg.headers?.get(HEADERS.frameMeta) ?? '', 'frame meta').seq,
+      handle: async (batch) => void received.push(...batch.map((d) => d.item)),
+      // As in the fleet, the worker may only create its consumer; the streams come from a provisioning identity.
+      provision: () => ensureConsumer(client.manager, CONSUMER_DEFINITIONS.inference()),
+    });
+    await ensureConsumer(client.manager, CONSUMER_DEFINITIONS.inference());
+    worker.start();
+    try {
+      await send(1);
+      await waitUntil(() => received.length === 1);
+      await nats.stop();
+      await nats.start();
+      // The restarted server has neither FRAMES nor the consumer; the stream comes back a moment after the reconnect
+      // (from the provisioner), the consumer when the worker next tries.
+      await new Promise((r) => setTimeout(r, 500));
+      await waitUntil(() => client.isConnected(), 'reconnected', 20_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      await ensureStreams(client.manager);
+      await waitUntil(async () => (await client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference).then(() => true, () => false)), 'consumer re-created', 20_000);
+      await send(2);
+      // The pull loop's own requests expire after 30 s; a frame must not wait for that (20 s leaves a loaded box room).
+      await waitUntil(() => received.length === 2, 'frame after the restart handled', 20_000);
+      expect(received).toEqual([1, 2]);
+    } finally {
+      await worker.stop();
+    }
+  });
+});

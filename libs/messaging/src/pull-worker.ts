@@ -135,8 +135,12 @@ export class PullWorker<T> {
     this.provisioning ??= (async () => {
       for (let attempt = 1; !this.stopping; attempt++) {
         try {
-          await provision();
-          logger.info('consumer provisioned again', { stream, consumer, reason, attempt });
+          const outcome = await provision();
+          logger.info('consumer provisioned again', { stream, consumer, reason, attempt, outcome });
+          // A consumer created anew (it was gone with a restarted server's memory) has none of the pull requests the
+          // running `consume()` made; that loop would only notice at its next expiry (up to 30 s): pull afresh now.
+          // Messages it held unacknowledged are redelivered after their ack wait; nothing is lost.
+          if (outcome === 'created') void this.messages?.close().catch(() => undefined);
           return;
         } catch (err) {
           if (attempt >= attempts) {
