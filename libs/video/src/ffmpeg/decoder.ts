@@ -117,6 +117,8 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       this.abortReason = reason;
       // Nothing to flush: the output goes nowhere once we stop reading it.
       if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+      // Output nobody reads any more would keep stdout open, and the process's 'close' (our exit) never comes.
+      this.child.stdout.destroy();
     }
     await this.exit;
   }
