@@ -107,6 +107,11 @@ const frameIdentityShape = {
 
 export const frameAnalyzedPayloadSchema = z.object({
   ...frameIdentityShape,
+  /**
+   * The camera's own clock for the frame (RTSP sender reports), when it sends one; `captureTime` is the ingest host's
+   * clock at arrival. For correlating cameras only: it may be off by seconds or hours, and nothing is timed from it.
+   */
+  sourceTime: isoTimestamp.optional(),
   source: sizeSchema,
   model: z.string(),
   provider: z.string(),

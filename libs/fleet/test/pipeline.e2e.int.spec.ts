@@ -286,6 +286,15 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     expect(observed.storedEvents.get(EVENTS.sessionStopped)).toBe(1);
   });
 
+  it("labels each frame's clocks: captureTime on the ingest host, sourceTime on the camera, stored as delivered", () => {
+    // The GStreamer server sends RTCP sender reports: frames after the first one carry the camera's clock too.
+    const withCamera = observed.frames.filter((e) => e.payload.sourceTime !== undefined);
+    expect(withCamera.length).toBeGreaterThan(0);
+    // Same host, so the two clocks agree but for the sender's mux delay (under a second measured on /ts).
+    for (const { payload } of withCamera) expect(Math.abs(Date.parse(payload.sourceTime!) - Date.parse(payload.captureTime))).toBeLessThan(5000);
+    expect(observed.storedFrames.filter((p) => p.sourceTime !== undefined)).toHaveLength(withCamera.length);
+  });
+
   it('carries the latency breakdown in every frameAnalyzed payload', () => {
     for (const { payload } of observed.frames) {
       const { latency } = payload;

@@ -118,6 +118,16 @@ describe('FrameAnalyzer', () => {
     expect(await metricValue('sightline_inference_frame_latency_seconds_count', { stage: 'queue' })).toBe(2);
   });
 
+  it("labels the frame's two clocks: captureTime (ingest host) and, when the camera sent one, sourceTime (camera)", async () => {
+    const fiveHoursAhead = NOW - 120 + 5 * 3600_000; // a camera clock that is simply wrong changes nothing else
+    await analyzer(500).analyze([queuedFrame({ seq: 1, sourceTime: fiveHoursAhead }), queuedFrame({ seq: 2 })]);
+    const [withCamera, without] = published.map((p) => p.envelope.payload);
+    expect(withCamera).toMatchObject({ captureTime: new Date(NOW - 120).toISOString(), sourceTime: new Date(fiveHoursAhead).toISOString() });
+    expect(withCamera!.latency.totalMs).toBe(120);
+    expect(without).not.toHaveProperty('sourceTime');
+    expect(published.map((p) => resultEnvelopeSchema.parse(p.envelope))).toEqual(published.map((p) => p.envelope));
+  });
+
   it('skips and counts live frames past the deadline, never batch (non-live) frames', async () => {
     const stale = { captureTime: NOW - 501 };
     await analyzer(500).analyze([

@@ -77,6 +77,7 @@ export class FrameAnalyzer {
       ...(meta.run && { run: meta.run }),
       pts: meta.pts,
       captureTime: new Date(meta.captureTime).toISOString(),
+      ...(meta.sourceTime !== undefined && { sourceTime: new Date(meta.sourceTime).toISOString() }),
       source: meta.source,
       model: detector.modelId,
       provider: detector.provider,

@@ -15,6 +15,17 @@ second) runs from start-up whether or not anyone watches, and every client's med
 live mpegtsmux stamps packets 0.4-1 s before it sends them (measured: sender-report clock vs arrival), like a
 camera's muxer.
 
+Live camera variants (what real cameras send):
+  /h264-sdp      parameter sets only in the SDP (sprop-parameter-sets): SPS/PPS are stripped from the stream and the
+                 payloader inserts none (config-interval=0)
+  --bframes N    High profile with N B-frames: access units are sent in decode order with pts != dts (the RTP
+                 timestamps are presentation times, so they go back and forth)
+  --restart-every S   every S seconds the camera's encoder pipeline is torn down and rebuilt (a new IDR, new
+                 parameter sets) and each client's payloader is restarted under its connected client: a new SSRC,
+                 new random RTP timestamp and sequence bases
+  --sizes WxH,WxH     with --restart-every: the next size at each rebuild, without restarting the payloaders (a
+                 resolution change mid-stream: new SPS/PPS, same RTP stream)
+
 Usage: rtsp-server.py (--file clip.mp4 | --live [--size WxH --fps N]) --port 8554
        [--auth none|basic|digest --username u] [--session-timeout s]
 The password comes from the RTSP_SERVER_PASSWORD environment variable (never argv: argv is visible in ps).
@@ -39,14 +50,28 @@ LIVE_CAMERA = (
     " ! video/x-h264,profile=baseline,stream-format=byte-stream,alignment=au ! appsink name=camera emit-signals=true"
     " sync=false max-buffers=64 drop=true"
 )
+# B-frames need x264's lookahead (zerolatency forbids them); a short one keeps the camera's own delay small.
+LIVE_CAMERA_BFRAMES = (
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1"
+    " ! x264enc sliced-threads=false speed-preset=ultrafast rc-lookahead=4 bitrate=400 key-int-max={fps}"
+    " bframes={bframes} b-adapt=false"
+    " ! video/x-h264,profile=high,stream-format=byte-stream,alignment=au ! appsink name=camera emit-signals=true"
+    " sync=false max-buffers=64 drop=true"
+)
+# With B-frames the feed is stamped here (dts = running time, pts = dts + the encoder's reordering offset): the
+# appsrc's own do-timestamp would make pts = dts.
 LIVE_FEED = (
-    'appsrc name=feed is-live=true do-timestamp=true format=time'
+    'appsrc name=feed is-live=true do-timestamp={do_timestamp} format=time'
     ' caps="video/x-h264,stream-format=byte-stream,alignment=au"'
     " ! h264parse config-interval=-1"
 )
+# Parameter sets only in the SDP: length-prefixed units without SPS/PPS, which only the caps' codec_data (set per
+# client) carries; the payloader puts them in sprop-parameter-sets and, with config-interval=0, nowhere else.
+LIVE_FEED_SDP_ONLY = "appsrc name=feed is-live=true do-timestamp=true format=time"
 LIVE_LAUNCH_LINES = {
     "/h264": LIVE_FEED + " ! rtph264pay name=pay0 pt=96 config-interval=-1",
     "/ts": LIVE_FEED + " ! mpegtsmux alignment=7 ! rtpmp2tpay name=pay0 pt=33",
+    "/h264-sdp": LIVE_FEED_SDP_ONLY + " ! rtph264pay name=pay0 pt=96 config-interval=0",
 }
 DEMUX = "filesrc location={file} ! qtdemux name=demux demux.video_0 ! queue name=loop ! h264parse"
 LAUNCH_LINES = {
@@ -97,27 +122,100 @@ def loop_media(_factory, media):
     queue_sink.add_probe(mask, on_data)
 
 
+def nal_units(data):
+    """The NAL units of an Annex-B access unit. A unit never ends in a zero byte (its RBSP trailing bits), so the
+    zeros left before a start code belong to that start code."""
+    return [unit.rstrip(b"\0") for unit in data.split(b"\0\0\1") if unit.rstrip(b"\0")]
+
+
 class LiveCamera:
     """The camera's encoder, running from start-up; each client's appsrc gets its access units from the moment it
-    is configured (mid-GOP: the client waits for the next keyframe)."""
+    is configured (mid-GOP: the client waits for the next keyframe). With restart_every it is torn down and rebuilt
+    periodically (cycling through sizes; restarting the clients' payloaders too unless sizes change)."""
 
-    def __init__(self, width, height, fps):
-        self.pipeline = Gst.parse_launch(LIVE_CAMERA.format(width=width, height=height, fps=fps))
-        self.feeds = set()
+    def __init__(self, sizes, fps, bframes=0, restart_every=0):
+        self.sizes, self.fps, self.bframes = sizes, fps, bframes
+        self.feeds = {}  # appsrc -> (media, parameter sets only in the SDP)
+        self.offsets = {}  # appsrc -> its running time minus the encoder's (B-frames: stamped here)
+        self.parameter_sets = {}  # NAL type (7 SPS, 8 PPS) -> the latest unit
+        self.rebuilds = 0
+        self.pipeline = None
+        self.build()
+        if restart_every:
+            GLib.timeout_add(int(restart_every * 1000), self.restart)
+
+    def build(self):
+        width, height = self.sizes[self.rebuilds % len(self.sizes)]
+        template = LIVE_CAMERA_BFRAMES if self.bframes else LIVE_CAMERA
+        self.pipeline = Gst.parse_launch(template.format(width=width, height=height, fps=self.fps, bframes=self.bframes))
         self.pipeline.get_by_name("camera").connect("new-sample", self.on_sample)
         self.pipeline.set_state(Gst.State.PLAYING)
 
+    def restart(self):
+        old, self.pipeline = self.pipeline, None
+        old.set_state(Gst.State.NULL)
+        self.rebuilds += 1
+        self.parameter_sets = {}
+        self.offsets = {}
+        if len(self.sizes) == 1:
+            # The payloader goes through READY again: a new random SSRC, timestamp and sequence base.
+            for media, _sdp_only in list(self.feeds.values()):
+                element = media.get_element()
+                element.set_state(Gst.State.NULL)
+                # The RTP session suggests its SSRC to the payloader: a new one there makes a new sender.
+                media.get_stream(0).get_rtpsession().set_property("internal-ssrc", GLib.random_int())
+                element.sync_state_with_parent()
+        self.build()
+        print("camera rebuilt (%d)" % self.rebuilds, flush=True)
+        return GLib.SOURCE_CONTINUE
+
     def on_sample(self, sink):
         sample = sink.emit("pull-sample")
-        for feed in list(self.feeds):
+        buffer = sample.get_buffer()
+        data = buffer.extract_dup(0, buffer.get_size())
+        units = nal_units(data)
+        for unit in units:
+            if unit[0] & 0x1F in (7, 8):
+                self.parameter_sets[unit[0] & 0x1F] = unit
+        for feed, (_media, sdp_only) in list(self.feeds.items()):
             # A fresh buffer per client: do-timestamp stamps it with that client's running time.
-            feed.emit("push-buffer", Gst.Buffer.new_wrapped(sample.get_buffer().extract_dup(0, sample.get_buffer().get_size())))
+            if sdp_only:
+                payload = b"".join(len(u).to_bytes(4, "big") + u for u in units if u[0] & 0x1F not in (7, 8, 9))
+                if not payload:
+                    continue
+                out = Gst.Buffer.new_wrapped(payload)
+            else:
+                out = Gst.Buffer.new_wrapped(data)
+            if self.bframes:
+                # The encoder's own timeline moved by a constant to the client's running time (from its first
+                # buffer after each rebuild): stamping on arrival would jitter pts out of presentation order.
+                clock = feed.get_clock()
+                if clock is None:
+                    continue  # not playing yet: the client waits for a keyframe anyway
+                if self.offsets.get(feed) is None:
+                    self.offsets[feed] = clock.get_time() - feed.get_base_time() - buffer.dts
+                out.dts = buffer.dts + self.offsets[feed]
+                out.pts = buffer.pts + self.offsets[feed]
+            feed.emit("push-buffer", out)
         return Gst.FlowReturn.OK
 
-    def attach(self, _factory, media):
+    def avc_caps(self):
+        """Caps with the camera's current parameter sets as codec_data (avcC), waiting for them if need be."""
+        context = GLib.MainContext.default()
+        while not (7 in self.parameter_sets and 8 in self.parameter_sets):
+            context.iteration(True)
+        sps, pps = self.parameter_sets[7], self.parameter_sets[8]
+        avcc = bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]) + len(sps).to_bytes(2, "big") + sps
+        avcc += bytes([1]) + len(pps).to_bytes(2, "big") + pps
+        return Gst.Caps.from_string(
+            "video/x-h264,stream-format=avc,alignment=au,codec_data=(buffer)%s" % avcc.hex())
+
+    def attach(self, _factory, media, sdp_only=False):
         feed = media.get_element().get_by_name("feed")
-        self.feeds.add(feed)
-        media.connect("unprepared", lambda _media: self.feeds.discard(feed))
+        if sdp_only:
+            feed.set_property("caps", self.avc_caps())
+        self.feeds[feed] = (media, sdp_only)
+        media.connect("unprepared", lambda _media: (self.feeds.pop(feed, None), self.offsets.pop(feed, None)))
 
 
 def make_auth(kind, username, password):
@@ -153,6 +251,9 @@ def main():
     source.add_argument("--live", action="store_true")
     parser.add_argument("--size", default="320x180")
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--bframes", type=int, default=0)
+    parser.add_argument("--restart-every", type=float, default=0, help="seconds; 0 = never")
+    parser.add_argument("--sizes", default="", help="WxH,WxH: sizes cycled at each restart (default: --size)")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--auth", choices=["none", "basic", "digest"], default="none")
     parser.add_argument("--username", default="")
@@ -169,10 +270,13 @@ def main():
         server.set_auth(make_auth(args.auth, args.username, os.environ.get("RTSP_SERVER_PASSWORD", "")))
     mounts = server.get_mount_points()
     if args.live:
-        width, height = (int(v) for v in args.size.split("x"))
-        camera = LiveCamera(width, height, args.fps)
+        sizes = [tuple(int(v) for v in size.split("x")) for size in (args.sizes or args.size).split(",")]
+        camera = LiveCamera(sizes, args.fps, args.bframes, args.restart_every)
         for path, launch in LIVE_LAUNCH_LINES.items():
-            mounts.add_factory(path, make_factory(launch, args.auth != "none", camera.attach))
+            sdp_only = path == "/h264-sdp"
+            configure = lambda factory, media, sdp_only=sdp_only: camera.attach(factory, media, sdp_only)
+            launch = launch.format(do_timestamp="false" if args.bframes else "true")
+            mounts.add_factory(path, make_factory(launch, args.auth != "none", configure))
     else:
         location = '"%s"' % os.path.abspath(args.file).replace("\\", "\\\\").replace('"', '\\"')
         for path, launch in LAUNCH_LINES.items():

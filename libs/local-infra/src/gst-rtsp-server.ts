@@ -12,7 +12,8 @@ import { ManagedProcess, startOrStop } from './process.js';
 import { waitForPort, withFreePorts } from './ports.js';
 
 export type GstRtspAuth = 'none' | 'basic' | 'digest';
-export type GstRtspMount = 'h264' | 'ts';
+/** `h264-sdp` (live camera only): parameter sets only in the SDP's sprop-parameter-sets, never in the stream. */
+export type GstRtspMount = 'h264' | 'ts' | 'h264-sdp';
 
 export interface GstRtspLiveCamera {
   /** Default 320x180. */
@@ -20,6 +21,15 @@ export interface GstRtspLiveCamera {
   height?: number;
   /** Default 30; one keyframe per second. */
   fps?: number;
+  /** High profile with this many B-frames (sent in decode order, pts ≠ dts). Default 0 (baseline). */
+  bframes?: number;
+  /**
+   * Every this many seconds the encoder pipeline is torn down and rebuilt; each connected client's payloader is
+   * restarted too (a new SSRC, timestamp and sequence base), unless `sizes` is given.
+   */
+  restartEverySeconds?: number;
+  /** With `restartEverySeconds`: the camera's sizes, cycled at each rebuild (a resolution change in the same RTP stream). */
+  sizes?: { width: number; height: number }[];
 }
 
 export interface GstRtspServerOptions {
@@ -63,7 +73,11 @@ export class GstRtspServer {
   async start(): Promise<void> {
     const { file, live, auth = 'none', username = '', password = '', sessionTimeoutSeconds = 0 } = this.options;
     const source = live
-      ? ['--live', '--size', `${live.width ?? 320}x${live.height ?? 180}`, '--fps', String(live.fps ?? 30)]
+      ? [
+          ...['--live', '--size', `${live.width ?? 320}x${live.height ?? 180}`, '--fps', String(live.fps ?? 30)],
+          ...['--bframes', String(live.bframes ?? 0), '--restart-every', String(live.restartEverySeconds ?? 0)],
+          ...(live.sizes ? ['--sizes', live.sizes.map((s) => `${s.width}x${s.height}`).join(',')] : []),
+        ]
       : ['--file', resolve(file!)];
     const args = [
       ...[SERVER_SCRIPT, ...source, '--port', String(this.port)],

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of a real RTSP server that moves the wall clock of its RTCP sender reports by a fixed offset:
  * a camera whose clock is off (or whose reports describe capture long before sending). Everything else — RTSP
- * messages, RTP, the rest of each RTCP packet — passes unchanged.
+ * messages, RTP, the rest of each RTCP packet — passes unchanged. It also notes what the server sent in its RTP
+ * packets (senders, H.264 NAL unit types, timestamps going back), so a test can show what a row really exercised.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -9,15 +10,58 @@ export interface ClockShiftProxy {
   port: number;
   /** Sender reports rewritten so far. */
   readonly shiftedReports: number;
+  /** What the RTP packets carried so far. */
+  readonly rtp: RtpObservations;
   close(): Promise<void>;
 }
 
+export interface RtpObservations {
+  /** Distinct SSRCs, in order of appearance. */
+  ssrcs: number[];
+  /** H.264 NAL unit types seen (single units, inside STAP-A aggregates, and FU-A starts). */
+  h264NalTypes: Set<number>;
+  /** Distinct sequence parameter sets (each a new picture size or configuration). */
+  spsVariants: Set<string>;
+  /** Times an RTP timestamp was lower than the one before from the same sender (B-frames sent in decode order). */
+  timestampReversals: number;
+}
+
 const RTCP_SENDER_REPORT = 200;
+const NAL_SPS = 7;
+const NAL_STAP_A = 24;
+const NAL_FU_A = 28;
+
+function observeRtp(packet: Buffer, seen: RtpObservations, last: { ssrc?: number; timestamp?: number }): void {
+  const ssrc = packet.readUInt32BE(8);
+  const timestamp = packet.readUInt32BE(4);
+  if (!seen.ssrcs.includes(ssrc)) seen.ssrcs.push(ssrc);
+  if (last.ssrc === ssrc && last.timestamp !== undefined && ((timestamp - last.timestamp) | 0) < 0) seen.timestampReversals++;
+  last.ssrc = ssrc;
+  last.timestamp = timestamp;
+  if ((packet[1]! & 0x7f) !== 96) return;
+  const payload = packet.subarray(12 + (packet[0]! & 0x0f) * 4);
+  if (payload.length < 2) return;
+  const type = payload[0]! & 0x1f;
+  const note = (unit: Buffer) => {
+    seen.h264NalTypes.add(unit[0]! & 0x1f);
+    if ((unit[0]! & 0x1f) === NAL_SPS) seen.spsVariants.add(unit.toString('hex'));
+  };
+  if (type === NAL_STAP_A) {
+    for (let offset = 1; offset + 2 <= payload.length; ) {
+      const size = payload.readUInt16BE(offset);
+      note(payload.subarray(offset + 2, offset + 2 + size));
+      offset += 2 + size;
+    }
+  } else if (type === NAL_FU_A) {
+    if (payload[1]! & 0x80) seen.h264NalTypes.add(payload[1]! & 0x1f);
+  } else note(payload);
+}
 const NTP_FRACTION = 2 ** 32;
 
 export async function startClockShiftProxy(targetPort: number, offsetMs: number): Promise<ClockShiftProxy> {
   const sockets = new Set<Socket>();
   let shiftedReports = 0;
+  const rtp: RtpObservations = { ssrcs: [], h264NalTypes: new Set(), spsVariants: new Set(), timestampReversals: 0 };
   const shift = (rtcp: Buffer) => {
     // A compound RTCP packet: walk its packets, move the NTP timestamp of each sender report.
     for (let offset = 0; offset + 4 <= rtcp.length; ) {
@@ -36,6 +80,7 @@ export async function startClockShiftProxy(targetPort: number, offsetMs: number)
     sockets.add(client).add(upstream);
     client.pipe(upstream);
     let pending = Buffer.alloc(0);
+    const last = {};
     upstream.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let offset = 0;
@@ -48,6 +93,7 @@ export async function startClockShiftProxy(targetPort: number, offsetMs: number)
           if (end > pending.length) break;
           const payload = pending.subarray(offset + 4, end);
           if (payload.length >= 8 && payload[1]! >= 200 && payload[1]! <= 204) shift(payload);
+          else if (payload.length >= 12 && pending[offset + 1]! % 2 === 0) observeRtp(payload, rtp, last);
           offset = end;
         } else {
           const headerEnd = pending.indexOf('\r\n\r\n', offset, 'latin1');
@@ -76,6 +122,7 @@ export async function startClockShiftProxy(targetPort: number, offsetMs: number)
     get shiftedReports() {
       return shiftedReports;
     },
+    rtp,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));

@@ -18,13 +18,13 @@ import { DEFAULT_STREAM_LIMITS, JetStreamPublisher, NatsClient, ensureStreams, t
 import { AckPolicy, type ConsumerMessages } from 'nats';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
-import { SessionManager, type IngestSettings } from '../src/index.js';
+import { SessionManager, type IngestSettings, type VideoLogger } from '../src/index.js';
 
 export const TEST_FRAME = { width: 256, height: 256, pixelFormat: 'rgb24' } as const;
 export const TEST_FRAME_BYTES = TEST_FRAME.width * TEST_FRAME.height * 3;
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-export const testLogger = process.env.DEBUG_TEST
+export const testLogger: VideoLogger = process.env.DEBUG_TEST
   ? { debug: console.debug, info: console.info, warn: console.warn, error: console.error }
   : quiet;
 
@@ -49,7 +49,7 @@ export interface IngestHarness {
 }
 
 export async function startIngestHarness(
-  options: { settings?: Partial<IngestSettings>; limits?: Partial<StreamLimits> } = {},
+  options: { settings?: Partial<IngestSettings>; limits?: Partial<StreamLimits>; logger?: VideoLogger } = {},
 ): Promise<IngestHarness> {
   const nats = await LocalNatsServer.start({ dataDir: await makeTempDir('ingest') });
   const client = await NatsClient.connect({ url: nats.url, name: 'ingest-test', logger: quiet });
@@ -57,7 +57,7 @@ export async function startIngestHarness(
   const publisher = new JetStreamPublisher(client);
   const registry = new Registry();
   const manager = new SessionManager(
-    { client, publisher, registry, logger: testLogger },
+    { client, publisher, registry, logger: options.logger ?? testLogger },
     {
       ffmpegPath: await ffmpegPath(),
       frame: TEST_FRAME,
@@ -169,6 +169,24 @@ export class EventCollector {
     await this.messages?.close();
     await this.loop;
   }
+}
+
+export interface LoggedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** A logger that keeps every line (and still prints them with DEBUG_TEST). */
+export function recordingLogger(): VideoLogger & { lines: LoggedLine[] } {
+  const lines: LoggedLine[] = [];
+  const at =
+    (level: LoggedLine['level']) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      lines.push({ level, message, fields });
+      testLogger[level](message, fields);
+    };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** How many frames of a session sit in the FRAMES stream. */

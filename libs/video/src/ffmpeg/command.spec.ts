@@ -14,7 +14,7 @@ describe('FFmpeg decoder command', () => {
     );
     const input = args.slice(0, args.indexOf('-i') + 2);
     expect(input).toEqual([
-      ...['-hide_banner', '-nostats', '-loglevel', 'info', '-nostdin'],
+      ...['-hide_banner', '-nostats', '-loglevel', 'verbose', '-nostdin'],
       ...['-f', 'v4l2', '-input_format', 'h264', '-video_size', '1920x1080', '-framerate', '60', '-i', '/dev/video2'],
     ]);
   });

@@ -83,8 +83,9 @@ export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, optio
   // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
   const hwaccel = input.kind !== 'device' ? options.hwaccel : undefined;
   return [
-    // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.
-    ...['-hide_banner', '-nostats', '-loglevel', 'info'],
+    // `info` is needed for the input stream summary (source size) and showinfo, `verbose` for the scaler's input size
+    // at each (re)configuration (a resolution change mid-stream); -nostats drops the progress line.
+    ...['-hide_banner', '-nostats', '-loglevel', 'verbose'],
     ...(hwaccel ? hwaccelArgs(hwaccel) : []),
     ...inputArgs(input),
     // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.

@@ -17,6 +17,7 @@ import {
   classifyFfmpegFailure,
   isDecodeErrorLine,
   isDiagnosticLine,
+  parseScalerInputSize,
   parseShowinfoLine,
   parseShowinfoTimeBase,
   type FrameInfo,
@@ -61,6 +62,8 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private infoArrived?: () => void;
   private stderrEnded = false;
   private sourceSize?: Size;
+  /** The size the scaler was last configured for: follows resolution changes mid-stream. */
+  private scalerInputSize?: Size;
   private spawnError?: Error;
   private abortRequested = false;
   private abortReason?: SightlineError;
@@ -114,6 +117,8 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       this.abortReason = reason;
       // Nothing to flush: the output goes nowhere once we stop reading it.
       if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+      // Output nobody reads any more would keep stdout open, and the process's 'close' (our exit) never comes.
+      this.child.stdout.destroy();
     }
     await this.exit;
   }
@@ -128,7 +133,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
           const info = await this.nextInfo();
           if (this.abortRequested) break;
           if (!this.sourceSize) throw this.failure(DecodeErrorCode.decodeFailed, 'FFmpeg did not report the input video size');
-          yield { pixels, source: this.sourceSize, info, emergedAt };
+          yield { pixels, source: info?.source ?? this.sourceSize, info, emergedAt };
         }
         if (this.abortRequested) break;
       }
@@ -197,8 +202,14 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     }
     const info = parseShowinfoLine(line, this.showinfoTimeBase);
     if (info) {
-      this.infos.push(info);
+      // stderr is ordered: the scaler's (re)configuration precedes the frames it scales.
+      this.infos.push(this.scalerInputSize ? { ...info, source: this.scalerInputSize } : info);
       return this.wakeInfoWaiter();
+    }
+    const scaled = parseScalerInputSize(line);
+    if (scaled) {
+      this.scalerInputSize = scaled;
+      return;
     }
     const size = this.summary.push(line);
     if (size) this.sourceSize = size;

@@ -4,11 +4,22 @@ import {
   classifyFfmpegFailure,
   isDecodeErrorLine,
   isDiagnosticLine,
+  parseScalerInputSize,
   parseShowinfoLine,
   parseShowinfoTimeBase,
 } from './stderr.js';
 
 describe('FFmpeg stderr', () => {
+  it("reads the decoded size from the scaler's (re)configuration line, software or CUDA", () => {
+    expect(parseScalerInputSize('[Parsed_scale_0 @ 0x55f3f0955800] w:320 h:180 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p sar:16/9 flags:0x0')).toEqual({
+      width: 320,
+      height: 180,
+    });
+    expect(parseScalerInputSize('[Parsed_scale_cuda_0 @ 0x1] w:1920 h:1080 -> w:256 h:144')).toEqual({ width: 1920, height: 1080 });
+    // The output side's own scaler (format conversion for the muxer) is not the source.
+    expect(parseScalerInputSize('[scaler_out_0_0 @ 0x55f3f0954980] w:256 h:256 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p')).toBeUndefined();
+  });
+
   it('parses showinfo lines (pts and input byte position)', () => {
     const line =
       '[Parsed_showinfo_3 @ 0x2fe8dc00] n:   2 pts:  68000 pts_time:0.0566667 pos:    37483 fmt:rgb24 sar:1/1 s:256x256 i:P iskey:0 type:P checksum:ABC';

@@ -11,6 +11,8 @@ export interface FrameInfo {
   ptsTime: number;
   /** Byte offset in the input of the packet the frame was decoded from; undefined when FFmpeg does not know. */
   pos?: number;
+  /** Size of the decoded picture the frame was scaled from (changes when the stream's SPS does). */
+  source?: Size;
 }
 
 const SHOWINFO = /\]\s+n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(\S+)\s+pos:\s*(-?\d+)/;
@@ -40,6 +42,17 @@ export function parseShowinfoLine(line: string, timeBase?: TimeBase): FrameInfo 
   const pos = Number(match[4]);
   const ptsTime = timeBase ? (Number(match[2]) * timeBase.num) / timeBase.den : Number(match[3]);
   return { n: Number(match[1]), ptsTime: Number.isFinite(ptsTime) ? ptsTime : 0, pos: pos >= 0 ? pos : undefined };
+}
+
+/**
+ * `[Parsed_scale_0 @ 0x…] w:320 h:180 fmt:yuv420p sar:1/1 -> w:256 h:256 …` (verbose): the scaler is configured again
+ * whenever the decoded size changes mid-stream (new SPS), before the first frame of the new size is filtered.
+ */
+const SCALER_INPUT = /^\[Parsed_scale(?:_cuda)?_\d+ @ [^\]]*\] w:(\d+) h:(\d+) /;
+
+export function parseScalerInputSize(line: string): Size | undefined {
+  const match = SCALER_INPUT.exec(line);
+  return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined;
 }
 
 /** `    Stream #0:0(und): Video: h264 (Main) (avc1 / 0x31637661), yuv420p, 1920x1080 [SAR 1:1 DAR 16:9], ...` */

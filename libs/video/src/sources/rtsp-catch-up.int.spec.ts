@@ -27,19 +27,21 @@ async function takeFor(iterator: AsyncIterator<SourceFrame>, ms: number, into: A
   }
 }
 
-describe('RTSP H.264 decoding that falls behind', () => {
+describe('RTSP decoding that falls behind', () => {
   it.each([
-    ['is live again after a stall: queued units are dropped before decoding', 500],
-    ['without the gate (0), decodes the backlog late', 0],
-  ])('%s (max lag %i ms)', async (_name, maxDecodeLagMs) => {
+    ['H.264 is live again after a stall: queued units are dropped before decoding', 500, 'h264'],
+    ['MPEG-TS is live again after a stall: queued frames are dropped from its TS packets before decoding', 500, 'ts'],
+    ['without the gate (0), H.264 decodes the backlog late', 0, 'h264'],
+  ] as const)('%s (max lag %i ms)', async (_name, maxDecodeLagMs, mount) => {
     let dropped = 0;
     const source = new RtspSource(
-      { url: server.url('h264'), defaultAuth: 'none', connectTimeoutMs: 3000, maxDecodeLagMs },
+      { url: server.url(mount), defaultAuth: 'none', connectTimeoutMs: 3000, maxDecodeLagMs },
       { ffmpegPath: await ffmpegPath(), frame: TEST_FRAME },
       testLogger,
       { sessionId: 'catch-up' },
     );
-    const run = await source.open({ onDroppedBeforeDecode: (count) => (dropped += count) });
+    const decodeErrors: string[] = [];
+    const run = await source.open({ onDroppedBeforeDecode: (count) => (dropped += count), onDecodeError: (line) => decodeErrors.push(line) });
     const iterator = run[Symbol.asyncIterator]();
     const before: Array<SourceFrame & { takenAt: number }> = [];
     const after: Array<SourceFrame & { takenAt: number }> = [];
@@ -55,8 +57,13 @@ describe('RTSP H.264 decoding that falls behind', () => {
     const resumedAt = after[0]!.takenAt;
     const late = after.filter((f) => f.takenAt > resumedAt + 1500).map((f) => f.takenAt - f.captureTime);
     const worst = Math.max(...late);
-    console.info(`max lag ${maxDecodeLagMs}: dropped ${dropped}, frames before/after ${before.length}/${after.length}, age after catch-up ≤ ${worst} ms`);
+    console.info(`${mount}, max lag ${maxDecodeLagMs}: dropped ${dropped}, frames before/after ${before.length}/${after.length}, age after catch-up ≤ ${worst} ms`);
     const pts = [...before, ...after].map((f) => f.pts);
+    // MP2T cuts are whole PES packets, from a frame start to a keyframe, with the continuity counters renumbered:
+    // FFmpeg's demuxer and decoder never see a damaged frame.
+    if (mount === 'ts') expect(decodeErrors).toEqual([]);
+    // The TS mount's 2 s backlog cannot all wait in FFmpeg's pipe (seen: 22-29 frames dropped in 5 of 5 runs).
+    if (mount === 'ts') expect(dropped).toBeGreaterThan(0);
     expect(pts.slice(1).every((p, i) => p > pts[i]!)).toBe(true);
     if (maxDecodeLagMs > 0) {
       // What is decoded now is fresh again. How much of the backlog the gate drops depends on where the 2 s waited:

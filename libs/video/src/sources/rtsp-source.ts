@@ -10,6 +10,7 @@ import type { PipeFormat } from '../ffmpeg/command.js';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
 import { CatchUpGate } from '../timing/catch-up-gate.js';
+import { TsCatchUp } from '../timing/ts-catch-up.js';
 import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
 
 /** Decoded frames of a run whose latency the catch-up gate ignores (FFmpeg probing the stream at start). */
@@ -22,7 +23,7 @@ export interface RtspSourceOptions {
   /** Scheme used when the request names none (RTSP_AUTH). */
   defaultAuth: RtspAuthType;
   connectTimeoutMs: number;
-  /** H.264 decoding further behind live than this drops units before decoding (see CatchUpGate); 0: never. */
+  /** Live decoding further behind than this drops before decoding (see CatchUpGate; MP2T: TsCatchUp); 0: never. */
   maxDecodeLagMs?: number;
   /** Networks the RTSP server may be in (SSRF guard); default: any. */
   addressPolicy?: AddressPolicy;
@@ -75,7 +76,7 @@ export class RtspSource implements FrameSource {
     // RTP timestamps of MP2T packets belong to the mux's output, not to the frames inside: take the TS's own PTS.
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';
     const maxLagMs = this.options.maxDecodeLagMs ?? 500;
-    const gate = stream.media.codec === 'h264' && maxLagMs > 0 ? new CatchUpGate({ maxLagMs }) : undefined;
+    const gate = maxLagMs > 0 ? new CatchUpGate({ maxLagMs }) : undefined;
     return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context, gate, hooks.onDroppedBeforeDecode);
   }
 
@@ -89,6 +90,7 @@ export class RtspSource implements FrameSource {
 
 class RtspRun implements SourceRun {
   private readonly ledger = new SampleLedger<SampleTiming>();
+  private readonly tsCatchUp?: TsCatchUp;
 
   constructor(
     private readonly stream: RtspStream,
@@ -97,10 +99,11 @@ class RtspRun implements SourceRun {
     private readonly ptsFrom: { rtpClockRate: number } | 'decoder',
     private readonly logger: VideoLogger,
     private readonly context: Record<string, unknown>,
-    /** H.264 only: MPEG-TS packets cannot be dropped by frame without demuxing them. */
+    /** Drops before decoding when decoding falls behind: per access unit (H.264), per frame in TS packets (MP2T). */
     private readonly gate?: CatchUpGate,
     private readonly onDropped?: (count: number) => void,
   ) {
+    this.tsCatchUp = gate && stream.media.codec === 'mp2t' ? new TsCatchUp(gate) : undefined;
     void this.pump();
   }
 
@@ -165,12 +168,19 @@ class RtspRun implements SourceRun {
           }
           discontinuities = this.stream.discontinuities;
         }
-        if (this.gate && sample.codec === 'h264' && this.gate.decide(sample, Date.now()) !== 'write') {
+        let data = sample.data;
+        if (sample.codec === 'h264' && this.gate && this.gate.decide(sample, Date.now()) !== 'write') {
           this.onDropped?.(1);
           continue;
         }
-        this.ledger.record(sample.data.length, { pts: sample.pts, arrivalMs: sample.arrivalMs, sourceTime: sample.wallClockMs });
-        if (!this.decoder.write(sample.data)) await this.decoder.drained();
+        if (sample.codec === 'mp2t' && this.tsCatchUp) {
+          const kept = this.tsCatchUp.filter(sample.data, sample.arrivalMs, Date.now());
+          if (kept.droppedFrames) this.onDropped?.(kept.droppedFrames);
+          if (kept.data.length === 0) continue;
+          data = kept.data;
+        }
+        this.ledger.record(data.length, { pts: sample.pts, arrivalMs: sample.arrivalMs, sourceTime: sample.wallClockMs });
+        if (!this.decoder.write(data)) await this.decoder.drained();
       }
       // Iteration ends normally only after our own close(); the decoder is being stopped too.
     } catch (err) {
