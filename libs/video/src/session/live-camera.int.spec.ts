@@ -70,10 +70,11 @@ const TS_SENDER_LAG_MS: [number, number] = [0, 2800];
 
 function expectTimedOnArrival(name: string, metas: FrameMeta[], shiftMs: number, senderLagMs: [number, number]): void {
   // Our clock: every frame is published after it arrived (a sender clock ahead would break this), and the typical
-  // frame is well under a second old (one behind by 3 s would not be; single frames may lag on a loaded box).
+  // frame is younger than a sender clock 3 s behind would make it (1.2-1.4 s seen with three 1080p sessions on a
+  // 2-core box at load 30: that is our decoding, which the catch-up gate bounds, not a clock).
   for (const meta of metas) expect(meta.publishedAt, name).toBeGreaterThanOrEqual(meta.captureTime);
   const ages = metas.map((m) => m.publishedAt - m.captureTime).sort((a, b) => a - b);
-  expect(ages[ages.length >> 1], name).toBeLessThan(1000);
+  expect(ages[ages.length >> 1], name).toBeLessThan(2500);
   // The sender's clock: where the reports put it, i.e. the shift plus what the sender itself adds (mux delay).
   // Steady state (the last third): at start-up a loaded box may read the socket late while FFmpeg starts.
   const timed = metas.filter((m) => m.sourceTime !== undefined);
