@@ -1,6 +1,7 @@
 // The real fleet under load: N sessions of the clip through ingest → inference → gateway (+ persistence), measured
 // from the agent's side (capture → WebSocket delivery) and per service (CPU, RSS).
 import { createServer } from 'node:http';
+import { dirname } from 'node:path';
 import { AnalysisClient } from '@sightline/client';
 import { LocalFleet } from '@sightline/fleet';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
@@ -73,7 +74,8 @@ export async function runPipeline(o) {
     env: {
       persistence: withJwks,
       gateway: { ...withJwks, GATEWAY_MAX_CONNECTIONS: '64' },
-      ingest: { ...withJwks, INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)), ...o.ingestEnv },
+      // The clip lies in the media cache, not under the fleet's media root: make its folder the root.
+      ingest: { ...withJwks, INGEST_FILE_ROOT: dirname(o.clip), INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)), ...o.ingestEnv },
       inference: { INFERENCE_PROVIDER: o.provider, LOG_LEVEL: 'warn', ...o.inferenceEnv },
     },
   });
