@@ -8,6 +8,10 @@
 //                    [--intra-op-threads N (the inference service's INFERENCE_INTRA_OP_THREADS)]
 //                    [--concurrent-seconds 15 (the concurrent bare baseline's window)]
 //                    [--cpu-prof DIR (V8 CPU profiles of every service, one folder each; summarise: bench/lib/profile-summary.mjs)]
+//                    [--inference-env KEY=VALUE (repeatable: more environment of the inference service, e.g.
+//                     INFERENCE_ALLOW_SPINNING=true or NODE_OPTIONS=--max-semi-space-size=16)]
+//                    [--persistence-env KEY=VALUE (repeatable, e.g. PERSIST_LINGER_MS=200)]
+//                    [--decode-threads N (ingest's INGEST_DECODE_THREADS; 0 = FFmpeg's default)]
 //                    [--max-fps N (each session's analysis-rate limit)] [--ingest-hwaccel none|cuda] [--ffmpeg PATH (ingest's FFmpeg, e.g. one built with nvdec)]
 // Build first (`npm run build`). See docs/benchmarks.md for results and how to read them.
 import { cpus, totalmem, hostname } from 'node:os';
@@ -38,12 +42,26 @@ const { values: args } = parseArgs({
     'max-batch': { type: 'string' },
     'intra-op-threads': { type: 'string' },
     'ingest-hwaccel': { type: 'string', default: 'none' },
+    'decode-threads': { type: 'string' },
+    'inference-env': { type: 'string', multiple: true, default: [] },
+    'persistence-env': { type: 'string', multiple: true, default: [] },
     'max-fps': { type: 'string' },
     ffmpeg: { type: 'string' },
     'concurrent-seconds': { type: 'string', default: '15' },
     'cpu-prof': { type: 'string' },
   },
 });
+
+/** `KEY=VALUE` arguments as an environment (e.g. `--inference-env NODE_OPTIONS=--max-semi-space-size=16`). */
+function envPairs(pairs) {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`expected KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // Ingest letterboxes to the model's input size, as a deployment of that model must be configured.
@@ -107,12 +125,15 @@ for (const mode of args.modes.split(',')) {
         INGEST_FRAME_WIDTH: String(width),
         INGEST_FRAME_HEIGHT: String(height),
         INGEST_HWACCEL: args['ingest-hwaccel'],
+        ...(args['decode-threads'] && { INGEST_DECODE_THREADS: args['decode-threads'] }),
         ...(args.ffmpeg && { FFMPEG_PATH: args.ffmpeg }),
       },
+      persistenceEnv: envPairs(args['persistence-env']),
       inferenceEnv: {
         INFERENCE_MODEL: args.model,
         ...(args['max-batch'] && { INFERENCE_MAX_BATCH: args['max-batch'] }),
         ...(args['intra-op-threads'] && { INFERENCE_INTRA_OP_THREADS: args['intra-op-threads'] }),
+        ...envPairs(args['inference-env']),
       },
       log,
     }),
@@ -164,6 +185,9 @@ lines.push('|---|' + Object.keys(runs[0]?.usage ?? {}).map(() => '---|').join(''
 for (const r of runs) lines.push(`| ${r.mode} × ${r.sessions} | ${Object.values(r.usage).map((u) => `${f(u.cpuPercent, 0)} / ${mb(u.peakRssBytes)}`).join(' | ')} |`);
 lines.push('');
 for (const r of runs) {
+  if (r.postgresCpuMsPerFrame !== undefined) {
+    lines.push(`PostgreSQL ${r.mode}: ${f(r.postgresCpuMsPerFrame, 2)} ms CPU per frame (not in the pipeline's CPU per frame above)`);
+  }
   if (r.rowsStored !== undefined) lines.push(`stored ${r.mode}: ${r.rowsStored} rows in analysis_results for ${r.resultsPublished} results published (whole run)`);
 }
 for (const r of runs) {

@@ -1,6 +1,7 @@
 // The real fleet under load: N sessions of the clip through ingest → inference → gateway (+ persistence), measured
 // from the agent's side (capture → WebSocket delivery) and per service (CPU, RSS).
 import { createServer } from 'node:http';
+import { dirname } from 'node:path';
 import { AnalysisClient } from '@sightline/client';
 import { LocalFleet } from '@sightline/fleet';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
@@ -54,7 +55,7 @@ async function serveJwks(signer) {
  * @param {{ sessions: number, mode: 'live'|'fast', seconds: number, warmupSeconds: number, clip: string,
  *   clipFrames: number, clipFps: number, dataDir: string, provider: string, postgres: boolean,
  *   command?: (name: string) => { command: string, args: string[] }, inferenceEnv?: Record<string,string>,
- *   ingestEnv?: Record<string,string>, maxFps?: number,
+ *   ingestEnv?: Record<string,string>, persistenceEnv?: Record<string,string>, maxFps?: number,
  *   inferenceReplicas?: number,
  *   log: (line: string) => void }} o
  */
@@ -71,9 +72,10 @@ export async function runPipeline(o) {
     services,
     command: o.command,
     env: {
-      persistence: withJwks,
+      persistence: { ...withJwks, ...o.persistenceEnv },
       gateway: { ...withJwks, GATEWAY_MAX_CONNECTIONS: '64' },
-      ingest: { ...withJwks, INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)), ...o.ingestEnv },
+      // The clip lies in the media cache, not under the fleet's media root: make its folder the root.
+      ingest: { ...withJwks, INGEST_FILE_ROOT: dirname(o.clip), INGEST_MAX_SESSIONS: String(Math.max(8, o.sessions)), ...o.ingestEnv },
       inference: { INFERENCE_PROVIDER: o.provider, LOG_LEVEL: 'warn', ...o.inferenceEnv },
     },
   });
@@ -123,6 +125,8 @@ export async function runPipeline(o) {
   await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
   const pids = Object.fromEntries(fleet.running().map((s) => [s.instance ? `${s.name}-${s.instance}` : s.name, s.process.pid]));
   pids['nats-server'] = fleet.nats.pid;
+  // Counted apart: the bare baselines store nothing, and the runs before 2026-12-08 left PostgreSQL out of the total.
+  if (o.postgres) pids.postgres = fleet.postgres.pid;
   const before = await counters(fleet);
   const sampler = sampleTrees(pids);
   window.open = true;
@@ -149,7 +153,7 @@ export async function runPipeline(o) {
   await fleet.stop();
   jwks.close();
 
-  const cpuSeconds = Object.values(usage).reduce((a, u) => a + u.cpuSeconds, 0);
+  const cpuSeconds = Object.entries(usage).reduce((a, [name, u]) => a + (name === 'postgres' ? 0 : u.cpuSeconds), 0);
   const stageMedians = Object.fromEntries(Object.entries(window.stages).map(([k, v]) => [k, percentile(v, 50)]));
   const stageP99 = Object.fromEntries(Object.entries(window.stages).map(([k, v]) => [k, percentile(v, 99)]));
   return {
@@ -167,5 +171,6 @@ export async function runPipeline(o) {
     usage,
     ...(results && { resultsPublished: results.published, rowsStored: results.stored }),
     cpuMsPerFrame: (1000 * cpuSeconds) / Math.max(1, window.frames),
+    ...(usage.postgres && { postgresCpuMsPerFrame: (1000 * usage.postgres.cpuSeconds) / Math.max(1, window.frames) }),
   };
 }

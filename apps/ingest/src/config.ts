@@ -41,6 +41,12 @@ export const ingestConfigShape = {
    * and an NVIDIA GPU); checked at start-up, software decoding with one warning when unusable. `none` by default.
    */
   INGEST_HWACCEL: env.oneOf(['none', ...HARDWARE_DECODERS], 'none'),
+  /**
+   * Threads of each session's software H.264 decoder; 0 = FFmpeg's default (cores + 1 frame threads). 1 by default:
+   * one decoder process per session already spreads sessions over the cores, and single-threaded decoding costs less
+   * CPU per frame (docs/benchmarks.md). Raise it for a single high-resolution stream on a many-core host.
+   */
+  INGEST_DECODE_THREADS: env.int(1, 0, 64),
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
@@ -68,6 +74,7 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
   return {
     ffmpegPath: config.FFMPEG_PATH,
     hwaccel: await usableHardwareDecoder(config.FFMPEG_PATH, requested, logger),
+    ...(config.INGEST_DECODE_THREADS > 0 && { decodeThreads: config.INGEST_DECODE_THREADS }),
     frame: { width: config.INGEST_FRAME_WIDTH, height: config.INGEST_FRAME_HEIGHT, pixelFormat: config.INGEST_PIXEL_FORMAT },
     maxSessions: config.INGEST_MAX_SESSIONS,
     ...(config.INGEST_MAX_FPS > 0 && { maxFps: config.INGEST_MAX_FPS }),

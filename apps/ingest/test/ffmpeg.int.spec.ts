@@ -43,4 +43,11 @@ describe('the FFmpeg ingest runs', () => {
   it('refuses to start on a path that does not run FFmpeg', async () => {
     await expect(ingestSettings(loadIngestConfig({ FFMPEG_PATH: '/bin/false' }), capture().logger)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
+
+  it('decodes each session with one software thread by default; 0 leaves FFmpeg its own default', async () => {
+    expect((await ingestSettings(loadIngestConfig({}), capture().logger)).decodeThreads).toBe(1);
+    expect((await ingestSettings(loadIngestConfig({ INGEST_DECODE_THREADS: '4' }), capture().logger)).decodeThreads).toBe(4);
+    expect((await ingestSettings(loadIngestConfig({ INGEST_DECODE_THREADS: '0' }), capture().logger)).decodeThreads).toBeUndefined();
+    expect(() => loadIngestConfig({ INGEST_DECODE_THREADS: '-1' })).toThrow(/INGEST_DECODE_THREADS/);
+  });
 });

@@ -12,7 +12,7 @@ describe('persistence configuration', () => {
       DB_STATEMENT_TIMEOUT_MS: 30_000,
       HTTP_PORT: 3003,
       PERSIST_BATCH_SIZE: 500,
-      PERSIST_LINGER_MS: 50,
+      PERSIST_LINGER_MS: 200,
       PERSIST_MAX_IN_FLIGHT: 2000,
       PERSIST_ACK_WAIT_MS: 30_000,
       PERSIST_RETRY_INITIAL_MS: 250,

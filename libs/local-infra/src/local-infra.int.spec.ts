@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from './ports.js';
@@ -26,6 +26,18 @@ describe('local infrastructure', () => {
 
   it('runs PostgreSQL with a database that survives a restart', async () => {
     const pg = await LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true });
+    // Its pid roots the server's process tree (benchmarks sum its CPU): the postmaster is it or one of its children.
+    const treeCommands = (root: number) =>
+      readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+        try {
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return Number(entry) === root || ppid === root ? [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))] : [];
+        } catch {
+          return [];
+        }
+      });
+    expect(treeCommands(pg.pid!)).toContain('postgres');
     pg.psql('CREATE TABLE t (v int); INSERT INTO t VALUES (42)');
     await pg.stop();
     await pg.start();

@@ -74,6 +74,11 @@ export class LocalPostgres {
     return !!this.process?.running;
   }
 
+  /** The server's process (its backends are its children); for CPU accounting in benchmarks. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** Starts on the given port, or on a free one (picked again if another process takes it before the bind). */
   static async start(options: PostgresOptions): Promise<LocalPostgres> {
     const launch = async (port: number) => {

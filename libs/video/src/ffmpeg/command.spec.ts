@@ -41,6 +41,20 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME), '-vf')).toMatch(/^scale=.*flags=area,pad=/);
   });
 
+  it('limits the software decoder to the configured threads before -i, and leaves FFmpeg\'s default otherwise', () => {
+    const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { decodeThreads: 1 });
+    expect(valueOf(file, '-threads')).toBe('1');
+    // Before -i it is the decoder's option; after it, it would set the encoder's.
+    expect(file.indexOf('-threads')).toBeLessThan(file.indexOf('-i'));
+    const pipe = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { decodeThreads: 3 });
+    expect(valueOf(pipe, '-threads')).toBe('3');
+    expect(pipe.indexOf('-threads')).toBeLessThan(pipe.indexOf('-i'));
+    expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME)).not.toContain('-threads');
+    expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { decodeThreads: 0 })).not.toContain('-threads');
+    // NVDEC decodes on the GPU: the CPU thread count is not its business.
+    expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { hwaccel: 'cuda', decodeThreads: 1 })).not.toContain('-threads');
+  });
+
   it('paces and loops a file only when asked, through the file: protocol', () => {
     const paced = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: true, realtime: true }, FRAME);
     expect(paced).toContain('-re');

@@ -40,6 +40,8 @@ export interface FfmpegDecoderOptions {
   output: FrameFormat;
   /** Hardware decoding (checked with `probeHardwareDecoder` first: FFmpeg exits when the device is missing). */
   hwaccel?: HardwareDecoder;
+  /** Software decoder threads (see `DecoderOptions`). */
+  decodeThreads?: number;
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
@@ -76,7 +78,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel });
+    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel, decodeThreads: options.decodeThreads });
     this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {

@@ -28,6 +28,13 @@ async function whiteClip({ width, height }: Size): Promise<string> {
   return path;
 }
 
+async function allFrames(path: string, output: Size & { pixelFormat: PixelFormat }, decodeThreads?: number): Promise<DecodedFrame[]> {
+  const decoder = new FfmpegDecoder({ ffmpegPath: ffmpeg, input: { kind: 'file', path, loop: false, realtime: false }, output, decodeThreads });
+  const frames: DecodedFrame[] = [];
+  for await (const frame of decoder) frames.push({ ...frame, pixels: Buffer.from(frame.pixels) });
+  return frames;
+}
+
 async function firstFrame(path: string, output: Size & { pixelFormat: PixelFormat }): Promise<DecodedFrame> {
   const decoder = new FfmpegDecoder({ ffmpegPath: ffmpeg, input: { kind: 'file', path, loop: false, realtime: false }, output });
   for await (const frame of decoder) return frame;
@@ -65,5 +72,22 @@ describe('letterbox filter', () => {
     expect(frame.source).toEqual(source);
     expect(frame.pixels.length).toBe(target.width * target.height);
     expect(brightBox(frame.pixels, target)).toEqual({ x: plan.padX, y: plan.padY, width: plan.scaledWidth, height: plan.scaledHeight });
+  });
+});
+
+describe('decoder threads', () => {
+  it('one software decoding thread yields the same frames, bytes and pts, as FFmpeg\'s frame threading', async () => {
+    // Moving content with B-frames: frame threading reorders work across references, so this is where they could differ.
+    const path = join(dir, 'moving.mp4');
+    await run(ffmpeg, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-t', '2'],
+      ...['-c:v', 'libx264', '-bf', '3', '-g', '30', '-pix_fmt', 'yuv420p', path],
+    ]);
+    const output = { width: 256, height: 256, pixelFormat: 'rgb24' as const };
+    const [single, threaded] = await Promise.all([allFrames(path, output, 1), allFrames(path, output, 4)]);
+    expect(single).toHaveLength(60);
+    expect(threaded).toHaveLength(60);
+    expect(single.map((f) => f.info?.ptsTime)).toEqual(threaded.map((f) => f.info?.ptsTime));
+    single.forEach((frame, i) => expect(Buffer.compare(frame.pixels, threaded[i]!.pixels), `frame ${i}`).toBe(0));
   });
 });

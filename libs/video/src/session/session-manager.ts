@@ -33,6 +33,8 @@ export interface IngestSettings {
   ffmpegPath: string;
   /** Hardware decoding of files and RTSP streams; check availability with `probeHardwareDecoder` first. */
   hwaccel?: HardwareDecoder;
+  /** Threads of each session's software decoder; absent or 0: FFmpeg's default. */
+  decodeThreads?: number;
   /** What every frame is letterboxed and converted to (the model input). */
   frame: FrameFormat;
   /** Sessions running at once; more are refused with SESSION_LIMIT_REACHED. */
@@ -185,8 +187,8 @@ export class SessionManager {
   }
 
   private createSource(spec: SourceSpec, context: Record<string, unknown>): FrameSource {
-    const { ffmpegPath, frame, hwaccel } = this.settings;
-    const settings: SourceSettings = { ffmpegPath, frame, hwaccel };
+    const { ffmpegPath, frame, hwaccel, decodeThreads } = this.settings;
+    const settings: SourceSettings = { ffmpegPath, frame, hwaccel, decodeThreads };
     switch (spec.type) {
       case 'file':
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);

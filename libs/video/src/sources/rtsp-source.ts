@@ -67,6 +67,7 @@ export class RtspSource implements FrameSource {
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
+      decodeThreads: this.settings.decodeThreads,
       input: { kind: 'pipe', format },
       output: this.settings.frame,
       logger: this.logger,

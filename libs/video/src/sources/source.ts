@@ -48,6 +48,7 @@ export interface SourceSettings {
   ffmpegPath: string;
   frame: FrameFormat;
   hwaccel?: HardwareDecoder;
+  decodeThreads?: number;
 }
 
 /**
