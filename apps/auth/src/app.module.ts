@@ -18,6 +18,7 @@ import { RateLimits } from './rate-limits.js';
 import { RolesService } from './roles.service.js';
 import { AdminSessionAccessController, RevocationFeedController, SessionAccess } from './session-access.js';
 import { loadSigningKey } from './signing-key.js';
+import { SignupService } from './signup.service.js';
 import { ActiveSessionGuard, TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
@@ -52,6 +53,7 @@ export class AppModule {
         RolesService,
         LoginService,
         PasswordResetService,
+        SignupService,
         IdentityBootstrap,
       ],
     };

@@ -23,6 +23,10 @@ export class LoginService {
     const candidate = await this.users.findForLogin(username);
     const valid = await this.hasher.verify(password, candidate?.passwordHash);
     if (!candidate || !valid) throw new SightlineError('INVALID_CREDENTIALS', 'invalid username or password');
+    // Told only to whoever knows the password.
+    if (await this.users.awaitsVerification(candidate.id)) {
+      throw new SightlineError('EMAIL_NOT_VERIFIED', 'confirm your e-mail address first: open the link we mailed you');
+    }
     const sessions = await this.access.scopeFor(candidate.id, candidate.roles);
     return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles, sessions }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
   }

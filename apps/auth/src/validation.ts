@@ -71,6 +71,9 @@ export const loginSchema = z.object({
   password: z.string().min(1).max(PASSWORD_POLICY.maxBytes),
 });
 
+/** A mailed signup verification token (the same shape as a reset token). */
+export const verifyEmailSchema = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'malformed token') }).strict();
+
 export const passwordResetRequestSchema = z.object({ email: emailSchema }).strict();
 export const passwordResetConfirmSchema = z
   .object({

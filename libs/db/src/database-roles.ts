@@ -36,6 +36,7 @@ export const DATABASE_GRANTS: Record<DatabaseService, ServiceGrants> = {
       roles: READ_WRITE,
       user_roles: READ_WRITE,
       password_reset_tokens: READ_WRITE,
+      email_verification_tokens: READ_WRITE,
       token_revocations: ['SELECT', 'INSERT', 'UPDATE'],
       session_grants: ['SELECT', 'INSERT', 'DELETE'],
     },
