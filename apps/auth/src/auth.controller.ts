@@ -3,23 +3,18 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nest
 import { ApiTags } from '@nestjs/swagger';
 import { JWKS_PATH, SightlineError, userViewSchema, type Principal, type UserView } from '@sightline/contracts';
 import { CurrentPrincipal, TokenSigner } from '@sightline/security';
-import { LoginService } from './login.service.js';
-import { AuthMetrics } from './metrics.js';
+import { LoginService, AuthMetrics, PasswordResetService, RateLimits, SignupService, UsersService } from '@sightline/identity';
 import { AuthEndpoint, jwksSchema, tokenResponseSchema } from './openapi.js';
-import { PasswordResetService } from './password-reset.service.js';
-import { RateLimits } from './rate-limits.js';
-import { Authenticated } from './token-revocations.js';
-import { SignupService } from './signup.service.js';
-import { UsersService } from './users.service.js';
+import { Authenticated } from './authenticated.js';
 import {
   loginSchema,
   passwordResetConfirmSchema,
   passwordResetRequestSchema,
   signupSchema,
   verifyEmailSchema,
-  ZodPipe,
   type SignupRequest,
-} from './validation.js';
+} from '@sightline/identity';
+import { ZodPipe } from './validation.js';
 import { type Counter } from 'prom-client';
 import { type z } from 'zod';
 

@@ -4,8 +4,7 @@
  * the previous key have expired (AUTH_ACCESS_TOKEN_TTL_SECONDS after the promotion) unless --force (after a compromise).
  */
 import { createLogger } from '@sightline/observability';
-import { loadAuthConfig } from './config.js';
-import { rotateSigningKey, type RotationStep } from './signing-key.js';
+import { loadAuthConfig, rotateSigningKey, type RotationStep } from '@sightline/identity';
 
 const logger = createLogger('auth-key-rotation');
 const step = process.argv[2] as RotationStep;

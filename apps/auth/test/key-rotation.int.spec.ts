@@ -8,7 +8,7 @@ import { TokenVerifier } from '@sightline/security';
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextKeyFile, previousKeyFile, rotateSigningKey } from '../src/signing-key.js';
+import { nextKeyFile, previousKeyFile, rotateSigningKey } from '@sightline/identity';
 import { ADMIN, AuthApp, startDatabase } from './harness.js';
 
 const TTL = 900;

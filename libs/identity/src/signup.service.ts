@@ -23,7 +23,7 @@ import { PasswordHasher } from './passwords.js';
 import { RateLimits } from './rate-limits.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
-import { type SignupRequest } from './validation.js';
+import { type SignupRequest } from './requests.js';
 
 @Injectable()
 export class SignupService implements BeforeApplicationShutdown {

@@ -22,7 +22,7 @@ import { RateLimits } from './rate-limits.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
-import { passwordProblems } from './validation.js';
+import { passwordProblems } from './requests.js';
 
 @Injectable()
 export class PasswordResetService implements BeforeApplicationShutdown {

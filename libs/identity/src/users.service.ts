@@ -12,7 +12,7 @@ import { type AuthConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
-import { type CreateUserRequest, type ListUsersQuery, type UpdateUserRequest } from './validation.js';
+import { type CreateUserRequest, type ListUsersQuery, type UpdateUserRequest } from './requests.js';
 
 /** What login needs: the hash, which no other read selects. */
 export interface LoginCandidate {

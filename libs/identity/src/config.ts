@@ -1,7 +1,7 @@
 import { ConfigError, baseConfigShape, env, loadConfig } from '@sightline/config';
 import { JWT_DEFAULTS, ROLES } from '@sightline/contracts';
 import { z } from 'zod';
-import { passwordProblems } from './validation.js';
+import { passwordProblems } from './requests.js';
 
 /** Environment variables of the auth service (documented in docs/auth.md). */
 export const authConfigShape = {

@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { type AuthConfig } from './config.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
-import { parseRequest, usernameSchema, emailSchema } from './validation.js';
+import { parseRequest, usernameSchema, emailSchema } from './requests.js';
 
 @Injectable()
 export class IdentityBootstrap implements OnApplicationBootstrap {
