@@ -9,7 +9,7 @@
  */
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
-import { PasswordResetTokenEntity, UserEntity } from '@sightline/db';
+import { clearPendingVerification, PasswordResetTokenEntity, UserEntity } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { DataSource } from 'typeorm';
 import { BackgroundWork } from './background-work.js';
@@ -79,7 +79,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
       if (userId === undefined) throw this.invalidToken();
       await tx.update(UserEntity, { id: userId }, { password: passwordHash });
       await tx.delete(PasswordResetTokenEntity, { userId });
-      await tx.query('DELETE FROM email_verification_tokens WHERE user_id = $1', [userId]);
+      await clearPendingVerification(tx, userId);
       return this.revocations.revoke(tx, [userId]);
     });
     this.metrics.passwordResets.inc({ stage: 'confirmed' });

@@ -11,7 +11,7 @@
  */
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SightlineError, type UserView } from '@sightline/contracts';
-import { UserEntity } from '@sightline/db';
+import { consumeVerification, savePendingVerification, UserEntity } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BackgroundWork } from './background-work.js';
@@ -51,12 +51,7 @@ export class SignupService implements BeforeApplicationShutdown {
 
   /** Uses a mailed verification token: the account may log in from now on. Returns it. */
   async verify(token: string): Promise<UserView> {
-    const rows: { user_id: number }[] = await this.db.query(
-      // The delete is the single-use check (of two concurrent uses one gets the row); a SELECT returns plain rows.
-      'WITH used AS (DELETE FROM email_verification_tokens WHERE token_hash = $1 AND expires_at > now() RETURNING user_id) SELECT user_id FROM used',
-      [hashToken(token)],
-    );
-    const userId = rows[0]?.user_id;
+    const userId = await consumeVerification(this.db.manager, hashToken(token));
     if (userId === undefined) throw new SightlineError('VERIFICATION_TOKEN_INVALID', 'verification token invalid, used or expired');
     this.metrics.signups.inc({ outcome: 'verified' });
     return this.users.get(userId);
@@ -101,13 +96,8 @@ export class SignupService implements BeforeApplicationShutdown {
     await this.mailVerification(user.email, user.username, token);
   }
 
-  private async storePending(tx: EntityManager, userId: number, tokenHash: string): Promise<void> {
-    const expiresAt = new Date(Date.now() + this.config.AUTH_EMAIL_VERIFICATION_TTL_SECONDS * 1000);
-    await tx.query(
-      `INSERT INTO email_verification_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at, created_at = now()`,
-      [userId, tokenHash, expiresAt],
-    );
+  private storePending(tx: EntityManager, userId: number, tokenHash: string): Promise<void> {
+    return savePendingVerification(tx, userId, tokenHash, new Date(Date.now() + this.config.AUTH_EMAIL_VERIFICATION_TTL_SECONDS * 1000));
   }
 
   private async mailVerification(email: string, username: string, token: string): Promise<void> {

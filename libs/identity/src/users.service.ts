@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { ROLES, SightlineError } from '@sightline/contracts';
-import { RoleEntity, UserEntity } from '@sightline/db';
+import { awaitsVerification, RoleEntity, UserEntity } from '@sightline/db';
 import { DataSource, In, QueryFailedError, type EntityManager } from 'typeorm';
 import { type UserPage, type UserView } from '@sightline/contracts';
 import { type AuthConfig } from './config.js';
@@ -63,8 +63,7 @@ export class UsersService {
 
   /** Whether the user signed up and has not yet confirmed the e-mail address (such an account may not log in). */
   async awaitsVerification(id: number, tx: EntityManager = this.db.manager): Promise<boolean> {
-    const rows: unknown[] = await tx.query('SELECT 1 FROM email_verification_tokens WHERE user_id = $1', [id]);
-    return rows.length > 0;
+    return awaitsVerification(tx, id);
   }
 
   async get(id: number, tx: EntityManager = this.db.manager): Promise<UserView> {

@@ -4,6 +4,7 @@ import { SessionGrants1751610000000 } from './migrations/1751610000000-session-g
 import { EmailVerification1751700000000 } from './migrations/1751700000000-email-verification.js';
 
 export { PasswordResetTokenEntity, RoleEntity, TokenRevocationEntity, UserEntity } from './entities.js';
+export { awaitsVerification, clearPendingVerification, consumeVerification, savePendingVerification } from './email-verifications.js';
 
 /** Pass to `createDataSource` in the auth service (and anything else that reads identities). */
 export const IDENTITY_ENTITIES = [UserEntity, RoleEntity, PasswordResetTokenEntity, TokenRevocationEntity];
