@@ -5,7 +5,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { type NextFunction, type Request, type Response } from 'express';
-import { type AuthConfig } from '@sightline/identity';
+import { type AuthConfig } from './config.js';
 import { serveOpenApi } from '@sightline/openapi';
 import { AUTH_API } from './openapi.js';
 

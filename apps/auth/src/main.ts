@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@sightline/observability';
 import { AppModule } from './app.module.js';
-import { loadAuthConfig } from '@sightline/identity';
+import { loadAuthConfig } from './config.js';
 import { configureHttp } from './http.js';
 
 await bootstrapService({

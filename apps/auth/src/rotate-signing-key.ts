@@ -4,7 +4,8 @@
  * the previous key have expired (AUTH_ACCESS_TOKEN_TTL_SECONDS after the promotion) unless --force (after a compromise).
  */
 import { createLogger } from '@sightline/observability';
-import { loadAuthConfig, rotateSigningKey, type RotationStep } from '@sightline/identity';
+import { rotateSigningKey, type RotationStep } from '@sightline/identity';
+import { loadAuthConfig } from './config.js';
 
 const logger = createLogger('auth-key-rotation');
 const step = process.argv[2] as RotationStep;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { createLogger } from '@sightline/observability';
 import { writeOpenApiDocument } from '@sightline/openapi';
 import { AppModule } from './app.module.js';
-import { loadAuthConfig } from '@sightline/identity';
+import { loadAuthConfig } from './config.js';
 import { AUTH_API } from './openapi.js';
 
 const target = resolve(process.argv[2] ?? 'docs/openapi/auth.json');

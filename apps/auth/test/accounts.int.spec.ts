@@ -13,7 +13,8 @@ import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthApp, startDatabase } from './harness.js';
-import { loadAuthConfig, loadSigningKey } from '@sightline/identity';
+import { loadSigningKey } from '@sightline/identity';
+import { loadAuthConfig } from '../src/config.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const ADA = { username: 'ada', email: 'ada@example.com', password: 'analytical engine 1843' };

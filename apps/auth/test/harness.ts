@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { AppModule } from '../src/app.module.js';
-import { loadAuthConfig, type AuthConfig, type OutboxMail } from '@sightline/identity';
+import { type OutboxMail } from '@sightline/identity';
+import { loadAuthConfig, type AuthConfig } from '../src/config.js';
 import { configureHttp } from '../src/http.js';
 
 export const ADMIN = { username: 'root-admin', email: 'admin@sightline.test', password: 'bootstrap admin secret 1' };

@@ -2,7 +2,7 @@
  * Identity: users, roles, session grants, token revocations, signup with e-mail verification, password reset, login
  * and the signing key — everything the auth service does, without HTTP. apps/auth wires it into NestJS controllers.
  */
-export { authConfigShape, loadAuthConfig, type AuthConfig } from './config.js';
+export { type IdentityConfig } from './config.js';
 export { DatabaseLifecycle, openIdentityDatabase } from './database.js';
 export { IdentityBootstrap } from './identity-bootstrap.js';
 export { LoginService } from './login.service.js';

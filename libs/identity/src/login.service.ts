@@ -2,7 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
 import { TokenSigner, type SignedToken } from '@sightline/security';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { SessionAccess } from './session-access.js';
 import { AUTH_CONFIG } from './tokens.js';
@@ -14,7 +14,7 @@ export class LoginService {
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(TokenSigner) private readonly signer: TokenSigner,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
     @Inject(SessionAccess) private readonly access: SessionAccess,
   ) {}
 

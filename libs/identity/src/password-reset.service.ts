@@ -13,7 +13,7 @@ import { clearPendingVerification, PasswordResetTokenEntity, UserEntity } from '
 import { LOGGER, type Logger } from '@sightline/observability';
 import { DataSource } from 'typeorm';
 import { BackgroundWork } from './background-work.js';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { Mailer } from './mailer.js';
 import { AuthMetrics } from './metrics.js';
 import { hashToken, newToken } from './one-time-tokens.js';
@@ -35,7 +35,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
     @Inject(TokenRevocations) private readonly revocations: TokenRevocations,
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
     @Inject(RateLimits) private readonly limits: RateLimits,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {

@@ -1,6 +1,6 @@
 /** The rate limits of the auth service, built from configuration; one check throws RATE_LIMITED with Retry-After. */
 import { SightlineError } from '@sightline/contracts';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { type AuthMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 
@@ -15,7 +15,7 @@ export class RateLimits {
   readonly signupPerIp: RateLimiter;
 
   constructor(
-    config: AuthConfig,
+    config: IdentityConfig,
     private readonly metrics: AuthMetrics,
   ) {
     this.loginPerIp = new RateLimiter({ name: 'login_ip', perMinute: config.RATE_LIMIT_LOGIN_PER_IP });

@@ -13,13 +13,13 @@ import { TokenSigner } from '@sightline/security';
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 
 export const nextKeyFile = (file: string): string => `${file}.next`;
 export const previousKeyFile = (file: string): string => `${file}.previous`;
 
 /** The signing key, publishing the next and previous keys of a rotation when their files exist. */
-export async function loadSigningKey(config: AuthConfig, logger: Logger): Promise<TokenSigner> {
+export async function loadSigningKey(config: IdentityConfig, logger: Logger): Promise<TokenSigner> {
   const signer = await loadCurrentKey(config, logger);
   const file = config.AUTH_SIGNING_KEY_FILE;
   if (!file) return signer;
@@ -34,7 +34,7 @@ export async function loadSigningKey(config: AuthConfig, logger: Logger): Promis
 }
 
 /** A key file of a rotation, checked like the signing key; undefined when it does not exist. */
-async function readKeyFile(path: string, config: AuthConfig): Promise<TokenSigner | undefined> {
+async function readKeyFile(path: string, config: IdentityConfig): Promise<TokenSigner | undefined> {
   const options = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
   const mode = await stat(path).then((info) => info.mode, () => undefined);
   if (mode === undefined) return undefined;
@@ -96,7 +96,7 @@ export async function rotateSigningKey(file: string, step: RotationStep, minPrev
   }
 }
 
-async function loadCurrentKey(config: AuthConfig, logger: Logger): Promise<TokenSigner> {
+async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<TokenSigner> {
   const options = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
   const file = config.AUTH_SIGNING_KEY_FILE;
   if (!file) {

@@ -15,7 +15,7 @@ import { consumeVerification, savePendingVerification, UserEntity } from '@sight
 import { LOGGER, type Logger } from '@sightline/observability';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BackgroundWork } from './background-work.js';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { Mailer } from './mailer.js';
 import { AuthMetrics } from './metrics.js';
 import { hashToken, newToken } from './one-time-tokens.js';
@@ -36,7 +36,7 @@ export class SignupService implements BeforeApplicationShutdown {
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(RateLimits) private readonly limits: RateLimits,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.work = new BackgroundWork(logger, 'signup not completed');

@@ -8,7 +8,7 @@ import { ROLES, SightlineError } from '@sightline/contracts';
 import { awaitsVerification, RoleEntity, UserEntity } from '@sightline/db';
 import { DataSource, In, QueryFailedError, type EntityManager } from 'typeorm';
 import { type UserPage, type UserView } from '@sightline/contracts';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
@@ -41,7 +41,7 @@ export class UsersService {
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(TokenRevocations) private readonly revocations: TokenRevocations,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   /**
