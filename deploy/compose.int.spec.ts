@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
 
   it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
     const env = readFileSync(join(project, '.env'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_PERSISTENCE_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'BACKUP_REPO_CIPHER_PASS', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
       expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
     }
     expect(env).toContain(`SIGHTLINE_HOME=${project}`);
@@ -221,6 +221,15 @@ describe('docker-compose.yml', () => {
     const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes(new URL(owner).password)));
     expect(holders.map(([name]) => name).filter((name) => !['db-provision', 'postgres', 'backup'].includes(name))).toEqual([]);
     expect(services['db-provision']).toMatchObject({ restart: 'no', command: ['node', 'libs/db/dist/provision-main.js'] });
+  });
+
+  it('encrypts the backup repository with a passphrase from .env, given to the database and backup containers only', () => {
+    for (const name of ['postgres', 'backup']) {
+      expect(services[name].environment).toMatchObject({ BACKUP_REPO_CIPHER_TYPE: 'aes-256-cbc', PGBACKREST_REPO1_CIPHER_PASS: expect.stringMatching(/^[0-9a-f]{48}$/) });
+    }
+    const pass = services.backup.environment!.PGBACKREST_REPO1_CIPHER_PASS;
+    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).includes(pass)).map(([name]) => name);
+    expect(holders.sort()).toEqual(['backup', 'postgres']);
   });
 });
 
