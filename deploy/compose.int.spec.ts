@@ -11,6 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from '@sightline/local-infra';
+import { DATABASE_GRANTS, DATABASE_SERVICES } from '@sightline/db';
 import { NATS_IDENTITIES, natsAuthorizationConfig } from '@sightline/messaging';
 import { deployInto } from './containers/support.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,7 @@ interface ComposeService {
   profiles?: string[];
   depends_on?: Record<string, { condition?: string }>;
   network_mode?: string;
+  command?: string[];
   deploy?: {
     resources?: {
       limits?: { cpus?: string | number; memory?: string };
@@ -86,7 +88,7 @@ describe('docker-compose.yml', () => {
 
   it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
     const env = readFileSync(join(project, '.env'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_PERSISTENCE_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'BACKUP_REPO_CIPHER_PASS', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
       expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
     }
     expect(env).toContain(`SIGHTLINE_HOME=${project}`);
@@ -201,6 +203,33 @@ describe('docker-compose.yml', () => {
     }
     expect(services['nats-provision']).toMatchObject({ restart: 'unless-stopped', environment: { NATS_USER: 'provisioner' } });
     expect(services['nats-exporter']).toMatchObject({ network_mode: 'service:nats' });
+  });
+
+  it('connects each database service with its own role, provisioned by the owner before they start', () => {
+    const roleOf = (service: string) => new URL(services[service].environment!.DATABASE_URL).username;
+    for (const service of DATABASE_SERVICES) {
+      expect(roleOf(service)).toBe(DATABASE_GRANTS[service].role);
+      expect(declared.services[service].depends_on).toMatchObject({ 'db-provision': { condition: 'service_completed_successfully' } });
+      // The password db-provision gives the role is the one the service connects with.
+      const password = services['db-provision'].environment![`DATABASE_${service.toUpperCase()}_PASSWORD`];
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      expect(new URL(services[service].environment!.DATABASE_URL).password).toBe(password);
+    }
+    // Only db-provision holds the owner's password.
+    const owner = services['db-provision'].environment!.DATABASE_URL;
+    expect(new URL(owner).username).toBe('sightline');
+    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes(new URL(owner).password)));
+    expect(holders.map(([name]) => name).filter((name) => !['db-provision', 'postgres', 'backup'].includes(name))).toEqual([]);
+    expect(services['db-provision']).toMatchObject({ restart: 'no', command: ['node', 'libs/db/dist/provision-main.js'] });
+  });
+
+  it('encrypts the backup repository with a passphrase from .env, given to the database and backup containers only', () => {
+    for (const name of ['postgres', 'backup']) {
+      expect(services[name].environment).toMatchObject({ BACKUP_REPO_CIPHER_TYPE: 'aes-256-cbc', PGBACKREST_REPO1_CIPHER_PASS: expect.stringMatching(/^[0-9a-f]{48}$/) });
+    }
+    const pass = services.backup.environment!.PGBACKREST_REPO1_CIPHER_PASS;
+    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).includes(pass)).map(([name]) => name);
+    expect(holders.sort()).toEqual(['backup', 'postgres']);
   });
 });
 

@@ -4,7 +4,7 @@
  * deploy/backup. It runs what the runbook tells an operator to run, and prints the RPO and RTO it measured.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ const run = promisify(execFile);
 const backupHome = import.meta.dirname;
 const repoRoot = join(backupHome, '../..');
 const DAY_MS = 24 * 60 * 60 * 1000;
+const CIPHER_PASS = 'drill-repository-passphrase';
 
 const CHECKSUM_SQL = readFileSync(join(backupHome, 'sql/analysis-results-checksum.sql'), 'utf8');
 
@@ -101,10 +102,11 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       PGBACKREST_CONFIG: join(dir, 'pgbackrest.conf'),
       PGBACKREST_REPO1_S3_KEY: 'S3RVER',
       PGBACKREST_REPO1_S3_KEY_SECRET: 'S3RVER',
+      PGBACKREST_REPO1_CIPHER_PASS: CIPHER_PASS,
     };
     await tool('render-config.sh');
     // archive_command runs inside PostgreSQL and inherits its environment, S3 credentials included.
-    Object.assign(process.env, { PGBACKREST_REPO1_S3_KEY: 'S3RVER', PGBACKREST_REPO1_S3_KEY_SECRET: 'S3RVER' });
+    Object.assign(process.env, { PGBACKREST_REPO1_S3_KEY: 'S3RVER', PGBACKREST_REPO1_S3_KEY_SECRET: 'S3RVER', PGBACKREST_REPO1_CIPHER_PASS: CIPHER_PASS });
     pg = await LocalPostgres.start({
       dataDir: pgDir,
       port: pgPort,
@@ -231,6 +233,18 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       `a closed segment reached S3 ${archiveLatencySeconds.toFixed(1)} s after the switch, so the worst case is ` +
       `archive_timeout 60 s + that); RTO ${pitr.rtoSeconds} s (PITR, ${pitr.rows} rows) / ${latest.rtoSeconds} s (latest, ` +
       `${latest.rows} rows): restore + WAL replay + verification`);
+  });
+
+  it('keeps the pgBackRest repository encrypted at rest (aes-256-cbc, passphrase from the environment only)', () => {
+    const stored = (readdirSync(join(dir, 's3'), { recursive: true }) as string[]).filter((name) => /(backup|archive)\.info/.test(name) && name.endsWith('_S3rver_object'));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const name of stored) {
+      const content = readFileSync(join(dir, 's3', name));
+      expect(content.subarray(0, 8).toString('latin1'), name).toBe('Salted__'); // OpenSSL's envelope: ciphertext follows
+      expect(content.toString('latin1')).not.toContain('[db]');
+    }
+    expect(readFileSync(env.PGBACKREST_CONFIG!, 'utf8')).toMatch(/^repo1-cipher-type=aes-256-cbc$/m);
+    expect(readFileSync(env.PGBACKREST_CONFIG!, 'utf8')).not.toContain(CIPHER_PASS);
   });
 
   it('retention expires older full backups and old dumps, keeping the newest', async () => {

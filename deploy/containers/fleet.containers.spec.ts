@@ -29,7 +29,7 @@ import { ComposeProject, DOCKER, ROOT, deployInto, setEnv } from './support.js';
 
 const SESSION_ID = 'containers-e2e';
 const ADMIN = { username: 'ct-admin', email: 'ct-admin@sightline.test', password: randomBytes(18).toString('base64url') };
-const ONE_SHOTS = ['backup-certs'];
+const ONE_SHOTS = ['backup-certs', 'db-provision'];
 /** frameAnalyzed results the agent collects before the session is stopped. */
 const FRAMES_WANTED = 20;
 

@@ -111,7 +111,7 @@ log "base images ready after $((SECONDS - started)) s"
 export SIGHTLINE_REGISTRY=${SIGHTLINE_REGISTRY:-sightline-ci} SIGHTLINE_IMAGE_TAG=${SIGHTLINE_IMAGE_TAG:-ci}
 export COMPOSE_FILE=docker-compose.yml:deploy/docker/compose.cpu.yml COMPOSE_PROFILES=autoscaler
 # Variables compose insists on; the build does not use them.
-export POSTGRES_PASSWORD=unused BACKUP_S3_ACCESS_KEY=unused BACKUP_S3_SECRET_KEY=unused
+export POSTGRES_PASSWORD=unused POSTGRES_AUTH_PASSWORD=unused POSTGRES_PERSISTENCE_PASSWORD=unused POSTGRES_TRACKER_PASSWORD=unused BACKUP_S3_ACCESS_KEY=unused BACKUP_S3_SECRET_KEY=unused BACKUP_REPO_CIPHER_PASS=unused
 for identity in PROVISIONER INGEST INFERENCE PERSISTENCE GATEWAY TRACKER; do export "NATS_${identity}_PASSWORD=unused"; done
 for f in deploy/env/*.env.example; do [[ -f ${f%.example} ]] || { cp "$f" "${f%.example}"; created_env+=("${f%.example}"); }; done
 images=(postgres auth persistence inference gateway ingest console tracker autoscaler)

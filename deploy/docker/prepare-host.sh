@@ -2,7 +2,7 @@
 # Prepares a deployment directory (docker-compose.yml + deploy/) for `docker compose up`. Idempotent: it creates
 # what is missing and never overwrites a setting.
 #   - .env from deploy/env/compose.env.example, with SIGHTLINE_HOME set to this directory and every empty secret
-#     (POSTGRES_PASSWORD, BACKUP_S3_SECRET_KEY, NATS_*_PASSWORD) filled with a random hex value (added when missing);
+#     (POSTGRES_*PASSWORD, BACKUP_S3_SECRET_KEY, NATS_*_PASSWORD) filled with a random hex value (added when missing);
 #   - deploy/env/<service>.env from each example (edit them afterwards);
 #   - the observability profile's secret files (Grafana admin password, Alertmanager secrets);
 #   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one).
@@ -17,7 +17,7 @@ if [[ ! -f .env ]]; then
   sed "s|^SIGHTLINE_HOME=.*|SIGHTLINE_HOME=$PWD|" deploy/env/compose.env.example >.env
   echo "created .env"
 fi
-for key in POSTGRES_PASSWORD BACKUP_S3_SECRET_KEY NATS_PROVISIONER_PASSWORD NATS_INGEST_PASSWORD NATS_INFERENCE_PASSWORD \
+for key in POSTGRES_PASSWORD POSTGRES_AUTH_PASSWORD POSTGRES_PERSISTENCE_PASSWORD POSTGRES_TRACKER_PASSWORD BACKUP_S3_SECRET_KEY BACKUP_REPO_CIPHER_PASS NATS_PROVISIONER_PASSWORD NATS_INGEST_PASSWORD NATS_INFERENCE_PASSWORD \
   NATS_PERSISTENCE_PASSWORD NATS_GATEWAY_PASSWORD NATS_TRACKER_PASSWORD; do
   # .env files from before a secret existed get the line.
   grep -q "^$key=" .env || echo "$key=" >>.env

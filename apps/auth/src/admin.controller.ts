@@ -3,9 +3,8 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Pu
 import { ApiTags } from '@nestjs/swagger';
 import { ROLES, roleViewSchema, userPageSchema, userViewSchema, type RoleView, type UserPage, type UserView } from '@sightline/contracts';
 import { AuthEndpoint } from './openapi.js';
-import { RolesService } from './roles.service.js';
-import { Authenticated } from './token-revocations.js';
-import { UsersService } from './users.service.js';
+import { RolesService, UsersService } from '@sightline/identity';
+import { Authenticated } from './authenticated.js';
 import {
   createRoleSchema,
   createUserSchema,
@@ -13,11 +12,11 @@ import {
   roleNameSchema,
   updateUserSchema,
   userIdSchema,
-  ZodPipe,
   type CreateUserRequest,
   type ListUsersQuery,
   type UpdateUserRequest,
-} from './validation.js';
+} from '@sightline/identity';
+import { ZodPipe } from './validation.js';
 import { z } from 'zod';
 
 const idPipe = () => new ZodPipe(userIdSchema, 'id');

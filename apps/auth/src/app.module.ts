@@ -5,22 +5,11 @@ import { SecurityModule, TokenSigner } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { AdminRolesController, AdminUsersController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
+import { DatabaseLifecycle, openIdentityDatabase, IdentityBootstrap, LoginService, Mailer, AuthMetrics, PasswordHasher, PasswordResetService, RateLimits, RolesService, SessionAccess, loadSigningKey, SignupService, TokenRevocations, AUTH_CONFIG, UsersService } from '@sightline/identity';
 import { type AuthConfig } from './config.js';
-import { DatabaseLifecycle, openIdentityDatabase } from './database.js';
 import { HttpErrorFilter } from './http-errors.js';
-import { IdentityBootstrap } from './identity-bootstrap.js';
-import { LoginService } from './login.service.js';
-import { Mailer } from './mailer.js';
-import { AuthMetrics } from './metrics.js';
-import { PasswordHasher } from './passwords.js';
-import { PasswordResetService } from './password-reset.service.js';
-import { RateLimits } from './rate-limits.js';
-import { RolesService } from './roles.service.js';
-import { AdminSessionAccessController, RevocationFeedController, SessionAccess } from './session-access.js';
-import { loadSigningKey } from './signing-key.js';
-import { ActiveSessionGuard, TokenRevocations } from './token-revocations.js';
-import { AUTH_CONFIG } from './tokens.js';
-import { UsersService } from './users.service.js';
+import { AdminSessionAccessController, RevocationFeedController } from './session-access.controller.js';
+import { ActiveSessionGuard } from './authenticated.js';
 
 @Module({})
 export class AppModule {
@@ -52,6 +41,7 @@ export class AppModule {
         RolesService,
         LoginService,
         PasswordResetService,
+        SignupService,
         IdentityBootstrap,
       ],
     };

@@ -3,26 +3,23 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nest
 import { ApiTags } from '@nestjs/swagger';
 import { JWKS_PATH, SightlineError, userViewSchema, type Principal, type UserView } from '@sightline/contracts';
 import { CurrentPrincipal, TokenSigner } from '@sightline/security';
-import { LoginService } from './login.service.js';
-import { AuthMetrics } from './metrics.js';
+import { LoginService, AuthMetrics, PasswordResetService, RateLimits, SignupService, UsersService } from '@sightline/identity';
 import { AuthEndpoint, jwksSchema, tokenResponseSchema } from './openapi.js';
-import { PasswordResetService } from './password-reset.service.js';
-import { RateLimits } from './rate-limits.js';
-import { Authenticated } from './token-revocations.js';
-import { UsersService } from './users.service.js';
+import { Authenticated } from './authenticated.js';
 import {
   loginSchema,
   passwordResetConfirmSchema,
   passwordResetRequestSchema,
   signupSchema,
-  ZodPipe,
+  verifyEmailSchema,
   type SignupRequest,
-} from './validation.js';
+} from '@sightline/identity';
+import { ZodPipe } from './validation.js';
 import { type Counter } from 'prom-client';
 import { type z } from 'zod';
 
-const SIGNUP_OUTCOMES: Record<string, string> = { USER_EXISTS: 'conflict', SIGNUP_DISABLED: 'disabled', RATE_LIMITED: 'rate_limited' };
-const LOGIN_OUTCOMES: Record<string, string> = { INVALID_CREDENTIALS: 'invalid_credentials', RATE_LIMITED: 'rate_limited' };
+const SIGNUP_OUTCOMES: Record<string, string> = { SIGNUP_DISABLED: 'disabled', RATE_LIMITED: 'rate_limited' };
+const LOGIN_OUTCOMES: Record<string, string> = { INVALID_CREDENTIALS: 'invalid_credentials', EMAIL_NOT_VERIFIED: 'not_verified', RATE_LIMITED: 'rate_limited' };
 
 /** Counts an expected failure under its outcome label (unexpected errors are logged by the error filter). */
 function countOutcome(counter: Counter<'outcome'>, outcomes: Record<string, string>, err: unknown): void {
@@ -37,29 +34,43 @@ export class AuthController {
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(LoginService) private readonly logins: LoginService,
     @Inject(PasswordResetService) private readonly resets: PasswordResetService,
+    @Inject(SignupService) private readonly signups: SignupService,
     @Inject(TokenSigner) private readonly signer: TokenSigner,
     @Inject(RateLimits) private readonly limits: RateLimits,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
   ) {}
 
   @Post('signup')
+  @HttpCode(202)
   @AuthEndpoint({
-    summary: 'Create an account (role: AUTH_SIGNUP_DEFAULT_ROLE)',
+    summary: 'Ask for an account (role: AUTH_SIGNUP_DEFAULT_ROLE): always 202; the outcome is mailed (a verification link, or a notice)',
     body: signupSchema,
-    status: 201,
-    response: userViewSchema,
-    errors: [400, 403, 409, 429],
+    status: 202,
+    errors: [400, 403, 429],
   })
-  async signup(@Ip() ip: string, @Body(new ZodPipe(signupSchema, 'body')) body: SignupRequest): Promise<UserView> {
+  signup(@Ip() ip: string, @Body(new ZodPipe(signupSchema, 'body')) body: SignupRequest) {
     try {
       this.limits.enforce([this.limits.signupPerIp, ip]);
-      const user = await this.users.signup(body);
-      this.metrics.signups.inc({ outcome: 'created' });
-      return user;
+      this.signups.request(body);
+      return { status: 'accepted' };
     } catch (err) {
       countOutcome(this.metrics.signups, SIGNUP_OUTCOMES, err);
       throw err;
     }
+  }
+
+  @Post('signup/verify')
+  @HttpCode(200)
+  @AuthEndpoint({
+    summary: 'Confirm the e-mail address of a signup with the mailed token; the account may log in afterwards',
+    body: verifyEmailSchema,
+    status: 200,
+    response: userViewSchema,
+    errors: [400, 429],
+  })
+  verifyEmail(@Ip() ip: string, @Body(new ZodPipe(verifyEmailSchema, 'body')) body: z.output<typeof verifyEmailSchema>): Promise<UserView> {
+    this.limits.enforce([this.limits.resetConfirmPerIp, ip]);
+    return this.signups.verify(body.token);
   }
 
   /** RFC 6749 §4.3: `application/x-www-form-urlencoded` (JSON accepted too). */
@@ -67,12 +78,12 @@ export class AuthController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @AuthEndpoint({
-    summary: 'OAuth2 password grant: username + password → bearer access token',
+    summary: 'OAuth2 password grant: username + password → bearer access token (403 EMAIL_NOT_VERIFIED until a signup is confirmed)',
     body: loginSchema,
     consumes: ['application/x-www-form-urlencoded', 'application/json'],
     status: 200,
     response: tokenResponseSchema,
-    errors: [400, 401, 429],
+    errors: [400, 401, 403, 429],
   })
   async login(@Ip() ip: string, @Body(new ZodPipe(loginSchema, 'body')) body: z.output<typeof loginSchema>) {
     // Every attempt counts per IP; per account only failures count, keyed with the IP: an attacker guessing from one
@@ -102,7 +113,8 @@ export class AuthController {
     errors: [400, 429],
   })
   requestPasswordReset(@Ip() ip: string, @Body(new ZodPipe(passwordResetRequestSchema, 'body')) body: z.output<typeof passwordResetRequestSchema>) {
-    this.limits.enforce([this.limits.resetPerIp, ip], [this.limits.resetPerAccount, body.email]);
+    // Per client IP a 429; per address a silent cap on mails (PasswordResetService), whether or not it has an account.
+    this.limits.enforce([this.limits.resetPerIp, ip]);
     this.resets.request(body.email);
     return { status: 'accepted' };
   }

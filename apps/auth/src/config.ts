@@ -1,7 +1,7 @@
 import { ConfigError, baseConfigShape, env, loadConfig } from '@sightline/config';
 import { JWT_DEFAULTS, ROLES } from '@sightline/contracts';
 import { z } from 'zod';
-import { passwordProblems } from './validation.js';
+import { passwordProblems } from '@sightline/identity';
 
 /** Environment variables of the auth service (documented in docs/auth.md). */
 export const authConfigShape = {
@@ -29,8 +29,9 @@ export const authConfigShape = {
   AUTH_BOOTSTRAP_ADMIN_EMAIL: env.optionalString(),
   AUTH_BOOTSTRAP_ADMIN_PASSWORD: env.optionalString(),
   PASSWORD_RESET_TTL_SECONDS: env.int(3600, 60, 86_400),
-  /** The link mailed to users; `?token=…` is appended. Point it at a UI that POSTs /password-reset/confirm. */
-  /** The console's address; the mailed link is `<this>#/reset/<token>` (the console's reset page). */
+  /** How long a signup's mailed verification link works; the account may not log in before it is used. */
+  AUTH_EMAIL_VERIFICATION_TTL_SECONDS: env.int(86_400, 300, 604_800),
+  /** The console's address; mailed links are `<this>#/reset/<token>` and `<this>#/verify/<token>` (its pages). */
   PASSWORD_RESET_LINK_URL: env.url('http://localhost:3008/console/', ['http', 'https']),
   /** smtp:// or smtps:// URL (credentials inside). Unset: mails are written as JSON files to MAIL_OUTBOX_DIR. */
   SMTP_URL: z
@@ -47,7 +48,8 @@ export const authConfigShape = {
   RATE_LIMIT_LOGIN_PER_IP: env.int(30, 1),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: env.int(5, 1),
   RATE_LIMIT_RESET_PER_IP: env.int(5, 1),
-  RATE_LIMIT_RESET_PER_ACCOUNT: env.int(3, 1),
+  /** Mails (reset links, signup notices) to one address per hour; past it requests still answer 202, no mail goes. */
+  RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR: env.int(5, 1, 1000),
   RATE_LIMIT_SIGNUP_PER_IP: env.int(10, 1),
 };
 

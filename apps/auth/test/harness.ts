@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { AppModule } from '../src/app.module.js';
+import { type OutboxMail } from '@sightline/identity';
 import { loadAuthConfig, type AuthConfig } from '../src/config.js';
 import { configureHttp } from '../src/http.js';
-import { type OutboxMail } from '../src/mailer.js';
 
 export const ADMIN = { username: 'root-admin', email: 'admin@sightline.test', password: 'bootstrap admin secret 1' };
 
@@ -46,7 +46,7 @@ export class AuthApp {
       RATE_LIMIT_LOGIN_PER_IP: '1000',
       RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000',
       RATE_LIMIT_RESET_PER_IP: '1000',
-      RATE_LIMIT_RESET_PER_ACCOUNT: '1000',
+      RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR: '1000',
       RATE_LIMIT_SIGNUP_PER_IP: '1000',
       ...env,
     });
@@ -102,8 +102,24 @@ export class AuthApp {
     return reply.body.access_token;
   }
 
-  async signup(username: string, password: string, email = `${username}@example.com`): Promise<Reply> {
+  /** POST /signup as a client sends it (202 whatever happens; the outcome is mailed). */
+  requestSignup(username: string, password: string, email = `${username}@example.com`): Promise<Reply> {
     return this.request('POST', '/signup', { json: { username, email, password } });
+  }
+
+  /**
+   * A whole signup: the request, then the link of the verification mail it sends. Returns the verification reply
+   * (200 with the account), or the signup reply when that was not a 202.
+   */
+  async signup(username: string, password: string, email = `${username}@example.com`): Promise<Reply> {
+    const address = email.trim().toLowerCase();
+    const before = this.outbox(address).length;
+    const requested = await this.requestSignup(username, password, email);
+    if (requested.status !== 202) return requested;
+    const mail = await until(() => this.outbox(address)[before], `the signup mail to ${address}`);
+    const token = verificationToken(mail);
+    if (!token) throw new Error(`signup of ${username}: no verification link in "${mail.subject}"`);
+    return this.request('POST', '/signup/verify', { json: { token } });
   }
 
   /** Mails written to the development outbox for `address`, oldest first. */
@@ -131,6 +147,11 @@ export class AuthApp {
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
     return line ? Number(line.split(' ').pop()) : 0;
   }
+}
+
+/** The token of a signup verification mail's link (`…#/verify/<token>`), if it is one. */
+export function verificationToken(mail: OutboxMail): string | undefined {
+  return mail.text.match(/#\/verify\/([A-Za-z0-9_-]{43})$/m)?.[1];
 }
 
 export async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {

@@ -307,15 +307,6 @@ describe('web console against the local fleet', () => {
   });
 
   it('follows a mailed reset link to the reset page, which sets the new password without the token reaching a server', async () => {
-    const outbox = join(dataDir, 'auth', 'outbox');
-    const read = (file: string) => {
-      try {
-        return [JSON.parse(readFileSync(join(outbox, file), 'utf8')) as { to: string; text: string }];
-      } catch {
-        return []; // still being written
-      }
-    };
-    const mails = () => (existsSync(outbox) ? readdirSync(outbox).sort().flatMap(read) : []);
     const before = mails().filter((m) => m.to.includes(AGENT.email)).length;
     expect((await fetch(`${consoleUrl}/password-reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: AGENT.email }) })).status).toBe(202);
     await expect.poll(() => mails().filter((m) => m.to.includes(AGENT.email)).length, { timeout: 15_000 }).toBe(before + 1);
@@ -357,10 +348,38 @@ async function apiLogin(user: { username: string; password: string }): Promise<s
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
+/** The mails of the fleet's development outbox, oldest first. */
+function mails(): { to: string; text: string }[] {
+  const outbox = join(dataDir, 'auth', 'outbox');
+  const read = (file: string) => {
+    try {
+      return [JSON.parse(readFileSync(join(outbox, file), 'utf8')) as { to: string; text: string }];
+    } catch {
+      return []; // still being written
+    }
+  };
+  return existsSync(outbox) ? readdirSync(outbox).sort().flatMap(read) : [];
+}
+
+/** Signs up (202), then follows the mailed verification link in Chromium: the console confirms the address. */
 async function signUp(user: typeof AGENT): Promise<{ id: number; roles: string[] }> {
   const response = await fetch(`${consoleUrl}/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user) });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: number; roles: string[] };
+  expect(response.status).toBe(202);
+  let link: string | undefined;
+  await expect.poll(() => (link = mails().find((m) => m.to.includes(user.email))?.text.match(/^http\S+#\/verify\/\S+$/m)?.[0]), { timeout: 15_000 }).toBeDefined();
+  expect(link!.startsWith(`${consoleUrl}/console/#/verify/`)).toBe(true);
+  const context = await browser!.newContext();
+  const page = await context.newPage();
+  const sentUrls: string[] = [];
+  page.on('request', (request) => sentUrls.push(request.url()));
+  await page.goto(link!);
+  await page.getByText('Your address is confirmed. Log in.').waitFor();
+  expect(page.url()).not.toContain('/verify/'); // out of the address bar
+  expect(sentUrls.some((url) => url.includes(link!.split('/verify/')[1]!))).toBe(false);
+  await context.close();
+  const token = await apiLogin({ username: user.username, password: user.password });
+  const me = await fetch(`${consoleUrl}/me`, { headers: { Authorization: `Bearer ${token}` } });
+  return (await me.json()) as { id: number; roles: string[] };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads a few fields of the auth service's JSON

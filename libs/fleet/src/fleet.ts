@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
+import { DATABASE_SERVICES, provisionDatabase, serviceDatabaseUrl, type DatabaseService } from '@sightline/db';
 import { NATS_IDENTITIES, NatsClient, keepStreamsProvisioned, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 import {
@@ -158,7 +159,8 @@ export class LocalFleet {
         gateway: identity('gateway', passwords),
         tracker: identity('tracker', passwords),
       };
-      const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', ports, dataDir };
+      const serviceDatabaseUrls = postgres && (await provisionServiceRoles(postgres.url));
+      const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', serviceDatabaseUrls, ports, dataDir };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords, provisioner);
       fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {
@@ -323,6 +325,16 @@ async function connectProvisioner(url: string, password: string): Promise<NatsCl
     await client.drain();
     throw err;
   }
+}
+
+/**
+ * As the owner, migrates the database and gives auth, persistence and the tracker each its own role with only its
+ * grants, under a random password per run (like the NATS identities): no service connects as the owner.
+ */
+async function provisionServiceRoles(ownerUrl: string): Promise<Partial<Record<ServiceName, string>>> {
+  const passwords = Object.fromEntries(DATABASE_SERVICES.map((service) => [service, randomBytes(18).toString('base64url')])) as Record<DatabaseService, string>;
+  await provisionDatabase(ownerUrl, passwords);
+  return Object.fromEntries(DATABASE_SERVICES.map((service) => [service, serviceDatabaseUrl(ownerUrl, service, passwords[service])]));
 }
 
 /** The local PostgreSQL's password: random, made once per data directory, kept there readable by its owner only. */

@@ -26,7 +26,10 @@ export interface FleetEndpoints {
   natsUrl: string;
   /** Each NATS-using service's own identity (absent: the server accepts anyone). */
   natsCredentials?: Partial<Record<ServiceName, NatsCredentials>>;
+  /** The owner's URL (migrations and roles; `psql`-level access): no service connects with it. */
   databaseUrl: string;
+  /** Each database-using service's own role, with only its grants (libs/db's DATABASE_GRANTS). */
+  serviceDatabaseUrls?: Partial<Record<ServiceName, string>>;
   ports: Record<ServiceName, number>;
   dataDir: string;
 }
@@ -38,6 +41,7 @@ export const httpUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
 /** Environment for one service, derived from where the infrastructure and the other services listen. */
 export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints): Record<string, string> {
+  const databaseUrl = endpoints.serviceDatabaseUrls?.[name] ?? endpoints.databaseUrl;
   const jwksUrl = `${httpUrl(endpoints.ports.auth)}/.well-known/jwks.json`;
   const identity = endpoints.natsCredentials?.[name];
   const common = {
@@ -49,7 +53,7 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
     case 'auth':
       return {
         ...common,
-        DATABASE_URL: endpoints.databaseUrl,
+        DATABASE_URL: databaseUrl,
         AUTH_SIGNING_KEY_FILE: `${endpoints.dataDir}/auth/signing-key.pem`,
         MAIL_OUTBOX_DIR: `${endpoints.dataDir}/auth/outbox`,
         // Accounts come from an admin, who also grants them sessions; nobody on the network signs up.
@@ -58,11 +62,11 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
         PASSWORD_RESET_LINK_URL: `${httpUrl(endpoints.ports.console)}/console/`,
       };
     case 'persistence':
-      return { ...common, DATABASE_URL: endpoints.databaseUrl, AUTH_JWKS_URL: jwksUrl };
+      return { ...common, DATABASE_URL: databaseUrl, AUTH_JWKS_URL: jwksUrl };
     case 'inference':
       return common;
     case 'tracker':
-      return { ...common, DATABASE_URL: endpoints.databaseUrl };
+      return { ...common, DATABASE_URL: databaseUrl };
     case 'gateway':
       return { ...common, AUTH_JWKS_URL: jwksUrl };
     case 'ingest':

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { makeTempDir, postgresBinDir } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalFleet } from '../src/index.js';
+import { LocalFleet, serviceEnvironment } from '../src/index.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 let fleet: LocalFleet;
@@ -73,5 +73,19 @@ describe('the local fleet', () => {
       });
     expect(() => select('')).toThrow(/password/);
     expect(select(password).trim()).toBe('1');
+  });
+
+  it('gives each database service its own role: persistence cannot read users, auth cannot delete results', () => {
+    const as = (service: 'auth' | 'persistence' | 'tracker', sql: string) =>
+      execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-d', serviceEnvironment(service, fleet.endpoints).DATABASE_URL!, '-Atc', sql], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    expect(as('persistence', 'SELECT current_user').trim()).toBe('sightline_persistence');
+    expect(as('persistence', 'SELECT count(*) FROM analysis_results').trim()).toBe('0');
+    expect(() => as('persistence', 'SELECT * FROM users')).toThrow(/permission denied/);
+    expect(as('auth', 'SELECT current_user').trim()).toBe('sightline_auth');
+    expect(() => as('auth', 'DELETE FROM analysis_results')).toThrow(/permission denied/);
+    expect(() => as('tracker', 'DELETE FROM session_zones')).toThrow(/permission denied/);
   });
 });

@@ -110,7 +110,15 @@ export class TokenSigner {
     readonly publicJwk: JWK,
     private readonly issuer: string,
     private readonly audience: string,
+    /** Keys published in the JWKS that do not sign: the next key (before a rotation) and the previous one (after). */
+    private readonly alsoPublished: readonly JWK[] = [],
   ) {}
+
+  /** The same signer, also publishing these public keys (key rotation with overlap). */
+  publishing(keys: readonly JWK[]): TokenSigner {
+    const others = keys.filter((key) => key.kid !== this.publicJwk.kid);
+    return new TokenSigner(this.privateKey, this.publicJwk, this.issuer, this.audience, others);
+  }
 
   static async generate(options: { issuer?: string; audience?: string; kid?: string } = {}): Promise<TokenSigner> {
     const { privateKey, publicKey } = await generateKeyPair(JWT_ALGORITHM, { crv: 'Ed25519', extractable: true });
@@ -137,8 +145,9 @@ export class TokenSigner {
     return exportPKCS8(this.privateKey);
   }
 
+  /** The signing key first, then any key published alongside it. */
   jwks(): JSONWebKeySet {
-    return { keys: [this.publicJwk] };
+    return { keys: [this.publicJwk, ...this.alsoPublished] };
   }
 
   /** `sessions`: the granted sessions (omitted = none; operators and admins see every session regardless). */

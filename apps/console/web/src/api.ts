@@ -177,3 +177,13 @@ export function describeError(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Confirms a signup's address with the mailed token (`POST /signup/verify`); the account may log in afterwards. */
+export async function confirmSignup(token: string): Promise<void> {
+  const response = await request('/signup/verify', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  if (!response.ok) throw await errorFrom(response);
+}

@@ -33,7 +33,7 @@ describe('identity schema', () => {
     dir = await makeTempDir('identity-schema');
     pg = await LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true });
     db = createDataSource({ url: pg.url, entities: IDENTITY_ENTITIES, migrations: IDENTITY_MIGRATIONS });
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000']);
+    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000', 'EmailVerification1751700000000']);
   });
 
   afterAll(async () => {
@@ -91,9 +91,11 @@ describe('identity schema', () => {
 
   it('reverts cleanly and migrates again', async () => {
     await db.undoLastMigration({ transaction: 'each' });
+    expect(pg.psql(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'email_verification_tokens'`).trim()).toBe('0');
+    await db.undoLastMigration({ transaction: 'each' });
     expect(constraints('token_revocations')).toContain('FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE');
     await db.undoLastMigration({ transaction: 'each' });
     expect(pg.psql(`SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users', 'roles', 'user_roles', 'password_reset_tokens', 'token_revocations')`).trim()).toBe('0');
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000']);
+    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000', 'EmailVerification1751700000000']);
   });
 });

@@ -13,6 +13,7 @@ import { HistoryPage } from './history.js';
 import { LiveView } from './live.js';
 import { LoginPage } from './login.js';
 import { ResetPasswordPage, resetTokenFrom } from './reset-password.js';
+import { useEmailVerification } from './verify-email.js';
 import { SessionsPage } from './sessions.js';
 
 const EXPIRY_WARNING_MS = 60_000;
@@ -50,6 +51,7 @@ export function App() {
     [signOut],
   );
 
+  useEmailVerification(setNotice);
   const [resetToken, setResetToken] = useState(() => resetTokenFrom(location.hash));
   if (resetToken) {
     return (

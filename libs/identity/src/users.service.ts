@@ -5,14 +5,14 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { ROLES, SightlineError } from '@sightline/contracts';
-import { RoleEntity, UserEntity } from '@sightline/db';
+import { awaitsVerification, RoleEntity, UserEntity } from '@sightline/db';
 import { DataSource, In, QueryFailedError, type EntityManager } from 'typeorm';
 import { type UserPage, type UserView } from '@sightline/contracts';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
-import { type CreateUserRequest, type ListUsersQuery, type SignupRequest, type UpdateUserRequest } from './validation.js';
+import { type CreateUserRequest, type ListUsersQuery, type UpdateUserRequest } from './requests.js';
 
 /** What login needs: the hash, which no other read selects. */
 export interface LoginCandidate {
@@ -41,16 +41,14 @@ export class UsersService {
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(TokenRevocations) private readonly revocations: TokenRevocations,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
-  /** Self-service signup: the configured default role, nothing else. */
-  async signup(request: SignupRequest): Promise<UserView> {
-    if (!this.config.AUTH_SIGNUP_ENABLED) throw new SightlineError('SIGNUP_DISABLED', 'signup is disabled; ask an administrator');
-    return this.create(request);
-  }
-
-  async create(request: CreateUserRequest): Promise<UserView> {
+  /**
+   * Creates a user (by default with the signup role). `alsoInTransaction` runs in the same transaction once the user
+   * exists, e.g. to store a pending e-mail verification with it.
+   */
+  async create(request: CreateUserRequest, alsoInTransaction?: (tx: EntityManager, userId: number) => Promise<void>): Promise<UserView> {
     // Cheap uniqueness check first so a duplicate does not cost a bcrypt hash; the unique index still decides races.
     await this.assertAvailable(this.db.manager, { username: request.username, email: request.email });
     const passwordHash = await this.hasher.hash(request.password);
@@ -58,8 +56,14 @@ export class UsersService {
       const roles = await this.findRoles(tx, request.roles ?? [this.config.AUTH_SIGNUP_DEFAULT_ROLE]);
       const user = tx.create(UserEntity, { username: request.username, email: request.email, password: passwordHash, roles });
       await this.mapConflicts(tx.save(user));
+      await alsoInTransaction?.(tx, user.id);
       return this.get(user.id, tx);
     });
+  }
+
+  /** Whether the user signed up and has not yet confirmed the e-mail address (such an account may not log in). */
+  async awaitsVerification(id: number, tx: EntityManager = this.db.manager): Promise<boolean> {
+    return awaitsVerification(tx, id);
   }
 
   async get(id: number, tx: EntityManager = this.db.manager): Promise<UserView> {

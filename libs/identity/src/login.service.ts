@@ -2,7 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
 import { TokenSigner, type SignedToken } from '@sightline/security';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { PasswordHasher } from './passwords.js';
 import { SessionAccess } from './session-access.js';
 import { AUTH_CONFIG } from './tokens.js';
@@ -14,7 +14,7 @@ export class LoginService {
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(TokenSigner) private readonly signer: TokenSigner,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
     @Inject(SessionAccess) private readonly access: SessionAccess,
   ) {}
 
@@ -23,6 +23,10 @@ export class LoginService {
     const candidate = await this.users.findForLogin(username);
     const valid = await this.hasher.verify(password, candidate?.passwordHash);
     if (!candidate || !valid) throw new SightlineError('INVALID_CREDENTIALS', 'invalid username or password');
+    // Told only to whoever knows the password.
+    if (await this.users.awaitsVerification(candidate.id)) {
+      throw new SightlineError('EMAIL_NOT_VERIFIED', 'confirm your e-mail address first: open the link we mailed you');
+    }
     const sessions = await this.access.scopeFor(candidate.id, candidate.roles);
     return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles, sessions }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
   }

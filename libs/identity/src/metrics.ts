@@ -14,13 +14,13 @@ export class AuthMetrics {
   constructor(@Inject(METRICS) registry: Registry) {
     this.logins = new Counter({
       name: 'sightline_auth_logins_total',
-      help: 'Login attempts by outcome (success, invalid_credentials, rate_limited)',
+      help: 'Login attempts by outcome (success, invalid_credentials, not_verified, rate_limited)',
       labelNames: ['outcome'],
       registers: [registry],
     });
     this.signups = new Counter({
       name: 'sightline_auth_signups_total',
-      help: 'Signups by outcome (created, conflict, rate_limited, disabled)',
+      help: 'Signups by outcome (accepted, verified, rate_limited, disabled); never by whether the name or address exists',
       labelNames: ['outcome'],
       registers: [registry],
     });

@@ -7,9 +7,9 @@ import { SightlineError } from '@sightline/contracts';
 import { connectAndMigrate, createDataSource, IDENTITY_ENTITIES, IDENTITY_MIGRATIONS, isDatabaseUp } from '@sightline/db';
 import { HealthRegistry, type Logger } from '@sightline/observability';
 import { DataSource } from 'typeorm';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 
-export async function openIdentityDatabase(config: AuthConfig, logger: Logger): Promise<DataSource> {
+export async function openIdentityDatabase(config: IdentityConfig, logger: Logger): Promise<DataSource> {
   const db = createDataSource({
     url: config.DATABASE_URL,
     entities: IDENTITY_ENTITIES,

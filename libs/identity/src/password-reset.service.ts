@@ -1,29 +1,32 @@
 /**
  * Password reset by email. The request answers 202 at once whatever the address, and the lookup, token and mail
- * happen afterwards, so neither the status nor the timing tells whether an account exists. The token (256 random
- * bits) is mailed; only its SHA-256 is stored, with an expiry; confirming deletes it (single use), sets the new
- * password, drops the user's other reset tokens and revokes the user's access tokens.
+ * happen afterwards, so neither the status nor the timing tells whether an account exists. At most
+ * RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR mails go to one address (known or not, the answer is the same 202), and a new
+ * request never invalidates a link already mailed: spam can neither flood a mailbox nor void the user's pending link.
+ * The token (256 random bits) is mailed; only its SHA-256 is stored, with an expiry; confirming deletes it (single
+ * use), sets the new password, drops the user's other reset tokens, marks the address verified (the mail reached
+ * it) and revokes the user's access tokens.
  */
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
-import { PasswordResetTokenEntity, UserEntity } from '@sightline/db';
+import { clearPendingVerification, PasswordResetTokenEntity, UserEntity } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
-import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { type AuthConfig } from './config.js';
+import { BackgroundWork } from './background-work.js';
+import { type IdentityConfig } from './config.js';
 import { Mailer } from './mailer.js';
 import { AuthMetrics } from './metrics.js';
+import { hashToken, newToken } from './one-time-tokens.js';
 import { PasswordHasher } from './passwords.js';
+import { RateLimits } from './rate-limits.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
-import { passwordProblems } from './validation.js';
-
-const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+import { passwordProblems } from './requests.js';
 
 @Injectable()
 export class PasswordResetService implements BeforeApplicationShutdown {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly work: BackgroundWork;
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -32,28 +35,26 @@ export class PasswordResetService implements BeforeApplicationShutdown {
     @Inject(TokenRevocations) private readonly revocations: TokenRevocations,
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
+    @Inject(RateLimits) private readonly limits: RateLimits,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.work = new BackgroundWork(logger, 'password reset not delivered');
+  }
 
   /** Accepts the request; the work runs in the background and its failures are logged and counted, never thrown. */
   request(email: string): void {
     this.metrics.passwordResets.inc({ stage: 'requested' });
-    // The metrics say only that a request was processed, the same for known and unknown addresses and for failed
-    // deliveries (logged), so /metrics does not tell whether an address has an account.
-    const work = this.issue(email)
-      .catch((err: Error & { code?: string }) => {
-        this.logger.error('password reset not delivered', { code: err.code ?? 'RESET_FAILED', error: err.message });
-      })
-      .finally(() => {
-        this.metrics.passwordResets.inc({ stage: 'processed' });
-        this.inFlight.delete(work);
-      });
-    this.inFlight.add(work);
+    // The metrics say only that a request was processed, the same for known and unknown addresses, for suppressed
+    // mails and for failed deliveries (logged), so /metrics does not tell whether an address has an account.
+    this.work.run(
+      () => this.issue(email),
+      () => this.metrics.passwordResets.inc({ stage: 'processed' }),
+    );
   }
 
   async confirm(token: string, newPassword: string): Promise<void> {
-    const tokenHash = sha256(token);
+    const tokenHash = hashToken(token);
     const pending = await this.db
       .getRepository(PasswordResetTokenEntity)
       .createQueryBuilder('t')
@@ -78,6 +79,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
       if (userId === undefined) throw this.invalidToken();
       await tx.update(UserEntity, { id: userId }, { password: passwordHash });
       await tx.delete(PasswordResetTokenEntity, { userId });
+      await clearPendingVerification(tx, userId);
       return this.revocations.revoke(tx, [userId]);
     });
     this.metrics.passwordResets.inc({ stage: 'confirmed' });
@@ -86,22 +88,23 @@ export class PasswordResetService implements BeforeApplicationShutdown {
   }
 
   /** Lets mails being sent finish, within the shutdown budget (an SMTP server may hang). */
-  async beforeApplicationShutdown(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise((resolve) => (timer = setTimeout(resolve, this.config.SHUTDOWN_TIMEOUT_MS)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), budget]);
-    clearTimeout(timer);
+  /** Lets mails being sent finish, within the shutdown budget (an SMTP server may hang). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.work.settle(this.config.SHUTDOWN_TIMEOUT_MS);
   }
 
   private async issue(email: string): Promise<void> {
+    // Counted for every address, known or not: the cap itself says nothing about accounts.
+    if (!this.limits.allowMail(email)) return;
     const user = await this.users.findByEmail(email);
     if (!user) return;
-    const token = randomBytes(32).toString('base64url');
+    const { token, tokenHash } = newToken();
     const expiresAt = new Date(Date.now() + this.config.PASSWORD_RESET_TTL_SECONDS * 1000);
     await this.db.transaction(async (tx) => {
-      // Only the newest link works: asking again invalidates the previous mail.
-      await tx.delete(PasswordResetTokenEntity, { userId: user.id });
-      await tx.insert(PasswordResetTokenEntity, { userId: user.id, tokenHash: sha256(token), expiresAt });
+      // Earlier links stay valid until they expire or one is used (a request must not void the user's pending mail);
+      // how many there can be is bounded by the mail cap.
+      await tx.query('DELETE FROM password_reset_tokens WHERE user_id = $1 AND expires_at <= now()', [user.id]);
+      await tx.insert(PasswordResetTokenEntity, { userId: user.id, tokenHash, expiresAt });
     });
     // The token goes in the fragment, which browsers never send: no proxy or server log sees it. The console's reset
     // page reads it and POSTs /password-reset/confirm.

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ALL_ROLES, SightlineError, type RoleView } from '@sightline/contracts';
 import { RoleEntity } from '@sightline/db';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 
@@ -12,7 +12,7 @@ export class RolesService {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(TokenRevocations) private readonly revocations: TokenRevocations,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async list(): Promise<RoleView[]> {

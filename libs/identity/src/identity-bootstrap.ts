@@ -8,17 +8,17 @@ import { ROLES, SightlineError } from '@sightline/contracts';
 import { RoleEntity } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { DataSource } from 'typeorm';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
-import { parseRequest, usernameSchema, emailSchema } from './validation.js';
+import { parseRequest, usernameSchema, emailSchema } from './requests.js';
 
 @Injectable()
 export class IdentityBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(UsersService) private readonly users: UsersService,
-    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    @Inject(AUTH_CONFIG) private readonly config: IdentityConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

@@ -22,6 +22,13 @@ describe('RateLimiter', () => {
     expect(limiter.take('a', later)).toBeGreaterThan(0);
   });
 
+  it('allows a burst above a slow refill (mails per address per hour)', () => {
+    const limiter = new RateLimiter({ name: 'mail_address', perMinute: 3 / 60, burst: 3 });
+    expect([limiter.take('a', 0), limiter.take('a', 0), limiter.take('a', 0)]).toEqual([0, 0, 0]);
+    expect(limiter.take('a', 0)).toBe(1200); // one token every 20 minutes
+    expect(limiter.take('a', 1_200_000)).toBe(0);
+  });
+
   it('bounds memory, dropping idle buckets before an exhausted one', () => {
     const limiter = new RateLimiter({ name: 'login_account', perMinute: 1 }, 3);
     for (let i = 0; i < 5; i++) limiter.take(`idle-${i}`, 0);

@@ -4,19 +4,14 @@
  * in the access token's `sessions` claim, which every service enforces; taking a grant away revokes the user's tokens
  * (and, through the revocation feed, closes their sockets), so the narrower claim applies at the next login.
  *
- * The revocation feed (`GET /token-revocations`) publishes token_revocations to the other services: they poll it and
- * refuse tokens issued before a user's cutoff.
+ * The revocation feed publishes token_revocations to the other services: they poll it and refuse tokens issued before
+ * a user's cutoff.
  */
-import { Controller, Delete, Get, Header, Inject, Injectable, Param, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   ALL_SESSIONS,
   isOperating,
   MAX_SESSION_GRANTS,
-  REVOCATIONS_PATH,
-  revocationFeedSchema,
-  ROLES,
-  sessionGrantsSchema,
   sessionIdSchema,
   SightlineError,
   type RevocationFeed,
@@ -25,9 +20,7 @@ import {
 } from '@sightline/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { AuthEndpoint } from './openapi.js';
-import { Authenticated, TokenRevocations } from './token-revocations.js';
-import { userIdSchema, ZodPipe } from './validation.js';
+import { TokenRevocations } from './token-revocations.js';
 
 /** Longest token lifetime the service allows (AUTH_ACCESS_TOKEN_TTL_SECONDS ≤ 86400) plus clock tolerance. */
 const FEED_WINDOW_SECONDS = 86_400 + 60;
@@ -98,67 +91,5 @@ export class SessionAccess {
   private async assertUser(tx: EntityManager, userId: number, lock = false): Promise<void> {
     const rows: unknown[] = await tx.query(`SELECT 1 FROM users WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [userId]);
     if (!rows.length) throw new SightlineError('USER_NOT_FOUND', 'user not found', { userId });
-  }
-}
-
-const idPipe = () => new ZodPipe(userIdSchema, 'id');
-const sessionPipe = () => new ZodPipe(grantTargetSchema, 'sessionId');
-
-@ApiTags('admin')
-@Controller('admin/users/:id/sessions')
-@Authenticated(ROLES.admin)
-export class AdminSessionAccessController {
-  constructor(@Inject(SessionAccess) private readonly access: SessionAccess) {}
-
-  @Get()
-  @AuthEndpoint({
-    summary: 'Sessions the user may see (operators and admins see every session by role)',
-    status: 200,
-    response: sessionGrantsSchema,
-    errors: [400, 401, 403, 404],
-  })
-  list(@Param('id', idPipe()) id: number): Promise<SessionGrants> {
-    return this.access.list(id);
-  }
-
-  @Put(':sessionId')
-  @AuthEndpoint({
-    summary: 'Grant a session, or `*` for every session (idempotent; applies from the user’s next login)',
-    status: 200,
-    response: sessionGrantsSchema,
-    errors: [400, 401, 403, 404, 409],
-  })
-  grant(@Param('id', idPipe()) id: number, @Param('sessionId', sessionPipe()) sessionId: string): Promise<SessionGrants> {
-    return this.access.grant(id, sessionId);
-  }
-
-  @Delete(':sessionId')
-  @AuthEndpoint({
-    summary: 'Take a session grant away (idempotent); ends the user’s sessions everywhere within seconds',
-    status: 200,
-    response: sessionGrantsSchema,
-    errors: [400, 401, 403, 404],
-  })
-  revoke(@Param('id', idPipe()) id: number, @Param('sessionId', sessionPipe()) sessionId: string): Promise<SessionGrants> {
-    return this.access.revoke(id, sessionId);
-  }
-}
-
-/** Polled by the gateway, ingest and persistence; internal (the public proxy does not route it). */
-@ApiTags('auth')
-@Controller()
-export class RevocationFeedController {
-  constructor(@Inject(SessionAccess) private readonly access: SessionAccess) {}
-
-  @Get(REVOCATIONS_PATH.slice(1))
-  @Header('Cache-Control', 'no-store')
-  @AuthEndpoint({
-    summary: 'Revoked tokens per user (tokens issued before revokedBefore); polled by the other services',
-    status: 200,
-    response: revocationFeedSchema,
-    errors: [503],
-  })
-  feed(): Promise<RevocationFeed> {
-    return this.access.feed();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loginSchema, parseRequest, passwordProblems, signupSchema, updateUserSchema, userIdSchema } from './validation.js';
+import { loginSchema, parseRequest, passwordProblems, signupSchema, updateUserSchema, userIdSchema } from './requests.js';
 
 const fieldErrorsOf = (f: () => unknown): Record<string, string[]> => {
   try {

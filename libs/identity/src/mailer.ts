@@ -8,7 +8,7 @@ import { type Logger } from '@sightline/observability';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { type AuthConfig } from './config.js';
+import { type IdentityConfig } from './config.js';
 
 export interface OutgoingMail {
   to: string;
@@ -30,7 +30,7 @@ export class Mailer {
     readonly transport: 'smtp' | 'outbox',
   ) {}
 
-  static create(config: AuthConfig, logger: Logger): Mailer {
+  static create(config: IdentityConfig, logger: Logger): Mailer {
     const from = config.MAIL_FROM;
     if (config.SMTP_URL) {
       const smtp: Transporter = nodemailer.createTransport(config.SMTP_URL);

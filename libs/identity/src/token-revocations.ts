@@ -6,10 +6,7 @@
  * `iat` has whole-second precision, so the cutoff is the next whole second, and the change waits until that second
  * has begun before it answers: tokens issued before the change are refused, tokens issued after it are accepted.
  */
-import { applyDecorators, Inject, Injectable, UnauthorizedException, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth } from '@nestjs/swagger';
-import { type Principal, type Role } from '@sightline/contracts';
-import { JwtAuthGuard, Roles } from '@sightline/security';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export type TokenState = 'active' | 'revoked' | 'unknown_user';
@@ -46,24 +43,3 @@ export class TokenRevocations {
     return revokedBefore && issuedAtSeconds * 1000 < revokedBefore.getTime() ? 'revoked' : 'active';
   }
 }
-
-/** Runs after JwtAuthGuard: the token must belong to an existing user and not be revoked. */
-@Injectable()
-export class ActiveSessionGuard implements CanActivate {
-  constructor(@Inject(TokenRevocations) private readonly revocations: TokenRevocations) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<{ principal?: Principal }>();
-    const userId = Number(request.principal?.userId);
-    const issuedAt = request.principal?.issuedAt;
-    if (!Number.isSafeInteger(userId) || issuedAt === undefined) {
-      throw new UnauthorizedException({ code: 'TOKEN_INVALID', message: 'token invalid' });
-    }
-    const state = await this.revocations.check(userId, issuedAt);
-    if (state !== 'active') throw new UnauthorizedException({ code: 'TOKEN_REVOKED', message: 'token revoked: log in again' });
-    return true;
-  }
-}
-
-/** A verified, unrevoked bearer token, optionally holding one of `roles`. */
-export const Authenticated = (...roles: Role[]) => applyDecorators(UseGuards(JwtAuthGuard, ActiveSessionGuard), Roles(...roles), ApiBearerAuth());

@@ -5,8 +5,10 @@
 export interface RateLimitRule {
   /** Label in metrics and error bodies, e.g. `login_ip`. */
   name: string;
-  /** Requests allowed per minute; also the burst size. */
+  /** Requests allowed per minute (may be below 1, e.g. 5 an hour); also the burst size unless `burst` is set. */
   perMinute: number;
+  /** Requests allowed at once after a quiet period (default: perMinute). */
+  burst?: number;
 }
 
 interface Bucket {
@@ -17,6 +19,7 @@ interface Bucket {
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly refillPerMs: number;
+  private readonly burst: number;
 
   constructor(
     readonly rule: RateLimitRule,
@@ -24,12 +27,13 @@ export class RateLimiter {
     private readonly maxKeys = 100_000,
   ) {
     this.refillPerMs = rule.perMinute / 60_000;
+    this.burst = rule.burst ?? rule.perMinute;
   }
 
   /** Takes one token for `key`: 0 when allowed, else the whole seconds until a token is available. */
   take(key: string, now = Date.now()): number {
-    const bucket = this.buckets.get(key) ?? { tokens: this.rule.perMinute, updatedAt: now };
-    bucket.tokens = Math.min(this.rule.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
     bucket.updatedAt = now;
     // Re-insert so Map order is least-recently-used first; evict others before, never the bucket in hand.
     this.buckets.delete(key);
@@ -46,7 +50,7 @@ export class RateLimiter {
   peek(key: string, now = Date.now()): number {
     const bucket = this.buckets.get(key);
     if (!bucket) return 0;
-    const tokens = Math.min(this.rule.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
+    const tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs);
     return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.refillPerMs / 1000);
   }
 
@@ -56,7 +60,7 @@ export class RateLimiter {
 
   private evict(now: number): void {
     for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs >= this.rule.perMinute) this.buckets.delete(key);
+      if (bucket.tokens + (now - bucket.updatedAt) * this.refillPerMs >= this.burst) this.buckets.delete(key);
     }
     for (const key of this.buckets.keys()) {
       if (this.buckets.size < this.maxKeys) break;
