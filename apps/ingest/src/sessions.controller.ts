@@ -120,4 +120,27 @@ export class SessionsController {
     res.setHeader('Cache-Control', 'no-store');
     res.type('image/jpeg').send(jpeg);
   }
+
+  /**
+   * The camera's own picture, downscaled (INGEST_PREVIEW_WIDTH, default 960 px wide), for the console's live view:
+   * JPEG-encoded per request (a recent encoding is reused for half a second), so nothing is encoded while nobody looks.
+   */
+  @Get(':id/picture.jpg')
+  @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
+  @ApiEndpoint({
+    summary: 'The latest source picture, downscaled, as JPEG; encoded only when asked, at most 2 encodings per second',
+    status: 200,
+    produces: 'image/jpeg',
+    errors: [401, 403, 404],
+    errorDescriptions: {
+      ...ERRORS,
+      404: 'no such session, or no source picture yet or turned off (SESSION_NOT_FOUND, SOURCE_PICTURE_UNAVAILABLE)',
+    },
+  })
+  async picture(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: ImageResponse): Promise<void> {
+    assertSessionGranted(principal, id);
+    const { jpeg } = await this.sessions.sourcePicture(id);
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('image/jpeg').send(jpeg);
+  }
 }

@@ -7,9 +7,18 @@
  * abort reason after abort(reason).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { BYTES_PER_PIXEL, SightlineError, type Size } from '@sightline/contracts';
 import { silentLogger, type VideoLogger } from '../logger.js';
-import { buildDecoderArgs, type DecoderInput, type FrameFormat, type HardwareDecoder } from './command.js';
+import {
+  buildDecoderArgs,
+  PREVIEW_PIXEL_FORMAT,
+  previewSize,
+  type DecoderInput,
+  type FrameFormat,
+  type HardwareDecoder,
+  type PreviewOptions,
+} from './command.js';
 import { FrameAssembler } from './frame-assembler.js';
 import {
   DecodeErrorCode,
@@ -31,6 +40,16 @@ export interface DecodedFrame {
   info?: FrameInfo;
   /** When the frame came out of FFmpeg (epoch ms). */
   emergedAt: number;
+  /** The latest preview picture so far (with a preview configured). */
+  preview?: PreviewPicture;
+}
+
+/** A downscaled source picture (raw, PREVIEW_PIXEL_FORMAT) for people to look at. */
+export interface PreviewPicture {
+  pixels: Buffer;
+  format: FrameFormat;
+  /** Numbers the pictures of this process (tells a new picture from the one already encoded). */
+  seq: number;
 }
 
 export interface FfmpegDecoderOptions {
@@ -44,9 +63,13 @@ export interface FfmpegDecoderOptions {
   context?: Record<string, unknown>;
   /** Called for each stderr line where FFmpeg reports damaged input that it decodes around. */
   onDecodeError?: (line: string) => void;
+  /** Also decode a downscaled source picture a few times a second (kept raw; see PreviewOptions). */
+  preview?: PreviewOptions;
 }
 
 const DIAGNOSTIC_TAIL_LINES = 20;
+/** Numbers preview pictures across decoders, so a session's next run never reuses a number. */
+let previewPictures = 0;
 
 export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -66,6 +89,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private abortReason?: SightlineError;
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly onDecodeError?: (line: string) => void;
+  private latestPreview?: PreviewPicture;
 
   constructor(options: FfmpegDecoderOptions) {
     this.onDecodeError = options.onDecodeError;
@@ -73,8 +97,9 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel });
-    this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel, preview: options.preview });
+    // fd 3 carries the preview pictures when there are any.
+    this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', ...(options.preview ? ['pipe' as const] : [])] }) as ChildProcessWithoutNullStreams;
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.spawnError = err;
@@ -85,6 +110,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     // A write after FFmpeg died raises EPIPE here; the exit is reported through iteration instead.
     this.child.stdin.on('error', () => undefined);
     this.readStderr();
+    if (options.preview) this.readPreview(this.child.stdio[3] as unknown as Readable, options.preview.width);
     this.logger.debug('ffmpeg started', { ...this.context, pid: this.child.pid, input: options.input.kind });
   }
 
@@ -128,7 +154,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
           const info = await this.nextInfo();
           if (this.abortRequested) break;
           if (!this.sourceSize) throw this.failure(DecodeErrorCode.decodeFailed, 'FFmpeg did not report the input video size');
-          yield { pixels, source: this.sourceSize, info, emergedAt };
+          yield { pixels, source: this.sourceSize, info, emergedAt, ...(this.latestPreview && { preview: this.latestPreview }) };
         }
         if (this.abortRequested) break;
       }
@@ -167,6 +193,26 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     if (info || this.stderrEnded) return Promise.resolve(info);
     return new Promise((resolve) => {
       this.infoArrived = () => resolve(this.infos.shift());
+    });
+  }
+
+  /**
+   * Always read (else FFmpeg would block on fd 3 and stall the model frames too); only the latest picture is kept. Its
+   * size follows from the source size, which FFmpeg reports on stderr before any output.
+   */
+  private readPreview(stream: Readable, width: number): void {
+    let assembler: FrameAssembler | undefined;
+    let format: FrameFormat | undefined;
+    const early: Buffer[] = [];
+    stream.on('error', () => undefined);
+    stream.on('data', (chunk: Buffer) => {
+      if (!assembler && this.sourceSize) {
+        format = { ...previewSize(this.sourceSize, width), pixelFormat: PREVIEW_PIXEL_FORMAT };
+        assembler = new FrameAssembler(format.width * format.height * BYTES_PER_PIXEL[format.pixelFormat]);
+        for (const held of early.splice(0)) for (const pixels of assembler.push(held)) this.latestPreview = { pixels, format, seq: ++previewPictures };
+      }
+      if (!assembler || !format) return void early.push(chunk);
+      for (const pixels of assembler.push(chunk)) this.latestPreview = { pixels, format, seq: ++previewPictures };
     });
   }
 

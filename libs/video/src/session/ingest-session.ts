@@ -21,6 +21,7 @@ import {
   type Size,
 } from '@sightline/contracts';
 import type { FrameFormat } from '../ffmpeg/command.js';
+import type { PreviewPicture } from '../ffmpeg/decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import type { SessionMetrics } from '../metrics.js';
@@ -43,6 +44,8 @@ export interface SessionDependencies {
   logger: VideoLogger;
   /** Encodes a frame of `frame` format as JPEG (snapshots). */
   encodeJpeg: (pixels: Uint8Array) => Promise<Buffer>;
+  /** Encodes a source picture as JPEG; only called for a viewer. */
+  encodePicture?: (picture: PreviewPicture) => Promise<Buffer>;
 }
 
 export interface SessionOptions {
@@ -103,6 +106,8 @@ export class IngestSession {
   private letterboxFor?: { source: Size; letterbox: Letterbox };
   private latest?: { seq: number; pixels: Buffer };
   private readonly snapshots: SnapshotCache;
+  private latestPicture?: PreviewPicture;
+  private readonly pictures?: SnapshotCache<PreviewPicture>;
 
   private stopReason?: StopReason;
   private readonly stopSignal = new AbortController();
@@ -120,7 +125,14 @@ export class IngestSession {
   ) {
     this.nextSeq = options.firstSeq ?? 0;
     if (options.maxFps !== undefined) this.rateLimiter = new FrameRateLimiter(options.maxFps);
-    this.snapshots = new SnapshotCache(deps.encodeJpeg);
+    this.snapshots = new SnapshotCache((frame) => deps.encodeJpeg(frame.pixels));
+    const { encodePicture } = deps;
+    if (encodePicture) {
+      this.pictures = new SnapshotCache<PreviewPicture>((picture) => {
+        deps.metrics.pictureEncoded();
+        return encodePicture(picture);
+      });
+    }
   }
 
   get live(): boolean {
@@ -189,6 +201,13 @@ export class IngestSession {
   /** The latest published frame as JPEG, or undefined before the first one. */
   async snapshot(): Promise<Buffer | undefined> {
     return this.latest && this.snapshots.get(this.latest);
+  }
+
+  /** The latest source picture as JPEG (encoded now, for a viewer), or undefined before the first one or without previews. */
+  async sourcePicture(): Promise<{ jpeg: Buffer; size: Size } | undefined> {
+    const picture = this.latestPicture;
+    if (!picture || !this.pictures) return undefined;
+    return { jpeg: await this.pictures.get(picture), size: { width: picture.format.width, height: picture.format.height } };
   }
 
   private async run(): Promise<void> {
@@ -340,6 +359,7 @@ export class IngestSession {
   /** The frame as published, or undefined when the session's frame-rate limit skips it. */
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
+    if (frame.preview) this.latestPicture = frame.preview;
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
     const now = Date.now();

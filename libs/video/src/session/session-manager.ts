@@ -11,11 +11,12 @@ import {
   validate,
   type RtspAuthType,
   type SessionInfo,
+  type Size,
   type SourceSpec,
 } from '@sightline/contracts';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import type { Registry } from 'prom-client';
-import type { FrameFormat, HardwareDecoder } from '../ffmpeg/command.js';
+import type { FrameFormat, HardwareDecoder, PreviewOptions } from '../ffmpeg/command.js';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { IngestMetrics } from '../metrics.js';
 import { FramePublisher, type FramePublisherOptions } from '../publish/frame-publisher.js';
@@ -35,6 +36,8 @@ export interface IngestSettings {
   hwaccel?: HardwareDecoder;
   /** What every frame is letterboxed and converted to (the model input). */
   frame: FrameFormat;
+  /** Downscaled source pictures for viewers (the console's live view); none when absent. */
+  preview?: PreviewOptions;
   /** Sessions running at once; more are refused with SESSION_LIMIT_REACHED. */
   maxSessions: number;
   stallTimeoutMs: number;
@@ -119,6 +122,7 @@ export class SessionManager {
         reconnect: this.reconnect,
         logger: this.logger,
         encodeJpeg: (pixels) => encodeJpeg(this.settings.ffmpegPath, pixels, this.settings.frame),
+        encodePicture: (picture) => encodeJpeg(this.settings.ffmpegPath, picture.pixels, picture.format),
       },
       // A reused id continues its predecessor's frame sequence, so frame and result message ids never repeat.
       {
@@ -178,6 +182,16 @@ export class SessionManager {
     return jpeg;
   }
 
+  /** JPEG of the session's latest source picture, encoded for this viewer; SOURCE_PICTURE_UNAVAILABLE before one (or without previews). */
+  async sourcePicture(sessionId: string): Promise<{ jpeg: Buffer; size: Size }> {
+    const picture = await this.session(sessionId).sourcePicture();
+    if (!picture) {
+      const reason = this.settings.preview ? 'no source picture decoded yet' : 'source pictures are turned off (INGEST_PREVIEW_WIDTH=0)';
+      throw new SightlineError('SOURCE_PICTURE_UNAVAILABLE', reason, { sessionId });
+    }
+    return picture;
+  }
+
   private session(sessionId: string): IngestSession {
     const session = this.sessions.get(sessionId);
     if (!session) throw new SightlineError('SESSION_NOT_FOUND', `no session ${sessionId}`, { sessionId });
@@ -185,8 +199,8 @@ export class SessionManager {
   }
 
   private createSource(spec: SourceSpec, context: Record<string, unknown>): FrameSource {
-    const { ffmpegPath, frame, hwaccel } = this.settings;
-    const settings: SourceSettings = { ffmpegPath, frame, hwaccel };
+    const { ffmpegPath, frame, hwaccel, preview } = this.settings;
+    const settings: SourceSettings = { ffmpegPath, frame, hwaccel, preview };
     switch (spec.type) {
       case 'file':
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);

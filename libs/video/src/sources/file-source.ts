@@ -65,6 +65,7 @@ export class FileSource implements FrameSource {
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
+      preview: this.settings.preview,
       input: { kind: 'file', path, loop: this.options.loop, realtime: this.live },
       output: this.settings.frame,
       logger: this.logger,

@@ -66,6 +66,7 @@ export class RtspSource implements FrameSource {
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
+      preview: this.settings.preview,
       input: { kind: 'pipe', format },
       output: this.settings.frame,
       logger: this.logger,
@@ -138,6 +139,7 @@ class RtspRun implements SourceRun {
         captureTime: sample?.value.arrivalMs ?? frame.emergedAt,
         ...(sample?.value.sourceTime !== undefined && { sourceTime: sample.value.sourceTime }),
         decodeMs: sample ? Math.max(0, frame.emergedAt - sample.writtenAt) : undefined,
+        preview: frame.preview,
       };
     }
   }
