@@ -124,11 +124,12 @@ export class SessionsController {
   /**
    * The camera's own picture, downscaled (INGEST_PREVIEW_WIDTH, default 960 px wide), for the console's live view:
    * JPEG-encoded per request (a recent encoding is reused for half a second), so nothing is encoded while nobody looks.
+   * `X-Source-Size: <width>x<height>` tells the source frame's size (the coordinate space of boxes and zones).
    */
   @Get(':id/picture.jpg')
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
   @ApiEndpoint({
-    summary: 'The latest source picture, downscaled, as JPEG; encoded only when asked, at most 2 encodings per second',
+    summary: 'The latest source picture, downscaled, as JPEG (header X-Source-Size: the source frame size); encoded only when asked, at most 2 per second',
     status: 200,
     produces: 'image/jpeg',
     errors: [401, 403, 404],
@@ -139,8 +140,10 @@ export class SessionsController {
   })
   async picture(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: ImageResponse): Promise<void> {
     assertSessionGranted(principal, id);
-    const { jpeg } = await this.sessions.sourcePicture(id);
+    const { jpeg, source } = await this.sessions.sourcePicture(id);
     res.setHeader('Cache-Control', 'no-store');
+    // Detections and zones are in source pixels; the viewer scales them by picture size / source size.
+    res.setHeader('X-Source-Size', `${source.width}x${source.height}`);
     res.type('image/jpeg').send(jpeg);
   }
 }

@@ -223,6 +223,7 @@ describe('ingest session API', () => {
       expect(picture.status).toBe(200);
       expect(picture.headers.get('content-type')).toBe('image/jpeg');
       expect(picture.headers.get('cache-control')).toBe('no-store');
+      expect(picture.headers.get('x-source-size')).toBe('640x360');
       // The clip is 640×360: below the preview width, so the picture keeps the source size (not the 256×256 model input).
       expect(jpegSize(Buffer.from(await picture.arrayBuffer()))).toEqual({ width: 640, height: 360 });
       expect(await picturesEncoded()).toBe(1);

@@ -38,7 +38,15 @@ export interface LiveFrame {
   provider: string;
 }
 
+/** The frame drawn with track ids, and the detection index → track id of its frameTracked. */
+export interface DisplayedFrame {
+  frame: LiveFrame;
+  trackIds: ReadonlyMap<number, number>;
+}
+
 const LATENCY_WINDOW_MS = 60_000;
+/** Recent frames kept to pair with their frameTracked, which the tracker publishes a little after frameAnalyzed. */
+const RECENT_FRAMES = 32;
 const TIMELINE_LIMIT = 200;
 /** A connection that stays up this long resets the reconnect schedule (as the SDK does). */
 const STABLE_AFTER_MS = 10_000;
@@ -46,6 +54,8 @@ const STABLE_AFTER_MS = 10_000;
 /** What the console knows about one session from the results it received. */
 export class SessionActivity {
   latest?: LiveFrame;
+  private readonly recent: LiveFrame[] = [];
+  private tracked?: { frameSeq: number; trackIds: Map<number, number> };
   readonly latency = new RollingSamples(LATENCY_WINDOW_MS);
   /** Newest first. */
   readonly timeline: TimelineEntry[] = [];
@@ -64,6 +74,8 @@ export class SessionActivity {
         model: payload.model,
         provider: payload.provider,
       };
+      this.recent.push(this.latest);
+      if (this.recent.length > RECENT_FRAMES) this.recent.shift();
       this.latency.add(Date.parse(message.timestamp), payload.latency.totalMs);
       const count = payload.detections.length;
       if (count !== this.detectionCount) {
@@ -72,8 +84,24 @@ export class SessionActivity {
       }
       return;
     }
+    if (message.event === EVENTS.frameTracked) {
+      const payload = message.payload as EventPayloads['frameTracked'];
+      this.tracked = { frameSeq: payload.frameSeq, trackIds: new Map(payload.tracks.map((t) => [t.detection, t.trackId])) };
+      return;
+    }
     const described = describeLifecycle(message);
     this.log(message, described.level, described.text);
+  }
+
+  /**
+   * The newest frame whose track ids are known, while it is among the recent ones (a tracker adds a few frames of
+   * delay); else the newest frame, without ids (no tracker running, or it fell behind).
+   */
+  displayed(): DisplayedFrame | undefined {
+    const tracked = this.tracked;
+    const frame = tracked && this.recent.find((f) => f.frameSeq === tracked.frameSeq);
+    if (frame && tracked) return { frame, trackIds: tracked.trackIds };
+    return this.latest && { frame: this.latest, trackIds: new Map() };
   }
 
   private log(message: AnalysisMessage, level: TimelineEntry['level'], text: string): void {
@@ -103,6 +131,23 @@ function describeLifecycle(message: AnalysisMessage): Pick<TimelineEntry, 'level
     case EVENTS.sourceRecovered: {
       const p = message.payload as EventPayloads['sourceRecovered'];
       return { level: 'info', text: `recovered after ${p.attempts} attempt(s), ${(p.downtimeMs / 1000).toFixed(1)} s down` };
+    }
+    case EVENTS.objectAppeared: {
+      const p = message.payload as EventPayloads['objectAppeared'];
+      return { level: 'info', text: `#${p.trackId} ${p.label} appeared` };
+    }
+    case EVENTS.objectLeft: {
+      const p = message.payload as EventPayloads['objectLeft'];
+      return { level: 'info', text: `#${p.trackId} ${p.label} left after ${(p.dwellMs / 1000).toFixed(1)} s` };
+    }
+    case EVENTS.zoneEntered:
+    case EVENTS.zoneLeft: {
+      const p = message.payload as EventPayloads['zoneEntered'];
+      return { level: 'info', text: `#${p.trackId} ${p.label} ${message.event === EVENTS.zoneEntered ? 'entered' : 'left'} zone ${p.zoneId}` };
+    }
+    case EVENTS.lineCrossed: {
+      const p = message.payload as EventPayloads['lineCrossed'];
+      return { level: 'info', text: `#${p.trackId} ${p.label} crossed line ${p.lineId} (${p.direction})` };
     }
     default:
       return { level: 'info', text: message.event };

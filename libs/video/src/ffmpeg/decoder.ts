@@ -48,6 +48,8 @@ export interface DecodedFrame {
 export interface PreviewPicture {
   pixels: Buffer;
   format: FrameFormat;
+  /** The source frame it shows (its size). */
+  source: Size;
   /** Numbers the pictures of this process (tells a new picture from the one already encoded). */
   seq: number;
 }
@@ -203,16 +205,19 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private readPreview(stream: Readable, width: number): void {
     let assembler: FrameAssembler | undefined;
     let format: FrameFormat | undefined;
+    let source: Size | undefined;
     const early: Buffer[] = [];
     stream.on('error', () => undefined);
     stream.on('data', (chunk: Buffer) => {
       if (!assembler && this.sourceSize) {
+        source = this.sourceSize;
         format = { ...previewSize(this.sourceSize, width), pixelFormat: PREVIEW_PIXEL_FORMAT };
         assembler = new FrameAssembler(format.width * format.height * BYTES_PER_PIXEL[format.pixelFormat]);
-        for (const held of early.splice(0)) for (const pixels of assembler.push(held)) this.latestPreview = { pixels, format, seq: ++previewPictures };
       }
-      if (!assembler || !format) return void early.push(chunk);
-      for (const pixels of assembler.push(chunk)) this.latestPreview = { pixels, format, seq: ++previewPictures };
+      if (!assembler || !format || !source) return void early.push(chunk);
+      for (const held of [...early.splice(0), chunk]) {
+        for (const pixels of assembler.push(held)) this.latestPreview = { pixels, format, source, seq: ++previewPictures };
+      }
     });
   }
 

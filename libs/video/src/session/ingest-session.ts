@@ -204,10 +204,10 @@ export class IngestSession {
   }
 
   /** The latest source picture as JPEG (encoded now, for a viewer), or undefined before the first one or without previews. */
-  async sourcePicture(): Promise<{ jpeg: Buffer; size: Size } | undefined> {
+  async sourcePicture(): Promise<{ jpeg: Buffer; source: Size } | undefined> {
     const picture = this.latestPicture;
     if (!picture || !this.pictures) return undefined;
-    return { jpeg: await this.pictures.get(picture), size: { width: picture.format.width, height: picture.format.height } };
+    return { jpeg: await this.pictures.get(picture), source: picture.source };
   }
 
   private async run(): Promise<void> {
