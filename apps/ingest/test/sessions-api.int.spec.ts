@@ -235,6 +235,28 @@ describe('ingest session API', () => {
     expect(await missing.json()).toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });
 
+  it('starts a session with zones: validated like the zones API, announced in its sessionStarted event', async () => {
+    const zones = {
+      zones: [{ id: 'door', polygon: [{ x: 10, y: 10 }, { x: 300, y: 10 }, { x: 300, y: 200 }] }],
+      lines: [{ id: 'gate', a: { x: 320, y: 0 }, b: { x: 320, y: 360 } }],
+    };
+    const bowTie = { zones: [{ id: 'bad', polygon: [{ x: 0, y: 0 }, { x: 100, y: 100 }, { x: 100, y: 0 }, { x: 0, y: 100 }] }] };
+    const refused = await call('POST', '/sessions', ROLES.operator, { ...fileSession('zoned'), zones: bowTie });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringMatching(/zones\.zones\.0\.polygon.*not simple/) });
+    expect((await call('GET', '/sessions/zoned', ROLES.operator)).status).toBe(404);
+
+    const events = await EventCollector.start(client, 'zoned');
+    expect((await call('POST', '/sessions', ROLES.operator, { ...fileSession('zoned'), zones })).status).toBe(201);
+    try {
+      const started = await events.waitFor('sessionStarted');
+      expect(started.payload.zones).toEqual(zones);
+    } finally {
+      await call('DELETE', '/sessions/zoned', ROLES.operator);
+      await events.stop();
+    }
+  });
+
   it('refuses invalid requests and too many sessions with a code', async () => {
     const invalid = await call('POST', '/sessions', ROLES.operator, { source: { type: 'webcam', url: 'x' } });
     expect(invalid.status).toBe(400);

@@ -18,6 +18,7 @@ import {
   type Letterbox,
   type SessionInfo,
   type SessionState,
+  type SessionZones,
   type Size,
 } from '@sightline/contracts';
 import type { FrameFormat } from '../ffmpeg/command.js';
@@ -66,6 +67,8 @@ export interface SessionOptions {
   noResultsWarnMs?: number;
   /** How often the no-results condition and the rates are checked (default 1 s). */
   tickMs?: number;
+  /** Zones of the start request: announced in sessionStarted, which persistence stores as the session's zones. */
+  zones?: SessionZones;
 }
 
 /** Why a session ended (the `reason` of sessionStopped). */
@@ -214,7 +217,8 @@ export class IngestSession {
     const { source, events, logger } = this.deps;
     const context = { sessionId: this.id, source: source.description };
     this.setState('starting');
-    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
+    const zones = this.options.zones;
+    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live, ...(zones && { zones }) });
     logger.info('session started', { ...context, live: source.live });
 
     // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's

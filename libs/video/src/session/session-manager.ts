@@ -97,7 +97,7 @@ export class SessionManager {
    * Throws INVALID_MESSAGE / INVALID_SOURCE (bad request), SESSION_EXISTS, SESSION_LIMIT_REACHED.
    */
   start(request: unknown): SessionInfo {
-    const { sessionId = randomUUID(), source: spec } = validate(startSessionSchema, request, 'start session request');
+    const { sessionId = randomUUID(), source: spec, zones } = validate(startSessionSchema, request, 'start session request');
     const existing = this.sessions.get(sessionId);
     if (existing && !existing.ended) {
       throw new SightlineError('SESSION_EXISTS', `session ${sessionId} is already running`, { sessionId });
@@ -133,6 +133,7 @@ export class SessionManager {
         maxFps: spec.maxFps ?? this.settings.maxFps,
         noResultsWarnMs: this.settings.noResultsWarnMs,
         clockOffsetWarnMs: this.settings.clockOffsetWarnMs,
+        zones,
       },
     );
     this.sessions.delete(sessionId);
