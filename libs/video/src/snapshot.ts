@@ -29,7 +29,7 @@ export interface LatestFrame {
 }
 
 export class SnapshotCache<F extends LatestFrame = LatestFrame> {
-  private cached?: { seq: number; at: number; jpeg: Promise<Buffer> };
+  private cached?: { seq: number; at: number; frame: F; jpeg: Promise<Buffer> };
 
   constructor(
     private readonly encode: (frame: F) => Promise<Buffer>,
@@ -38,15 +38,20 @@ export class SnapshotCache<F extends LatestFrame = LatestFrame> {
 
   /** The latest frame as JPEG; a recent (or in-progress) encoding is reused. */
   get(latest: F): Promise<Buffer> {
+    return this.encoded(latest).jpeg;
+  }
+
+  /** Like get, with the frame the JPEG shows (an older one when a recent encoding is reused). */
+  encoded(latest: F): { frame: F; jpeg: Promise<Buffer> } {
     const now = Date.now();
     const cached = this.cached;
-    if (cached && (cached.seq === latest.seq || now - cached.at < this.minIntervalMs)) return cached.jpeg;
+    if (cached && (cached.seq === latest.seq || now - cached.at < this.minIntervalMs)) return cached;
     const jpeg = this.encode(latest);
-    this.cached = { seq: latest.seq, at: now, jpeg };
+    this.cached = { seq: latest.seq, at: now, frame: latest, jpeg };
     // A failed encoding is not cached.
     jpeg.catch(() => {
       if (this.cached?.jpeg === jpeg) this.cached = undefined;
     });
-    return jpeg;
+    return { frame: latest, jpeg };
   }
 }

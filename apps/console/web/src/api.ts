@@ -68,11 +68,16 @@ export class ApiClient {
   stopSession = (sessionId: string) => this.json<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`);
   snapshot = (sessionId: string, signal?: AbortSignal) =>
     this.send('GET', `/sessions/${encodeURIComponent(sessionId)}/snapshot.jpg`, { signal, accept: 'image/jpeg' }).then((r) => r.blob());
-  /** The camera's own picture, downscaled (ingest encodes it for this request only), and the source frame's size. */
-  picture = async (sessionId: string, signal?: AbortSignal): Promise<{ blob: Blob; source?: Size }> => {
+  /** The camera's own picture, downscaled (ingest encodes it for this request only), the source size and its frame. */
+  picture = async (sessionId: string, signal?: AbortSignal): Promise<{ blob: Blob; source?: Size; frameSeq?: number }> => {
     const response = await this.send('GET', `/sessions/${encodeURIComponent(sessionId)}/picture.jpg`, { signal, accept: 'image/jpeg' });
     const size = /^(\d+)x(\d+)$/.exec(response.headers.get('X-Source-Size') ?? '');
-    return { blob: await response.blob(), ...(size && { source: { width: Number(size[1]), height: Number(size[2]) } }) };
+    const frameSeq = /^\d+$/.test(response.headers.get('X-Frame-Seq') ?? '') ? Number(response.headers.get('X-Frame-Seq')) : undefined;
+    return {
+      blob: await response.blob(),
+      ...(size && { source: { width: Number(size[1]), height: Number(size[2]) } }),
+      ...(frameSeq !== undefined && { frameSeq }),
+    };
   };
 
   // Stored results (persistence).

@@ -109,8 +109,9 @@ export class IngestSession {
   private letterboxFor?: { source: Size; letterbox: Letterbox };
   private latest?: { seq: number; pixels: Buffer };
   private readonly snapshots: SnapshotCache;
-  private latestPicture?: PreviewPicture;
-  private readonly pictures?: SnapshotCache<PreviewPicture>;
+  /** The latest source picture and the sequence number of its frame (or of the next one published). */
+  private latestPicture?: PreviewPicture & { frameSeq: number };
+  private readonly pictures?: SnapshotCache<PreviewPicture & { frameSeq: number }>;
 
   private stopReason?: StopReason;
   private readonly stopSignal = new AbortController();
@@ -131,7 +132,7 @@ export class IngestSession {
     this.snapshots = new SnapshotCache((frame) => deps.encodeJpeg(frame.pixels));
     const { encodePicture } = deps;
     if (encodePicture) {
-      this.pictures = new SnapshotCache<PreviewPicture>((picture) => {
+      this.pictures = new SnapshotCache<PreviewPicture & { frameSeq: number }>((picture) => {
         deps.metrics.pictureEncoded();
         return encodePicture(picture);
       });
@@ -207,10 +208,10 @@ export class IngestSession {
   }
 
   /** The latest source picture as JPEG (encoded now, for a viewer), or undefined before the first one or without previews. */
-  async sourcePicture(): Promise<{ jpeg: Buffer; source: Size } | undefined> {
-    const picture = this.latestPicture;
-    if (!picture || !this.pictures) return undefined;
-    return { jpeg: await this.pictures.get(picture), source: picture.source };
+  async sourcePicture(): Promise<{ jpeg: Buffer; source: Size; frameSeq: number } | undefined> {
+    if (!this.latestPicture || !this.pictures) return undefined;
+    const { frame, jpeg } = this.pictures.encoded(this.latestPicture);
+    return { jpeg: await jpeg, source: frame.source, frameSeq: frame.frameSeq };
   }
 
   private async run(): Promise<void> {
@@ -363,7 +364,9 @@ export class IngestSession {
   /** The frame as published, or undefined when the session's frame-rate limit skips it. */
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
-    if (frame.preview) this.latestPicture = frame.preview;
+    // The picture came out of FFmpeg with this frame (give or take the frame or two FFmpeg runs ahead): this frame's
+    // sequence number if it is published, else the next published one's. Viewers draw that frame's results over it.
+    if (frame.preview && frame.preview.seq !== this.latestPicture?.seq) this.latestPicture = { ...frame.preview, frameSeq: this.nextSeq };
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
     const now = Date.now();

@@ -184,7 +184,7 @@ export class SessionManager {
   }
 
   /** JPEG of the session's latest source picture, encoded for this viewer; SOURCE_PICTURE_UNAVAILABLE before one (or without previews). */
-  async sourcePicture(sessionId: string): Promise<{ jpeg: Buffer; source: Size }> {
+  async sourcePicture(sessionId: string): Promise<{ jpeg: Buffer; source: Size; frameSeq: number }> {
     const picture = await this.session(sessionId).sourcePicture();
     if (!picture) {
       const reason = this.settings.preview ? 'no source picture decoded yet' : 'source pictures are turned off (INGEST_PREVIEW_WIDTH=0)';

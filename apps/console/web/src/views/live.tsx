@@ -7,7 +7,7 @@
 import type { SessionZones, Size } from '@sightline/contracts';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.js';
-import type { DisplayedFrame } from '../live-feed.js';
+import type { SessionActivity } from '../session-activity.js';
 import { clickToSource, paintOverlay, pictureGeometry, projectDetections, snapshotGeometry, type Point } from '../overlay.js';
 import { useSessionZones, ZoneEditor, type ZoneDraft } from './zones.js';
 import { hrefFor } from '../router.js';
@@ -78,7 +78,7 @@ export function LiveView({ sessionId, canOperate }: { sessionId: string; canOper
         <div>
           <Stage
             sessionId={sessionId}
-            shown={activity?.displayed()}
+            activity={activity}
             live={!ended}
             zones={zones.current}
             draft={draft}
@@ -140,7 +140,21 @@ interface ShownPicture {
   source?: Size;
   /** The decoded image's size, once loaded. */
   size?: Size;
+  /** The frame it shows (ingest's X-Frame-Seq; source pictures only). */
+  frameSeq?: number;
 }
+
+/** A fetched source picture held back until the results of its frame arrive. */
+interface PendingPicture {
+  blob: Blob;
+  source?: Size;
+  frameSeq: number;
+  /** When the oldest picture not shown yet arrived: after RESULTS_WAIT_MS it is shown without its results. */
+  waitingSince: number;
+}
+
+/** Results trail the camera by the pipeline latency; a picture waits at most this long for its frame's results. */
+const RESULTS_WAIT_MS = 2000;
 
 /**
  * The picture with the overlay canvas on top; the canvas carries what it drew in data- attributes. While a zone is
@@ -148,14 +162,14 @@ interface ShownPicture {
  */
 function Stage({
   sessionId,
-  shown: displayed,
+  activity,
   live,
   zones,
   draft,
   onPick,
 }: {
   sessionId: string;
-  shown?: DisplayedFrame;
+  activity?: SessionActivity;
   live: boolean;
   zones?: SessionZones;
   draft?: ZoneDraft;
@@ -163,34 +177,50 @@ function Stage({
 }) {
   const { api } = useSignedIn();
   const [picture, setPicture] = useState<ShownPicture>();
+  const [pending, setPending] = useState<PendingPicture>();
   const [pictureError, setPictureError] = useState<string>();
   const canvas = useRef<HTMLCanvasElement>(null);
-  const frame = displayed?.frame;
+  const shownUrl = useRef<string | undefined>(undefined);
+
+  const show = (blob: Blob, kind: ShownPicture['kind'], source?: Size, frameSeq?: number) => {
+    const next = URL.createObjectURL(blob);
+    // The <img> keeps showing the decoded old picture until the new one loads; its URL can go now.
+    if (shownUrl.current) URL.revokeObjectURL(shownUrl.current);
+    shownUrl.current = next;
+    setPicture((previous) => ({ url: next, kind, source, frameSeq, size: previous?.kind === kind ? previous.size : undefined }));
+  };
+  useEffect(() => () => shownUrl.current && URL.revokeObjectURL(shownUrl.current), []);
+
+  // A source picture is shown once the results of its frame are in (or it waited RESULTS_WAIT_MS), so boxes match it.
+  const newestFrameSeq = activity?.latest?.frameSeq;
+  useEffect(() => {
+    if (!pending) return;
+    if ((newestFrameSeq !== undefined && newestFrameSeq >= pending.frameSeq) || Date.now() - pending.waitingSince > RESULTS_WAIT_MS) {
+      show(pending.blob, 'source', pending.source, pending.frameSeq);
+      setPending(undefined);
+    }
+  }, [pending, newestFrameSeq]);
 
   useEffect(() => {
     if (!live) return;
     const controller = new AbortController();
-    let shownUrl: string | undefined;
     let timer: ReturnType<typeof setTimeout>;
-    const show = (blob: Blob, kind: ShownPicture['kind'], source?: Size) => {
-      const next = URL.createObjectURL(blob);
-      // The <img> keeps showing the decoded old picture until the new one loads; its URL can go now.
-      if (shownUrl) URL.revokeObjectURL(shownUrl);
-      shownUrl = next;
-      setPicture((previous) => ({ url: next, kind, source, size: previous?.kind === kind ? previous.size : undefined }));
-      setPictureError(undefined);
-    };
     const refresh = async () => {
       const started = performance.now();
       try {
         try {
-          const { blob, source } = await api.picture(sessionId, controller.signal);
-          if (!controller.signal.aborted) show(blob, 'source', source);
+          const { blob, source, frameSeq } = await api.picture(sessionId, controller.signal);
+          if (controller.signal.aborted) return;
+          if (frameSeq === undefined) show(blob, 'source', source);
+          else setPending((previous) => ({ blob, source, frameSeq, waitingSince: previous?.waitingSince ?? Date.now() }));
+          setPictureError(undefined);
         } catch (err) {
           // No source picture (none decoded yet, or turned off in ingest): the model input is better than nothing.
           if (!(err instanceof ApiError && err.code === 'SOURCE_PICTURE_UNAVAILABLE')) throw err;
           const blob = await api.snapshot(sessionId, controller.signal);
-          if (!controller.signal.aborted) show(blob, 'snapshot');
+          if (controller.signal.aborted) return;
+          show(blob, 'snapshot');
+          setPictureError(undefined);
         }
       } catch (err) {
         if (controller.signal.aborted) return;
@@ -202,9 +232,12 @@ function Stage({
     return () => {
       controller.abort();
       clearTimeout(timer);
-      if (shownUrl) URL.revokeObjectURL(shownUrl);
     };
   }, [api, sessionId, live]);
+
+  // Over a source picture, the results of its frame; else (snapshot, or no such frame among the recent) the newest.
+  const displayed = (picture?.frameSeq !== undefined ? activity?.frameNear(picture.frameSeq) : undefined) ?? activity?.displayed();
+  const frame = displayed?.frame;
 
   const source = picture?.source ?? frame?.source;
   const geometry = useMemo(() => {
@@ -262,7 +295,7 @@ function Stage({
             ? 'The session has ended.'
             : picture?.kind === 'snapshot'
               ? 'Model input (ingest has no source picture), refreshed ~3×/s; boxes from the latest result.'
-              : 'Camera picture, refreshed ~3×/s; boxes and track ids from the latest tracked result.')}
+              : 'Camera picture, refreshed ~3×/s; boxes and track ids of the frame it shows.')}
         {frame && ` ${frame.detections.length} detection(s) in frame ${frame.frameSeq}.`}
         {onPick && ' Click on the picture to add points.'}
       </figcaption>
