@@ -3,7 +3,8 @@
  * Does the source picture (the decoder's preview on fd 3) show the frame it arrives with? Decodes the moving
  * astronaut clip (a photo gliding over grey) with ingest's decoder and, for each new picture, compares the photo's
  * horizontal centre in the picture with its centre in the model frame the picture came out with (source pixels).
- * A constant offset of one preview period of motion means FFmpeg hands the picture over one picture late.
+ * A constant offset of one preview period of motion means FFmpeg hands the picture over one picture late; the
+ * offset to the frame the decoder places it at (`framesBehind`, from the picture's own showinfo pts) should be ~0.
  *
  *   node bench/source-picture-alignment.mjs <astronaut clip.mp4> [ffmpeg=/usr/bin/ffmpeg] [rt]
  */
@@ -20,12 +21,15 @@ function cx(buf, w, h, y0, y1) {
   return n ? sum / n : NaN;
 }
 let last, k = 0;
+const centres = [];
 for await (const f of dec) {
   k++;
+  centres.push(cx(f.pixels, 256, 256, 56, 200) * 1920 / 256);
   if (f.preview && f.preview.seq !== last) {
     last = f.preview.seq;
-    const main = cx(f.pixels, 256, 256, 56, 200) * 1920 / 256;
+    const arrivedWith = centres.at(-1);
+    const placedAt = centres.at(-1 - f.preview.framesBehind);
     const pv = cx(f.preview.pixels, 960, 540, 0, 540) * 2;
-    console.log(k, 'main', main.toFixed(0), 'preview', pv.toFixed(0), 'diff', (pv - main).toFixed(0));
+    console.log(k, 'picture', pv.toFixed(0), 'vs frame it arrived with', (pv - arrivedWith).toFixed(0), `vs its placed frame (${f.preview.framesBehind} behind)`, (pv - placedAt).toFixed(0));
   }
 }

@@ -90,9 +90,9 @@ describe('FFmpeg decoder command', () => {
   it('keeps one source picture per 1/fps of video (dropping only, restarting when pts goes back) and scales it to the preview width', () => {
     expect(previewFilter({ width: 960, fps: 4 })).toBe(
       "select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.250000)+lt(t,prev_selected_t)'," +
-        "scale=w='min(960,max(2,trunc(iw/2)*2))':h='max(2,round(ih*ow/iw/2)*2)':flags=area,format=rgb24",
+        "scale=w='min(960,max(2,trunc(iw/2)*2))':h='max(2,round(ih*ow/iw/2)*2)':flags=area,format=rgb24,showinfo@picture",
     );
-    expect(previewFilter({ width: 640, fps: 2 }, 'cuda')).toMatch(/^select='[^']+',scale_cuda=w='min\(640,[^']+':h='[^']+',hwdownload,format=nv12,format=rgb24$/);
+    expect(previewFilter({ width: 640, fps: 2 }, 'cuda')).toMatch(/^select='[^']+',scale_cuda=w='min\(640,[^']+':h='[^']+',hwdownload,format=nv12,format=rgb24,showinfo@picture$/);
   });
 
   it('sizes the source picture like the scale expressions: at most the preview width, even, the source aspect ratio', () => {

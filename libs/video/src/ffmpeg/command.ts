@@ -34,6 +34,9 @@ export interface PreviewOptions {
   fps: number;
 }
 
+/** The name of the preview branch's showinfo instance: its stderr lines start `[showinfo@picture @ 0x…]`. */
+export const PREVIEW_SHOWINFO = 'picture';
+
 /** The preview's raw pixel format (what the JPEG encoder reads). */
 export const PREVIEW_PIXEL_FORMAT = 'rgb24' satisfies PixelFormat;
 
@@ -56,7 +59,8 @@ export function previewFilter(preview: PreviewOptions, hwaccel?: HardwareDecoder
     hwaccel === 'cuda'
       ? [`scale_cuda=w='${width}':h='${height}'`, 'hwdownload', 'format=nv12']
       : [`scale=w='${width}':h='${height}':flags=area`];
-  return [select, ...scale, `format=${PREVIEW_PIXEL_FORMAT}`].join(',');
+  // A named showinfo times each picture (its lines are told apart from the model frames' by the name).
+  return [select, ...scale, `format=${PREVIEW_PIXEL_FORMAT}`, `showinfo@${PREVIEW_SHOWINFO}`].join(',');
 }
 
 /** Piped input: what our RTSP client depacketised (Annex-B H.264 access units, or whole MPEG-TS packets). */

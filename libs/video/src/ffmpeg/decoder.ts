@@ -13,6 +13,7 @@ import { silentLogger, type VideoLogger } from '../logger.js';
 import {
   buildDecoderArgs,
   PREVIEW_PIXEL_FORMAT,
+  PREVIEW_SHOWINFO,
   previewSize,
   type DecoderInput,
   type FrameFormat,
@@ -52,7 +53,17 @@ export interface PreviewPicture {
   source: Size;
   /** Numbers the pictures of this process (tells a new picture from the one already encoded). */
   seq: number;
+  /** Its presentation time on FFmpeg's input clock (as the model frames' `info.ptsTime`). */
+  ptsTime: number;
+  /**
+   * How many model frames before the one it is attached to the picture was taken (FFmpeg may hand a picture over
+   * later than its frame: Debian's 5.1 one picture late). 0 when it is this frame's (or newer).
+   */
+  framesBehind: number;
 }
+
+/** Recent model frames remembered to place late pictures (a picture later than this is placed at the oldest). */
+const PLACED_FRAMES = 256;
 
 export interface FfmpegDecoderOptions {
   ffmpegPath: string;
@@ -91,7 +102,13 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private abortReason?: SightlineError;
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly onDecodeError?: (line: string) => void;
-  private latestPreview?: PreviewPicture;
+  private latestPreview?: Omit<PreviewPicture, 'framesBehind'>;
+  /** Preview pixels and their showinfo lines, paired in order (they come on different pipes). */
+  private readonly previewPixels: Array<{ pixels: Buffer; format: FrameFormat; source: Size }> = [];
+  private readonly previewInfos: FrameInfo[] = [];
+  private previewTimeBase?: TimeBase;
+  /** ptsTime of the last PLACED_FRAMES model frames yielded, oldest first. */
+  private readonly yieldedPts: number[] = [];
 
   constructor(options: FfmpegDecoderOptions) {
     this.onDecodeError = options.onDecodeError;
@@ -156,7 +173,12 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
           const info = await this.nextInfo();
           if (this.abortRequested) break;
           if (!this.sourceSize) throw this.failure(DecodeErrorCode.decodeFailed, 'FFmpeg did not report the input video size');
-          yield { pixels, source: this.sourceSize, info, emergedAt, ...(this.latestPreview && { preview: this.latestPreview }) };
+          if (info) {
+            this.yieldedPts.push(info.ptsTime);
+            if (this.yieldedPts.length > PLACED_FRAMES) this.yieldedPts.shift();
+          }
+          const preview = this.placedPreview();
+          yield { pixels, source: this.sourceSize, info, emergedAt, ...(preview && { preview }) };
         }
         if (this.abortRequested) break;
       }
@@ -216,9 +238,28 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       }
       if (!assembler || !format || !source) return void early.push(chunk);
       for (const held of [...early.splice(0), chunk]) {
-        for (const pixels of assembler.push(held)) this.latestPreview = { pixels, format, source, seq: ++previewPictures };
+        for (const pixels of assembler.push(held)) this.previewPixels.push({ pixels, format, source });
       }
+      this.pairPreview();
     });
+  }
+
+  private pairPreview(): void {
+    while (this.previewPixels.length && this.previewInfos.length) {
+      const picture = this.previewPixels.shift()!;
+      this.latestPreview = { ...picture, seq: ++previewPictures, ptsTime: this.previewInfos.shift()!.ptsTime };
+    }
+    // Pixels without lines would mean FFmpeg's log lost some: keep the newest few, not a growing backlog.
+    if (this.previewPixels.length > 2) this.previewPixels.splice(0, this.previewPixels.length - 2);
+  }
+
+  /** The latest picture, with how many yielded frames ago its frame was (the newest one at or before its pts). */
+  private placedPreview(): PreviewPicture | undefined {
+    const picture = this.latestPreview;
+    if (!picture) return undefined;
+    let index = this.yieldedPts.length - 1;
+    while (index > 0 && this.yieldedPts[index]! > picture.ptsTime + 1e-6) index--;
+    return { ...picture, framesBehind: Math.max(0, this.yieldedPts.length - 1 - index) };
   }
 
   private readStderr(): void {
@@ -241,6 +282,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   }
 
   private onStderrLine(line: string): void {
+    if (line.includes(`showinfo@${PREVIEW_SHOWINFO}`)) return this.onPreviewLine(line);
     const timeBase = parseShowinfoTimeBase(line);
     if (timeBase) {
       this.showinfoTimeBase = timeBase;
@@ -257,6 +299,19 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     if (isDecodeErrorLine(line)) this.onDecodeError?.(line.trim());
     this.diagnostics.push(line.trim());
     if (this.diagnostics.length > DIAGNOSTIC_TAIL_LINES) this.diagnostics.shift();
+  }
+
+  private onPreviewLine(line: string): void {
+    const timeBase = parseShowinfoTimeBase(line);
+    if (timeBase) {
+      this.previewTimeBase = timeBase;
+      return;
+    }
+    const info = parseShowinfoLine(line, this.previewTimeBase);
+    if (!info) return;
+    this.previewInfos.push(info);
+    if (this.previewInfos.length > 8) this.previewInfos.shift();
+    this.pairPreview();
   }
 
   private wakeInfoWaiter(): void {

@@ -71,6 +71,9 @@ export interface SessionOptions {
   zones?: SessionZones;
 }
 
+/** Frames whose sequence numbers are remembered to place late source pictures (the decoder remembers as many). */
+const RECENT_SEQS = 256;
+
 /** Why a session ended (the `reason` of sessionStopped). */
 export type StopReason = 'stopped' | 'shutdown' | 'endOfStream' | 'error';
 
@@ -111,6 +114,8 @@ export class IngestSession {
   private readonly snapshots: SnapshotCache;
   /** The latest source picture and the sequence number of its frame (or of the next one published). */
   private latestPicture?: PreviewPicture & { frameSeq: number };
+  /** For the last frames, newest last: the sequence number each got, or the next published one got (skipped). */
+  private readonly recentSeqs: number[] = [];
   private readonly pictures?: SnapshotCache<PreviewPicture & { frameSeq: number }>;
 
   private stopReason?: StopReason;
@@ -364,9 +369,14 @@ export class IngestSession {
   /** The frame as published, or undefined when the session's frame-rate limit skips it. */
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
-    // The picture came out of FFmpeg with this frame (give or take the frame or two FFmpeg runs ahead): this frame's
-    // sequence number if it is published, else the next published one's. Viewers draw that frame's results over it.
-    if (frame.preview && frame.preview.seq !== this.latestPicture?.seq) this.latestPicture = { ...frame.preview, frameSeq: this.nextSeq };
+    // The picture shows the frame `framesBehind` before this one: that frame's sequence number if it was published,
+    // else the next published one's. Viewers draw that frame's results over it.
+    this.recentSeqs.push(this.nextSeq);
+    if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
+    if (frame.preview && frame.preview.seq !== this.latestPicture?.seq) {
+      const index = Math.max(0, this.recentSeqs.length - 1 - frame.preview.framesBehind);
+      this.latestPicture = { ...frame.preview, frameSeq: this.recentSeqs[index]! };
+    }
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
     const now = Date.now();
