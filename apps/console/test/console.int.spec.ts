@@ -160,6 +160,31 @@ describe('web console against the local fleet', () => {
     // The tracker runs in the fleet: drawn detections carry track ids.
     await expect.poll(async () => (JSON.parse((await overlay.getAttribute('data-track-ids')) ?? '[]') as number[]).length, { timeout: 30_000 }).toBeGreaterThan(0);
 
+    // Boxes are drawn over the picture of their own frame: a face box's centre lies on the photo, not on the grey
+    // background the photo glides over (boxes of the newest result over an older picture miss it by hundreds of px).
+    const centresOnPhoto: boolean[] = [];
+    for (let sample = 0; sample < 8; sample++) {
+      centresOnPhoto.push(
+        ...(await admin.evaluate(() => {
+          const img = document.querySelector<HTMLImageElement>('.stage img[data-picture="source"]')!;
+          const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="overlay"]')!;
+          const boxes = JSON.parse(canvas.dataset.detections ?? '[]') as Array<{ x: number; y: number; w: number; h: number }>;
+          const scale = img.naturalWidth / Number((canvas.dataset.sourceSize ?? '').split('x')[0]);
+          const copy = document.createElement('canvas');
+          [copy.width, copy.height] = [img.naturalWidth, img.naturalHeight];
+          const ctx = copy.getContext('2d')!;
+          ctx.drawImage(img, 0, 0);
+          return boxes.map((b) => {
+            const [r, g, bl] = ctx.getImageData(Math.round((b.x + b.w / 2) * scale), Math.round((b.y + b.h / 2) * scale), 1, 1).data;
+            return Math.abs(r! - 128) + Math.abs(g! - 128) + Math.abs(bl! - 128) > 60;
+          });
+        })),
+      );
+      await admin.waitForTimeout(300);
+    }
+    expect(centresOnPhoto.length).toBeGreaterThan(3);
+    expect(centresOnPhoto.filter(Boolean).length / centresOnPhoto.length).toBeGreaterThanOrEqual(0.8);
+
     const stage = admin.getByTestId('stage');
     const editor = admin.getByTestId('zone-editor');
     await editor.getByText('No zones or lines.').waitFor();
