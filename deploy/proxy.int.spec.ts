@@ -126,6 +126,8 @@ describe('TLS reverse proxy (Caddy)', () => {
   it('routes the REST APIs to their services', async () => {
     expect((await get('/sessions/cam-1/results?limit=5')).body).toBe('persistence GET /sessions/cam-1/results?limit=5');
     expect((await get('/sessions/cam-1/summary')).body).toBe('persistence GET /sessions/cam-1/summary');
+    expect((await get('/sessions/cam-1/zones', 'PUT')).body).toBe('persistence PUT /sessions/cam-1/zones');
+    expect((await get('/sessions/cam-1/picture.jpg')).body).toBe('ingest GET /sessions/cam-1/picture.jpg');
     expect((await get('/sessions', 'POST')).body).toBe('ingest POST /sessions');
     expect((await get('/sessions/cam-1', 'DELETE')).body).toBe('ingest DELETE /sessions/cam-1');
     expect((await get('/login', 'POST')).body).toBe('auth POST /login');

@@ -6,6 +6,8 @@ describe('upstreamFor (the Caddyfile layout)', () => {
     ['/ws/analysis', 'gateway'],
     ['/sessions/cam-1/results', 'persistence'],
     ['/sessions/cam-1/summary', 'persistence'],
+    ['/sessions/cam-1/zones', 'persistence'],
+    ['/sessions/cam-1/picture.jpg', 'ingest'],
     ['/sessions', 'ingest'],
     ['/sessions/cam-1', 'ingest'],
     ['/sessions/cam-1/snapshot.jpg', 'ingest'],

@@ -11,7 +11,7 @@ export const CONSOLE_PREFIX = '/console';
 // Case-insensitive, trailing slash allowed: the services' router (Express) matches /METRICS and /metrics/ too, so
 // those must not be forwarded to auth's unauthenticated /metrics.
 const OWN_PATHS = /^\/(?:console(?:\/.*)?|metrics\/?|health(?:\/.*)?)?$/i;
-const STORED_RESULTS = /^\/sessions\/[^/]+\/(?:results|summary)$/;
+const STORED_RESULTS = /^\/sessions\/[^/]+\/(?:results|summary|zones)$/;
 
 /** The service that answers `pathname`, or undefined for the console server's own paths. */
 export function upstreamFor(pathname: string): Upstream | undefined {

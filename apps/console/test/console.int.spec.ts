@@ -149,6 +149,101 @@ describe('web console against the local fleet', () => {
     await admin.screenshot({ path: join(ARTIFACTS, 'live-view.png'), fullPage: true });
   });
 
+  it('shows the camera picture with track ids, and draws, validates, stores and deletes zones on it in source pixels', async () => {
+    // The source picture (1920×1080 clip → 960×540), not the 256×256 model input.
+    const picture = admin.locator('.stage img[data-picture="source"]');
+    await expect.poll(() => picture.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => `${img.naturalWidth}x${img.naturalHeight}`)).toBe('960x540');
+    const overlay = admin.getByTestId('overlay');
+    await expect.poll(() => overlay.evaluate((canvas: HTMLCanvasElement) => `${canvas.width}x${canvas.height}`)).toBe('960x540');
+    expect(await overlay.getAttribute('data-source-size')).toBe('1920x1080');
+    // The tracker runs in the fleet: drawn detections carry track ids.
+    await expect.poll(async () => (JSON.parse((await overlay.getAttribute('data-track-ids')) ?? '[]') as number[]).length, { timeout: 30_000 }).toBeGreaterThan(0);
+
+    // Boxes are drawn over the picture of their own frame: a face box's centre lies on the photo, not on the grey
+    // background the photo glides over (boxes of the newest result over an older picture miss it by hundreds of px).
+    const centresOnPhoto: boolean[] = [];
+    for (let sample = 0; sample < 8; sample++) {
+      centresOnPhoto.push(
+        ...(await admin.evaluate(() => {
+          const img = document.querySelector<HTMLImageElement>('.stage img[data-picture="source"]')!;
+          const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="overlay"]')!;
+          const boxes = JSON.parse(canvas.dataset.detections ?? '[]') as Array<{ x: number; y: number; w: number; h: number }>;
+          const scale = img.naturalWidth / Number((canvas.dataset.sourceSize ?? '').split('x')[0]);
+          const copy = document.createElement('canvas');
+          [copy.width, copy.height] = [img.naturalWidth, img.naturalHeight];
+          const ctx = copy.getContext('2d')!;
+          ctx.drawImage(img, 0, 0);
+          return boxes.map((b) => {
+            const [r, g, bl] = ctx.getImageData(Math.round((b.x + b.w / 2) * scale), Math.round((b.y + b.h / 2) * scale), 1, 1).data;
+            return Math.abs(r! - 128) + Math.abs(g! - 128) + Math.abs(bl! - 128) > 60;
+          });
+        })),
+      );
+      await admin.waitForTimeout(300);
+    }
+    expect(centresOnPhoto.length).toBeGreaterThan(3);
+    expect(centresOnPhoto.filter(Boolean).length / centresOnPhoto.length).toBeGreaterThanOrEqual(0.8);
+
+    const stage = admin.getByTestId('stage');
+    const editor = admin.getByTestId('zone-editor');
+    await editor.getByText('No zones or lines.').waitFor();
+    const box = (await stage.boundingBox())!;
+    const clickAt = async (fx: number, fy: number) => stage.click({ position: { x: fx * box.width, y: fy * box.height } });
+    const near = (value: number, expected: number) => Math.abs(value - expected) <= 3;
+
+    // A self-intersecting polygon: the service's validation error is shown and nothing is stored.
+    await editor.getByRole('button', { name: 'Draw a zone' }).click();
+    for (const [fx, fy] of [[0.6, 0.1], [0.9, 0.5], [0.9, 0.1], [0.6, 0.5]] as const) await clickAt(fx, fy);
+    await editor.getByLabel('Zone id').fill('bowtie');
+    await editor.getByRole('button', { name: 'Save zone' }).click();
+    await expect.poll(() => editor.getByTestId('zone-error').textContent()).toMatch(/not simple.*INVALID_ZONES/);
+    expect((await fetch(`${consoleUrl}/sessions/${SESSION_ID}/zones`, { headers: { Authorization: `Bearer ${adminToken}` } })).status).toBe(404);
+    await editor.getByRole('button', { name: 'Cancel' }).click();
+
+    // A zone over the left part of the frame, clicked corner by corner.
+    await editor.getByRole('button', { name: 'Draw a zone' }).click();
+    const corners = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.6], [0.1, 0.6]] as const;
+    for (const [fx, fy] of corners) await clickAt(fx, fy);
+    expect(await editor.getByTestId('draft-points').textContent()).toContain('4 point(s)');
+    await editor.getByLabel('Zone id').fill('door');
+    await editor.getByRole('button', { name: 'Save zone' }).click();
+    await editor.locator('li[data-zone-id="door"]').waitFor();
+    const stored = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as { zones: Array<{ id: string; polygon: Array<{ x: number; y: number }> }>; lines: unknown[] };
+    expect(stored.zones.map((z) => z.id)).toEqual(['door']);
+    expect(stored.lines).toEqual([]);
+    const polygon = stored.zones[0]!.polygon;
+    expect(polygon).toHaveLength(4);
+    polygon.forEach((point, i) => {
+      const [fx, fy] = corners[i]!;
+      expect({ i, x: near(point.x, fx * 1920), y: near(point.y, fy * 1080), whole: Number.isInteger(point.x) && Number.isInteger(point.y) }).toEqual({ i, x: true, y: true, whole: true });
+    });
+    // The zone is painted over the picture (its outline colour is on the canvas).
+    await expect
+      .poll(() =>
+        overlay.evaluate((canvas: HTMLCanvasElement) => {
+          const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+          let count = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 200 && data[i]! < 100 && data[i + 1]! > 150 && data[i + 2]! > 230) count++;
+          return count;
+        }),
+      )
+      .toBeGreaterThan(100);
+
+    // A counting line, then the zone deleted: the line stays.
+    await editor.getByRole('button', { name: 'Draw a line' }).click();
+    await clickAt(0.5, 0.2);
+    await clickAt(0.5, 0.8);
+    await editor.getByLabel('Line id').fill('gate');
+    await editor.getByRole('button', { name: 'Save line' }).click();
+    await editor.locator('li[data-line-id="gate"]').waitFor();
+    await editor.getByRole('button', { name: 'Delete zone door' }).click();
+    await expect.poll(async () => (await adminApi(`/sessions/${SESSION_ID}/zones`)).zones).toEqual([]);
+    const { lines } = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as { lines: Array<{ id: string; a: { x: number; y: number }; b: { x: number; y: number } }> };
+    expect(lines.map((l) => [l.id, near(l.a.x, 960), near(l.a.y, 216), near(l.b.x, 960), near(l.b.y, 864)])).toEqual([['gate', true, true, true, true]]);
+    await admin.screenshot({ path: join(ARTIFACTS, 'zones.png'), fullPage: true });
+  });
+
   it('lists the session with its rates and latency', async () => {
     await admin.getByRole('link', { name: 'Sessions' }).click();
     const row = admin.locator(`tr[data-session-id="${SESSION_ID}"]`);
@@ -236,7 +331,16 @@ describe('web console against the local fleet', () => {
     expect(adminToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const calls = adminApiRequests.filter((r) => new URL(r.url()).pathname !== '/login');
     const paths = new Set(calls.map((r) => `${r.method()} ${new URL(r.url()).pathname.replace(/\/\d+(?=\/|$)/, '/:id')}`));
-    for (const expected of ['GET /sessions', 'POST /sessions', `GET /sessions/${SESSION_ID}/snapshot.jpg`, `DELETE /sessions/${SESSION_ID}`, `GET /sessions/${SESSION_ID}/results`, 'GET /admin/users', 'DELETE /admin/users/:id']) {
+    for (const expected of [
+      'GET /sessions',
+      'POST /sessions',
+      `GET /sessions/${SESSION_ID}/picture.jpg`,
+      `PUT /sessions/${SESSION_ID}/zones`,
+      `DELETE /sessions/${SESSION_ID}`,
+      `GET /sessions/${SESSION_ID}/results`,
+      'GET /admin/users',
+      'DELETE /admin/users/:id',
+    ]) {
       expect(paths, expected).toContain(expected);
     }
     for (const call of calls) {
@@ -274,6 +378,12 @@ describe('web console against the local fleet', () => {
     expect(await page.getByRole('button', { name: /^Stop/ }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
 
+    // Zones are shown read-only (the line drawn by the admin), and the zones API refuses the agent's changes.
+    await page.goto(`${consoleUrl}/console/#/sessions/${SESSION_ID}`);
+    await page.getByTestId('zone-editor').locator('li[data-line-id="gate"]').waitFor();
+    expect(await page.getByRole('button', { name: /^Draw a / }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Delete line/ }).count()).toBe(0);
+
     await page.goto(`${consoleUrl}/console/#/admin`);
     await page.getByTestId('forbidden').waitFor();
     expect(await page.getByTestId('users-table').count()).toBe(0);
@@ -288,6 +398,12 @@ describe('web console against the local fleet', () => {
     });
     expect(start.status).toBe(403);
     expect((await fetch(`${consoleUrl}/admin/users`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(403);
+    const zones = await fetch(`${consoleUrl}/sessions/${SESSION_ID}/zones`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ zones: [], lines: [] }),
+    });
+    expect(zones.status).toBe(403);
     await context.close();
   });
 

@@ -47,6 +47,12 @@ export const ingestConfigShape = {
    * CPU per frame (docs/benchmarks.md). Raise it for a single high-resolution stream on a many-core host.
    */
   INGEST_DECODE_THREADS: env.int(1, 0, 64),
+  /**
+   * The source picture for viewers (the console's live view): at most this wide, this many a second of video, decoded
+   * beside the model frames and JPEG-encoded only when a viewer asks. 0 = no source pictures.
+   */
+  INGEST_PREVIEW_WIDTH: env.int(960, 0, 4096),
+  INGEST_PREVIEW_FPS: env.int(4, 1, 30),
   /** RTSP auth scheme for sessions that name none (`auto` answers whatever the server's 401 asks for). */
   RTSP_AUTH: env.oneOf(RTSP_AUTH_TYPES, 'auto'),
   RTSP_CONNECT_TIMEOUT_MS: env.int(5000, 100),
@@ -77,6 +83,7 @@ export async function ingestSettings(config: IngestConfig, logger: Pick<VideoLog
     ...(config.INGEST_DECODE_THREADS > 0 && { decodeThreads: config.INGEST_DECODE_THREADS }),
     frame: { width: config.INGEST_FRAME_WIDTH, height: config.INGEST_FRAME_HEIGHT, pixelFormat: config.INGEST_PIXEL_FORMAT },
     maxSessions: config.INGEST_MAX_SESSIONS,
+    ...(config.INGEST_PREVIEW_WIDTH > 0 && { preview: { width: config.INGEST_PREVIEW_WIDTH, fps: config.INGEST_PREVIEW_FPS } }),
     ...(config.INGEST_MAX_FPS > 0 && { maxFps: config.INGEST_MAX_FPS }),
     stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,
     reconnectInitialDelayMs: config.INGEST_RECONNECT_INITIAL_DELAY_MS,

@@ -120,4 +120,33 @@ export class SessionsController {
     res.setHeader('Cache-Control', 'no-store');
     res.type('image/jpeg').send(jpeg);
   }
+
+  /**
+   * The camera's own picture, downscaled (INGEST_PREVIEW_WIDTH, default 960 px wide), for the console's live view:
+   * JPEG-encoded per request (a recent encoding is reused for half a second), so nothing is encoded while nobody looks.
+   * `X-Source-Size: <width>x<height>` tells the source frame's size (the coordinate space of boxes and zones),
+   * `X-Frame-Seq` the frame it shows (its results' frameSeq; within a frame or two).
+   */
+  @Get(':id/picture.jpg')
+  @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
+  @ApiEndpoint({
+    summary: 'The latest source picture, downscaled, as JPEG (header X-Source-Size: the source frame size); encoded only when asked, at most 2 per second',
+    status: 200,
+    produces: 'image/jpeg',
+    errors: [401, 403, 404],
+    errorDescriptions: {
+      ...ERRORS,
+      404: 'no such session, or no source picture yet or turned off (SESSION_NOT_FOUND, SOURCE_PICTURE_UNAVAILABLE)',
+    },
+  })
+  async picture(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res() res: ImageResponse): Promise<void> {
+    assertSessionGranted(principal, id);
+    const { jpeg, source, frameSeq } = await this.sessions.sourcePicture(id);
+    res.setHeader('Cache-Control', 'no-store');
+    // Detections and zones are in source pixels; the viewer scales them by picture size / source size.
+    res.setHeader('X-Source-Size', `${source.width}x${source.height}`);
+    // The frame the picture shows, so a viewer draws that frame's results over it (not the newest ones).
+    res.setHeader('X-Frame-Seq', String(frameSeq));
+    res.type('image/jpeg').send(jpeg);
+  }
 }

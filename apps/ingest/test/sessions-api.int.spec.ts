@@ -89,6 +89,16 @@ function call(method: string, path: string, role?: string, body?: unknown): Prom
   });
 }
 
+/** Width and height from a baseline or progressive JPEG's start-of-frame segment. */
+function jpegSize(jpeg: Buffer): { width: number; height: number } | undefined {
+  expect([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+  for (let offset = 2; offset + 9 < jpeg.length; offset += 2 + jpeg.readUInt16BE(offset + 2)) {
+    const marker = jpeg[offset + 1]!;
+    if (marker === 0xc0 || marker === 0xc2) return { width: jpeg.readUInt16BE(offset + 7), height: jpeg.readUInt16BE(offset + 5) };
+  }
+  return undefined;
+}
+
 const fileSession = (sessionId: string) => ({ sessionId, source: { type: 'file', url: clip, loop: true } });
 
 describe('ingest session API', () => {
@@ -108,7 +118,14 @@ describe('ingest session API', () => {
       expect(listed[0]!.source).toEqual({ type: 'file', live: true });
       expect(await (await call('GET', '/sessions/boot', 'bootViewer')).json()).toMatchObject({ sessionId: 'boot', source: { type: 'file', live: true } });
       expect(await (await call('GET', '/sessions', 'newcomer')).json()).toEqual([]);
-      for (const path of ['/sessions/not-granted', '/sessions/not-granted/snapshot.jpg', '/sessions/does-not-exist', '/sessions/boot/snapshot.jpg']) {
+      for (const path of [
+        '/sessions/not-granted',
+        '/sessions/not-granted/snapshot.jpg',
+        '/sessions/not-granted/picture.jpg',
+        '/sessions/does-not-exist',
+        '/sessions/boot/snapshot.jpg',
+        '/sessions/boot/picture.jpg',
+      ]) {
         const role = path.startsWith('/sessions/boot') ? 'newcomer' : 'bootViewer';
         const refused = await call('GET', path, role);
         expect({ path, status: refused.status }).toEqual({ path, status: 403 });
@@ -178,6 +195,70 @@ describe('ingest session API', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/sightline_ingest_frames_total\{session="api-1",outcome="published",service="ingest"\} \d+/);
     expect(metrics).toContain('sightline_ingest_session_state{session="api-1",state="stopped",service="ingest"} 1');
+  });
+
+  it('encodes the source picture only for a viewer granted the session, at the source size (up to 960 px wide)', async () => {
+    const picturesEncoded = async () => {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const value = /sightline_ingest_source_picture_encodes_total\{session="picture-1",service="ingest"\} (\d+)/.exec(metrics)?.[1];
+      return value === undefined ? undefined : Number(value);
+    };
+    expect((await call('POST', '/sessions', ROLES.operator, fileSession('picture-1'))).status).toBe(201);
+    try {
+      // Decoded for a second of video and more (4 source pictures a second are decoded): none is encoded unasked.
+      await until(async () => {
+        const info = (await (await call('GET', '/sessions/picture-1', ROLES.operator)).json()) as SessionInfo;
+        return info.stats.framesPublished > 45;
+      }, 'a second and a half of frames');
+      expect(await picturesEncoded()).toBe(0);
+      expect((await call('GET', '/sessions/picture-1/picture.jpg')).status).toBe(401);
+      for (const role of ['bootViewer', 'newcomer']) {
+        const refused = await call('GET', '/sessions/picture-1/picture.jpg', role);
+        expect({ role, status: refused.status }).toEqual({ role, status: 403 });
+        expect(await refused.json()).toMatchObject({ code: 'SESSION_FORBIDDEN' });
+      }
+      expect(await picturesEncoded()).toBe(0);
+
+      const picture = await call('GET', '/sessions/picture-1/picture.jpg', ROLES.agent);
+      expect(picture.status).toBe(200);
+      expect(picture.headers.get('content-type')).toBe('image/jpeg');
+      expect(picture.headers.get('cache-control')).toBe('no-store');
+      expect(picture.headers.get('x-source-size')).toBe('640x360');
+      // The frame it shows: one of the frames decoded so far (sequence numbers from 0, no fps limit here).
+      const decoded = ((await (await call('GET', '/sessions/picture-1', ROLES.operator)).json()) as SessionInfo).stats.framesIn;
+      expect(Number(picture.headers.get('x-frame-seq'))).toBeGreaterThan(0);
+      expect(Number(picture.headers.get('x-frame-seq'))).toBeLessThan(decoded);
+      // The clip is 640×360: below the preview width, so the picture keeps the source size (not the 256×256 model input).
+      expect(jpegSize(Buffer.from(await picture.arrayBuffer()))).toEqual({ width: 640, height: 360 });
+      expect(await picturesEncoded()).toBe(1);
+    } finally {
+      await call('DELETE', '/sessions/picture-1', ROLES.operator);
+    }
+    const missing = await call('GET', '/sessions/no-such/picture.jpg', ROLES.admin);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'SESSION_NOT_FOUND' });
+  });
+
+  it('starts a session with zones: validated like the zones API, announced in its sessionStarted event', async () => {
+    const zones = {
+      zones: [{ id: 'door', polygon: [{ x: 10, y: 10 }, { x: 300, y: 10 }, { x: 300, y: 200 }] }],
+      lines: [{ id: 'gate', a: { x: 320, y: 0 }, b: { x: 320, y: 360 } }],
+    };
+    const bowTie = { zones: [{ id: 'bad', polygon: [{ x: 0, y: 0 }, { x: 100, y: 100 }, { x: 100, y: 0 }, { x: 0, y: 100 }] }] };
+    const refused = await call('POST', '/sessions', ROLES.operator, { ...fileSession('zoned'), zones: bowTie });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringMatching(/zones\.zones\.0\.polygon.*not simple/) });
+    expect((await call('GET', '/sessions/zoned', ROLES.operator)).status).toBe(404);
+
+    const events = await EventCollector.start(client, 'zoned');
+    expect((await call('POST', '/sessions', ROLES.operator, { ...fileSession('zoned'), zones })).status).toBe(201);
+    try {
+      const started = await events.waitFor('sessionStarted');
+      expect(started.payload.zones).toEqual(zones);
+    } finally {
+      await call('DELETE', '/sessions/zoned', ROLES.operator);
+      await events.stop();
+    }
   });
 
   it('refuses invalid requests and too many sessions with a code', async () => {

@@ -127,6 +127,10 @@ export type SourceType = (typeof SOURCE_TYPES)[number];
 export const sessionStartedPayloadSchema = z.object({
   source: z.object({ type: z.enum(SOURCE_TYPES), url: z.string() }),
   live: z.boolean(),
+  /** The zones and lines of the start request (persistence stores them as the session's zones); absent without. */
+  get zones() {
+    return sessionZonesSchema.optional();
+  },
 });
 export const sessionStoppedPayloadSchema = z.object({
   reason: z.string(),

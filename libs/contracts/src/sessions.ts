@@ -1,6 +1,6 @@
 /** The ingest service's session API contract (REST body, CLI and console all build this). */
 import { z } from 'zod';
-import { SOURCE_TYPES, sessionIdSchema } from './schemas.js';
+import { SOURCE_TYPES, sessionIdSchema, sessionZonesSchema } from './schemas.js';
 
 export const RTSP_AUTH_TYPES = ['none', 'basic', 'digest', 'auto'] as const;
 export type RtspAuthType = (typeof RTSP_AUTH_TYPES)[number];
@@ -72,6 +72,11 @@ export type SourceSpec = z.output<typeof sourceSpecSchema>;
 export const startSessionSchema = z.object({
   sessionId: sessionIdSchema.optional(),
   source: sourceSpecSchema,
+  /**
+   * Zones and counting lines created with the session (source pixels; validated like `PUT /sessions/:id/zones`): they
+   * travel in its sessionStarted event and replace the session's stored zones. Without them, stored zones stay.
+   */
+  zones: sessionZonesSchema.optional(),
 });
 export type StartSessionRequest = z.input<typeof startSessionSchema>;
 

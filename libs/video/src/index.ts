@@ -11,14 +11,17 @@ export {
   buildDecoderArgs,
   buildJpegArgs,
   letterboxFilter,
+  previewFilter,
+  previewSize,
   type DecoderInput,
+  type PreviewOptions,
   type DecoderOptions,
   type HardwareDecoder,
   type FrameFormat,
   type PipeFormat,
   type V4l2Device,
 } from './ffmpeg/command.js';
-export { FfmpegDecoder, type DecodedFrame, type FfmpegDecoderOptions } from './ffmpeg/decoder.js';
+export { FfmpegDecoder, type DecodedFrame, type FfmpegDecoderOptions, type PreviewPicture } from './ffmpeg/decoder.js';
 export {
   BUNDLED_FFMPEG_PATH,
   SYSTEM_FFMPEG_PATH,

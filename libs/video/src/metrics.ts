@@ -12,6 +12,7 @@ export class IngestMetrics {
   private readonly resultsSeen: Counter<'session'>;
   private readonly clockOffset: Gauge<'session'>;
   private readonly warnings: Gauge<'session' | 'code'>;
+  private readonly pictureEncodes: Counter<'session'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -64,6 +65,12 @@ export class IngestMetrics {
       labelNames: ['session', 'code'],
       registers,
     });
+    this.pictureEncodes = new Counter({
+      name: 'sightline_ingest_source_picture_encodes_total',
+      help: 'Source pictures encoded as JPEG for a viewer (GET /sessions/:id/picture.jpg); 0 while nobody watches',
+      labelNames: ['session'],
+      registers,
+    });
   }
 
   forSession(session: string): SessionMetrics {
@@ -77,10 +84,12 @@ export class IngestMetrics {
       decoded: (ms) => this.decodeSeconds.observe({ session }, ms / 1000),
       reconnect: () => this.reconnects.inc({ session }),
       resultSeen: () => this.resultsSeen.inc({ session }),
+      pictureEncoded: () => this.pictureEncodes.inc({ session }),
       clockOffset: (ms) => this.clockOffset.set({ session }, ms / 1000),
       warning: (code, active) => this.warnings.set({ session, code }, active ? 1 : 0),
       state: (current: SessionState) => {
         this.resultsSeen.inc({ session }, 0); // the series exists from the start: "no results" is a 0, not an absence
+        this.pictureEncodes.inc({ session }, 0);
         for (const state of SESSION_STATES) this.state.set({ session, state }, state === current ? 1 : 0);
       },
       remove: () => {
@@ -89,6 +98,7 @@ export class IngestMetrics {
         for (const state of SESSION_STATES) this.state.remove({ session, state });
         this.decodeSeconds.remove({ session });
         this.resultsSeen.remove({ session });
+        this.pictureEncodes.remove({ session });
         this.clockOffset.remove({ session });
         for (const code of Object.values(SESSION_WARNING_CODES)) this.warnings.remove({ session, code });
         this.reconnects.remove({ session });
@@ -105,6 +115,8 @@ export interface SessionMetrics {
   reconnect(): void;
   /** A frameAnalyzed result for the session was seen. */
   resultSeen(): void;
+  /** A source picture was encoded for a viewer. */
+  pictureEncoded(): void;
   /** Smoothed sender clock − arrival, ms. */
   clockOffset(ms: number): void;
   warning(code: string, active: boolean): void;

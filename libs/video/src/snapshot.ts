@@ -1,6 +1,7 @@
 /**
- * JPEG snapshots of a session's latest frame for the web console: encoded on demand by a short FFmpeg run (nothing
- * is spent while nobody looks), at most one encode per `minIntervalMs` per session however often it is asked.
+ * JPEG snapshots of a session's latest frame (the model input) or source picture (the decoder's preview) for the web
+ * console: encoded on demand by a short FFmpeg run (nothing is spent while nobody looks), at most one encode per
+ * `minIntervalMs` per session however often it is asked.
  */
 import { execFile } from 'node:child_process';
 import { SightlineError } from '@sightline/contracts';
@@ -27,25 +28,30 @@ export interface LatestFrame {
   pixels: Uint8Array;
 }
 
-export class SnapshotCache {
-  private cached?: { seq: number; at: number; jpeg: Promise<Buffer> };
+export class SnapshotCache<F extends LatestFrame = LatestFrame> {
+  private cached?: { seq: number; at: number; frame: F; jpeg: Promise<Buffer> };
 
   constructor(
-    private readonly encode: (pixels: Uint8Array) => Promise<Buffer>,
+    private readonly encode: (frame: F) => Promise<Buffer>,
     private readonly minIntervalMs = 500,
   ) {}
 
   /** The latest frame as JPEG; a recent (or in-progress) encoding is reused. */
-  get(latest: LatestFrame): Promise<Buffer> {
+  get(latest: F): Promise<Buffer> {
+    return this.encoded(latest).jpeg;
+  }
+
+  /** Like get, with the frame the JPEG shows (an older one when a recent encoding is reused). */
+  encoded(latest: F): { frame: F; jpeg: Promise<Buffer> } {
     const now = Date.now();
     const cached = this.cached;
-    if (cached && (cached.seq === latest.seq || now - cached.at < this.minIntervalMs)) return cached.jpeg;
-    const jpeg = this.encode(latest.pixels);
-    this.cached = { seq: latest.seq, at: now, jpeg };
+    if (cached && (cached.seq === latest.seq || now - cached.at < this.minIntervalMs)) return cached;
+    const jpeg = this.encode(latest);
+    this.cached = { seq: latest.seq, at: now, frame: latest, jpeg };
     // A failed encoding is not cached.
     jpeg.catch(() => {
       if (this.cached?.jpeg === jpeg) this.cached = undefined;
     });
-    return jpeg;
+    return { frame: latest, jpeg };
   }
 }

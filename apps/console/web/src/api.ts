@@ -9,13 +9,16 @@ import type {
   SessionInfo,
   SessionResultPage,
   SessionSummary,
+  SessionZones,
+  SessionZonesView,
+  Size,
   StartSessionRequest,
   StoredResult,
   UserPage,
   UserView,
 } from '@sightline/contracts';
 
-export type { RoleView, SessionGrants, SessionSummary, StoredResult, UserPage, UserView };
+export type { RoleView, SessionGrants, SessionSummary, SessionZones, SessionZonesView, StoredResult, UserPage, UserView };
 export type ResultsPage = SessionResultPage;
 import type { IssuedToken } from './auth.js';
 
@@ -65,11 +68,29 @@ export class ApiClient {
   stopSession = (sessionId: string) => this.json<SessionInfo>('DELETE', `/sessions/${encodeURIComponent(sessionId)}`);
   snapshot = (sessionId: string, signal?: AbortSignal) =>
     this.send('GET', `/sessions/${encodeURIComponent(sessionId)}/snapshot.jpg`, { signal, accept: 'image/jpeg' }).then((r) => r.blob());
+  /** The camera's own picture, downscaled (ingest encodes it for this request only), the source size and its frame. */
+  picture = async (sessionId: string, signal?: AbortSignal): Promise<{ blob: Blob; source?: Size; frameSeq?: number }> => {
+    const response = await this.send('GET', `/sessions/${encodeURIComponent(sessionId)}/picture.jpg`, { signal, accept: 'image/jpeg' });
+    const size = /^(\d+)x(\d+)$/.exec(response.headers.get('X-Source-Size') ?? '');
+    const frameSeq = /^\d+$/.test(response.headers.get('X-Frame-Seq') ?? '') ? Number(response.headers.get('X-Frame-Seq')) : undefined;
+    return {
+      blob: await response.blob(),
+      ...(size && { source: { width: Number(size[1]), height: Number(size[2]) } }),
+      ...(frameSeq !== undefined && { frameSeq }),
+    };
+  };
 
   // Stored results (persistence).
   summary = (sessionId: string) => this.json<SessionSummary>('GET', `/sessions/${encodeURIComponent(sessionId)}/summary`);
   results = (sessionId: string, query: ResultsQuery, signal?: AbortSignal) =>
     this.json<ResultsPage>('GET', `/sessions/${encodeURIComponent(sessionId)}/results`, { query: { ...query }, signal });
+
+  // Zones and counting lines (persistence): ZONES_NOT_FOUND (404) when the session has none.
+  zones = (sessionId: string, signal?: AbortSignal) =>
+    this.json<SessionZonesView>('GET', `/sessions/${encodeURIComponent(sessionId)}/zones`, { signal });
+  saveZones = (sessionId: string, zones: SessionZones) =>
+    this.json<SessionZonesView>('PUT', `/sessions/${encodeURIComponent(sessionId)}/zones`, { body: zones });
+  deleteZones = (sessionId: string) => this.json<void>('DELETE', `/sessions/${encodeURIComponent(sessionId)}/zones`);
 
   // Administration (auth).
   users = (query: { search?: string; page: number; pageSize: number }) => this.json<UserPage>('GET', '/admin/users', { query });

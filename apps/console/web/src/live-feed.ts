@@ -14,100 +14,13 @@ import {
   WS_SUBPROTOCOL,
   type ServerMessage,
 } from '@sightline/client/protocol';
-import { EVENTS, type AnalysisMessage, type ClientMessage, type Detection, type EventPayloads, type Size } from '@sightline/contracts';
-import { RollingSamples } from './stats.js';
+import type { ClientMessage } from '@sightline/contracts';
+import { SessionActivity } from './session-activity.js';
 
 export type FeedState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-export interface TimelineEntry {
-  seq: number;
-  timestamp: string;
-  event: string;
-  text: string;
-  level: 'info' | 'warning' | 'error';
-}
-
-export interface LiveFrame {
-  seq: number;
-  frameSeq: number;
-  timestamp: string;
-  source: Size;
-  detections: Detection[];
-  latencyMs: number;
-  model: string;
-  provider: string;
-}
-
-const LATENCY_WINDOW_MS = 60_000;
-const TIMELINE_LIMIT = 200;
 /** A connection that stays up this long resets the reconnect schedule (as the SDK does). */
 const STABLE_AFTER_MS = 10_000;
-
-/** What the console knows about one session from the results it received. */
-export class SessionActivity {
-  latest?: LiveFrame;
-  readonly latency = new RollingSamples(LATENCY_WINDOW_MS);
-  /** Newest first. */
-  readonly timeline: TimelineEntry[] = [];
-  private detectionCount?: number;
-
-  record(message: AnalysisMessage): void {
-    if (message.event === EVENTS.frameAnalyzed) {
-      const payload = message.payload as EventPayloads['frameAnalyzed'];
-      this.latest = {
-        seq: message.seq,
-        frameSeq: payload.frameSeq,
-        timestamp: message.timestamp,
-        source: payload.source,
-        detections: payload.detections,
-        latencyMs: payload.latency.totalMs,
-        model: payload.model,
-        provider: payload.provider,
-      };
-      this.latency.add(Date.parse(message.timestamp), payload.latency.totalMs);
-      const count = payload.detections.length;
-      if (count !== this.detectionCount) {
-        this.detectionCount = count;
-        this.log(message, 'info', count === 0 ? 'no detections' : `${count} detection${count === 1 ? '' : 's'}`);
-      }
-      return;
-    }
-    const described = describeLifecycle(message);
-    this.log(message, described.level, described.text);
-  }
-
-  private log(message: AnalysisMessage, level: TimelineEntry['level'], text: string): void {
-    this.timeline.unshift({ seq: message.seq, timestamp: message.timestamp, event: message.event, text, level });
-    this.timeline.length = Math.min(this.timeline.length, TIMELINE_LIMIT);
-  }
-}
-
-function describeLifecycle(message: AnalysisMessage): Pick<TimelineEntry, 'level' | 'text'> {
-  switch (message.event) {
-    case EVENTS.sessionStarted: {
-      const p = message.payload as EventPayloads['sessionStarted'];
-      return { level: 'info', text: `started: ${p.source.type} ${p.source.url}` };
-    }
-    case EVENTS.sessionStopped: {
-      const p = message.payload as EventPayloads['sessionStopped'];
-      return { level: 'info', text: `stopped (${p.reason}): ${p.framesPublished} frames published, ${p.framesDropped} dropped` };
-    }
-    case EVENTS.sourceError: {
-      const p = message.payload as EventPayloads['sourceError'];
-      return { level: p.fatal ? 'error' : 'warning', text: `${p.fatal ? 'fatal ' : ''}source error ${p.code}: ${p.message}` };
-    }
-    case EVENTS.sourceReconnecting: {
-      const p = message.payload as EventPayloads['sourceReconnecting'];
-      return { level: 'warning', text: `reconnecting (attempt ${p.attempt}, in ${(p.delayMs / 1000).toFixed(1)} s): ${p.reason}` };
-    }
-    case EVENTS.sourceRecovered: {
-      const p = message.payload as EventPayloads['sourceRecovered'];
-      return { level: 'info', text: `recovered after ${p.attempts} attempt(s), ${(p.downtimeMs / 1000).toFixed(1)} s down` };
-    }
-    default:
-      return { level: 'info', text: message.event };
-  }
-}
 
 export interface LiveFeedOptions {
   token: string;

@@ -1,6 +1,6 @@
 import { computeLetterbox, unletterboxBox } from '@sightline/contracts';
 import { describe, expect, it } from 'vitest';
-import { projectDetections, snapshotGeometry } from './overlay.js';
+import { clickToSource, pictureGeometry, projectDetections, snapshotGeometry, toPicture } from './overlay.js';
 
 describe('projectDetections', () => {
   const source = { width: 1920, height: 1080 };
@@ -37,8 +37,50 @@ describe('projectDetections', () => {
 
   it('draws in source pixels until the first snapshot arrives', () => {
     const geometry = snapshotGeometry(source, undefined);
-    expect(geometry).toMatchObject({ scale: 1, padX: 0, padY: 0, size: source, crop: { left: 0, top: 0, width: 100, height: 100 } });
+    expect(geometry).toMatchObject({ scaleX: 1, scaleY: 1, padX: 0, padY: 0, size: source, crop: { left: 0, top: 0, width: 100, height: 100 } });
     const [drawn] = projectDetections([{ label: 'face', score: 0.5, box: { x: 10, y: 20, w: 30, h: 40 } }], geometry);
     expect(drawn).toMatchObject({ x: 10, y: 20, w: 30, h: 40, keypoints: [] });
+  });
+});
+
+describe('the source picture (the camera frame downscaled by ingest)', () => {
+  const source = { width: 1920, height: 1080 };
+  const picture = { width: 960, height: 540 };
+
+  it('maps source-pixel boxes and keypoints by the plain scale, with no bars to crop', () => {
+    const geometry = pictureGeometry(source, picture);
+    expect(geometry.crop).toEqual({ left: 0, top: 0, width: 100, height: 100 });
+    const [drawn] = projectDetections(
+      [{ label: 'face', score: 0.8, box: { x: 800, y: 300, w: 120, h: 160 }, keypoints: [{ x: 860, y: 380 }] }],
+      geometry,
+    );
+    expect(drawn).toMatchObject({ x: 400, y: 150, w: 60, h: 80, keypoints: [{ x: 430, y: 190 }] });
+  });
+
+  it('scales each axis on its own (ingest rounds the picture to even sizes)', () => {
+    const geometry = pictureGeometry({ width: 1281, height: 721 }, { width: 960, height: 540 });
+    const corner = toPicture({ x: 1281, y: 721 }, geometry);
+    expect(corner.x).toBeCloseTo(960, 9);
+    expect(corner.y).toBeCloseTo(540, 9);
+    expect(toPicture({ x: 0, y: 0 }, geometry)).toEqual({ x: 0, y: 0 });
+  });
+
+  it('labels detections with the track ids of their frameTracked, by detection index', () => {
+    const detections = [0, 1, 2].map((i) => ({ label: 'face', score: 0.9, box: { x: i * 100, y: 0, w: 50, h: 50 } }));
+    const drawn = projectDetections(detections, pictureGeometry(source, picture), new Map([[0, 7], [2, 9]]));
+    expect(drawn.map((b) => b.trackId)).toEqual([7, undefined, 9]);
+  });
+
+  it('turns a click on the displayed picture into whole source pixels inside the frame', () => {
+    // The stage shows the 1920×1080 frame 800×450 CSS pixels large.
+    const displayed = { width: 800, height: 450 };
+    expect(clickToSource({ x: 200, y: 112.5 }, displayed, source)).toEqual({ x: 480, y: 270 });
+    expect(clickToSource({ x: 800, y: 450 }, displayed, source)).toEqual({ x: 1920, y: 1080 });
+    expect(clickToSource({ x: 0.2, y: 0.2 }, displayed, source)).toEqual({ x: 0, y: 0 });
+    // Outside the element (a drag that ended beyond its edge) is clamped to the frame.
+    expect(clickToSource({ x: -5, y: 500 }, displayed, source)).toEqual({ x: 0, y: 1080 });
+    // And back: the clicked point lands under the cursor in the picture.
+    const geometry = pictureGeometry(source, picture);
+    expect(toPicture(clickToSource({ x: 200, y: 112.5 }, displayed, source), geometry)).toEqual({ x: 240, y: 135 });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Writes results: one multi-row `INSERT ... ON CONFLICT DO NOTHING` per batch, in one transaction that also updates
- * the per-session summaries from the rows actually inserted. A redelivered result hits an idempotency index and is
+ * the per-session summaries from the rows actually inserted, and stores the zones a sessionStarted carries. A redelivered result hits an idempotency index and is
  * skipped, so storing the same batch twice leaves the tables unchanged.
  */
 import { SightlineError } from '@sightline/contracts';
@@ -42,7 +42,14 @@ function insertStatement(rowCount: number): string {
       ON CONFLICT DO NOTHING
       RETURNING session_id, timestamp, event,
         CASE WHEN event = 'frameAnalyzed' AND jsonb_typeof(payload->'detections') = 'array'
-             THEN jsonb_array_length(payload->'detections') ELSE 0 END AS detections
+             THEN jsonb_array_length(payload->'detections') ELSE 0 END AS detections,
+        CASE WHEN event = 'sessionStarted' THEN payload->'zones' END AS zones
+    ), zoned AS (
+      -- A start request's zones (validated with the envelope) become the session's zones; a redelivery is skipped above.
+      INSERT INTO session_zones (session_id, config, updated_at)
+      SELECT DISTINCT ON (session_id) session_id, zones, now() FROM inserted
+      WHERE jsonb_typeof(zones) = 'object' ORDER BY session_id, timestamp DESC
+      ON CONFLICT (session_id) DO UPDATE SET config = EXCLUDED.config, updated_at = EXCLUDED.updated_at
     ), summarised AS (
       INSERT INTO analysis_session_summaries AS s
         (session_id, first_timestamp, last_timestamp, result_count, frame_count, detection_count)

@@ -229,4 +229,26 @@ describe('analysis_results on a real PostgreSQL', () => {
     expect(await deleteSessionZones(ds, 'cam-z')).toBe(false);
     expect(await findSessionZones(ds, 'cam-z')).toBeUndefined();
   });
+
+  it('stores the zones a sessionStarted carries as the session zones; a start without zones or a redelivery leaves them', async () => {
+    const source = { type: 'file' as const, url: '/x.mp4' };
+    const zones = { zones: [{ id: 'door', polygon: [{ x: 0, y: 0 }, { x: 100, y: 0 }, { x: 100, y: 80 }] }], lines: [] };
+    const first = makeEnvelope('cam-zs', 'sessionStarted', { source, live: true, zones }, new Date(T0));
+    expect(await store.insertBatch([{ ...first }])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await findSessionZones(ds, 'cam-zs')).toMatchObject({ sessionId: 'cam-zs', ...zones });
+
+    // Changed through the API afterwards; the first start's event delivered again does not undo that.
+    const edited = { zones: [], lines: [{ id: 'gate', a: { x: 0, y: 5 }, b: { x: 10, y: 5 } }] };
+    await saveSessionZones(ds, 'cam-zs', edited);
+    expect(await store.insertBatch([{ ...first }])).toEqual({ inserted: 0, duplicates: 1 });
+    // A restart without zones keeps them.
+    expect(await store.insertBatch([{ ...makeEnvelope('cam-zs', 'sessionStarted', { source, live: true }, new Date(T0 + 1000)) }])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await findSessionZones(ds, 'cam-zs')).toMatchObject(edited);
+    // A restart with zones replaces them; other sessions of the batch are unaffected.
+    const restart = makeEnvelope('cam-zs', 'sessionStarted', { source, live: true, zones }, new Date(T0 + 2000));
+    const other = makeEnvelope('cam-other', 'sessionStarted', { source, live: true }, new Date(T0 + 2000));
+    expect(await store.insertBatch([{ ...restart }, { ...other }])).toEqual({ inserted: 2, duplicates: 0 });
+    expect(await findSessionZones(ds, 'cam-zs')).toMatchObject(zones);
+    expect(await findSessionZones(ds, 'cam-other')).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDecoderArgs, buildJpegArgs, letterboxFilter } from './command.js';
+import { buildDecoderArgs, buildJpegArgs, letterboxFilter, previewFilter, previewSize } from './command.js';
 
 const FRAME = { width: 256, height: 256, pixelFormat: 'rgb24' } as const;
 
@@ -88,6 +88,33 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(args, '-map')).toBe('0:v:0');
     expect(valueOf(args, '-vsync')).toBe('0');
     expect(valueOf(args, '-vf')).toBe(`${letterboxFilter({ width: 640, height: 480, pixelFormat: 'bgr24' })},showinfo`);
+  });
+
+  it('adds the source picture as a second raw output on fd 3, the model frames keeping their filters and showinfo', () => {
+    const args = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { preview: { width: 960, fps: 4 } });
+    expect(args).not.toContain('-vf');
+    expect(args).not.toContain('0:v:0');
+    expect(valueOf(args, '-filter_complex')).toBe(
+      `[0:v:0]split=2[model][picture];[model]${letterboxFilter(FRAME)},showinfo[frames];[picture]${previewFilter({ width: 960, fps: 4 })}[preview]`,
+    );
+    expect(args.slice(-10)).toEqual(['-map', '[frames]', '-f', 'rawvideo', 'pipe:1', '-map', '[preview]', '-f', 'rawvideo', 'pipe:3']);
+    expect(valueOf(args, '-vsync')).toBe('0');
+  });
+
+  it('keeps one source picture per 1/fps of video (dropping only, restarting when pts goes back) and scales it to the preview width', () => {
+    expect(previewFilter({ width: 960, fps: 4 })).toBe(
+      "select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.250000)+lt(t,prev_selected_t)'," +
+        "scale=w='min(960,max(2,trunc(iw/2)*2))':h='max(2,round(ih*ow/iw/2)*2)':flags=area,format=rgb24,showinfo@picture",
+    );
+    expect(previewFilter({ width: 640, fps: 2 }, 'cuda')).toMatch(/^select='[^']+',scale_cuda=w='min\(640,[^']+':h='[^']+',hwdownload,format=nv12,format=rgb24,showinfo@picture$/);
+  });
+
+  it('sizes the source picture like the scale expressions: at most the preview width, even, the source aspect ratio', () => {
+    expect(previewSize({ width: 1920, height: 1080 }, 960)).toEqual({ width: 960, height: 540 });
+    expect(previewSize({ width: 640, height: 360 }, 960)).toEqual({ width: 640, height: 360 });
+    expect(previewSize({ width: 1281, height: 721 }, 960)).toEqual({ width: 960, height: 540 });
+    expect(previewSize({ width: 1080, height: 1920 }, 960)).toEqual({ width: 960, height: 1706 });
+    expect(previewSize({ width: 333, height: 101 }, 960)).toEqual({ width: 332, height: 100 });
   });
 
   it('expresses computeLetterbox in the scale and pad filters', () => {

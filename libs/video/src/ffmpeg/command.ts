@@ -27,6 +27,46 @@ export interface DecoderOptions {
    * hand-offs and spinning) without slowing a 1080p60 stream below real time.
    */
   decodeThreads?: number;
+  /** Also write a downscaled copy of the source picture, a few a second, to fd 3 (the console's live view). */
+  preview?: PreviewOptions;
+}
+
+/**
+ * The source picture for people to look at: at most `width` pixels wide (the source's aspect ratio, even sizes),
+ * at most `fps` pictures a second of video. Raw on fd 3; JPEG encoding happens only when someone asks for one.
+ */
+export interface PreviewOptions {
+  width: number;
+  fps: number;
+}
+
+/** The name of the preview branch's showinfo instance: its stderr lines start `[showinfo@picture @ 0x…]`. */
+export const PREVIEW_SHOWINFO = 'picture';
+
+/** The preview's raw pixel format (what the JPEG encoder reads). */
+export const PREVIEW_PIXEL_FORMAT = 'rgb24' satisfies PixelFormat;
+
+/** The preview size of a `source` frame: the same expressions as previewFilter's scale, in TypeScript. */
+export function previewSize(source: Size, width: number): Size {
+  const w = Math.min(width, Math.max(2, Math.floor(source.width / 2) * 2));
+  return { width: w, height: Math.max(2, Math.round((source.height * w) / source.width / 2) * 2) };
+}
+
+/**
+ * Keeps one picture per 1/fps seconds of video and scales it. `select` only drops (the `fps` filter would duplicate
+ * pictures to fill a pts jump); a pts going back (a looped file, a reconnect) starts the spacing again.
+ */
+export function previewFilter(preview: PreviewOptions, hwaccel?: HardwareDecoder): string {
+  const period = (1 / preview.fps).toFixed(6);
+  const select = `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${period})+lt(t,prev_selected_t)'`;
+  const width = `min(${preview.width},max(2,trunc(iw/2)*2))`;
+  const height = 'max(2,round(ih*ow/iw/2)*2)';
+  const scale =
+    hwaccel === 'cuda'
+      ? [`scale_cuda=w='${width}':h='${height}'`, 'hwdownload', 'format=nv12']
+      : [`scale=w='${width}':h='${height}':flags=area`];
+  // A named showinfo times each picture (its lines are told apart from the model frames' by the name).
+  return [select, ...scale, `format=${PREVIEW_PIXEL_FORMAT}`, `showinfo@${PREVIEW_SHOWINFO}`].join(',');
 }
 
 /** Piped input: what our RTSP client depacketised (Annex-B H.264 access units, or whole MPEG-TS packets). */
@@ -95,13 +135,23 @@ export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, optio
     ...(hwaccel ? hwaccelArgs(hwaccel) : []),
     ...(!hwaccel && options.decodeThreads ? ['-threads', String(options.decodeThreads)] : []),
     ...inputArgs(input),
-    // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
-    ...['-map', '0:v:0', '-an', '-sn', '-dn'],
     // Passthrough: exactly one output frame per decoded frame (no duplication to a constant rate).
     ...['-vsync', '0'],
-    ...['-vf', `${letterboxFilter(output, hwaccel)},showinfo`],
-    ...['-f', 'rawvideo', 'pipe:1'],
+    // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
+    ...(options.preview
+      ? previewOutputs(output, options.preview, hwaccel)
+      : ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${letterboxFilter(output, hwaccel)},showinfo`, '-f', 'rawvideo', 'pipe:1']),
   ];
+}
+
+/** The model frames on stdout (with showinfo, as without a preview) and the preview pictures on fd 3. */
+function previewOutputs(output: FrameFormat, preview: PreviewOptions, hwaccel?: HardwareDecoder): string[] {
+  const graph = [
+    '[0:v:0]split=2[model][picture]',
+    `[model]${letterboxFilter(output, hwaccel)},showinfo[frames]`,
+    `[picture]${previewFilter(preview, hwaccel)}[preview]`,
+  ].join(';');
+  return ['-filter_complex', graph, ...['-map', '[frames]', '-f', 'rawvideo', 'pipe:1'], ...['-map', '[preview]', '-f', 'rawvideo', 'pipe:3']];
 }
 
 /** What FFmpeg may parse for a file source: the MP4/MOV demuxer over the file protocol, nothing else. */

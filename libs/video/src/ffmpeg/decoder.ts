@@ -7,9 +7,19 @@
  * abort reason after abort(reason).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { BYTES_PER_PIXEL, SightlineError, type Size } from '@sightline/contracts';
 import { silentLogger, type VideoLogger } from '../logger.js';
-import { buildDecoderArgs, type DecoderInput, type FrameFormat, type HardwareDecoder } from './command.js';
+import {
+  buildDecoderArgs,
+  PREVIEW_PIXEL_FORMAT,
+  PREVIEW_SHOWINFO,
+  previewSize,
+  type DecoderInput,
+  type FrameFormat,
+  type HardwareDecoder,
+  type PreviewOptions,
+} from './command.js';
 import { FrameAssembler } from './frame-assembler.js';
 import {
   DecodeErrorCode,
@@ -32,7 +42,29 @@ export interface DecodedFrame {
   info?: FrameInfo;
   /** When the frame came out of FFmpeg (epoch ms). */
   emergedAt: number;
+  /** The latest preview picture so far (with a preview configured). */
+  preview?: PreviewPicture;
 }
+
+/** A downscaled source picture (raw, PREVIEW_PIXEL_FORMAT) for people to look at. */
+export interface PreviewPicture {
+  pixels: Buffer;
+  format: FrameFormat;
+  /** The source frame it shows (its size). */
+  source: Size;
+  /** Numbers the pictures of this process (tells a new picture from the one already encoded). */
+  seq: number;
+  /** Its presentation time on FFmpeg's input clock (as the model frames' `info.ptsTime`). */
+  ptsTime: number;
+  /**
+   * How many model frames before the one it is attached to the picture was taken (FFmpeg may hand a picture over
+   * later than its frame: Debian's 5.1 one picture late). 0 when it is this frame's (or newer).
+   */
+  framesBehind: number;
+}
+
+/** Recent model frames remembered to place late pictures (a picture later than this is placed at the oldest). */
+const PLACED_FRAMES = 256;
 
 export interface FfmpegDecoderOptions {
   ffmpegPath: string;
@@ -47,9 +79,13 @@ export interface FfmpegDecoderOptions {
   context?: Record<string, unknown>;
   /** Called for each stderr line where FFmpeg reports damaged input that it decodes around. */
   onDecodeError?: (line: string) => void;
+  /** Also decode a downscaled source picture a few times a second (kept raw; see PreviewOptions). */
+  preview?: PreviewOptions;
 }
 
 const DIAGNOSTIC_TAIL_LINES = 20;
+/** Numbers preview pictures across decoders, so a session's next run never reuses a number. */
+let previewPictures = 0;
 
 export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -71,6 +107,13 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   private abortReason?: SightlineError;
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly onDecodeError?: (line: string) => void;
+  private latestPreview?: Omit<PreviewPicture, 'framesBehind'>;
+  /** Preview pixels and their showinfo lines, paired in order (they come on different pipes). */
+  private readonly previewPixels: Array<{ pixels: Buffer; format: FrameFormat; source: Size }> = [];
+  private readonly previewInfos: FrameInfo[] = [];
+  private previewTimeBase?: TimeBase;
+  /** ptsTime of the last PLACED_FRAMES model frames yielded, oldest first. */
+  private readonly yieldedPts: number[] = [];
 
   constructor(options: FfmpegDecoderOptions) {
     this.onDecodeError = options.onDecodeError;
@@ -78,8 +121,9 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel, decodeThreads: options.decodeThreads });
-    this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel, decodeThreads: options.decodeThreads, preview: options.preview });
+    // fd 3 carries the preview pictures when there are any.
+    this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', ...(options.preview ? ['pipe' as const] : [])] }) as ChildProcessWithoutNullStreams;
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.spawnError = err;
@@ -90,6 +134,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     // A write after FFmpeg died raises EPIPE here; the exit is reported through iteration instead.
     this.child.stdin.on('error', () => undefined);
     this.readStderr();
+    if (options.preview) this.readPreview(this.child.stdio[3] as unknown as Readable, options.preview.width);
     this.logger.debug('ffmpeg started', { ...this.context, pid: this.child.pid, input: options.input.kind });
   }
 
@@ -135,7 +180,12 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
           const info = await this.nextInfo();
           if (this.abortRequested) break;
           if (!this.sourceSize) throw this.failure(DecodeErrorCode.decodeFailed, 'FFmpeg did not report the input video size');
-          yield { pixels, source: info?.source ?? this.sourceSize, info, emergedAt };
+          if (info) {
+            this.yieldedPts.push(info.ptsTime);
+            if (this.yieldedPts.length > PLACED_FRAMES) this.yieldedPts.shift();
+          }
+          const preview = this.placedPreview();
+          yield { pixels, source: info?.source ?? this.sourceSize, info, emergedAt, ...(preview && { preview }) };
         }
         if (this.abortRequested) break;
       }
@@ -177,6 +227,48 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     });
   }
 
+  /**
+   * Always read (else FFmpeg would block on fd 3 and stall the model frames too); only the latest picture is kept. Its
+   * size follows from the source size, which FFmpeg reports on stderr before any output.
+   */
+  private readPreview(stream: Readable, width: number): void {
+    let assembler: FrameAssembler | undefined;
+    let format: FrameFormat | undefined;
+    let source: Size | undefined;
+    const early: Buffer[] = [];
+    stream.on('error', () => undefined);
+    stream.on('data', (chunk: Buffer) => {
+      if (!assembler && this.sourceSize) {
+        source = this.sourceSize;
+        format = { ...previewSize(this.sourceSize, width), pixelFormat: PREVIEW_PIXEL_FORMAT };
+        assembler = new FrameAssembler(format.width * format.height * BYTES_PER_PIXEL[format.pixelFormat]);
+      }
+      if (!assembler || !format || !source) return void early.push(chunk);
+      for (const held of [...early.splice(0), chunk]) {
+        for (const pixels of assembler.push(held)) this.previewPixels.push({ pixels, format, source });
+      }
+      this.pairPreview();
+    });
+  }
+
+  private pairPreview(): void {
+    while (this.previewPixels.length && this.previewInfos.length) {
+      const picture = this.previewPixels.shift()!;
+      this.latestPreview = { ...picture, seq: ++previewPictures, ptsTime: this.previewInfos.shift()!.ptsTime };
+    }
+    // Pixels without lines would mean FFmpeg's log lost some: keep the newest few, not a growing backlog.
+    if (this.previewPixels.length > 2) this.previewPixels.splice(0, this.previewPixels.length - 2);
+  }
+
+  /** The latest picture, with how many yielded frames ago its frame was (the newest one at or before its pts). */
+  private placedPreview(): PreviewPicture | undefined {
+    const picture = this.latestPreview;
+    if (!picture) return undefined;
+    let index = this.yieldedPts.length - 1;
+    while (index > 0 && this.yieldedPts[index]! > picture.ptsTime + 1e-6) index--;
+    return { ...picture, framesBehind: Math.max(0, this.yieldedPts.length - 1 - index) };
+  }
+
   private readStderr(): void {
     let buffered = '';
     this.child.stderr.setEncoding('utf8');
@@ -197,6 +289,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
   }
 
   private onStderrLine(line: string): void {
+    if (line.includes(`showinfo@${PREVIEW_SHOWINFO}`)) return this.onPreviewLine(line);
     const timeBase = parseShowinfoTimeBase(line);
     if (timeBase) {
       this.showinfoTimeBase = timeBase;
@@ -219,6 +312,19 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     if (isDecodeErrorLine(line)) this.onDecodeError?.(line.trim());
     this.diagnostics.push(line.trim());
     if (this.diagnostics.length > DIAGNOSTIC_TAIL_LINES) this.diagnostics.shift();
+  }
+
+  private onPreviewLine(line: string): void {
+    const timeBase = parseShowinfoTimeBase(line);
+    if (timeBase) {
+      this.previewTimeBase = timeBase;
+      return;
+    }
+    const info = parseShowinfoLine(line, this.previewTimeBase);
+    if (!info) return;
+    this.previewInfos.push(info);
+    if (this.previewInfos.length > 8) this.previewInfos.shift();
+    this.pairPreview();
   }
 
   private wakeInfoWaiter(): void {

@@ -18,9 +18,11 @@ import {
   type Letterbox,
   type SessionInfo,
   type SessionState,
+  type SessionZones,
   type Size,
 } from '@sightline/contracts';
 import type { FrameFormat } from '../ffmpeg/command.js';
+import type { PreviewPicture } from '../ffmpeg/decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import type { SessionMetrics } from '../metrics.js';
@@ -43,6 +45,8 @@ export interface SessionDependencies {
   logger: VideoLogger;
   /** Encodes a frame of `frame` format as JPEG (snapshots). */
   encodeJpeg: (pixels: Uint8Array) => Promise<Buffer>;
+  /** Encodes a source picture as JPEG; only called for a viewer. */
+  encodePicture?: (picture: PreviewPicture) => Promise<Buffer>;
 }
 
 export interface SessionOptions {
@@ -63,7 +67,12 @@ export interface SessionOptions {
   noResultsWarnMs?: number;
   /** How often the no-results condition and the rates are checked (default 1 s). */
   tickMs?: number;
+  /** Zones of the start request: announced in sessionStarted, which persistence stores as the session's zones. */
+  zones?: SessionZones;
 }
+
+/** Frames whose sequence numbers are remembered to place late source pictures (the decoder remembers as many). */
+const RECENT_SEQS = 256;
 
 /** Why a session ended (the `reason` of sessionStopped). */
 export type StopReason = 'stopped' | 'shutdown' | 'endOfStream' | 'error';
@@ -103,6 +112,11 @@ export class IngestSession {
   private letterboxFor?: { source: Size; letterbox: Letterbox };
   private latest?: { seq: number; pixels: Buffer };
   private readonly snapshots: SnapshotCache;
+  /** The latest source picture and the sequence number of its frame (or of the next one published). */
+  private latestPicture?: PreviewPicture & { frameSeq: number };
+  /** For the last frames, newest last: the sequence number each got, or the next published one got (skipped). */
+  private readonly recentSeqs: number[] = [];
+  private readonly pictures?: SnapshotCache<PreviewPicture & { frameSeq: number }>;
 
   private stopReason?: StopReason;
   private readonly stopSignal = new AbortController();
@@ -120,7 +134,14 @@ export class IngestSession {
   ) {
     this.nextSeq = options.firstSeq ?? 0;
     if (options.maxFps !== undefined) this.rateLimiter = new FrameRateLimiter(options.maxFps);
-    this.snapshots = new SnapshotCache(deps.encodeJpeg);
+    this.snapshots = new SnapshotCache((frame) => deps.encodeJpeg(frame.pixels));
+    const { encodePicture } = deps;
+    if (encodePicture) {
+      this.pictures = new SnapshotCache<PreviewPicture & { frameSeq: number }>((picture) => {
+        deps.metrics.pictureEncoded();
+        return encodePicture(picture);
+      });
+    }
   }
 
   get live(): boolean {
@@ -191,11 +212,19 @@ export class IngestSession {
     return this.latest && this.snapshots.get(this.latest);
   }
 
+  /** The latest source picture as JPEG (encoded now, for a viewer), or undefined before the first one or without previews. */
+  async sourcePicture(): Promise<{ jpeg: Buffer; source: Size; frameSeq: number } | undefined> {
+    if (!this.latestPicture || !this.pictures) return undefined;
+    const { frame, jpeg } = this.pictures.encoded(this.latestPicture);
+    return { jpeg: await jpeg, source: frame.source, frameSeq: frame.frameSeq };
+  }
+
   private async run(): Promise<void> {
     const { source, events, logger } = this.deps;
     const context = { sessionId: this.id, source: source.description };
     this.setState('starting');
-    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live });
+    const zones = this.options.zones;
+    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live, ...(zones && { zones }) });
     logger.info('session started', { ...context, live: source.live });
 
     // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
@@ -340,6 +369,14 @@ export class IngestSession {
   /** The frame as published, or undefined when the session's frame-rate limit skips it. */
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
     this.stats.framesIn++;
+    // The picture shows the frame `framesBehind` before this one: that frame's sequence number if it was published,
+    // else the next published one's. Viewers draw that frame's results over it.
+    this.recentSeqs.push(this.nextSeq);
+    if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
+    if (frame.preview && frame.preview.seq !== this.latestPicture?.seq) {
+      const index = Math.max(0, this.recentSeqs.length - 1 - frame.preview.framesBehind);
+      this.latestPicture = { ...frame.preview, frameSeq: this.recentSeqs[index]! };
+    }
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
     const now = Date.now();

@@ -11,11 +11,12 @@ import {
   validate,
   type RtspAuthType,
   type SessionInfo,
+  type Size,
   type SourceSpec,
 } from '@sightline/contracts';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import type { Registry } from 'prom-client';
-import type { FrameFormat, HardwareDecoder } from '../ffmpeg/command.js';
+import type { FrameFormat, HardwareDecoder, PreviewOptions } from '../ffmpeg/command.js';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { IngestMetrics } from '../metrics.js';
 import { FramePublisher, type FramePublisherOptions } from '../publish/frame-publisher.js';
@@ -37,6 +38,8 @@ export interface IngestSettings {
   decodeThreads?: number;
   /** What every frame is letterboxed and converted to (the model input). */
   frame: FrameFormat;
+  /** Downscaled source pictures for viewers (the console's live view); none when absent. */
+  preview?: PreviewOptions;
   /** Sessions running at once; more are refused with SESSION_LIMIT_REACHED. */
   maxSessions: number;
   stallTimeoutMs: number;
@@ -96,7 +99,7 @@ export class SessionManager {
    * Throws INVALID_MESSAGE / INVALID_SOURCE (bad request), SESSION_EXISTS, SESSION_LIMIT_REACHED.
    */
   start(request: unknown): SessionInfo {
-    const { sessionId = randomUUID(), source: spec } = validate(startSessionSchema, request, 'start session request');
+    const { sessionId = randomUUID(), source: spec, zones } = validate(startSessionSchema, request, 'start session request');
     const existing = this.sessions.get(sessionId);
     if (existing && !existing.ended) {
       throw new SightlineError('SESSION_EXISTS', `session ${sessionId} is already running`, { sessionId });
@@ -121,6 +124,7 @@ export class SessionManager {
         reconnect: this.reconnect,
         logger: this.logger,
         encodeJpeg: (pixels) => encodeJpeg(this.settings.ffmpegPath, pixels, this.settings.frame),
+        encodePicture: (picture) => encodeJpeg(this.settings.ffmpegPath, picture.pixels, picture.format),
       },
       // A reused id continues its predecessor's frame sequence, so frame and result message ids never repeat.
       {
@@ -131,6 +135,7 @@ export class SessionManager {
         maxFps: spec.maxFps ?? this.settings.maxFps,
         noResultsWarnMs: this.settings.noResultsWarnMs,
         clockOffsetWarnMs: this.settings.clockOffsetWarnMs,
+        zones,
       },
     );
     this.sessions.delete(sessionId);
@@ -180,6 +185,16 @@ export class SessionManager {
     return jpeg;
   }
 
+  /** JPEG of the session's latest source picture, encoded for this viewer; SOURCE_PICTURE_UNAVAILABLE before one (or without previews). */
+  async sourcePicture(sessionId: string): Promise<{ jpeg: Buffer; source: Size; frameSeq: number }> {
+    const picture = await this.session(sessionId).sourcePicture();
+    if (!picture) {
+      const reason = this.settings.preview ? 'no source picture decoded yet' : 'source pictures are turned off (INGEST_PREVIEW_WIDTH=0)';
+      throw new SightlineError('SOURCE_PICTURE_UNAVAILABLE', reason, { sessionId });
+    }
+    return picture;
+  }
+
   private session(sessionId: string): IngestSession {
     const session = this.sessions.get(sessionId);
     if (!session) throw new SightlineError('SESSION_NOT_FOUND', `no session ${sessionId}`, { sessionId });
@@ -187,8 +202,8 @@ export class SessionManager {
   }
 
   private createSource(spec: SourceSpec, context: Record<string, unknown>): FrameSource {
-    const { ffmpegPath, frame, hwaccel, decodeThreads } = this.settings;
-    const settings: SourceSettings = { ffmpegPath, frame, hwaccel, decodeThreads };
+    const { ffmpegPath, frame, hwaccel, decodeThreads, preview } = this.settings;
+    const settings: SourceSettings = { ffmpegPath, frame, hwaccel, decodeThreads, preview };
     switch (spec.type) {
       case 'file':
         return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);

@@ -59,6 +59,7 @@ export class DeviceSource implements FrameSource {
       ffmpegPath: this.settings.ffmpegPath,
       input: { kind: 'device', device: this.device },
       output: this.settings.frame,
+      preview: this.settings.preview,
       logger: this.logger,
       context: this.context,
       onDecodeError: hooks.onDecodeError,

@@ -66,6 +66,7 @@ export class FileSource implements FrameSource {
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
       decodeThreads: this.settings.decodeThreads,
+      preview: this.settings.preview,
       input: { kind: 'file', path, loop: this.options.loop, realtime: this.live },
       output: this.settings.frame,
       logger: this.logger,

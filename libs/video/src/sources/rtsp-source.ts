@@ -68,6 +68,7 @@ export class RtspSource implements FrameSource {
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
       decodeThreads: this.settings.decodeThreads,
+      preview: this.settings.preview,
       input: { kind: 'pipe', format },
       output: this.settings.frame,
       logger: this.logger,
@@ -142,6 +143,7 @@ class RtspRun implements SourceRun {
         captureTime: sample?.value.arrivalMs ?? frame.emergedAt,
         ...(sample?.value.sourceTime !== undefined && { sourceTime: sample.value.sourceTime }),
         decodeMs: sample ? Math.max(0, frame.emergedAt - sample.writtenAt) : undefined,
+        preview: frame.preview,
       };
     }
   }

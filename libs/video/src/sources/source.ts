@@ -3,8 +3,8 @@
  * RTSP session) that yields letterboxed frames until it ends or fails. Reconnecting is the session's policy.
  */
 import type { SightlineError, Size, SourceType } from '@sightline/contracts';
-import type { FrameFormat, HardwareDecoder } from '../ffmpeg/command.js';
-import type { FfmpegDecoder } from '../ffmpeg/decoder.js';
+import type { FrameFormat, HardwareDecoder, PreviewOptions } from '../ffmpeg/command.js';
+import type { FfmpegDecoder, PreviewPicture } from '../ffmpeg/decoder.js';
 
 export interface SourceFrame {
   /** Letterboxed pixels in the session's frame format. */
@@ -18,6 +18,8 @@ export interface SourceFrame {
   sourceTime?: number;
   /** Elementary stream written to FFmpeg until this frame came out, when measurable (piped sources). */
   decodeMs?: number;
+  /** The latest downscaled source picture of the run (with a preview configured). */
+  preview?: PreviewPicture;
 }
 
 export interface SourceRun extends AsyncIterable<SourceFrame> {
@@ -49,6 +51,7 @@ export interface SourceSettings {
   frame: FrameFormat;
   hwaccel?: HardwareDecoder;
   decodeThreads?: number;
+  preview?: PreviewOptions;
 }
 
 /**
@@ -63,7 +66,7 @@ export class DecoderTimedRun implements SourceRun {
     for await (const frame of this.decoder) {
       const ptsTime = frame.info?.ptsTime ?? 0;
       firstPts ??= ptsTime;
-      yield { pixels: frame.pixels, source: frame.source, pts: ptsTime - firstPts, captureTime: frame.emergedAt };
+      yield { pixels: frame.pixels, source: frame.source, pts: ptsTime - firstPts, captureTime: frame.emergedAt, preview: frame.preview };
     }
   }
 
