@@ -305,8 +305,12 @@ describe('web console against the local fleet', () => {
     const tempRow = admin.locator(`tr[data-username="${temp.username}"]`);
     await tempRow.waitFor();
     expect((await adminApi(`/admin/users?search=${temp.username}`)).items[0].roles.sort()).toEqual(['agent', 'operator']);
-    await tempRow.getByLabel('operator', { exact: true }).uncheck();
+    // The box follows the server: it changes once the role is removed, not at the click (Playwright's uncheck()
+    // insists on an immediate change and fails when auth is slow on a loaded box), so click and wait for both.
+    const operatorBox = tempRow.getByLabel('operator', { exact: true });
+    await operatorBox.click();
     await expect.poll(async () => (await adminApi(`/admin/users?search=${temp.username}`)).items[0].roles).toEqual(['agent']);
+    await expect.poll(() => operatorBox.isChecked()).toBe(false);
     await tempRow.getByRole('button', { name: `Delete ${temp.username}` }).click();
     await admin.getByRole('button', { name: 'Delete user' }).click();
     await expect.poll(async () => (await adminApi(`/admin/users?search=${temp.username}`)).total).toBe(0);
