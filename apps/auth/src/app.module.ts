@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { createLogger, LOGGER, ObservabilityModule, type Logger } from '@sightline/observability';
 import { SecurityModule, TokenSigner } from '@sightline/security';
 import { DataSource } from 'typeorm';
@@ -7,7 +6,7 @@ import { AdminRolesController, AdminUsersController } from './admin.controller.j
 import { AuthController } from './auth.controller.js';
 import { type AuthConfig } from './config.js';
 import { DatabaseLifecycle, openIdentityDatabase } from './database.js';
-import { HttpErrorFilter } from './http-errors.js';
+import { authErrorFilter } from './http-errors.js';
 import { IdentityBootstrap } from './identity-bootstrap.js';
 import { LoginService } from './login.service.js';
 import { Mailer } from './mailer.js';
@@ -42,7 +41,7 @@ export class AppModule {
         { provide: PasswordHasher, useFactory: (metrics: AuthMetrics) => PasswordHasher.create(config.BCRYPT_COST, metrics, { workers: config.BCRYPT_WORKERS, maxQueued: config.BCRYPT_MAX_QUEUED }), inject: [AuthMetrics] },
         { provide: Mailer, useFactory: (log: Logger) => Mailer.create(config, log), inject: [LOGGER] },
         { provide: RateLimits, useFactory: (metrics: AuthMetrics) => new RateLimits(config, metrics), inject: [AuthMetrics] },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        authErrorFilter,
         AuthMetrics,
         DatabaseLifecycle,
         TokenRevocations,

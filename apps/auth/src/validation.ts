@@ -2,8 +2,6 @@
  * Request schemas (zod) for every endpoint, the password policy, and the pipe that turns a failed parse into a
  * 400 with field errors. Usernames and emails are normalised (trimmed, lower-cased) so uniqueness is case-insensitive.
  */
-import { type PipeTransform } from '@nestjs/common';
-import { SightlineError } from '@sightline/contracts';
 import { z } from 'zod';
 
 export const PASSWORD_POLICY = { minLength: 12, maxBytes: 72, minDistinctCharacters: 6 } as const;
@@ -115,26 +113,5 @@ export type ListUsersQuery = z.output<typeof listUsersQuerySchema>;
 
 export const createRoleSchema = z.object({ name: roleNameSchema }).strict();
 
-/** Parses request input; a failure is a VALIDATION_FAILED error carrying `{field: [messages]}`. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of result.error.issues) {
-    const field = issue.path.length ? issue.path.join('.') : what;
-    (fieldErrors[field] ??= []).push(issue.message);
-  }
-  throw new SightlineError('VALIDATION_FAILED', `invalid ${what}`, { fieldErrors });
-}
-
-/** `@Body(new ZodPipe(schema, 'body'))`, `@Param('id', new ZodPipe(userIdSchema, 'id'))`. */
-export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
-  constructor(
-    readonly schema: S,
-    private readonly what: string,
-  ) {}
-
-  transform(value: unknown): z.output<S> {
-    return parseRequest(this.schema, value, this.what);
-  }
-}
+/** The fleet's one zod pipe and parser (VALIDATION_FAILED with `{field: [messages]}`). */
+export { parseRequest, ZodPipe } from '@sightline/service-kit';
