@@ -1,7 +1,18 @@
-/** HTTP status of each code the session API raises; anything else (e.g. SNAPSHOT_FAILED) is a logged 500. */
+/** The codes the session API raises, and the HTTP status of each; anything else (e.g. SNAPSHOT_FAILED) is a logged 500. */
+import { ContractErrorCode, type ErrorCodeOf } from '@sightline/contracts';
 import { type StatusByCode } from '@sightline/service-kit';
 
-export const INGEST_STATUS_BY_CODE = {
+/** Client-facing codes of SessionManager (@sightline/video) and its source parsers. */
+export const SessionApiErrorCode = {
+  invalidSource: 'INVALID_SOURCE',
+  sessionNotFound: 'SESSION_NOT_FOUND',
+  snapshotUnavailable: 'SNAPSHOT_UNAVAILABLE',
+  sessionExists: 'SESSION_EXISTS',
+  sessionLimitReached: 'SESSION_LIMIT_REACHED',
+} as const;
+type IngestHttpCode = ErrorCodeOf<typeof SessionApiErrorCode> | ContractErrorCode;
+
+export const INGEST_STATUS_BY_CODE: StatusByCode<IngestHttpCode> = {
   INVALID_MESSAGE: 400,
   INVALID_SOURCE: 400,
   INVALID_SESSION_ID: 400,
@@ -9,4 +20,4 @@ export const INGEST_STATUS_BY_CODE = {
   SNAPSHOT_UNAVAILABLE: 404,
   SESSION_EXISTS: 409,
   SESSION_LIMIT_REACHED: 429,
-} as const satisfies StatusByCode;
+};

@@ -19,6 +19,7 @@ import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
 import { CurrentPrincipal, JwtAuthGuard, Roles, assertSessionGranted } from '@sightline/security';
 import { parseRequest } from '@sightline/service-kit';
+import { PersistenceApiErrorCode as Code } from './http-errors.js';
 import { DataSource } from 'typeorm';
 
 const ERRORS = {
@@ -50,10 +51,10 @@ export class ZonesController {
     errorDescriptions: { ...ERRORS, 404: 'no zones configured for the session (ZONES_NOT_FOUND)' },
   })
   async get(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
-    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     const zones = await this.run('find zones', () => findSessionZones(this.dataSource, id));
-    if (!zones) throw new SightlineError('ZONES_NOT_FOUND', `no zones configured for session ${id}`);
+    if (!zones) throw new SightlineError(Code.zonesNotFound, `no zones configured for session ${id}`);
     return zones;
   }
 
@@ -69,9 +70,9 @@ export class ZonesController {
     errorDescriptions: ERRORS,
   })
   async put(@Param('sessionId') sessionId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
-    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
-    const zones = parseRequest(sessionZonesSchema, body, 'body', 'INVALID_ZONES');
+    const zones = parseRequest(sessionZonesSchema, body, 'body', Code.invalidZones);
     const saved = await this.run('save zones', () => saveSessionZones(this.dataSource, id, zones));
     this.logger.info('session zones replaced', { sessionId: id, zones: zones.zones.length, lines: zones.lines.length, by: principal.username });
     return saved;
@@ -83,10 +84,10 @@ export class ZonesController {
   @sessionIdParam
   @ApiEndpoint({ summary: 'Remove the session’s zones and lines (operator, admin)', status: 204, errors: [400, 401, 403, 404, 503], errorDescriptions: { ...ERRORS, 404: 'no zones configured (ZONES_NOT_FOUND)' } })
   async remove(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     if (!(await this.run('delete zones', () => deleteSessionZones(this.dataSource, id)))) {
-      throw new SightlineError('ZONES_NOT_FOUND', `no zones configured for session ${id}`);
+      throw new SightlineError(Code.zonesNotFound, `no zones configured for session ${id}`);
     }
     this.logger.info('session zones removed', { sessionId: id, by: principal.username });
   }
@@ -96,7 +97,7 @@ export class ZonesController {
       return await query();
     } catch (err) {
       this.logger.warn('zones query failed', { query: what, error: (err as Error).message });
-      throw new SightlineError('DB_UNAVAILABLE', 'results database unavailable, retry later');
+      throw new SightlineError(Code.dbUnavailable, 'results database unavailable, retry later');
     }
   }
 }
