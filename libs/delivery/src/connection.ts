@@ -19,9 +19,11 @@ import {
   SightlineError,
   WS_CLOSE,
   type DeliveryPolicy,
+  type ErrorPayload,
   type Principal,
+  type SubscribedPayload,
+  type UnsubscribedPayload,
 } from '@sightline/contracts';
-import type { ErrorPayload, SubscribedPayload, UnsubscribedPayload } from '@sightline/client';
 import { type NatsClient } from '@sightline/messaging';
 import { type Logger } from '@sightline/observability';
 import { type JsMsg } from 'nats';
