@@ -14,3 +14,4 @@ export {
   type SupervisorEvent,
   type SupervisorOptions,
 } from './supervisor.js';
+export { LocalFleetBackend, type ScalableFleet } from './scaling-backend.js';
