@@ -207,7 +207,7 @@ describe('ingest session API', () => {
   it('shows a session whose frames get no results (no inference here) on its status and in /health details, still ready', async () => {
     const info = await until(async () => {
       const body = (await (await call('GET', '/sessions/boot', ROLES.agent)).json()) as SessionInfo;
-      return body.warnings?.length && body;
+      return body.warnings?.length ? body : undefined;
     }, 'the NO_RESULTS warning');
     expect(info.warnings).toEqual([expect.objectContaining({ code: 'NO_RESULTS', message: expect.stringContaining('without any result') })]);
     expect(info.stats.resultsSeen).toBe(0);

@@ -6,7 +6,8 @@ import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAndMigrate, createDataSource } from '../data-source.js';
 import { RESULT_ENTITIES, RESULT_MIGRATIONS } from './index.js';
-import { findSessionResults, findSessionSummary, listSessionSummaries, type StoredResult } from './queries.js';
+import { type StoredResult } from '@sightline/contracts';
+import { findSessionResults, findSessionSummary, listSessionSummaries } from './queries.js';
 import { ResultStore, isRowRejection } from './result-store.js';
 import { deleteSessionZones, findSessionZones, saveSessionZones } from './zones.js';
 
