@@ -15,7 +15,7 @@ import { LocalNatsServer, ffmpegPath, freePort, makeTempDir, makeTestClip } from
 import { NatsClient } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCollector, testLogger, until } from '../../../libs/video/test-support/ingest-harness.js';
+import { EventCollector, testLogger, until } from '@sightline/video/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadIngestConfig } from '../src/config.js';
 import { configureHttp } from '../src/openapi.js';

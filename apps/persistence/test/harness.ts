@@ -18,7 +18,7 @@ import {
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
-import { frameAnalyzedResult } from '../../../libs/contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -1,5 +1,5 @@
 import { makeEnvelope, type ResultEnvelope } from '@sightline/contracts';
-import { frameAnalyzedResult } from '../../../contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { LocalPostgres, freePort, makeTempDir } from '@sightline/local-infra';
 import { rmSync } from 'node:fs';
 import { type DataSource } from 'typeorm';
