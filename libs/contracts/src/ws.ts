@@ -71,3 +71,17 @@ export interface ErrorPayload {
   message: string;
   context?: Record<string, unknown>;
 }
+
+/** Codes of `error` control replies: why the gateway refused a command or stopped a delivery. */
+export const WsCommandErrorCode = {
+  binaryNotSupported: 'BINARY_NOT_SUPPORTED',
+  rateLimited: 'RATE_LIMITED',
+  tooManyPendingCommands: 'TOO_MANY_PENDING_COMMANDS',
+  sessionForbidden: 'SESSION_FORBIDDEN',
+  subscriptionConflict: 'SUBSCRIPTION_CONFLICT',
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  tooManyReplays: 'TOO_MANY_REPLAYS',
+  subscribeFailed: 'SUBSCRIBE_FAILED',
+  deliveryStopped: 'DELIVERY_STOPPED',
+} as const;
+export type WsCommandErrorCode = (typeof WsCommandErrorCode)[keyof typeof WsCommandErrorCode];
