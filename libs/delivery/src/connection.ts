@@ -27,6 +27,7 @@ import {
 } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
 import { type Logger } from '@sightline/observability';
+import { TokenBucket } from '@sightline/service-kit';
 import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
 import { type z } from 'zod';
@@ -107,8 +108,7 @@ export class AnalysisConnection {
   private readonly queue: BoundedSendQueue;
   private commands: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
-  private commandTokens: number;
-  private commandTokensAt = Date.now();
+  private readonly commandBucket: TokenBucket;
   private defaultSubscription?: NodeJS.Timeout;
   private awaitingPong = false;
   private closing = false;
@@ -140,7 +140,7 @@ export class AnalysisConnection {
       deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
     });
     socket.on('close', (code) => this.onSocketClosed(code));
-    this.commandTokens = this.commandsPerMinute;
+    this.commandBucket = new TokenBucket(this.commandsPerMinute);
     this.armExpiry();
     this.armDefaultSubscription();
   }
@@ -225,10 +225,7 @@ export class AnalysisConnection {
     // The client speaks the protocol: no default subscription.
     clearTimeout(this.defaultSubscription);
     this.defaultSubscription = undefined;
-    const now = Date.now();
-    this.commandTokens = Math.min(this.commandsPerMinute, this.commandTokens + ((now - this.commandTokensAt) * this.commandsPerMinute) / 60_000);
-    this.commandTokensAt = now;
-    if (this.commandTokens < 1) {
+    if (this.commandBucket.refill() < 1) {
       this.rejectCommand(new SightlineError(WsCommandErrorCode.rateLimited, `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }));
       return;
     }
@@ -238,7 +235,7 @@ export class AnalysisConnection {
       );
       return;
     }
-    this.commandTokens -= 1;
+    this.commandBucket.take();
     this.deps.metrics.clientMessages.inc({ outcome: 'ok' });
     this.enqueue(() => this.execute(command));
   }

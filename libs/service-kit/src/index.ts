@@ -4,3 +4,4 @@ export { describeError, HttpErrorFilter, httpErrorFilter, type HttpErrorOptions,
 export { writeOpenApiCli } from './openapi-cli.js';
 export { stopWithin } from './stop-within.js';
 export { parseRequest, ZodPipe } from './validation.js';
+export { TokenBucket } from './token-bucket.js';
