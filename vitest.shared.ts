@@ -2,7 +2,7 @@
  * How every Vitest config of the workspace compiles and resolves sources: SWC, so Nest's decorator metadata
  * (dependency injection) works as in the tsc build, and `@sightline/<lib>` straight to each lib's `src/index.ts`.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 
@@ -20,7 +20,13 @@ export const workspaceSources = {
   ],
   resolve: {
     alias: Object.fromEntries(
-      readdirSync(resolve(WORKSPACE_ROOT, 'libs')).map((lib) => [`@sightline/${lib}`, resolve(WORKSPACE_ROOT, 'libs', lib, 'src/index.ts')]),
+      readdirSync(resolve(WORKSPACE_ROOT, 'libs')).flatMap((lib) => [
+        // `@sightline/<lib>/testing` (test support shared across projects) first: the plain alias would swallow it.
+        ...(existsSync(resolve(WORKSPACE_ROOT, 'libs', lib, 'test-support/index.ts'))
+          ? [[`@sightline/${lib}/testing`, resolve(WORKSPACE_ROOT, 'libs', lib, 'test-support/index.ts')]]
+          : []),
+        [`@sightline/${lib}`, resolve(WORKSPACE_ROOT, 'libs', lib, 'src/index.ts')],
+      ]),
     ),
   },
 };

@@ -39,4 +39,15 @@ describe('workspace layout', () => {
     }
     expect(offences).toEqual([]);
   });
+
+  it('starts every service through the service kit with its one HTTP error filter', () => {
+    for (const app of projects('apps')) {
+      expect(readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8'), app).toMatch(/import \{ bootstrapService \} from '@sightline\/service-kit'/);
+      // The console's routes are a static SPA and proxies to the other services, whose errors it passes through.
+      if (app === 'console') continue;
+      const wiring = sources(join(root, 'apps', app, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+      expect(wiring, `apps/${app} registers no httpErrorFilter`).toMatch(/httpErrorFilter\(/);
+      expect(wiring, `apps/${app} declares its own exception filter`).not.toMatch(/@Catch\(/);
+    }
+  });
 });

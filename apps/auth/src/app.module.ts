@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { createLogger, LOGGER, ObservabilityModule, type Logger } from '@sightline/observability';
 import { SecurityModule, TokenSigner } from '@sightline/security';
 import { DataSource } from 'typeorm';
@@ -7,7 +6,7 @@ import { AdminRolesController, AdminUsersController } from './admin.controller.j
 import { AuthController } from './auth.controller.js';
 import { DatabaseLifecycle, openIdentityDatabase, IdentityBootstrap, LoginService, Mailer, AuthMetrics, PasswordHasher, PasswordResetService, RateLimits, RolesService, SessionAccess, loadSigningKey, SignupService, TokenRevocations, AUTH_CONFIG, UsersService } from '@sightline/identity';
 import { type AuthConfig } from './config.js';
-import { HttpErrorFilter } from './http-errors.js';
+import { authErrorFilter } from './http-errors.js';
 import { AdminSessionAccessController, RevocationFeedController } from './session-access.controller.js';
 import { ActiveSessionGuard } from './authenticated.js';
 
@@ -31,7 +30,7 @@ export class AppModule {
         { provide: PasswordHasher, useFactory: (metrics: AuthMetrics) => PasswordHasher.create(config.BCRYPT_COST, metrics, { workers: config.BCRYPT_WORKERS, maxQueued: config.BCRYPT_MAX_QUEUED }), inject: [AuthMetrics] },
         { provide: Mailer, useFactory: (log: Logger) => Mailer.create(config, log), inject: [LOGGER] },
         { provide: RateLimits, useFactory: (metrics: AuthMetrics) => new RateLimits(config, metrics), inject: [AuthMetrics] },
-        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        authErrorFilter,
         AuthMetrics,
         DatabaseLifecycle,
         TokenRevocations,

@@ -1,7 +1,10 @@
 import { ForbiddenException, NotFoundException } from '@nestjs/common';
 import { SightlineError } from '@sightline/contracts';
 import { describe, expect, it } from 'vitest';
-import { describeError } from './http-errors.js';
+import { describeError as describe_ } from '@sightline/service-kit';
+import { AUTH_HTTP_ERRORS } from './http-errors.js';
+
+const describeError = (err: unknown) => describe_(err, AUTH_HTTP_ERRORS);
 
 describe('describeError', () => {
   it('maps codes to statuses and passes only client-facing context', () => {

@@ -2,16 +2,8 @@
  * The auth service's OpenAPI document (helpers in @sightline/openapi): its own response schemas and its title.
  * Served at /docs (UI) and /docs-json; written to docs/openapi/auth.json by `write-openapi.ts`.
  */
-import { ApiEndpoint, errorBodySchema, type ApiInfo } from '@sightline/openapi';
+import { ApiEndpoint, type ApiInfo } from '@sightline/openapi';
 import { z } from 'zod';
-
-/** Auth's error body: the common one plus the status, field errors and Retry-After seconds where they apply. */
-const authErrorBodySchema = errorBodySchema.extend({
-  statusCode: z.number().int(),
-  code: z.string().meta({ description: 'stable machine-readable code, e.g. VALIDATION_FAILED, USER_EXISTS' }),
-  fieldErrors: z.record(z.string(), z.array(z.string())).optional(),
-  retryAfterSeconds: z.number().int().optional(),
-});
 
 const AUTH_ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid input (fieldErrors names the fields)',
@@ -19,9 +11,9 @@ const AUTH_ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'database unavailable',
 };
 
-/** `ApiEndpoint` with auth's error body and descriptions. */
+/** `ApiEndpoint` with auth's error descriptions (the error body is the fleet's one). */
 export const AuthEndpoint = (options: Parameters<typeof ApiEndpoint>[0]) =>
-  ApiEndpoint({ errorSchema: authErrorBodySchema, errorDescriptions: AUTH_ERROR_DESCRIPTIONS, ...options });
+  ApiEndpoint({ errorDescriptions: AUTH_ERROR_DESCRIPTIONS, ...options });
 
 export const tokenResponseSchema = z.object({
   access_token: z.string(),

@@ -1,17 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule } from '@sightline/observability';
+import { ObservabilityModule, type Logger } from '@sightline/observability';
+import { APP_CONFIG, httpErrorFilter } from '@sightline/service-kit';
 import { AutoscalerController } from './autoscaler.controller.js';
 import { AutoscalerService } from './autoscaler.service.js';
-import { AUTOSCALER_CONFIG, type AutoscalerConfig } from './config.js';
+import { type AutoscalerConfig } from './config.js';
 
 @Module({})
 export class AppModule {
-  static register(config: AutoscalerConfig): DynamicModule {
+  static register(config: AutoscalerConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forRoot({ service: 'autoscaler' })],
+      imports: [ObservabilityModule.forRoot({ service: 'autoscaler', logger, level: config.LOG_LEVEL })],
       controllers: [AutoscalerController],
-      providers: [{ provide: AUTOSCALER_CONFIG, useValue: config }, AutoscalerService],
+      providers: [{ provide: APP_CONFIG, useValue: config }, httpErrorFilter({ statusByCode: {} }), AutoscalerService],
     };
   }
 }

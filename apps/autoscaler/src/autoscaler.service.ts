@@ -10,7 +10,8 @@ import {
 } from '@sightline/autoscaling';
 import { HealthRegistry, LOGGER, METRICS, type Logger } from '@sightline/observability';
 import type { Registry } from 'prom-client';
-import { AUTOSCALER_CONFIG, type AutoscalerConfig } from './config.js';
+import { APP_CONFIG } from '@sightline/service-kit';
+import { type AutoscalerConfig } from './config.js';
 
 /** Builds the control loop from the configuration and runs it for the lifetime of the app. */
 @Injectable()
@@ -18,7 +19,7 @@ export class AutoscalerService implements OnApplicationBootstrap, OnApplicationS
   readonly autoscaler: Autoscaler;
 
   constructor(
-    @Inject(AUTOSCALER_CONFIG) readonly config: AutoscalerConfig,
+    @Inject(APP_CONFIG) readonly config: AutoscalerConfig,
     @Inject(LOGGER) logger: Logger,
     @Inject(METRICS) registry: Registry,
     health: HealthRegistry,

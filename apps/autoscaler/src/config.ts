@@ -45,4 +45,3 @@ export const autoscalerConfigShape = {
 
 export type AutoscalerConfig = ReturnType<typeof loadAutoscalerConfig>;
 export const loadAutoscalerConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(autoscalerConfigShape, source);
-export const AUTOSCALER_CONFIG = Symbol('autoscaler.config');

@@ -12,14 +12,13 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import {
   Autoscaler,
-  LocalFleetBackend,
   ReplicaMetricsSource,
   ScalingPolicy,
   type ScalingDecision,
 } from '@sightline/autoscaling';
 import { parsePrometheusText, selectSamples } from '@sightline/observability';
-import { HEADERS, MESSAGE_IDS, SUBJECTS, SightlineError, computeLetterbox, type FrameMeta } from '@sightline/contracts';
-import { LocalFleet, REPO_ROOT, type RunningService } from '@sightline/fleet';
+import { HEADERS, MESSAGE_IDS, SUBJECTS, SightlineError, computeLetterbox, silentLogger, type FrameMeta } from '@sightline/contracts';
+import { LocalFleet, LocalFleetBackend, REPO_ROOT, type RunningService } from '@sightline/fleet';
 import { makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import { Registry } from 'prom-client';
@@ -27,7 +26,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const MODEL_INPUT = { width: 256, height: 256 };
 const SESSIONS = ['scale-a', 'scale-b', 'scale-c'];
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 
 /** Frames a replica acknowledged, from its /metrics (0 while it is still starting). */
@@ -107,7 +105,7 @@ describe('autoscaler with the local backend on a real local fleet', () => {
       env: { inference: { INFERENCE_PROVIDER: 'cpu', INFERENCE_INTRA_OP_THREADS: '1', INFERENCE_PREFETCH: '4' } },
     });
     // It publishes frames, as ingest does, with ingest's NATS identity.
-    client = await NatsClient.connect({ url: fleet.endpoints.natsUrl, name: 'autoscale-test', logger: quiet, ...fleet.natsCredentials('ingest') });
+    client = await NatsClient.connect({ url: fleet.endpoints.natsUrl, name: 'autoscale-test', logger: silentLogger, ...fleet.natsCredentials('ingest') });
 
     const backend = new LocalFleetBackend(fleet);
     autoscaler = new Autoscaler({
@@ -124,7 +122,7 @@ describe('autoscaler with the local backend on a real local fleet', () => {
       source: new ReplicaMetricsSource({ targets: () => backend.metricsTargets(), utilization: 'auto' }),
       backend,
       logger: {
-        ...quiet,
+        ...silentLogger,
         info: (message, meta) => {
           if (message.startsWith('autoscaler decision')) decisions.push(meta as unknown as ScalingDecision);
         },

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { bootstrapService } from '@sightline/observability';
+import { bootstrapService } from '@sightline/service-kit';
 import { AppModule } from './app.module.js';
 import { loadConsoleConfig } from './config.js';
 import { installConsole } from './console-server.js';

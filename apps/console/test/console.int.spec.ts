@@ -114,7 +114,7 @@ describe('web console against the local fleet', () => {
 
     const overlay = admin.getByTestId('overlay');
     const detections = async () => JSON.parse((await overlay.getAttribute('data-detections')) ?? '[]') as Array<{ x: number; y: number; w: number; h: number; score: number }>;
-    await expect.poll(async () => (await detections()).length, { timeout: 45_000, intervals: [250] }).toBeGreaterThan(0);
+    await expect.poll(async () => (await detections()).length, { timeout: 45_000, interval: 250 }).toBeGreaterThan(0);
     // A snapshot through an object URL must be on screen as well, so the screenshot shows the picture under the boxes.
     await expect
       .poll(() => admin.locator('.stage img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')), {

@@ -9,11 +9,10 @@ import { AnalysisServer } from '@sightline/delivery';
 import { NatsClient } from '@sightline/messaging';
 import { LOGGER, METRICS, type Logger } from '@sightline/observability';
 import { RevocationList, TokenVerifier } from '@sightline/security';
+import { APP_CONFIG } from '@sightline/service-kit';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { type GatewayConfig } from './config.js';
-
-export const GATEWAY_CONFIG = Symbol('gateway.config');
 
 @Injectable()
 export class AnalysisEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -26,7 +25,7 @@ export class AnalysisEndpoint implements OnApplicationBootstrap, BeforeApplicati
     @Inject(RevocationList) private readonly revocations: RevocationList | null,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly registry: Registry,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(APP_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   onApplicationBootstrap(): void {

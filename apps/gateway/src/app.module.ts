@@ -1,21 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MessagingModule } from '@sightline/messaging';
-import { createLogger, ObservabilityModule } from '@sightline/observability';
+import { ObservabilityModule, type Logger } from '@sightline/observability';
 import { SecurityModule } from '@sightline/security';
-import { AnalysisEndpoint, GATEWAY_CONFIG } from './analysis-endpoint.js';
+import { APP_CONFIG, httpErrorFilter } from '@sightline/service-kit';
+import { AnalysisEndpoint } from './analysis-endpoint.js';
 import { type GatewayConfig } from './config.js';
 
 @Module({})
 export class AppModule {
-  static register(config: GatewayConfig): DynamicModule {
+  static register(config: GatewayConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forRoot({ service: 'gateway', logger: createLogger('gateway', config.LOG_LEVEL) }),
+        ObservabilityModule.forRoot({ service: 'gateway', logger, level: config.LOG_LEVEL }),
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'gateway', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, AnalysisEndpoint],
+      // Only the health and metrics routes are HTTP; unknown routes still answer the common error body.
+      providers: [{ provide: APP_CONFIG, useValue: config }, httpErrorFilter({ statusByCode: {} }), AnalysisEndpoint],
     };
   }
 }

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { bootstrapService } from '@sightline/observability';
+import { bootstrapService } from '@sightline/service-kit';
 import { AppModule } from './app.module.js';
 import { loadGatewayConfig } from './config.js';
 
 await bootstrapService({
   service: 'gateway',
   loadConfig: () => loadGatewayConfig(),
-  module: (config) => AppModule.register(config),
+  module: (config, logger) => AppModule.register(config, logger),
   port: (config) => config.HTTP_PORT,
 });

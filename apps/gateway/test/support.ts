@@ -23,7 +23,7 @@ import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/lo
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { createLogger } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
-import { frameAnalyzedResult } from '../../../libs/contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';

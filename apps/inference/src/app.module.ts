@@ -2,20 +2,22 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { MessagingModule } from '@sightline/messaging';
 import { LOGGER, ObservabilityModule, type Logger } from '@sightline/observability';
 import { Detector, resolveManifest } from '@sightline/vision';
-import { INFERENCE_CONFIG, type InferenceConfig } from './config.js';
+import { APP_CONFIG, httpErrorFilter } from '@sightline/service-kit';
+import { type InferenceConfig } from './config.js';
 import { InferenceLifecycle } from './inference.lifecycle.js';
 
 @Module({})
 export class AppModule {
-  static register(config: InferenceConfig): DynamicModule {
+  static register(config: InferenceConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forRoot({ service: 'inference' }),
+        ObservabilityModule.forRoot({ service: 'inference', logger, level: config.LOG_LEVEL }),
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'inference', user: config.NATS_USER, password: config.NATS_PASSWORD }),
       ],
       providers: [
-        { provide: INFERENCE_CONFIG, useValue: config },
+        { provide: APP_CONFIG, useValue: config },
+        httpErrorFilter({ statusByCode: {} }),
         {
           // Loaded before the app listens: a bad model reference or file fails start-up with its code.
           provide: Detector,

@@ -34,4 +34,3 @@ export const inferenceConfigShape = {
 export type InferenceConfig = ReturnType<typeof loadInferenceConfig>;
 export const loadInferenceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(inferenceConfigShape, source);
 
-export const INFERENCE_CONFIG = Symbol('sightline.inference.config');

@@ -8,7 +8,8 @@ import { NatsClient } from '@sightline/messaging';
 import { HealthRegistry, LOGGER, METRICS, type Logger } from '@sightline/observability';
 import { Detector } from '@sightline/vision';
 import { Registry } from 'prom-client';
-import { INFERENCE_CONFIG, type InferenceConfig } from './config.js';
+import { APP_CONFIG, stopWithin } from '@sightline/service-kit';
+import { type InferenceConfig } from './config.js';
 
 @Injectable()
 export class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -17,7 +18,7 @@ export class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplica
   private modelLoaded = true;
 
   constructor(
-    @Inject(INFERENCE_CONFIG) private readonly config: InferenceConfig,
+    @Inject(APP_CONFIG) private readonly config: InferenceConfig,
     @Inject(NatsClient) private readonly client: NatsClient,
     @Inject(Detector) private readonly detector: Detector,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -52,12 +53,7 @@ export class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.gpuMonitor?.stop();
     const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([
-      this.worker?.stop().then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const stopped = await stopWithin(timeoutMs, async () => this.worker?.stop());
     if (!stopped) {
       // Unacknowledged frames are not lost: JetStream redelivers them to another replica after the ack wait.
       this.logger.warn('inference worker did not stop in time; its frames will be redelivered', { timeoutMs });

@@ -21,7 +21,7 @@ import {
 import { ManagedProcess, freePort } from '@sightline/local-infra';
 import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
 import type { InputFrame } from '@sightline/vision';
-import { ASTRONAUT_PNG, letterboxedFrame } from '../../../libs/vision/test-support/frames.js';
+import { ASTRONAUT_PNG, letterboxedFrame } from '@sightline/vision/testing';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -2,26 +2,28 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { JetStreamPublisher, MessagingModule, NatsClient } from '@sightline/messaging';
 import { HealthRegistry, LOGGER, METRICS, ObservabilityModule, type Logger } from '@sightline/observability';
 import { SecurityModule } from '@sightline/security';
+import { APP_CONFIG, httpErrorFilter } from '@sightline/service-kit';
 import { SessionManager } from '@sightline/video';
 import type { Registry } from 'prom-client';
 import { ingestSettings, type IngestConfig } from './config.js';
+import { INGEST_STATUS_BY_CODE } from './http-errors.js';
 import { IngestLifecycle } from './ingest-lifecycle.js';
 import { SessionsController } from './sessions.controller.js';
-import { INGEST_CONFIG } from './tokens.js';
 
 @Module({})
 export class AppModule {
-  static register(config: IngestConfig): DynamicModule {
+  static register(config: IngestConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forRoot({ service: 'ingest' }),
+        ObservabilityModule.forRoot({ service: 'ingest', logger, level: config.LOG_LEVEL }),
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [SessionsController],
       providers: [
-        { provide: INGEST_CONFIG, useValue: config },
+        { provide: APP_CONFIG, useValue: config },
+        httpErrorFilter({ statusByCode: INGEST_STATUS_BY_CODE }),
         {
           provide: SessionManager,
           inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER, HealthRegistry],

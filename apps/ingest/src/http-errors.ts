@@ -1,34 +1,25 @@
-/** Maps the SightlineErrors the session API raises to HTTP statuses with a `{code, message}` body. */
-import { Catch, HttpStatus, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { SightlineError } from '@sightline/contracts';
-import { LOGGER, type Logger } from '@sightline/observability';
+/** The codes the session API raises, and the HTTP status of each; anything else (e.g. SNAPSHOT_FAILED) is a logged 500. */
+import { ContractErrorCode, type ErrorCodeOf } from '@sightline/contracts';
+import { type StatusByCode } from '@sightline/service-kit';
 
-const STATUS_BY_CODE: Record<string, HttpStatus> = {
-  INVALID_MESSAGE: HttpStatus.BAD_REQUEST,
-  INVALID_SOURCE: HttpStatus.BAD_REQUEST,
-  INVALID_SESSION_ID: HttpStatus.BAD_REQUEST,
-  SESSION_NOT_FOUND: HttpStatus.NOT_FOUND,
-  SNAPSHOT_UNAVAILABLE: HttpStatus.NOT_FOUND,
-  SOURCE_PICTURE_UNAVAILABLE: HttpStatus.NOT_FOUND,
-  SESSION_EXISTS: HttpStatus.CONFLICT,
-  SESSION_LIMIT_REACHED: HttpStatus.TOO_MANY_REQUESTS,
+/** Client-facing codes of SessionManager (@sightline/video) and its source parsers. */
+export const SessionApiErrorCode = {
+  invalidSource: 'INVALID_SOURCE',
+  sessionNotFound: 'SESSION_NOT_FOUND',
+  snapshotUnavailable: 'SNAPSHOT_UNAVAILABLE',
+  sourcePictureUnavailable: 'SOURCE_PICTURE_UNAVAILABLE',
+  sessionExists: 'SESSION_EXISTS',
+  sessionLimitReached: 'SESSION_LIMIT_REACHED',
+} as const;
+type IngestHttpCode = ErrorCodeOf<typeof SessionApiErrorCode> | ContractErrorCode;
+
+export const INGEST_STATUS_BY_CODE: StatusByCode<IngestHttpCode> = {
+  INVALID_MESSAGE: 400,
+  INVALID_SOURCE: 400,
+  INVALID_SESSION_ID: 400,
+  SESSION_NOT_FOUND: 404,
+  SNAPSHOT_UNAVAILABLE: 404,
+  SOURCE_PICTURE_UNAVAILABLE: 404,
+  SESSION_EXISTS: 409,
+  SESSION_LIMIT_REACHED: 429,
 };
-
-interface HttpResponse {
-  status(code: number): HttpResponse;
-  json(body: unknown): void;
-}
-
-@Catch(SightlineError)
-export class SightlineErrorFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Pick<Logger, 'error'>) {}
-
-  catch(error: SightlineError, host: ArgumentsHost): void {
-    const status = STATUS_BY_CODE[error.code];
-    const response = host.switchToHttp().getResponse<HttpResponse>();
-    if (status) return response.status(status).json({ code: error.code, message: error.message });
-    // Unexpected failures (e.g. FFmpeg's stderr in SNAPSHOT_FAILED) are details for the log, not for API clients.
-    this.logger.error('request failed', { code: error.code, error: error.message, context: error.context });
-    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: error.code, message: 'internal error' });
-  }
-}

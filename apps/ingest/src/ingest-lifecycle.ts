@@ -2,14 +2,14 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { SessionManager, loadSessionsFile } from '@sightline/video';
-import { INGEST_CONFIG } from './tokens.js';
+import { APP_CONFIG, stopWithin } from '@sightline/service-kit';
 import type { IngestConfig } from './config.js';
 
 @Injectable()
 export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(SessionManager) private readonly sessions: SessionManager,
-    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    @Inject(APP_CONFIG) private readonly config: IngestConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -30,10 +30,7 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   /** Within SHUTDOWN_TIMEOUT_MS: with NATS unreachable, sessionStopped events cannot be stored and are given up. */
   async beforeApplicationShutdown(): Promise<void> {
     const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const outcome = await Promise.race([this.sessions.stopAll('shutdown'), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') this.logger.warn('sessions not stopped within the shutdown timeout', { code: 'SHUTDOWN_TIMEOUT', timeoutMs });
+    const stopped = await stopWithin(timeoutMs, () => this.sessions.stopAll('shutdown'));
+    if (!stopped) this.logger.warn('sessions not stopped within the shutdown timeout', { code: 'SHUTDOWN_TIMEOUT', timeoutMs });
   }
 }

@@ -3,7 +3,7 @@
  * Tokens are verified like everywhere else (EdDSA JWT against the auth service's JWKS). An agent sees only the
  * sessions its token grants, without source URLs or error texts (operational details for operators and admins).
  */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   canSeeSession,
@@ -20,7 +20,6 @@ import { ApiEndpoint } from '@sightline/openapi';
 import { assertSessionGranted, CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
 import { SessionManager } from '@sightline/video';
 import { z } from 'zod';
-import { SightlineErrorFilter } from './http-errors.js';
 
 interface ImageResponse {
   type(contentType: string): ImageResponse;
@@ -42,7 +41,6 @@ function viewFor(principal: Principal, info: SessionInfo): SessionInfo {
 @ApiBearerAuth()
 @Controller('sessions')
 @UseGuards(JwtAuthGuard)
-@UseFilters(SightlineErrorFilter)
 export class SessionsController {
   constructor(
     @Inject(SessionManager) private readonly sessions: SessionManager,

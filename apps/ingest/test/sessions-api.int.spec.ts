@@ -15,7 +15,7 @@ import { LocalNatsServer, ffmpegPath, freePort, makeTempDir, makeTestClip } from
 import { NatsClient } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCollector, testLogger, until } from '../../../libs/video/test-support/ingest-harness.js';
+import { EventCollector, testLogger, until } from '@sightline/video/testing';
 import { AppModule } from '../src/app.module.js';
 import { loadIngestConfig } from '../src/config.js';
 import { configureHttp } from '../src/openapi.js';
@@ -288,7 +288,7 @@ describe('ingest session API', () => {
   it('shows a session whose frames get no results (no inference here) on its status and in /health details, still ready', async () => {
     const info = await until(async () => {
       const body = (await (await call('GET', '/sessions/boot', ROLES.agent)).json()) as SessionInfo;
-      return body.warnings?.length && body;
+      return body.warnings?.length ? body : undefined;
     }, 'the NO_RESULTS warning');
     expect(info.warnings).toEqual([expect.objectContaining({ code: 'NO_RESULTS', message: expect.stringContaining('without any result') })]);
     expect(info.stats.resultsSeen).toBe(0);

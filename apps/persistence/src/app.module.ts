@@ -12,15 +12,14 @@ import { MessagingModule, NatsClient } from '@sightline/messaging';
 import { HealthRegistry, LOGGER, METRICS, ObservabilityModule, type Logger } from '@sightline/observability';
 import { ResultConsumer } from '@sightline/persistence-core';
 import { SecurityModule } from '@sightline/security';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { APP_CONFIG, httpErrorFilter, stopWithin } from '@sightline/service-kit';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { type PersistenceConfig } from './config.js';
 import { resultsDataSource } from './database.js';
+import { PERSISTENCE_STATUS_BY_CODE } from './http-errors.js';
 import { ResultsController } from './results.controller.js';
 import { ZonesController } from './zones.controller.js';
-
-const CONFIG = Symbol('persistence.config');
 
 /** Starts consuming without blocking start-up (PostgreSQL may come later); stops it before NATS is drained. */
 @Injectable()
@@ -29,7 +28,7 @@ class ConsumerLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(ResultConsumer) private readonly consumer: ResultConsumer,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CONFIG) private readonly config: PersistenceConfig,
+    @Inject(APP_CONFIG) private readonly config: PersistenceConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -39,7 +38,7 @@ class ConsumerLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 
   async beforeApplicationShutdown(): Promise<void> {
     const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
-    const stopped = await Promise.race([this.consumer.stop().then(() => true), sleep(timeoutMs, false)]);
+    const stopped = await stopWithin(timeoutMs, () => this.consumer.stop());
     // Whatever is still unacked is redelivered after ack_wait; the idempotent insert makes that harmless.
     if (!stopped) this.logger.warn('result consumer did not stop in time', { timeoutMs });
   }
@@ -51,17 +50,18 @@ class ConsumerLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 
 @Module({})
 export class AppModule {
-  static register(config: PersistenceConfig): DynamicModule {
+  static register(config: PersistenceConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forRoot({ service: 'persistence' }),
+        ObservabilityModule.forRoot({ service: 'persistence', logger, level: config.LOG_LEVEL }),
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'persistence', user: config.NATS_USER, password: config.NATS_PASSWORD }),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [ResultsController, ZonesController],
       providers: [
-        { provide: CONFIG, useValue: config },
+        { provide: APP_CONFIG, useValue: config },
+        httpErrorFilter({ statusByCode: PERSISTENCE_STATUS_BY_CODE }),
         { provide: DataSource, useFactory: () => resultsDataSource(config) },
         {
           provide: ResultConsumer,

@@ -4,24 +4,13 @@
  * per-session summaries. Inputs are validated here; every value reaches SQL as a
  * bind parameter in @sightline/db.
  */
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Inject,
-  NotFoundException,
-  Param,
-  Query,
-  ServiceUnavailableException,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ALL_SESSIONS,
   EVENT_NAMES,
   ROLES,
   SightlineError,
-  describeIssues,
   sessionIdSchema,
   sessionResultPageSchema,
   sessionSummaryPageSchema,
@@ -41,6 +30,8 @@ import {
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
 import { assertSessionGranted, CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';
+import { parseRequest } from '@sightline/service-kit';
+import { CLIENT_QUERY_ERRORS, PersistenceApiErrorCode as Code } from './http-errors.js';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 
@@ -59,15 +50,6 @@ const resultsQuerySchema = z.object({
   to: timestampParam.optional(),
   event: z.enum(EVENT_NAMES).optional(),
 });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new BadRequestException({ code, message: describeIssues(result.error) });
-  return result.data;
-}
-
-/** Codes of SightlineErrors the query functions raise for bad client input. */
-const CLIENT_ERROR_CODES = new Set(['INVALID_CURSOR', 'INVALID_LIMIT']);
 
 const ERRORS = {
   400: 'invalid parameter (INVALID_QUERY, INVALID_SESSION_ID, INVALID_CURSOR)',
@@ -98,7 +80,7 @@ export class ResultsController {
     errorDescriptions: ERRORS,
   })
   async sessions(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionSummaryPage> {
-    const params = parse(sessionsQuerySchema, query, 'INVALID_QUERY');
+    const params = parseRequest(sessionsQuerySchema, query, 'query', Code.invalidQuery);
     const sessions = principal.sessions === ALL_SESSIONS ? undefined : principal.sessions;
     return this.run('list sessions', () => listSessionSummaries(this.dataSource, { ...params, sessions }));
   }
@@ -118,9 +100,9 @@ export class ResultsController {
     @Query() query: unknown,
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionResultPage> {
-    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
-    const params = parse(resultsQuerySchema, query, 'INVALID_QUERY');
+    const params = parseRequest(resultsQuerySchema, query, 'query', Code.invalidQuery);
     const page = await this.run('find results', () => findSessionResults(this.dataSource, { sessionId: id, ...params }));
     return { sessionId: id, ...page };
   }
@@ -135,10 +117,10 @@ export class ResultsController {
     errorDescriptions: { ...ERRORS, 404: 'no results stored for the session (SESSION_NOT_FOUND)' },
   })
   async summary(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionSummary> {
-    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     const summary = await this.run('find summary', () => findSessionSummary(this.dataSource, id));
-    if (!summary) throw new NotFoundException({ code: 'SESSION_NOT_FOUND', message: `no results stored for session ${id}` });
+    if (!summary) throw new SightlineError(Code.sessionNotFound, `no results stored for session ${id}`);
     return summary;
   }
 
@@ -147,11 +129,9 @@ export class ResultsController {
     try {
       return await query();
     } catch (err) {
-      if (err instanceof SightlineError && CLIENT_ERROR_CODES.has(err.code)) {
-        throw new BadRequestException({ code: err.code, message: err.message });
-      }
+      if (err instanceof SightlineError && CLIENT_QUERY_ERRORS.has(err.code)) throw err;
       this.logger.warn('query failed', { query: what, error: (err as Error).message });
-      throw new ServiceUnavailableException({ code: 'DB_UNAVAILABLE', message: 'results database unavailable, retry later' });
+      throw new SightlineError(Code.dbUnavailable, 'results database unavailable, retry later');
     }
   }
 }

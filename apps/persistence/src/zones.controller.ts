@@ -3,24 +3,11 @@
  * by operators and admins granted the session. Stored in PostgreSQL (`session_zones`); the tracker re-reads a session's zones every few seconds, so a
  * change applies to live tracking without a restart.
  */
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  NotFoundException,
-  Param,
-  Put,
-  ServiceUnavailableException,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ROLES,
-  describeIssues,
+  SightlineError,
   sessionIdSchema,
   sessionZonesSchema,
   sessionZonesViewSchema,
@@ -31,14 +18,9 @@ import { deleteSessionZones, findSessionZones, saveSessionZones } from '@sightli
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
 import { CurrentPrincipal, JwtAuthGuard, Roles, assertSessionGranted } from '@sightline/security';
+import { parseRequest } from '@sightline/service-kit';
+import { PersistenceApiErrorCode as Code } from './http-errors.js';
 import { DataSource } from 'typeorm';
-import { type z } from 'zod';
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new BadRequestException({ code, message: describeIssues(result.error) });
-  return result.data;
-}
 
 const ERRORS = {
   400: 'invalid session id or zones (INVALID_SESSION_ID, INVALID_ZONES: names the failing field, e.g. a self-intersecting polygon)',
@@ -69,10 +51,10 @@ export class ZonesController {
     errorDescriptions: { ...ERRORS, 404: 'no zones configured for the session (ZONES_NOT_FOUND)' },
   })
   async get(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
-    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     const zones = await this.run('find zones', () => findSessionZones(this.dataSource, id));
-    if (!zones) throw new NotFoundException({ code: 'ZONES_NOT_FOUND', message: `no zones configured for session ${id}` });
+    if (!zones) throw new SightlineError(Code.zonesNotFound, `no zones configured for session ${id}`);
     return zones;
   }
 
@@ -88,9 +70,9 @@ export class ZonesController {
     errorDescriptions: ERRORS,
   })
   async put(@Param('sessionId') sessionId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
-    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
-    const zones = parse(sessionZonesSchema, body, 'INVALID_ZONES');
+    const zones = parseRequest(sessionZonesSchema, body, 'body', Code.invalidZones);
     const saved = await this.run('save zones', () => saveSessionZones(this.dataSource, id, zones));
     this.logger.info('session zones replaced', { sessionId: id, zones: zones.zones.length, lines: zones.lines.length, by: principal.username });
     return saved;
@@ -102,10 +84,10 @@ export class ZonesController {
   @sessionIdParam
   @ApiEndpoint({ summary: 'Remove the session’s zones and lines (operator, admin)', status: 204, errors: [400, 401, 403, 404, 503], errorDescriptions: { ...ERRORS, 404: 'no zones configured (ZONES_NOT_FOUND)' } })
   async remove(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    const id = parse(sessionIdSchema, sessionId, 'INVALID_SESSION_ID');
+    const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     if (!(await this.run('delete zones', () => deleteSessionZones(this.dataSource, id)))) {
-      throw new NotFoundException({ code: 'ZONES_NOT_FOUND', message: `no zones configured for session ${id}` });
+      throw new SightlineError(Code.zonesNotFound, `no zones configured for session ${id}`);
     }
     this.logger.info('session zones removed', { sessionId: id, by: principal.username });
   }
@@ -115,7 +97,7 @@ export class ZonesController {
       return await query();
     } catch (err) {
       this.logger.warn('zones query failed', { query: what, error: (err as Error).message });
-      throw new ServiceUnavailableException({ code: 'DB_UNAVAILABLE', message: 'results database unavailable, retry later' });
+      throw new SightlineError(Code.dbUnavailable, 'results database unavailable, retry later');
     }
   }
 }

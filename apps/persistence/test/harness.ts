@@ -10,6 +10,7 @@ import {
   deadLetterSchema,
   makeEnvelope,
   parseJson,
+  silentLogger,
   type DeadLetter,
   type EventPayloads,
   type ResultEnvelope,
@@ -17,14 +18,13 @@ import {
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
-import { frameAnalyzedResult } from '../../../libs/contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 
 /** A frameAnalyzed result as the inference service builds it. */
@@ -62,7 +62,7 @@ export class PersistenceHarness {
       LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true }),
       LocalNatsServer.start({ dataDir: join(dir, 'nats') }),
     ]);
-    const client = await NatsClient.connect({ url: nats.url, name: `${name}-test`, logger: quiet });
+    const client = await NatsClient.connect({ url: nats.url, name: `${name}-test`, logger: silentLogger });
     await ensureStreams(client.manager);
     const signer = await TokenSigner.generate();
     const jwks = JSON.stringify(signer.jwks());

@@ -1,22 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createDataSource } from '@sightline/db';
 import { MessagingModule } from '@sightline/messaging';
-import { ObservabilityModule } from '@sightline/observability';
+import { ObservabilityModule, type Logger } from '@sightline/observability';
+import { APP_CONFIG, httpErrorFilter } from '@sightline/service-kit';
 import { DataSource } from 'typeorm';
-import { TRACKER_CONFIG, type TrackerConfig } from './config.js';
+import { type TrackerConfig } from './config.js';
 import { TrackerLifecycle } from './tracker.lifecycle.js';
 
 @Module({})
 export class AppModule {
-  static register(config: TrackerConfig): DynamicModule {
+  static register(config: TrackerConfig, logger?: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forRoot({ service: 'tracker' }),
+        ObservabilityModule.forRoot({ service: 'tracker', logger, level: config.LOG_LEVEL }),
         MessagingModule.forRoot({ url: config.NATS_URL, name: 'tracker', user: config.NATS_USER, password: config.NATS_PASSWORD }),
       ],
       providers: [
-        { provide: TRACKER_CONFIG, useValue: config },
+        { provide: APP_CONFIG, useValue: config },
+        httpErrorFilter({ statusByCode: {} }),
         {
           // Zones only: no entities, no migrations (persistence owns the schema). Connected lazily by the lifecycle.
           provide: DataSource,

@@ -42,4 +42,3 @@ export const loadTrackerConfig = (source: NodeJS.ProcessEnv = process.env) => {
   return config;
 };
 
-export const TRACKER_CONFIG = Symbol('sightline.tracker.config');

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { bootstrapService } from '@sightline/observability';
+import { bootstrapService } from '@sightline/service-kit';
 import { AppModule } from './app.module.js';
 import { loadTrackerConfig } from './config.js';
 
 await bootstrapService({
   service: 'tracker',
   loadConfig: () => loadTrackerConfig(),
-  module: (config) => AppModule.register(config),
+  module: (config, logger) => AppModule.register(config, logger),
   port: (config) => config.HTTP_PORT,
 });

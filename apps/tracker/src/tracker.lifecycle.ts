@@ -11,7 +11,8 @@ import { TrackingWorker } from '@sightline/tracker-core';
 import { DEFAULT_TRACKER_OPTIONS } from '@sightline/tracking';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { TRACKER_CONFIG, type TrackerConfig } from './config.js';
+import { APP_CONFIG } from '@sightline/service-kit';
+import { type TrackerConfig } from './config.js';
 
 const NO_ZONES: SessionZones = { zones: [], lines: [] };
 
@@ -20,7 +21,7 @@ export class TrackerLifecycle implements OnApplicationBootstrap, BeforeApplicati
   private worker?: TrackingWorker;
 
   constructor(
-    @Inject(TRACKER_CONFIG) private readonly config: TrackerConfig,
+    @Inject(APP_CONFIG) private readonly config: TrackerConfig,
     @Inject(NatsClient) private readonly client: NatsClient,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,

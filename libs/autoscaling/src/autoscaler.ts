@@ -3,17 +3,14 @@
  * decision and exports it as metrics, and (unless dry-run) has the backend carry it out. One evaluation at a time;
  * a failing read or scale command is logged and counted, and the loop goes on.
  */
-import { SightlineError } from '@sightline/contracts';
+import { SightlineError, type LoggerPort } from '@sightline/contracts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type ScalingBackend } from './backends.js';
 import { SCALING_ACTIONS, type LoadSignals, type ScalingDecision, type ScalingPolicy } from './policy.js';
 import { type SignalSource } from './signals.js';
 
-export interface AutoscalerLogger {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** The slice of the logger port (@sightline/contracts) the autoscaler calls. */
+export type AutoscalerLogger = Pick<LoggerPort, 'info' | 'warn' | 'error'>;
 
 export interface AutoscalerOptions {
   policy: ScalingPolicy;

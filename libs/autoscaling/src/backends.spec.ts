@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@sightline/local-infra';
 import { describe, expect, it } from 'vitest';
-import { ComposeBackend, LocalFleetBackend, countRunningContainers, type ScalableFleet } from './backends.js';
+import { ComposeBackend, countRunningContainers } from './backends.js';
 
 const compose = (docker?: string, projectDirectory = '/opt/sightline') =>
   new ComposeBackend({
@@ -115,29 +115,5 @@ describe('countRunningContainers', () => {
     expect(countRunningContainers('{"Service":"inference","State":"running"}\n{"Service":"inference","State":"running"}\n', 'inference')).toBe(2);
     expect(countRunningContainers('  \n', 'inference')).toBe(0);
     expect(() => countRunningContainers('not json', 'inference')).toThrow(expect.objectContaining({ code: 'SCALE_COMMAND_OUTPUT_INVALID' }));
-  });
-});
-
-describe('LocalFleetBackend', () => {
-  it('starts replicas up to the target and stops the newest first', async () => {
-    const services: Array<{ name: 'inference'; instance: number; port: number; up: boolean }> = [];
-    const fleet = {
-      running: () => services.filter((s) => s.up),
-      startService: async (name: 'inference') => {
-        const service = { name, instance: services.length, port: 4000 + services.length, up: true };
-        services.push(service);
-        return service;
-      },
-      stopService: async (service: { up: boolean }) => {
-        service.up = false;
-      },
-    } as unknown as ScalableFleet;
-    const backend = new LocalFleetBackend(fleet);
-
-    await backend.scaleTo(3);
-    expect(await backend.replicas()).toBe(3);
-    expect(await backend.metricsTargets()).toEqual(['http://127.0.0.1:4000/metrics', 'http://127.0.0.1:4001/metrics', 'http://127.0.0.1:4002/metrics']);
-    await backend.scaleTo(1);
-    expect(services.map((s) => s.up)).toEqual([true, false, false]);
   });
 });

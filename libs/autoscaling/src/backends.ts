@@ -1,10 +1,9 @@
 /**
- * What the autoscaler scales: inference replicas of a Docker Compose project (production), or inference processes
- * of the local fleet runner (a machine without Docker; the end-to-end test).
+ * What the autoscaler scales: inference replicas of a Docker Compose project (production). The local fleet runner
+ * implements the same interface in @sightline/fleet (LocalFleetBackend) for machines without Docker and the tests.
  */
 import { execFile } from 'node:child_process';
 import { SightlineError } from '@sightline/contracts';
-import { httpUrl, type LocalFleet, type RunningService, type ServiceName } from '@sightline/fleet';
 
 export interface ScalingBackend {
   /** For logs and metrics. */
@@ -136,38 +135,4 @@ export function countRunningContainers(output: string, service: string): number 
     });
   }
   return entries.filter((e) => e.Service === service && e.State === 'running').length;
-}
-
-/** The slice of the local fleet the backend uses. */
-export type ScalableFleet = Pick<LocalFleet, 'running' | 'startService' | 'stopService'>;
-
-/** Starts and stops replicas of one service of a local fleet (each a process on its own port). */
-export class LocalFleetBackend implements ScalingBackend {
-  readonly kind = 'local';
-
-  constructor(
-    private readonly fleet: ScalableFleet,
-    private readonly service: ServiceName = 'inference',
-    /** Extra environment for the replicas it starts. */
-    private readonly env: Record<string, string> = {},
-  ) {}
-
-  async replicas(): Promise<number> {
-    return this.fleet.running(this.service).length;
-  }
-
-  async scaleTo(replicas: number): Promise<void> {
-    while (this.fleet.running(this.service).length < replicas) await this.fleet.startService(this.service, this.env);
-    // The newest replicas go first: instance 0 keeps the service's documented port.
-    let running: RunningService[];
-    while ((running = this.fleet.running(this.service)).length > replicas) {
-      const newest = running.reduce((a, b) => (b.instance > a.instance ? b : a));
-      await this.fleet.stopService(newest);
-    }
-  }
-
-  /** `/metrics` URLs of the running replicas, for a ReplicaMetricsSource. */
-  async metricsTargets(): Promise<string[]> {
-    return this.fleet.running(this.service).map((s) => `${httpUrl(s.port)}/metrics`);
-  }
 }

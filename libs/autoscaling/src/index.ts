@@ -24,11 +24,9 @@ export {
 export {
   COMPOSE_CLIS,
   ComposeBackend,
-  LocalFleetBackend,
   countRunningContainers,
   type ComposeBackendOptions,
   type ComposeCli,
-  type ScalableFleet,
   type ScalingBackend,
 } from './backends.js';
 export { Autoscaler, type AutoscalerLogger, type AutoscalerOptions, type EvaluationStage } from './autoscaler.js';

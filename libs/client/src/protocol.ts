@@ -11,13 +11,17 @@ import type {
   DeliveryPolicy,
   EventName,
   EventPayloads,
+  ErrorPayload,
   ResultEnvelope,
+  SessionSelector,
+  SubscribedPayload,
+  UnsubscribedPayload,
   WS_CLOSE as CONTRACT_WS_CLOSE,
   WS_PATH as CONTRACT_WS_PATH,
   WS_SUBPROTOCOL as CONTRACT_WS_SUBPROTOCOL,
 } from '@sightline/contracts';
 
-export type { ClientMessage, DeliveryPolicy, EventName, EventPayloads };
+export type { ClientMessage, DeliveryPolicy, ErrorPayload, EventName, EventPayloads, SessionSelector, SubscribedPayload, UnsubscribedPayload };
 
 /** Every result event name; a name added to the contracts fails compilation here until it is listed. */
 const EVENT_NAME_SET: Record<EventName, true> = {
@@ -60,28 +64,6 @@ export const ALL_SESSIONS = '*';
  */
 export type AnalysisEvent = { [E in keyof EventPayloads]: ResultEnvelope<E> & { seq: number } }[keyof EventPayloads];
 
-export type SessionSelector = string[] | typeof ALL_SESSIONS;
-
-/** Reply to `subscribe`. `afterSequence`: delivery starts with the first result after this stream sequence. */
-export interface SubscribedPayload {
-  sessions: SessionSelector;
-  policy: DeliveryPolicy;
-  /** Present when the subscription delivers only these events. */
-  events?: EventName[];
-  afterSequence?: number;
-  fromTime?: string;
-}
-
-export interface UnsubscribedPayload {
-  sessions: SessionSelector;
-}
-
-/** Reply to a command the gateway could not carry out (malformed, conflicting, over a limit, …). */
-export interface ErrorPayload {
-  code: string;
-  message: string;
-  context?: Record<string, unknown>;
-}
 
 interface ControlEnvelope<E extends string, P> {
   /** `*` when the message is not about one session. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ConfigError, baseConfigShape, env, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -18,7 +19,7 @@ describe('loadConfig', () => {
     const bad = { HTTP_PORT: 'eighty', LOG_LEVEL: 'loud', DB_PASSWORD: 'hunter2' };
     let error: unknown;
     try {
-      loadConfig({ ...shape, DB_PASSWORD: env.string().min(12) }, bad);
+      loadConfig({ ...shape, DB_PASSWORD: z.string().min(12) }, bad);
     } catch (e) {
       error = e;
     }

@@ -24,7 +24,7 @@ describe('session access', () => {
       source: { type: 'rtsp', url: 'rtsp://10.0.0.5/stream', live: true },
       startedAt: '2026-01-01T00:00:00.000Z',
       lastError: { code: 'RTSP_PROTOCOL', message: 'not RTSP: "HTTP/1.1 200 OK"' },
-      stats: { framesDecoded: 0, framesPublished: 0, framesDropped: 0, framesSkipped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 } as SessionInfo['stats'],
+      stats: { framesIn: 0, framesPublished: 0, framesDropped: 0, framesSkipped: 0, reconnects: 0, fpsIn: 0, fpsOut: 0 },
     };
     const view = withoutOperationalDetails(info);
     expect(view.source).toEqual({ type: 'rtsp', live: true });

@@ -9,6 +9,17 @@ import { countingLineSchema, zoneSchema } from './schemas.js';
 const dateTime = () => z.string().meta({ format: 'date-time' });
 const cursor = () => z.string().nullable().meta({ description: 'present when more rows may follow; pass it back as `cursor`' });
 
+// ---- errors (every service's HTTP edge, libs/service-kit) ------------------------------------------------------
+/** The one error body every service answers with. */
+export const errorBodySchema = z.object({
+  code: z.string().meta({ description: 'stable machine-readable code (listed in the service docs)' }),
+  message: z.string(),
+  statusCode: z.number().int(),
+  fieldErrors: z.record(z.string(), z.array(z.string())).optional().meta({ description: 'invalid input: messages by field' }),
+  retryAfterSeconds: z.number().int().optional().meta({ description: 'also sent as the Retry-After header' }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema> & Record<string, unknown>;
+
 // ---- persistence query API (docs/persistence.md) ---------------------------------------------------------------
 /** One row of `analysis_results`, as the query API returns it. */
 export const storedResultSchema = z.object({

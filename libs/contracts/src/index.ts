@@ -7,3 +7,4 @@ export * from './sessions.js';
 export * from './ws.js';
 export * from './auth.js';
 export * from './api.js';
+export * from './logger.js';

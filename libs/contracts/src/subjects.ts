@@ -5,14 +5,14 @@
  *   results.<sessionId>.<event>     ResultEnvelope JSON                          stream RESULTS (file, dedup by msg id)
  *   dlq.<stream>                    DeadLetter JSON                              stream DLQ     (file)
  */
-import { SightlineError } from './errors.js';
+import { ContractErrorCode, SightlineError } from './errors.js';
 
 /** Session ids become NATS subject tokens and a VARCHAR(64) column: keep them to a safe alphabet. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertSessionId(sessionId: string): string {
   if (!SESSION_ID_PATTERN.test(sessionId)) {
-    throw new SightlineError('INVALID_SESSION_ID', 'session id must match [A-Za-z0-9_-]{1,64}', { sessionId });
+    throw new SightlineError(ContractErrorCode.invalidSessionId, 'session id must match [A-Za-z0-9_-]{1,64}', { sessionId });
   }
   return sessionId;
 }

@@ -3,7 +3,7 @@
  * sequence, usable as a resume point). Client -> server messages are small JSON commands.
  */
 import { z } from 'zod';
-import { EVENT_NAMES } from './events.js';
+import { EVENT_NAMES, type EventName } from './events.js';
 import { sessionIdSchema, type ResultEnvelope } from './schemas.js';
 
 export const WS_PATH = '/ws/analysis';
@@ -47,3 +47,41 @@ export type AnalysisMessage = ResultEnvelope & { seq: number };
 
 /** Control replies use the same envelope shape; `sessionId` is `*` when not about one session. */
 export const CONTROL_EVENTS = { subscribed: 'subscribed', unsubscribed: 'unsubscribed', error: 'error' } as const;
+
+// ---- control reply payloads (the gateway writes them, the SDK reads them) ----------------------------------------
+export type SessionSelector = string[] | typeof ALL_SESSIONS;
+
+/** Reply to `subscribe`. `afterSequence`: delivery starts with the first result after this stream sequence. */
+export interface SubscribedPayload {
+  sessions: SessionSelector;
+  policy: DeliveryPolicy;
+  /** Present when the subscription delivers only these events. */
+  events?: EventName[];
+  afterSequence?: number;
+  fromTime?: string;
+}
+
+export interface UnsubscribedPayload {
+  sessions: SessionSelector;
+}
+
+/** Reply to a command the gateway could not carry out (malformed, conflicting, over a limit, …). */
+export interface ErrorPayload {
+  code: string;
+  message: string;
+  context?: Record<string, unknown>;
+}
+
+/** Codes of `error` control replies: why the gateway refused a command or stopped a delivery. */
+export const WsCommandErrorCode = {
+  binaryNotSupported: 'BINARY_NOT_SUPPORTED',
+  rateLimited: 'RATE_LIMITED',
+  tooManyPendingCommands: 'TOO_MANY_PENDING_COMMANDS',
+  sessionForbidden: 'SESSION_FORBIDDEN',
+  subscriptionConflict: 'SUBSCRIPTION_CONFLICT',
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
+  tooManyReplays: 'TOO_MANY_REPLAYS',
+  subscribeFailed: 'SUBSCRIBE_FAILED',
+  deliveryStopped: 'DELIVERY_STOPPED',
+} as const;
+export type WsCommandErrorCode = (typeof WsCommandErrorCode)[keyof typeof WsCommandErrorCode];

@@ -18,12 +18,16 @@ import {
   parseJson,
   SightlineError,
   WS_CLOSE,
+  WsCommandErrorCode,
   type DeliveryPolicy,
+  type ErrorPayload,
   type Principal,
+  type SubscribedPayload,
+  type UnsubscribedPayload,
 } from '@sightline/contracts';
-import type { ErrorPayload, SubscribedPayload, UnsubscribedPayload } from '@sightline/client';
 import { type NatsClient } from '@sightline/messaging';
 import { type Logger } from '@sightline/observability';
+import { TokenBucket } from '@sightline/service-kit';
 import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
 import { type z } from 'zod';
@@ -104,8 +108,7 @@ export class AnalysisConnection {
   private readonly queue: BoundedSendQueue;
   private commands: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
-  private commandTokens: number;
-  private commandTokensAt = Date.now();
+  private readonly commandBucket: TokenBucket;
   private defaultSubscription?: NodeJS.Timeout;
   private awaitingPong = false;
   private closing = false;
@@ -137,7 +140,7 @@ export class AnalysisConnection {
       deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
     });
     socket.on('close', (code) => this.onSocketClosed(code));
-    this.commandTokens = this.commandsPerMinute;
+    this.commandBucket = new TokenBucket(this.commandsPerMinute);
     this.armExpiry();
     this.armDefaultSubscription();
   }
@@ -209,7 +212,7 @@ export class AnalysisConnection {
   private onClientFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closing) return;
     if (isBinary) {
-      this.rejectCommand(new SightlineError('BINARY_NOT_SUPPORTED', 'send commands as JSON text frames'));
+      this.rejectCommand(new SightlineError(WsCommandErrorCode.binaryNotSupported, 'send commands as JSON text frames'));
       return;
     }
     let command: ClientCommand;
@@ -222,20 +225,17 @@ export class AnalysisConnection {
     // The client speaks the protocol: no default subscription.
     clearTimeout(this.defaultSubscription);
     this.defaultSubscription = undefined;
-    const now = Date.now();
-    this.commandTokens = Math.min(this.commandsPerMinute, this.commandTokens + ((now - this.commandTokensAt) * this.commandsPerMinute) / 60_000);
-    this.commandTokensAt = now;
-    if (this.commandTokens < 1) {
-      this.rejectCommand(new SightlineError('RATE_LIMITED', `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }));
+    if (this.commandBucket.refill() < 1) {
+      this.rejectCommand(new SightlineError(WsCommandErrorCode.rateLimited, `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }));
       return;
     }
     if (this.pendingCommands >= MAX_PENDING_COMMANDS) {
       this.rejectCommand(
-        new SightlineError('TOO_MANY_PENDING_COMMANDS', `at most ${MAX_PENDING_COMMANDS} commands may wait; wait for the replies`, { type: command.type }),
+        new SightlineError(WsCommandErrorCode.tooManyPendingCommands, `at most ${MAX_PENDING_COMMANDS} commands may wait; wait for the replies`, { type: command.type }),
       );
       return;
     }
-    this.commandTokens -= 1;
+    this.commandBucket.take();
     this.deps.metrics.clientMessages.inc({ outcome: 'ok' });
     this.enqueue(() => this.execute(command));
   }
@@ -252,7 +252,7 @@ export class AnalysisConnection {
       else await this.unsubscribe(command.sessions);
     } catch (err) {
       const error =
-        err instanceof SightlineError ? err : new SightlineError('SUBSCRIBE_FAILED', 'could not start delivery', {}, { cause: err });
+        err instanceof SightlineError ? err : new SightlineError(WsCommandErrorCode.subscribeFailed, 'could not start delivery', {}, { cause: err });
       this.deps.logger.warn('client command failed', {
         connectionId: this.id,
         code: error.code,
@@ -270,12 +270,12 @@ export class AnalysisConnection {
     const forbidden = all ? [] : requested.filter((id) => !canSeeSession(this.principal, id));
     if (forbidden.length) {
       // The same answer whether or not the sessions exist.
-      throw new SightlineError('SESSION_FORBIDDEN', 'not granted access to these sessions', { sessions: forbidden });
+      throw new SightlineError(WsCommandErrorCode.sessionForbidden, 'not granted access to these sessions', { sessions: forbidden });
     }
     // '*' for a principal without any grant is a subscription to nothing: no consumer at all.
     const targets = all && this.principal.sessions !== ALL_SESSIONS && this.principal.sessions.length === 0 ? [] : requested;
     if (!all && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError('SUBSCRIPTION_CONFLICT', "already subscribed to '*'; unsubscribe '*' first to pick sessions", {
+      throw new SightlineError(WsCommandErrorCode.subscriptionConflict, "already subscribed to '*'; unsubscribe '*' first to pick sessions", {
         sessions: targets,
       });
     }
@@ -283,7 +283,7 @@ export class AnalysisConnection {
     const replaced = all ? [...this.subscriptions.keys()] : targets.filter((t) => this.subscriptions.has(t));
     const total = this.subscriptions.size - replaced.length + targets.length;
     if (total > this.deps.settings.maxSubscriptions) {
-      throw new SightlineError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`, {
+      throw new SightlineError(WsCommandErrorCode.tooManySubscriptions, `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`, {
         requested: total,
       });
     }
@@ -296,7 +296,7 @@ export class AnalysisConnection {
     const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
     const replays = this.deps.replays;
     if (replaying && replays && !replays.tryAcquire(this.principal.userId, targets.length)) {
-      throw new SightlineError('TOO_MANY_REPLAYS', `at most ${replays.perUser} replays per user at once; retry once one has caught up`, {
+      throw new SightlineError(WsCommandErrorCode.tooManyReplays, `at most ${replays.perUser} replays per user at once; retry once one has caught up`, {
         sessions: all ? ALL_SESSIONS : targets,
       });
     }
@@ -315,7 +315,7 @@ export class AnalysisConnection {
     } catch (err) {
       await Promise.all(opened.map((a) => a.subscription.close()));
       if (holdsReplaySlot) replays.release(this.principal.userId, targets.length);
-      throw new SightlineError('SUBSCRIBE_FAILED', 'could not start delivery', { sessions: targets }, { cause: err });
+      throw new SightlineError(WsCommandErrorCode.subscribeFailed, 'could not start delivery', { sessions: targets }, { cause: err });
     }
     if (this.closing) {
       await Promise.all(opened.map((a) => a.subscription.close()));
@@ -338,7 +338,7 @@ export class AnalysisConnection {
 
   private async unsubscribe(sessions: string[] | typeof ALL_SESSIONS): Promise<void> {
     if (sessions !== ALL_SESSIONS && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError('SUBSCRIPTION_CONFLICT', "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)", {
+      throw new SightlineError(WsCommandErrorCode.subscriptionConflict, "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)", {
         sessions,
       });
     }
@@ -387,7 +387,7 @@ export class AnalysisConnection {
         if (this.closing || this.subscriptions.get(target) !== active) return;
         this.deps.logger.warn('subscription stopped', { connectionId: this.id, target, error: err.message });
         void this.stopSubscription(target);
-        this.sendControl(CONTROL_EVENTS.error, { code: 'DELIVERY_STOPPED', message: 'delivery stopped; subscribe again', context: { sessions: [target] } });
+        this.sendControl(CONTROL_EVENTS.error, { code: WsCommandErrorCode.deliveryStopped, message: 'delivery stopped; subscribe again', context: { sessions: [target] } });
       });
   }
 

@@ -17,3 +17,4 @@ export {
   type SupervisorEvent,
   type SupervisorOptions,
 } from './supervisor.js';
+export { LocalFleetBackend, type ScalableFleet } from './scaling-backend.js';

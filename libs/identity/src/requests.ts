@@ -2,7 +2,6 @@
  * Request schemas (zod) for every endpoint of the auth service, the password policy, and `parseRequest`, which turns
  * a failed parse into VALIDATION_FAILED with field errors. Usernames and emails are normalised (trimmed, lower-cased) so uniqueness is case-insensitive.
  */
-import { SightlineError } from '@sightline/contracts';
 import { z } from 'zod';
 
 export const PASSWORD_POLICY = { minLength: 12, maxBytes: 72, minDistinctCharacters: 6 } as const;
@@ -117,14 +116,5 @@ export type ListUsersQuery = z.output<typeof listUsersQuerySchema>;
 
 export const createRoleSchema = z.object({ name: roleNameSchema }).strict();
 
-/** Parses request input; a failure is a VALIDATION_FAILED error carrying `{field: [messages]}`. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of result.error.issues) {
-    const field = issue.path.length ? issue.path.join('.') : what;
-    (fieldErrors[field] ??= []).push(issue.message);
-  }
-  throw new SightlineError('VALIDATION_FAILED', `invalid ${what}`, { fieldErrors });
-}
+/** Request input is parsed with the fleet's one parser (VALIDATION_FAILED carrying `{field: [messages]}`). */
+export { parseRequest } from '@sightline/service-kit';

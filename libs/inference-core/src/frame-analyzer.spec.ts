@@ -6,7 +6,7 @@ import type { PublishOptions } from '@sightline/messaging';
 import { Detector, builtinManifest } from '@sightline/vision';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { uniformFrame } from '../../vision/test-support/frames.js';
+import { uniformFrame } from '@sightline/vision/testing';
 import { FrameAnalyzer } from './frame-analyzer.js';
 import type { QueuedFrame } from './frame-message.js';
 import { inferenceMetrics } from './inference-metrics.js';

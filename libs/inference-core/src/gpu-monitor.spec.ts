@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuMonitor, NVIDIA_SMI_ARGS, parseNvidiaSmiCsv } from './gpu-monitor.js';
+import { silentLogger } from '@sightline/contracts';
 import { waitUntil } from '@sightline/local-infra';
 
 const MIB = 1024 * 1024;
-const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('parseNvidiaSmiCsv', () => {
   it('reads an idle H200 (output captured on a real one)', () => {
@@ -66,7 +66,7 @@ describe('GpuMonitor', () => {
     const registry = new Registry();
     const smi = await fakeNvidiaSmi('smi-flaky');
     await smi.answer('81, 20480, 143771\n');
-    const monitor = new GpuMonitor({ registry, logger: quietLogger, command: smi.path, intervalMs: 50 });
+    const monitor = new GpuMonitor({ registry, logger: silentLogger, command: smi.path, intervalMs: 50 });
     expect(await monitor.start()).toBe(1);
     try {
       const text = await registry.metrics();
@@ -88,7 +88,7 @@ describe('GpuMonitor', () => {
     await smi.answer('No devices were found\n', 6);
     for (const command of [join(folder, 'no-such-nvidia-smi'), smi.path]) {
       const registry = new Registry();
-      const monitor = new GpuMonitor({ registry, logger: quietLogger, command });
+      const monitor = new GpuMonitor({ registry, logger: silentLogger, command });
       expect(await monitor.start()).toBe(0);
       expect(await registry.metrics()).not.toContain('sightline_gpu_');
     }

@@ -22,7 +22,7 @@ import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messag
 import { Detector, loadManifestFile } from '@sightline/vision';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnnxModel } from '../../vision/test-support/onnx-model.js';
+import { buildOnnxModel } from '@sightline/vision/testing';
 import { InferenceWorker } from './inference-worker.js';
 
 const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -7,6 +7,7 @@ export {
   GstRtspServer,
   startGstRtspServer,
   type GstRtspAuth,
+  type GstRtspLiveCamera,
   type GstRtspMount,
   type GstRtspServerOptions,
 } from './gst-rtsp-server.js';

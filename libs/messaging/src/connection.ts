@@ -2,7 +2,7 @@
  * One NATS connection per process: reconnects forever with jittered back-off, tracks its own up/down state for
  * readiness probes, and drains (finishes in-flight deliveries, flushes publishes) on shutdown.
  */
-import { SightlineError } from '@sightline/contracts';
+import { SightlineError, type LoggerPort } from '@sightline/contracts';
 import {
   connect,
   type JetStreamClient,
@@ -11,11 +11,8 @@ import {
 } from 'nats';
 import { inboxPrefix } from './identities.js';
 
-export interface MessagingLogger {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** The slice of the logger port (@sightline/contracts) the messaging lib calls. */
+export type MessagingLogger = Pick<LoggerPort, 'info' | 'warn' | 'error'>;
 
 export interface NatsClientOptions {
   /** One URL or a comma-separated list (cluster seeds). */

@@ -59,13 +59,13 @@ describe('NATS identities', () => {
     await awaitStreams(as('gateway').manager, 1000);
     await ensureConsumer(as('inference').manager, CONSUMER_DEFINITIONS.inference());
     await ensureConsumer(as('persistence').manager, CONSUMER_DEFINITIONS.persistence());
-    await new JetStreamPublisher(as('ingest')).publish(SUBJECTS.frame('cam-1'), new Uint8Array([1, 2, 3]), { msgID: 'cam-1:0' });
-    await new JetStreamPublisher(as('ingest')).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStarted), { started: true }, { msgID: 'cam-1:s:0' });
+    await new JetStreamPublisher(as('ingest')).publish(SUBJECTS.frame('cam-1'), new Uint8Array([1, 2, 3]), { msgId: 'cam-1:0' });
+    await new JetStreamPublisher(as('ingest')).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStarted), { started: true }, { msgId: 'cam-1:s:0' });
 
     const frames = await as('inference').jetstream.consumers.get(STREAMS.frames, CONSUMERS.inference);
     const frame = await frames.next({ expires: 2000 });
     expect([...frame!.data]).toEqual([1, 2, 3]);
-    await new JetStreamPublisher(as('inference')).publishJson(SUBJECTS.result('cam-1', EVENTS.frameAnalyzed), { n: 0 }, { msgID: 'cam-1:f:0' });
+    await new JetStreamPublisher(as('inference')).publishJson(SUBJECTS.result('cam-1', EVENTS.frameAnalyzed), { n: 0 }, { msgId: 'cam-1:f:0' });
     await frame!.ackAck();
 
     const stored = await as('persistence').jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence);
@@ -99,7 +99,7 @@ describe('NATS identities', () => {
     const theirs = await inference.jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence).catch((err: Error) => err);
     if (!(theirs instanceof Error)) await expect(theirs.next({ expires: 1000 })).rejects.toThrow();
     // Only frameAnalyzed: a forged sessionStopped is refused.
-    await expect(new JetStreamPublisher(inference).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStopped), {}, { msgID: 'forged' })).rejects.toThrow();
+    await expect(new JetStreamPublisher(inference).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStopped), {}, { msgId: 'forged' })).rejects.toThrow();
   });
 
   it('keeps each identity out of the others\' replies, and the gateway away from persistence\'s consumer', async () => {

@@ -44,14 +44,17 @@ class ObservabilityController {
 
 export interface ObservabilityOptions {
   service: string;
+  /** The service's logger (bootstrapService builds it once); absent: one at `level`. */
   logger?: Logger;
+  /** The validated LOG_LEVEL; absent: the LOG_LEVEL variable, else info. */
+  level?: string;
   registry?: Registry;
 }
 
 @Module({})
 export class ObservabilityModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
-    const logger = options.logger ?? createLogger(options.service);
+    const logger = options.logger ?? createLogger(options.service, options.level);
     const registry = options.registry ?? createMetricsRegistry(options.service);
     return {
       module: ObservabilityModule,

@@ -1,1 +1,2 @@
-export { ApiEndpoint, buildOpenApiDocument, errorBodySchema, openApiSchema, serveOpenApi, writeOpenApiDocument, type ApiInfo } from './openapi.js';
+export { ApiEndpoint, buildOpenApiDocument, openApiSchema, serveOpenApi, writeOpenApiDocument, type ApiInfo } from './openapi.js';
+export { errorBodySchema } from '@sightline/contracts';

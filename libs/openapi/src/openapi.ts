@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { applyDecorators, type INestApplication } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { errorBodySchema } from '@sightline/contracts';
 import { z } from 'zod';
 
 type SchemaObject = Parameters<typeof ApiBody>[0] extends infer O ? (O extends { schema: infer S } ? S : never) : never;
@@ -15,12 +16,6 @@ type SchemaObject = Parameters<typeof ApiBody>[0] extends infer O ? (O extends {
 export function openApiSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): SchemaObject {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
 }
-
-/** The error body every service answers with; a service with more fields documents its own (`errorSchema`). */
-export const errorBodySchema = z.object({
-  code: z.string().meta({ description: 'stable machine-readable code (listed in the service docs)' }),
-  message: z.string(),
-});
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid input',
@@ -46,7 +41,7 @@ export function ApiEndpoint(options: {
   errors: number[];
   /** Per-status descriptions that say more than the generic ones. */
   errorDescriptions?: Record<number, string>;
-  /** The service's error body, when it has more than `errorBodySchema`. */
+  /** The service's error body, when it has more than `errorBodySchema` (@sightline/contracts). */
   errorSchema?: z.ZodType;
 }) {
   return applyDecorators(

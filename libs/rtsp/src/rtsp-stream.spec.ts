@@ -378,12 +378,15 @@ describe('hostile or broken servers', () => {
     );
     server = await startFakeRtspServer((exchange) =>
       respond(exchange, server!, {
-        onPlay: async (socket) => {
-          socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: 0, timestamp: 0, marker: true, payload: IDR })));
-          for (let i = 0; i < 1200 && !socket.destroyed; i++) {
-            const ok = socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })));
-            if (!ok) await new Promise((r) => socket.once('drain', r));
-          }
+        onPlay: (socket) => {
+          const flood = async () => {
+            socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: 0, timestamp: 0, marker: true, payload: IDR })));
+            for (let i = 0; i < 1200 && !socket.destroyed; i++) {
+              const ok = socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })));
+              if (!ok) await new Promise((r) => socket.once('drain', r));
+            }
+          };
+          void flood();
         },
       }),
     );

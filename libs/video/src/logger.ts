@@ -1,9 +1,5 @@
-/** The slice of a logger this library uses (a winston logger from @sightline/observability fits). */
-export interface VideoLogger {
-  debug(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** The logger port this library takes (one definition for every lib, in @sightline/contracts). */
+import { type LoggerPort } from '@sightline/contracts';
 
-export const silentLogger: VideoLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export type VideoLogger = LoggerPort;
+export { silentLogger } from '@sightline/contracts';

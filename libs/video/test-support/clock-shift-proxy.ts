@@ -79,7 +79,7 @@ export async function startClockShiftProxy(targetPort: number, offsetMs: number)
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     sockets.add(client).add(upstream);
     client.pipe(upstream);
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     const last = {};
     upstream.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;

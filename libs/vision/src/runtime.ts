@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import { SightlineError } from '@sightline/contracts';
+import { SightlineError, type LoggerPort } from '@sightline/contracts';
 import { errorMessage } from './errors.js';
 
 export const PROVIDER_PREFERENCES = ['auto', 'cuda', 'cpu'] as const;
@@ -12,9 +12,7 @@ export type ProviderPreference = (typeof PROVIDER_PREFERENCES)[number];
 export type ExecutionProvider = 'cuda' | 'cpu';
 
 /** The one thing this library logs; a winston logger fits. */
-export interface VisionLogger {
-  warn(message: string, context?: Record<string, unknown>): void;
-}
+export type VisionLogger = Pick<LoggerPort, 'warn'>;
 
 export interface RuntimeOptions {
   /** `auto` (default) and `cuda` try CUDA first and fall back to the CPU with one warning. */

@@ -8,6 +8,7 @@ export { MAX_ROWS_PER_BATCH, ResultStore, isRowRejection, sqlState, type InsertO
 export {
   DEFAULT_PAGE_LIMIT,
   MAX_PAGE_LIMIT,
+  QueryErrorCode,
   findSessionResults,
   findSessionSummary,
   listSessionSummaries,

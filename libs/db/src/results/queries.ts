@@ -5,6 +5,7 @@
  */
 import {
   SightlineError,
+  type ErrorCodeOf,
   type ResultPage,
   type SessionSummary,
   type SessionSummaryPage,
@@ -27,6 +28,13 @@ export interface ResultQuery {
   cursor?: string;
 }
 
+/** Codes of the client-input errors the query functions raise (HTTP 400 at the query API). */
+export const QueryErrorCode = {
+  invalidCursor: 'INVALID_CURSOR',
+  invalidLimit: 'INVALID_LIMIT',
+} as const;
+export type QueryErrorCode = ErrorCodeOf<typeof QueryErrorCode>;
+
 // Cursors are opaque to clients: a kind tag (so a sessions cursor is refused by the results endpoint) and the key.
 type CursorKind = 'r' | 's';
 
@@ -37,20 +45,20 @@ function encodeCursor(kind: CursorKind, key: string | number): string {
 function decodeCursor(kind: CursorKind, cursor: string, keyPattern: RegExp): string {
   const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
   const key = decoded.startsWith(`${kind}:`) ? decoded.slice(2) : '';
-  if (!keyPattern.test(key)) throw new SightlineError('INVALID_CURSOR', 'cursor is not one this endpoint issued', { cursor });
+  if (!keyPattern.test(key)) throw new SightlineError(QueryErrorCode.invalidCursor, 'cursor is not one this endpoint issued', { cursor });
   return key;
 }
 
 /** SERIAL ids are int4: a larger number is not a cursor we issued (and would be a database error). */
 function resultCursorId(cursor: string): number {
   const id = Number(decodeCursor('r', cursor, /^[0-9]{1,10}$/));
-  if (id > 2 ** 31 - 1) throw new SightlineError('INVALID_CURSOR', 'cursor is not one this endpoint issued', { cursor });
+  if (id > 2 ** 31 - 1) throw new SightlineError(QueryErrorCode.invalidCursor, 'cursor is not one this endpoint issued', { cursor });
   return id;
 }
 
 function pageLimit(limit = DEFAULT_PAGE_LIMIT): number {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
-    throw new SightlineError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`, { limit });
+    throw new SightlineError(QueryErrorCode.invalidLimit, `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`, { limit });
   }
   return limit;
 }

@@ -1,12 +1,13 @@
 import { makeEnvelope, type ResultEnvelope } from '@sightline/contracts';
-import { frameAnalyzedResult } from '../../../contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { LocalPostgres, freePort, makeTempDir } from '@sightline/local-infra';
 import { rmSync } from 'node:fs';
 import { type DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAndMigrate, createDataSource } from '../data-source.js';
 import { RESULT_ENTITIES, RESULT_MIGRATIONS } from './index.js';
-import { findSessionResults, findSessionSummary, listSessionSummaries, type StoredResult } from './queries.js';
+import { type StoredResult } from '@sightline/contracts';
+import { findSessionResults, findSessionSummary, listSessionSummaries } from './queries.js';
 import { ResultStore, isRowRejection } from './result-store.js';
 import { deleteSessionZones, findSessionZones, saveSessionZones } from './zones.js';
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeLetterbox, EVENTS, SESSION_WARNING_CODES, SUBJECTS } from '@sightline/contracts';
 import { Registry } from 'prom-client';
-import { frameAnalyzedResult } from '../../../contracts/test-support/results.js';
+import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { SessionManager } from './session-manager.js';
 import { makeCorruptMp4, makeTempDir, makeTestClip } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,17 +1,18 @@
 /**
  * Starts a Nest service the same way everywhere: configuration validated first (a bad variable is a clear fatal
- * log line naming it), JSON logs for Nest itself, shutdown hooks (SIGTERM/SIGINT drain in-flight work), and an
- * exit code when start-up fails.
+ * log line naming it), one JSON logger built from the validated LOG_LEVEL and handed to the module (and Nest's own
+ * logs), shutdown hooks (SIGTERM/SIGINT drain in-flight work), and an exit code when start-up fails.
  */
 import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, NestJsonLogger } from './logger.js';
+import { createLogger, NestJsonLogger, type Logger } from '@sightline/observability';
 
-export interface BootstrapOptions<C> {
+export interface BootstrapOptions<C extends { LOG_LEVEL?: string }> {
   service: string;
   /** Reads and validates the environment; throwing here aborts start-up with the error logged. */
   loadConfig: () => C;
-  module: (config: C) => DynamicModule | Type<unknown>;
+  /** The root module; `logger` is the service's one logger (give it to ObservabilityModule). */
+  module: (config: C, logger: Logger) => DynamicModule | Type<unknown>;
   port: (config: C) => number;
   /** Listen address; the HTTP_HOST variable wins (the local fleet sets 127.0.0.1; images listen on every interface). */
   host?: string;
@@ -19,11 +20,13 @@ export interface BootstrapOptions<C> {
   configure?: (app: INestApplication, config: C) => void | Promise<void>;
 }
 
-export async function bootstrapService<C>(options: BootstrapOptions<C>): Promise<INestApplication> {
-  const logger = createLogger(options.service);
+export async function bootstrapService<C extends { LOG_LEVEL?: string }>(options: BootstrapOptions<C>): Promise<INestApplication> {
+  // Until the configuration is valid, start-up failures are logged at the environment's level.
+  let logger = createLogger(options.service);
   try {
     const config = options.loadConfig();
-    const app = await NestFactory.create(options.module(config), { logger: new NestJsonLogger(logger), bufferLogs: true });
+    logger = createLogger(options.service, config.LOG_LEVEL);
+    const app = await NestFactory.create(options.module(config, logger), { logger: new NestJsonLogger(logger), bufferLogs: true });
     app.enableShutdownHooks();
     await options.configure?.(app, config);
     await app.listen(options.port(config), process.env.HTTP_HOST || options.host || '0.0.0.0');

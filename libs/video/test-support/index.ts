@@ -1,0 +1,2 @@
+/** Test support of @sightline/video for other projects' tests: `import { … } from '@sightline/video/testing'`. */
+export * from './ingest-harness.js';
