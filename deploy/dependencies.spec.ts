@@ -44,18 +44,21 @@ describe('declared dependencies', () => {
     .concat(Object.values(manifest.scripts))
     .join('\n');
 
-  /** Imported/required/named in quotes (also a subpath), or run as `npx <name>` / `bin/<name>`. */
+  /** Imported/required/named in quotes (also a subpath), run as `npx <name>` / `bin/<name>`, or as an npm script's command. */
   function isUsed(name: string): boolean {
     if (USED_WITHOUT_IMPORT[name]) return true;
     // @types/x is used when x is (@types/node: always).
     const target = name.startsWith('@types/') ? name.slice('@types/'.length).replace(/^(.+)__(.+)$/, '@$1/$2') : name;
     if (target === 'node') return true;
     const escaped = target.replace(/[/.]/g, '\\$&');
-    return new RegExp(`['"\`]${escaped}(/[^'"\`]*)?['"\`]`).test(corpus) || new RegExp(`(npx |bin/)${escaped}\\b`).test(corpus);
+    // npm scripts run a package's binary by its bare name (`prettier --check .`, `… && vitest run`).
+    const runByScript = Object.values(manifest.scripts).some((script) => new RegExp(`(^|&&|;|\\|\\|)\\s*${escaped}(\\s|$)`).test(script));
+    return runByScript || new RegExp(`['"\`]${escaped}(/[^'"\`]*)?['"\`]`).test(corpus) || new RegExp(`(npx |bin/)${escaped}\\b`).test(corpus);
   }
 
   it('would notice a package nothing uses', () => {
     expect(isUsed('passport-jwt')).toBe(false);
+    expect(isUsed('pret')).toBe(false); // a prefix of a script's command is no use of it
     expect(isUsed('@types/passport-jwt')).toBe(false);
     expect(isUsed('ws')).toBe(true);
   });
