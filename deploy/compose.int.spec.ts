@@ -7,7 +7,7 @@
  * in a real nats-server. The containers themselves run in deploy/containers/ (`npm run test:containers`).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from '@sightline/local-infra';
@@ -88,9 +88,10 @@ describe('docker-compose.yml', () => {
 
   it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
     const env = readFileSync(join(project, '.env'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_PERSISTENCE_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'BACKUP_REPO_CIPHER_PASS', 'NATS_PROVISIONER_PASSWORD', 'NATS_GATEWAY_PASSWORD']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_AUTH_PASSWORD', 'POSTGRES_PERSISTENCE_PASSWORD', 'POSTGRES_TRACKER_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'BACKUP_REPO_CIPHER_PASS']) {
       expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
     }
+    for (const identity of NATS_IDENTITIES) expect(env).toMatch(new RegExp(`^NATS_${identity.toUpperCase()}_PASSWORD=n[0-9a-f]{48}$`, 'm'));
     expect(env).toContain(`SIGHTLINE_HOME=${project}`);
     const { stdout } = await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
     expect(stdout.trim().split('\n')).toEqual(['ready: docker compose pull && docker compose up -d']);
@@ -197,7 +198,7 @@ describe('docker-compose.yml', () => {
     }).catch((err: { stderr: string }) => err);
     expect(stderr).toMatch(/NATS_PROVISIONER_PASSWORD/);
     for (const identity of ['ingest', 'inference', 'persistence', 'gateway', 'tracker']) {
-      expect(services[identity].environment).toMatchObject({ NATS_USER: identity, NATS_PASSWORD: expect.stringMatching(/^[0-9a-f]{48}$/) });
+      expect(services[identity].environment).toMatchObject({ NATS_USER: identity, NATS_PASSWORD: expect.stringMatching(/^n[0-9a-f]{48}$/) });
       // The provisioner stays up (it re-creates the streams after a NATS restart); the services wait for the streams.
       expect(declared.services[identity].depends_on).toMatchObject({ 'nats-provision': { condition: 'service_started' } });
     }
@@ -230,6 +231,61 @@ describe('docker-compose.yml', () => {
     const pass = services.backup.environment!.PGBACKREST_REPO1_CIPHER_PASS;
     const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).includes(pass)).map(([name]) => name);
     expect(holders.sort()).toEqual(['backup', 'postgres']);
+  });
+});
+
+describe('NATS passwords in .env', () => {
+  /** The NATS_*_PASSWORD lines of a project's .env. */
+  const natsPasswords = (dir: string) =>
+    Object.fromEntries(
+      [...readFileSync(join(dir, '.env'), 'utf8').matchAll(/^(NATS_[A-Z]+_PASSWORD)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
+  /** `nats-server -t` with these passwords in its environment, as compose passes them: the error text, or '' if valid. */
+  const natsConfigError = (passwords: Record<string, string>) =>
+    run('nats-server', ['-c', 'single.conf', '-t'], {
+      cwd: join(ROOT, 'deploy/docker/nats'),
+      env: { PATH: process.env.PATH, NATS_SERVER_NAME: 'test-node', ...passwords },
+    }).then(
+      ({ stdout, stderr }) => (`${stdout}${stderr}`.includes('configuration file single.conf is valid') ? '' : `${stdout}${stderr}`),
+      (err: { stderr: string }) => err.stderr,
+    );
+  // A hex value shaped like a number with a unit suffix: nats-server parses `$VAR` values as configuration values.
+  const NUMBER_SHAPED = `12e4${'a'.repeat(44)}`;
+
+  it('are generated in a form nats-server reads as a string, and replace number-shaped ones of an older prepare-host.sh', async () => {
+    const dir = await makeTempDir('sightline-nats-passwords-');
+    deployInto(dir);
+    await run('bash', [join(dir, 'deploy/docker/prepare-host.sh')]);
+    const generated = natsPasswords(dir);
+    expect(Object.keys(generated)).toHaveLength(NATS_IDENTITIES.length);
+    expect(await natsConfigError(generated)).toBe('');
+
+    // An .env written by the earlier generator (plain hex) that happened to start like a number: the server refuses it.
+    const env = readFileSync(join(dir, '.env'), 'utf8');
+    writeFileSync(join(dir, '.env'), env.replace(/^NATS_TRACKER_PASSWORD=.*$/m, `NATS_TRACKER_PASSWORD=${NUMBER_SHAPED}`));
+    expect(await natsConfigError({ ...generated, NATS_TRACKER_PASSWORD: NUMBER_SHAPED })).toMatch(/NATS_TRACKER_PASSWORD.*could not be parsed/);
+    const { stdout } = await run('bash', [join(dir, 'deploy/docker/prepare-host.sh')]);
+    expect(stdout).toContain('replaced NATS_TRACKER_PASSWORD in .env');
+    const repaired = natsPasswords(dir);
+    expect(repaired.NATS_TRACKER_PASSWORD).toMatch(/^n[0-9a-f]{48}$/);
+    expect({ ...repaired, NATS_TRACKER_PASSWORD: generated.NATS_TRACKER_PASSWORD }).toEqual(generated);
+    expect(await natsConfigError(repaired)).toBe('');
+  });
+
+  it('set by the operator in a form nats-server cannot read as a string stop prepare-host.sh with the key named, .env unchanged', async () => {
+    const dir = await makeTempDir('sightline-nats-passwords-');
+    deployInto(dir);
+    await run('bash', [join(dir, 'deploy/docker/prepare-host.sh')]);
+    const env = readFileSync(join(dir, '.env'), 'utf8').replace(/^NATS_INGEST_PASSWORD=.*$/m, 'NATS_INGEST_PASSWORD=2024');
+    writeFileSync(join(dir, '.env'), env);
+    const failure = await run('bash', [join(dir, 'deploy/docker/prepare-host.sh')]).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/NATS_INGEST_PASSWORD in \.env must start with a letter/);
+    expect(failure?.stderr).not.toContain('2024');
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(env);
   });
 });
 

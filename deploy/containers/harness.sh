@@ -62,16 +62,18 @@ fi
 node_version=$(sed -n 's/^ARG NODE_VERSION=//p' deploy/docker/Dockerfile)
 pg_major=$(sed -n 's/^ARG PG_MAJOR=//p' deploy/backup/Dockerfile)
 docker_cli_image=$(sed -n 's/^ARG DOCKER_CLI_IMAGE=//p' deploy/docker/Dockerfile)
+cuda_image=$(sed -n 's/^ARG CUDA_IMAGE=//p' deploy/docker/Dockerfile)
 compose_default() { sed -n "s/.*\${$1:-\([^}]*\)}.*/\1/p" docker-compose.yml | head -1; }
 declare -A upstream=(
   [node]="node:${node_version}-bookworm-slim" [postgres]="postgres:${pg_major}-bookworm"
   [nats]=$(compose_default NATS_IMAGE) [caddy]=$(compose_default CADDY_IMAGE) [minio]=$(compose_default MINIO_IMAGE)
-  [docker-cli]=$docker_cli_image
+  [docker-cli]=$docker_cli_image [cuda]=$cuda_image
 )
 base=sightline-standin/bookworm:minbase
 if timeout 30 "$DOCKER" pull -q "${upstream[node]}" >/dev/null 2>&1; then
   log "a registry answers: pulling the upstream images"
-  for target in "${!upstream[@]}"; do "$DOCKER" pull -q "${upstream[$target]}" >/dev/null; done
+  # The CUDA base (several GB) is pulled by the GPU stage's build below.
+  for target in "${!upstream[@]}"; do [[ $target == cuda ]] || "$DOCKER" pull -q "${upstream[$target]}" >/dev/null; done
 else
   log "no registry: stand-ins built from Debian packages"
   if ! "$DOCKER" image inspect "$base" >/dev/null 2>&1; then
@@ -98,7 +100,7 @@ else
   cp "$(readlink -f /usr/bin/docker)" "$context/docker-cli/docker"
   cp /etc/ssl/certs/ca-certificates.crt "$context/ca-certificates.crt"
   s3rver_version=$(node -p "require('./package-lock.json').packages['node_modules/s3rver'].version")
-  for target in node nats caddy postgres minio docker-cli; do
+  for target in node nats caddy postgres minio docker-cli cuda; do
     log "stand-in ${upstream[$target]}"
     nice -n 10 "$DOCKER" build -q --target "$target" --build-arg "S3RVER_VERSION=$s3rver_version" \
       --label "org.opencontainers.image.description=Sightline stand-in for ${upstream[$target]}" \
@@ -121,6 +123,13 @@ PATH=$(dirname "$DOCKER"):$PATH nice -n 10 docker-compose --project-name sightli
 rm -f "${created_env[@]}"
 created_env=()
 log "our images built in $((SECONDS - build_started)) s"
+# The GPU inference image's stage, every step of it, on the CUDA base (a stand-in without CUDA where no registry
+# answers) and without ORT's CUDA provider, which only NuGet serves (CUDA_PROVIDERS=build; the Dockerfile says why).
+export SIGHTLINE_GPU_CHECK_IMAGE=$SIGHTLINE_REGISTRY/sightline-inference:$SIGHTLINE_IMAGE_TAG-gpu-check
+gpu_started=$SECONDS
+nice -n 10 "$DOCKER" build -q -f deploy/docker/Dockerfile --target inference-gpu --build-arg CUDA_PROVIDERS=build \
+  --build-arg APP=inference --build-arg PORT=3002 -t "$SIGHTLINE_GPU_CHECK_IMAGE" . >/dev/null
+log "GPU stage (without the CUDA provider) built in $((SECONDS - gpu_started)) s"
 
 # ---- 5. tests --------------------------------------------------------------------------------------------------------
 # The autoscaler test runs apps/autoscaler on this machine (see the test): its build must be current.

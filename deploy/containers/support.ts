@@ -88,10 +88,19 @@ export class ComposeProject {
   }
 
   async containers(): Promise<ContainerState[]> {
-    const ids = (await this.compose(['ps', '-q'])).split('\n').filter(Boolean);
-    if (ids.length === 0) return [];
     const format = '{{index .Config.Labels "com.docker.compose.service"}}|{{.Name}}|{{.State.Status}}|{{.State.ExitCode}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}';
-    const out = await this.docker(['inspect', '--format', format, ...ids]);
+    let out = '';
+    // A container listed by `ps` may be removed before `inspect` reads it (the autoscaler scaling down): list again.
+    for (let attempt = 1; ; attempt++) {
+      const ids = (await this.compose(['ps', '-q'])).split('\n').filter(Boolean);
+      if (ids.length === 0) return [];
+      try {
+        out = await this.docker(['inspect', '--format', format, ...ids]);
+        break;
+      } catch (err) {
+        if (attempt >= 5 || !/No such object/.test(String((err as { stderr?: string }).stderr ?? err))) throw err;
+      }
+    }
     return out.split('\n').filter(Boolean).map((line) => {
       const [service, name, status, exitCode, health] = line.split('|');
       return { service: service!, name: name!.replace(/^\//, ''), status: status!, exitCode: Number(exitCode), health: health ?? '' };
