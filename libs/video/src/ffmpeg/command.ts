@@ -3,24 +3,43 @@
  * stream, or V4L2 device), letterbox to the model input size, convert to the model's pixel format, and write raw
  * frames to stdout. `showinfo` reports each frame's pts and input byte position on stderr, in output order.
  */
-import { PIXEL_FORMATS, type PixelFormat, type Size } from '@sightline/contracts';
+import { PIXEL_FORMATS, computeLetterbox, type PixelFormat, type Size } from '@sightline/contracts';
 
 export interface FrameFormat extends Size {
   pixelFormat: PixelFormat;
 }
 
 /**
- * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with nvdec (Debian's is; the static
- * build from npm is not) and the NVIDIA driver's libnvcuvid. Frames stay on the GPU, which scales them to the model
- * size too (`scale_cuda`); only the small frame crosses to system memory, where it is padded and converted — a 1080p
- * frame never touches the CPU.
+ * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with cuvid/nvdec (Debian's is; the
+ * static build from npm is not) and the NVIDIA driver's libnvcuvid. H.264 goes through FFmpeg's `h264_cuvid`, whose
+ * parser and decoder run in the driver and on the decode engine; the engine also scales the picture to the
+ * letterboxed content size (`-resize`) when the source size is known before FFmpeg starts, `scale_cuda` does
+ * otherwise. Only the small frame crosses to system memory, where padding it and converting it to the model's pixel
+ * format costs little — a 1080p frame never touches the CPU.
  */
 export const HARDWARE_DECODERS = ['cuda'] as const;
 export type HardwareDecoder = (typeof HARDWARE_DECODERS)[number];
 
+/** What is known of a source's video before its decoder starts (a probed file). */
+export interface KnownVideoStream {
+  /** FFmpeg's codec name, e.g. h264, hevc. */
+  codec: string;
+  size: Size;
+}
+
 export interface DecoderOptions {
   /** Decode compressed input (files, RTSP) on this hardware; devices are always decoded in software. */
   hwaccel?: HardwareDecoder;
+  /** The source's codec and size when known before FFmpeg starts: lets NVDEC scale during decoding. */
+  source?: KnownVideoStream;
+  /** The codec of piped input when the transport says it (RTP H.264), though not the size. */
+  pipedCodec?: string;
+}
+
+/** How a source is decoded on the hardware: options before `-i`, and the filter chain to the model's frame. */
+export interface HardwareDecode {
+  inputArgs: string[];
+  filter: string;
 }
 
 /** Piped input: what our RTSP client depacketised (Annex-B H.264 access units, or whole MPEG-TS packets). */
@@ -66,9 +85,13 @@ export function letterboxFilter(target: FrameFormat, hwaccel?: HardwareDecoder):
     hwaccel === 'cuda'
       ? [`scale_cuda=w='${scaledWidth}':h='${scaledHeight}'`, 'hwdownload', 'format=nv12']
       : [`scale=w='${scaledWidth}':h='${scaledHeight}':flags=area`];
+  return [...scale, padAndConvert(target)].join(',');
+}
+
+/** Centres the scaled picture on the model's canvas (as computeLetterbox) and converts it to the model's format. */
+function padAndConvert(target: FrameFormat): string {
   return [
-    ...scale,
-    `pad=w=${W}:h=${H}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
+    `pad=w=${target.width}:h=${target.height}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
     `format=${FFMPEG_PIXEL_FORMAT[target.pixelFormat]}`,
   ].join(',');
 }
@@ -78,20 +101,38 @@ export function hwaccelArgs(hwaccel: HardwareDecoder): string[] {
   return ['-hwaccel', hwaccel, '-hwaccel_output_format', hwaccel];
 }
 
+/**
+ * NVDEC for one source. H.264 of known size: `h264_cuvid -resize` to the letterboxed content size (computeLetterbox),
+ * so the decode engine hands over the small NV12 picture, then pad + convert on the CPU. H.264 of unknown size (an
+ * RTSP pipe): `h264_cuvid` keeping frames on the GPU, `scale_cuda` with the size expressions. Any other or unknown
+ * codec (MPEG-TS pipes, HEVC files): FFmpeg's own decoder with the CUDA hwaccel, then `scale_cuda`.
+ */
+export function nvdecDecode(target: FrameFormat, source: { codec?: string; size?: Size }): HardwareDecode {
+  if (source.codec === 'h264' && source.size) {
+    const { scaledWidth, scaledHeight } = computeLetterbox(source.size, target);
+    return { inputArgs: ['-c:v', 'h264_cuvid', '-resize', `${scaledWidth}x${scaledHeight}`], filter: padAndConvert(target) };
+  }
+  const decoder = source.codec === 'h264' ? ['-c:v', 'h264_cuvid'] : [];
+  return { inputArgs: [...hwaccelArgs('cuda'), ...decoder], filter: letterboxFilter(target, 'cuda') };
+}
+
 /** FFmpeg arguments (without the binary) for one decoder process. */
 export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, options: DecoderOptions = {}): string[] {
   // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
   const hwaccel = input.kind !== 'device' ? options.hwaccel : undefined;
+  const decode: HardwareDecode = hwaccel
+    ? nvdecDecode(output, { codec: options.source?.codec ?? options.pipedCodec, size: options.source?.size })
+    : { inputArgs: [], filter: letterboxFilter(output) };
   return [
     // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.
     ...['-hide_banner', '-nostats', '-loglevel', 'info'],
-    ...(hwaccel ? hwaccelArgs(hwaccel) : []),
+    ...decode.inputArgs,
     ...inputArgs(input),
     // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
     ...['-map', '0:v:0', '-an', '-sn', '-dn'],
     // Passthrough: exactly one output frame per decoded frame (no duplication to a constant rate).
     ...['-vsync', '0'],
-    ...['-vf', `${letterboxFilter(output, hwaccel)},showinfo`],
+    ...['-vf', `${decode.filter},showinfo`],
     ...['-f', 'rawvideo', 'pipe:1'],
   ];
 }

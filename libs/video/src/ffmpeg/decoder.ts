@@ -9,7 +9,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BYTES_PER_PIXEL, SightlineError, type Size } from '@sightline/contracts';
 import { silentLogger, type VideoLogger } from '../logger.js';
-import { buildDecoderArgs, type DecoderInput, type FrameFormat, type HardwareDecoder } from './command.js';
+import { buildDecoderArgs, type DecoderInput, type FrameFormat, type HardwareDecoder, type KnownVideoStream } from './command.js';
 import { FrameAssembler } from './frame-assembler.js';
 import {
   DecodeErrorCode,
@@ -39,6 +39,10 @@ export interface FfmpegDecoderOptions {
   output: FrameFormat;
   /** Hardware decoding (checked with `probeHardwareDecoder` first: FFmpeg exits when the device is missing). */
   hwaccel?: HardwareDecoder;
+  /** The source's codec and size, probed before start (hardware decoding of files scales during decoding then). */
+  source?: KnownVideoStream;
+  /** The codec of piped input as the transport declares it (e.g. `h264` for RTP H.264). */
+  pipedCodec?: string;
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
@@ -73,7 +77,10 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel });
+    const { hwaccel, source, pipedCodec } = options;
+    const args = buildDecoderArgs(options.input, output, { hwaccel, source, pipedCodec });
+    // A probed size stands: a decoder that scales while decoding may report the scaled size as the stream's.
+    this.sourceSize = source?.size;
     this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {
@@ -201,7 +208,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       return this.wakeInfoWaiter();
     }
     const size = this.summary.push(line);
-    if (size) this.sourceSize = size;
+    if (size && !this.sourceSize) this.sourceSize = size;
     if (!isDiagnosticLine(line)) return;
     if (isDecodeErrorLine(line)) this.onDecodeError?.(line.trim());
     this.diagnostics.push(line.trim());
