@@ -44,34 +44,29 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(odd, '-resize')).toBe('256x192');
   });
 
-  it('decodes piped RTP H.264 on h264_cuvid with frames kept on the GPU and scaled there (size unknown at start)', () => {
-    const pipe = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { hwaccel: 'cuda', pipedCodec: 'h264' });
-    const input = pipe.slice(0, pipe.indexOf('-i'));
-    expect(valueOf(input, '-hwaccel')).toBe('cuda');
-    expect(valueOf(input, '-hwaccel_output_format')).toBe('cuda');
-    expect(valueOf(input, '-c:v')).toBe('h264_cuvid');
-    expect(pipe).not.toContain('-resize');
-    expect(valueOf(pipe, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
-  });
-
-  it('leaves other codecs (HEVC files, MPEG-TS pipes) to FFmpeg’s decoder with the CUDA hwaccel, never h264_cuvid', () => {
+  it('decodes RTSP pipes, unprobed files and other codecs with the CUDA hwaccel and scale_cuda, never h264_cuvid', () => {
+    const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
     const hevc = buildDecoderArgs({ kind: 'file', path: '/media/c.mp4', loop: false, realtime: false }, FRAME, {
       hwaccel: 'cuda',
       source: { codec: 'hevc', size: { width: 1920, height: 1080 } },
     });
+    const unprobed = buildDecoderArgs({ kind: 'file', path: '/media/d.mp4', loop: false, realtime: false }, FRAME, { hwaccel: 'cuda' });
+    // h264_cuvid reports no input byte position per frame, which RTSP timing needs: pipes never get it, size known or not.
+    const h264Pipe = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { hwaccel: 'cuda', source });
     const ts = buildDecoderArgs({ kind: 'pipe', format: 'mpegts' }, FRAME, { hwaccel: 'cuda' });
-    for (const args of [hevc, ts]) {
+    for (const args of [hevc, unprobed, h264Pipe, ts]) {
       expect(args).not.toContain('h264_cuvid');
       expect(valueOf(args, '-hwaccel')).toBe('cuda');
       expect(args.indexOf('-hwaccel')).toBeLessThan(args.indexOf('-i'));
-      expect(valueOf(args, '-vf')).toMatch(/^scale_cuda=.*,hwdownload,format=nv12,pad=/);
+      expect(valueOf(args, '-hwaccel_output_format')).toBe('cuda');
+      expect(valueOf(args, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
     }
   });
 
   it('decodes in software without the setting, and devices always', () => {
     const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
     const device = buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda', source });
-    const plain = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { source, pipedCodec: 'h264' });
+    const plain = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: false }, FRAME, { source });
     for (const args of [device, plain]) {
       expect(args).not.toContain('-hwaccel');
       expect(args).not.toContain('-c:v');

@@ -11,11 +11,11 @@ export interface FrameFormat extends Size {
 
 /**
  * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with cuvid/nvdec (Debian's is; the
- * static build from npm is not) and the NVIDIA driver's libnvcuvid. H.264 goes through FFmpeg's `h264_cuvid`, whose
- * parser and decoder run in the driver and on the decode engine; the engine also scales the picture to the
- * letterboxed content size (`-resize`) when the source size is known before FFmpeg starts, `scale_cuda` does
- * otherwise. Only the small frame crosses to system memory, where padding it and converting it to the model's pixel
- * format costs little — a 1080p frame never touches the CPU.
+ * static build from npm is not) and the NVIDIA driver's libnvcuvid. H.264 files go through FFmpeg's `h264_cuvid`,
+ * whose decode engine also scales each picture to the letterboxed content size (`-resize`, the size being probed
+ * before FFmpeg starts); other inputs through FFmpeg's decoder with the CUDA hwaccel and `scale_cuda`. Only the small
+ * frame crosses to system memory, where padding it and converting it to the model's pixel format costs little — a
+ * 1080p frame never touches the CPU.
  */
 export const HARDWARE_DECODERS = ['cuda'] as const;
 export type HardwareDecoder = (typeof HARDWARE_DECODERS)[number];
@@ -30,10 +30,8 @@ export interface KnownVideoStream {
 export interface DecoderOptions {
   /** Decode compressed input (files, RTSP) on this hardware; devices are always decoded in software. */
   hwaccel?: HardwareDecoder;
-  /** The source's codec and size when known before FFmpeg starts: lets NVDEC scale during decoding. */
+  /** A file's codec and size when probed before FFmpeg starts: lets NVDEC scale during decoding. */
   source?: KnownVideoStream;
-  /** The codec of piped input when the transport says it (RTP H.264), though not the size. */
-  pipedCodec?: string;
 }
 
 /** How a source is decoded on the hardware: options before `-i`, and the filter chain to the model's frame. */
@@ -102,18 +100,19 @@ export function hwaccelArgs(hwaccel: HardwareDecoder): string[] {
 }
 
 /**
- * NVDEC for one source. H.264 of known size: `h264_cuvid -resize` to the letterboxed content size (computeLetterbox),
- * so the decode engine hands over the small NV12 picture, then pad + convert on the CPU. H.264 of unknown size (an
- * RTSP pipe): `h264_cuvid` keeping frames on the GPU, `scale_cuda` with the size expressions. Any other or unknown
- * codec (MPEG-TS pipes, HEVC files): FFmpeg's own decoder with the CUDA hwaccel, then `scale_cuda`.
+ * NVDEC for one input. A probed H.264 file: `h264_cuvid -resize` to the letterboxed content size (computeLetterbox),
+ * so the decode engine hands over the small NV12 picture, then pad + convert on the CPU. Anything else — RTSP pipes,
+ * whose size is not known before the stream starts, other codecs — FFmpeg's own decoder with the CUDA hwaccel,
+ * frames kept on the GPU and scaled there by `scale_cuda` with the size expressions. Pipes must not use h264_cuvid
+ * anyway: it reports no input byte position for its frames (FFmpeg's cuviddec sets pkt_pos to -1), and RTSP timing
+ * pairs each decoded frame with its access unit by that position.
  */
-export function nvdecDecode(target: FrameFormat, source: { codec?: string; size?: Size }): HardwareDecode {
-  if (source.codec === 'h264' && source.size) {
+export function nvdecDecode(target: FrameFormat, source?: KnownVideoStream): HardwareDecode {
+  if (source?.codec === 'h264') {
     const { scaledWidth, scaledHeight } = computeLetterbox(source.size, target);
     return { inputArgs: ['-c:v', 'h264_cuvid', '-resize', `${scaledWidth}x${scaledHeight}`], filter: padAndConvert(target) };
   }
-  const decoder = source.codec === 'h264' ? ['-c:v', 'h264_cuvid'] : [];
-  return { inputArgs: [...hwaccelArgs('cuda'), ...decoder], filter: letterboxFilter(target, 'cuda') };
+  return { inputArgs: hwaccelArgs('cuda'), filter: letterboxFilter(target, 'cuda') };
 }
 
 /** FFmpeg arguments (without the binary) for one decoder process. */
@@ -121,7 +120,7 @@ export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, optio
   // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
   const hwaccel = input.kind !== 'device' ? options.hwaccel : undefined;
   const decode: HardwareDecode = hwaccel
-    ? nvdecDecode(output, { codec: options.source?.codec ?? options.pipedCodec, size: options.source?.size })
+    ? nvdecDecode(output, input.kind === 'file' ? options.source : undefined)
     : { inputArgs: [], filter: letterboxFilter(output) };
   return [
     // `info` is needed for the input stream summary (source size) and showinfo; -nostats drops the progress line.

@@ -39,10 +39,8 @@ export interface FfmpegDecoderOptions {
   output: FrameFormat;
   /** Hardware decoding (checked with `probeHardwareDecoder` first: FFmpeg exits when the device is missing). */
   hwaccel?: HardwareDecoder;
-  /** The source's codec and size, probed before start (hardware decoding of files scales during decoding then). */
+  /** A file's codec and size, probed before start (hardware decoding scales during decoding then). */
   source?: KnownVideoStream;
-  /** The codec of piped input as the transport declares it (e.g. `h264` for RTP H.264). */
-  pipedCodec?: string;
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
@@ -77,8 +75,8 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const { hwaccel, source, pipedCodec } = options;
-    const args = buildDecoderArgs(options.input, output, { hwaccel, source, pipedCodec });
+    const { hwaccel, source } = options;
+    const args = buildDecoderArgs(options.input, output, { hwaccel, source });
     // A probed size stands: a decoder that scales while decoding may report the scaled size as the stream's.
     this.sourceSize = source?.size;
     this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -24,9 +24,9 @@ export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: Hardware
   } catch (error) {
     return { available: false, reason: `cannot make the H.264 probe sample: ${(error as Error).message}` };
   }
-  // Both ways sessions decode H.264 on NVDEC: scaled by the decode engine (size known), and by scale_cuda (an RTSP pipe).
+  // Both ways sessions decode on NVDEC: a probed H.264 file scaled by the decode engine, anything else by scale_cuda.
   const target = { width: 64, height: 64, pixelFormat: 'rgb24' } as const;
-  const paths = { cuda: [nvdecDecode(target, { codec: 'h264', size: { width: 128, height: 72 } }), nvdecDecode(target, { codec: 'h264' })] };
+  const paths = { cuda: [nvdecDecode(target, { codec: 'h264', size: { width: 128, height: 72 } }), nvdecDecode(target)] };
   for (const decode of paths[hwaccel]) {
     const probe = await decodeSample(ffmpegPath, sample, decode.inputArgs, decode.filter, timeoutMs);
     if (!probe.available) return probe;

@@ -66,7 +66,6 @@ export class RtspSource implements FrameSource {
     const decoder = new FfmpegDecoder({
       ffmpegPath: this.settings.ffmpegPath,
       hwaccel: this.settings.hwaccel,
-      pipedCodec: stream.media.codec === 'h264' ? 'h264' : undefined,
       input: { kind: 'pipe', format },
       output: this.settings.frame,
       logger: this.logger,
