@@ -4,7 +4,7 @@
  * this builds the bundles into a temp folder outside the repository (no node_modules above it to fall back on) and
  * starts each service from them once, against real nats-server and PostgreSQL.
  */
-import { rmSync, symlinkSync } from 'node:fs';
+import { existsSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFleet, type ServiceName } from '@sightline/fleet';
@@ -12,7 +12,7 @@ import { ffmpegPath, makeTempDir } from '@sightline/local-infra';
 // @ts-expect-error -- a plain ES module script of the bench, no type declarations
 import { SERVICE_BUNDLES } from './rolldown.config.mjs';
 // @ts-expect-error -- a plain ES module script of the bench, no type declarations
-import { stageApp } from './stage.mjs';
+import { dependencyClosure, stageApp } from './stage.mjs';
 
 const services = Object.keys(SERVICE_BUNDLES) as ServiceName[];
 let fleet: LocalFleet | undefined;
@@ -28,7 +28,9 @@ beforeAll(async () => {
     ports: 'free',
     ephemeral: true,
     services,
-    command: (name) => ({ command: process.execPath, args: [join(app, `${name}.mjs`)] }),
+    // Started in the staged folder, as on the host: TypeORM's fallback for its driver (`<cwd>/node_modules/pg`) must
+    // not find the repository's.
+    command: (name) => ({ command: process.execPath, args: [join(app, `${name}.mjs`)], cwd: app }),
     env: { inference: { INFERENCE_PROVIDER: 'cpu', INFERENCE_MAX_BATCH: '2' } },
   });
 }, 180_000);
@@ -48,6 +50,13 @@ describe('GPU host bundles', () => {
     expect(running?.process.running).toBe(true);
     const res = await fetch(`${fleet!.url(name)}/health`);
     expect(res.status).toBe(200);
+  });
+
+  it('stages the PostgreSQL driver with its dependencies', async () => {
+    // TypeORM loads the driver by name at run time: pg and every package it needs travel beside the bundles.
+    for (const pkg of dependencyClosure('pg')) {
+      expect(existsSync(join(dir!, 'app/node_modules', pkg, 'package.json')), pkg).toBe(true);
+    }
   });
 
   it.each(['ingest', 'persistence'] as const)('%s serves its API docs with the Swagger UI assets', async (name) => {

@@ -10,7 +10,7 @@
 #             script; it is also the FFmpeg @ffmpeg-installer finds (software decode and the bench's clips)
 #   pg/       Debian's PostgreSQL server (initdb, postgres, psql), relocatable, with its libraries, behind wrappers
 # Needs: a built workspace (npm run build), Debian's ffmpeg and postgresql installed here, the npm registry (npm pack).
-# Usage: bench/gpu/pack.sh   — then see remote.sh and docs/benchmarks.md for the runs.
+# Usage: [XZ_LEVEL=3] bench/gpu/pack.sh   (xz -6 by default; -3 packs in a third of the time, a little larger) — then see remote.sh and docs/benchmarks.md for the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
@@ -65,6 +65,6 @@ cp -r /usr/share/zoneinfo/{UTC,Etc} "$pg/zoneinfo/"
 
 echo "archive, in chunks"
 du -sh "$stage"/*
-tar -C "$stage" -cf - . | xz -T2 -6 | split -b 48M - "$ship/sl.tar.xz."
+tar -C "$stage" -cf - . | xz -T2 -"${XZ_LEVEL:-6}" | split -b 48M - "$ship/sl.tar.xz."
 ls "$ship" | grep -c '^sl\.tar\.xz\.' > "$ship/sl.chunks"
 ls -la "$ship"

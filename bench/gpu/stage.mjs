@@ -4,7 +4,7 @@
 // <dir>/models (the bundles find them at ../models, as dist/ does). Used by pack.sh and by the bundles' start-up
 // test, so that what the test starts is what the host gets.
 //   node bench/gpu/stage.mjs DIR
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -30,6 +30,27 @@ const runtimeFiles = {
   ],
 };
 
+/**
+ * Packages the bundles `require` by a name computed at run time, which no bundler can follow: TypeORM loads its
+ * PostgreSQL driver with `PlatformTools.load('pg')` (and, failing that, from `<cwd>/node_modules`). Each travels
+ * whole, with its dependencies (and optional dependencies that are installed), found from their package.json.
+ */
+const runtimePackages = ['pg'];
+
+/** `pkg` and every package it depends on, transitively, as installed in the workspace's node_modules. */
+export function dependencyClosure(pkg, seen = new Set()) {
+  if (seen.has(pkg)) return seen;
+  const manifest = join(modules, pkg, 'package.json');
+  if (!existsSync(manifest)) throw new Error(`stage: ${pkg} is not installed in ${modules}`);
+  seen.add(pkg);
+  const { dependencies = {}, optionalDependencies = {} } = JSON.parse(readFileSync(manifest, 'utf8'));
+  for (const dep of Object.keys(dependencies)) dependencyClosure(dep, seen);
+  for (const dep of Object.keys(optionalDependencies)) {
+    if (existsSync(join(modules, dep, 'package.json'))) dependencyClosure(dep, seen);
+  }
+  return seen;
+}
+
 export async function stageApp(dir) {
   const app = join(dir, 'app');
   mkdirSync(app, { recursive: true });
@@ -39,6 +60,9 @@ export async function stageApp(dir) {
       const from = join(modules, pkg, file);
       cpSync(from, join(app, 'node_modules', pkg, file), { recursive: true });
     }
+  }
+  for (const pkg of new Set(runtimePackages.flatMap((name) => [...dependencyClosure(name)]))) {
+    cpSync(join(modules, pkg), join(app, 'node_modules', pkg), { recursive: true });
   }
   cpSync(join(repo, 'libs/vision/models/blazeface'), join(dir, 'models/blazeface'), { recursive: true });
   return app;

@@ -47,8 +47,11 @@ export interface FleetOptions {
   ephemeral?: boolean;
   /** Run PostgreSQL (default true); without it, only services that need no database can run. */
   postgres?: boolean;
-  /** How to start a service (default: `node apps/<name>/dist/main.js`); e.g. single-file bundles on a GPU host. */
-  command?: (name: ServiceName) => { command: string; args: string[] };
+  /**
+   * How to start a service (default: `node apps/<name>/dist/main.js` in the repository); e.g. single-file bundles on a
+   * GPU host, started in their own folder (`cwd`, default the repository root).
+   */
+  command?: (name: ServiceName) => { command: string; args: string[]; cwd?: string };
   /** Restart policy of the supervisor that restarts crashed processes (default: DEFAULT_RESTART_POLICY). */
   restartPolicy?: RestartPolicyOptions;
   /** How services are probed for liveness (`/health/live`); a hung one is killed and restarted (default: DEFAULT_LIVENESS). */
@@ -265,13 +268,13 @@ export class LocalFleet {
   private spawn(name: ServiceName, instance: number, port: number, extraEnv: Record<string, string>): ManagedProcess {
     const source = this.sourceName({ name, instance });
     const log = this.logFor(source);
-    const { command, args } = this.options.command?.(name) ?? {
+    const { command, args, cwd = REPO_ROOT } = this.options.command?.(name) ?? {
       command: process.execPath,
       args: [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')],
     };
     return new ManagedProcess(command, args, {
       name: source,
-      cwd: REPO_ROOT,
+      cwd,
       env: {
         // Loopback only unless HTTP_HOST says otherwise: a laptop on a shared network exposes nothing.
         HTTP_HOST: '127.0.0.1',

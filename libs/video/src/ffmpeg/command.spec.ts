@@ -27,18 +27,51 @@ describe('FFmpeg decoder command', () => {
     expect(valueOf(args, '-f')).toBe('v4l2');
   });
 
-  it('asks for hardware decoding of files and RTSP pipes before their -i, never for devices, only when configured', () => {
-    const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { hwaccel: 'cuda' });
-    expect(valueOf(file, '-hwaccel')).toBe('cuda');
-    expect(file.indexOf('-hwaccel')).toBeLessThan(file.indexOf('-i'));
-    // Frames stay on the GPU and are scaled there; only the scaled frame is downloaded, then padded and converted.
-    expect(valueOf(file, '-hwaccel_output_format')).toBe('cuda');
-    expect(valueOf(file, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
-    const pipe = buildDecoderArgs({ kind: 'pipe', format: 'mpegts' }, FRAME, { hwaccel: 'cuda' });
-    expect(pipe.indexOf('-hwaccel')).toBeLessThan(pipe.indexOf('-i'));
-    expect(buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda' })).not.toContain('-hwaccel');
-    expect(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME)).not.toContain('-hwaccel');
-    expect(valueOf(buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME), '-vf')).toMatch(/^scale=.*flags=area,pad=/);
+  it('decodes H.264 of known size on NVDEC scaled by the decode engine to the letterboxed content size', () => {
+    const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
+    const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { hwaccel: 'cuda', source });
+    // computeLetterbox(1920x1080 → 256x256) = 256x144: only that picture leaves the GPU, in NV12.
+    expect(file.slice(file.indexOf('-c:v'), file.indexOf('-c:v') + 4)).toEqual(['-c:v', 'h264_cuvid', '-resize', '256x144']);
+    expect(file.indexOf('-c:v')).toBeLessThan(file.indexOf('-i'));
+    expect(file).not.toContain('-hwaccel');
+    // No scaler on the CPU: the small frame is padded and converted only.
+    expect(valueOf(file, '-vf')).toBe("pad=w=256:h=256:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black,format=rgb24,showinfo");
+    // Odd sizes follow computeLetterbox's even rounding: 1000x750 → 256x192.
+    const odd = buildDecoderArgs({ kind: 'file', path: '/media/b.mp4', loop: false, realtime: false }, FRAME, {
+      hwaccel: 'cuda',
+      source: { codec: 'h264', size: { width: 1000, height: 750 } },
+    });
+    expect(valueOf(odd, '-resize')).toBe('256x192');
+  });
+
+  it('decodes RTSP pipes, unprobed files and other codecs with the CUDA hwaccel and scale_cuda, never h264_cuvid', () => {
+    const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
+    const hevc = buildDecoderArgs({ kind: 'file', path: '/media/c.mp4', loop: false, realtime: false }, FRAME, {
+      hwaccel: 'cuda',
+      source: { codec: 'hevc', size: { width: 1920, height: 1080 } },
+    });
+    const unprobed = buildDecoderArgs({ kind: 'file', path: '/media/d.mp4', loop: false, realtime: false }, FRAME, { hwaccel: 'cuda' });
+    // h264_cuvid reports no input byte position per frame, which RTSP timing needs: pipes never get it, size known or not.
+    const h264Pipe = buildDecoderArgs({ kind: 'pipe', format: 'h264' }, FRAME, { hwaccel: 'cuda', source });
+    const ts = buildDecoderArgs({ kind: 'pipe', format: 'mpegts' }, FRAME, { hwaccel: 'cuda' });
+    for (const args of [hevc, unprobed, h264Pipe, ts]) {
+      expect(args).not.toContain('h264_cuvid');
+      expect(valueOf(args, '-hwaccel')).toBe('cuda');
+      expect(args.indexOf('-hwaccel')).toBeLessThan(args.indexOf('-i'));
+      expect(valueOf(args, '-hwaccel_output_format')).toBe('cuda');
+      expect(valueOf(args, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
+    }
+  });
+
+  it('decodes in software without the setting, and devices always', () => {
+    const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
+    const device = buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda', source });
+    const plain = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: false }, FRAME, { source });
+    for (const args of [device, plain]) {
+      expect(args).not.toContain('-hwaccel');
+      expect(args).not.toContain('-c:v');
+      expect(valueOf(args, '-vf')).toMatch(/^scale=.*flags=area,pad=/);
+    }
   });
 
   it('limits the software decoder to the configured threads before -i, and leaves FFmpeg\'s default otherwise', () => {

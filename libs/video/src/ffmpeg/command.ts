@@ -3,20 +3,29 @@
  * stream, or V4L2 device), letterbox to the model input size, convert to the model's pixel format, and write raw
  * frames to stdout. `showinfo` reports each frame's pts and input byte position on stderr, in output order.
  */
-import { PIXEL_FORMATS, type PixelFormat, type Size } from '@sightline/contracts';
+import { PIXEL_FORMATS, computeLetterbox, type PixelFormat, type Size } from '@sightline/contracts';
 
 export interface FrameFormat extends Size {
   pixelFormat: PixelFormat;
 }
 
 /**
- * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with nvdec (Debian's is; the static
- * build from npm is not) and the NVIDIA driver's libnvcuvid. Frames stay on the GPU, which scales them to the model
- * size too (`scale_cuda`); only the small frame crosses to system memory, where it is padded and converted — a 1080p
- * frame never touches the CPU.
+ * Hardware decoders FFmpeg may use. `cuda` is NVDEC: it needs an FFmpeg built with cuvid/nvdec (Debian's is; the
+ * static build from npm is not) and the NVIDIA driver's libnvcuvid. H.264 files go through FFmpeg's `h264_cuvid`,
+ * whose decode engine also scales each picture to the letterboxed content size (`-resize`, the size being probed
+ * before FFmpeg starts); other inputs through FFmpeg's decoder with the CUDA hwaccel and `scale_cuda`. Only the small
+ * frame crosses to system memory, where padding it and converting it to the model's pixel format costs little — a
+ * 1080p frame never touches the CPU.
  */
 export const HARDWARE_DECODERS = ['cuda'] as const;
 export type HardwareDecoder = (typeof HARDWARE_DECODERS)[number];
+
+/** What is known of a source's video before its decoder starts (a probed file). */
+export interface KnownVideoStream {
+  /** FFmpeg's codec name, e.g. h264, hevc. */
+  codec: string;
+  size: Size;
+}
 
 export interface DecoderOptions {
   /** Decode compressed input (files, RTSP) on this hardware; devices are always decoded in software. */
@@ -29,6 +38,14 @@ export interface DecoderOptions {
   decodeThreads?: number;
   /** Also write a downscaled copy of the source picture, a few a second, to fd 3 (the console's live view). */
   preview?: PreviewOptions;
+  /** A file's codec and size when probed before FFmpeg starts: lets NVDEC scale during decoding. */
+  source?: KnownVideoStream;
+}
+
+/** How a source is decoded on the hardware: options before `-i`, and the filter chain to the model's frame. */
+export interface HardwareDecode {
+  inputArgs: string[];
+  filter: string;
 }
 
 /**
@@ -112,9 +129,13 @@ export function letterboxFilter(target: FrameFormat, hwaccel?: HardwareDecoder):
     hwaccel === 'cuda'
       ? [`scale_cuda=w='${scaledWidth}':h='${scaledHeight}'`, 'hwdownload', 'format=nv12']
       : [`scale=w='${scaledWidth}':h='${scaledHeight}':flags=area`];
+  return [...scale, padAndConvert(target)].join(',');
+}
+
+/** Centres the scaled picture on the model's canvas (as computeLetterbox) and converts it to the model's format. */
+function padAndConvert(target: FrameFormat): string {
   return [
-    ...scale,
-    `pad=w=${W}:h=${H}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
+    `pad=w=${target.width}:h=${target.height}:x='floor((ow-iw)/2)':y='floor((oh-ih)/2)':color=black`,
     `format=${FFMPEG_PIXEL_FORMAT[target.pixelFormat]}`,
   ].join(',');
 }
@@ -124,31 +145,52 @@ export function hwaccelArgs(hwaccel: HardwareDecoder): string[] {
   return ['-hwaccel', hwaccel, '-hwaccel_output_format', hwaccel];
 }
 
+/**
+ * NVDEC for one input. A probed H.264 file: `h264_cuvid -resize` to the letterboxed content size (computeLetterbox),
+ * so the decode engine hands over the small NV12 picture, then pad + convert on the CPU. Anything else — RTSP pipes,
+ * whose size is not known before the stream starts, other codecs — FFmpeg's own decoder with the CUDA hwaccel,
+ * frames kept on the GPU and scaled there by `scale_cuda` with the size expressions. Pipes must not use h264_cuvid
+ * anyway: it reports no input byte position for its frames (FFmpeg's cuviddec sets pkt_pos to -1), and RTSP timing
+ * pairs each decoded frame with its access unit by that position.
+ */
+export function nvdecDecode(target: FrameFormat, source?: KnownVideoStream): HardwareDecode {
+  if (source?.codec === 'h264') {
+    const { scaledWidth, scaledHeight } = computeLetterbox(source.size, target);
+    return { inputArgs: ['-c:v', 'h264_cuvid', '-resize', `${scaledWidth}x${scaledHeight}`], filter: padAndConvert(target) };
+  }
+  return { inputArgs: hwaccelArgs('cuda'), filter: letterboxFilter(target, 'cuda') };
+}
+
 /** FFmpeg arguments (without the binary) for one decoder process. */
 export function buildDecoderArgs(input: DecoderInput, output: FrameFormat, options: DecoderOptions = {}): string[] {
   // V4L2 devices mostly deliver raw or MJPEG frames, which NVDEC does not decode.
   const hwaccel = input.kind !== 'device' ? options.hwaccel : undefined;
+  // The decode engine's own scaler (h264_cuvid -resize) hands over only the model-sized picture: no source picture
+  // can be made from it, so a decoder asked for one keeps the frames on the GPU and scales them there instead.
+  const decode: HardwareDecode = hwaccel
+    ? nvdecDecode(output, input.kind === 'file' && !options.preview ? options.source : undefined)
+    : { inputArgs: [], filter: letterboxFilter(output) };
   return [
     // `info` is needed for the input stream summary (source size) and showinfo, `verbose` for the scaler's input size
     // at each (re)configuration (a resolution change mid-stream); -nostats drops the progress line.
     ...['-hide_banner', '-nostats', '-loglevel', 'verbose'],
-    ...(hwaccel ? hwaccelArgs(hwaccel) : []),
+    ...decode.inputArgs,
     ...(!hwaccel && options.decodeThreads ? ['-threads', String(options.decodeThreads)] : []),
     ...inputArgs(input),
     // Passthrough: exactly one output frame per decoded frame (no duplication to a constant rate).
     ...['-vsync', '0'],
     // Video only; audio (AAC in the MP4s), subtitles and data are not decoded at all.
     ...(options.preview
-      ? previewOutputs(output, options.preview, hwaccel)
-      : ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${letterboxFilter(output, hwaccel)},showinfo`, '-f', 'rawvideo', 'pipe:1']),
+      ? previewOutputs(decode.filter, options.preview, hwaccel)
+      : ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', `${decode.filter},showinfo`, '-f', 'rawvideo', 'pipe:1']),
   ];
 }
 
 /** The model frames on stdout (with showinfo, as without a preview) and the preview pictures on fd 3. */
-function previewOutputs(output: FrameFormat, preview: PreviewOptions, hwaccel?: HardwareDecoder): string[] {
+function previewOutputs(modelFilter: string, preview: PreviewOptions, hwaccel?: HardwareDecoder): string[] {
   const graph = [
     '[0:v:0]split=2[model][picture]',
-    `[model]${letterboxFilter(output, hwaccel)},showinfo[frames]`,
+    `[model]${modelFilter},showinfo[frames]`,
     `[picture]${previewFilter(preview, hwaccel)}[preview]`,
   ].join(';');
   return ['-filter_complex', graph, ...['-map', '[frames]', '-f', 'rawvideo', 'pipe:1'], ...['-map', '[preview]', '-f', 'rawvideo', 'pipe:3']];

@@ -18,6 +18,7 @@ import {
   type DecoderInput,
   type FrameFormat,
   type HardwareDecoder,
+  type KnownVideoStream,
   type PreviewOptions,
 } from './command.js';
 import { FrameAssembler } from './frame-assembler.js';
@@ -74,6 +75,8 @@ export interface FfmpegDecoderOptions {
   hwaccel?: HardwareDecoder;
   /** Software decoder threads (see `DecoderOptions`). */
   decodeThreads?: number;
+  /** A file's codec and size, probed before start (hardware decoding scales during decoding then). */
+  source?: KnownVideoStream;
   logger?: VideoLogger;
   /** Added to log lines and error contexts (session id, redacted source). Never put credentials here. */
   context?: Record<string, unknown>;
@@ -121,7 +124,10 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     this.context = options.context ?? {};
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
-    const args = buildDecoderArgs(options.input, output, { hwaccel: options.hwaccel, decodeThreads: options.decodeThreads, preview: options.preview });
+    const { hwaccel, source } = options;
+    const args = buildDecoderArgs(options.input, output, { hwaccel, source, decodeThreads: options.decodeThreads, preview: options.preview });
+    // A probed size stands: a decoder that scales while decoding may report the scaled size as the stream's.
+    this.sourceSize = source?.size;
     // fd 3 carries the preview pictures when there are any.
     this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', ...(options.preview ? ['pipe' as const] : [])] }) as ChildProcessWithoutNullStreams;
     this.exit = new Promise((resolve) => {
@@ -307,7 +313,7 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
       return;
     }
     const size = this.summary.push(line);
-    if (size) this.sourceSize = size;
+    if (size && !this.sourceSize) this.sourceSize = size;
     if (!isDiagnosticLine(line)) return;
     if (isDecodeErrorLine(line)) this.onDecodeError?.(line.trim());
     this.diagnostics.push(line.trim());

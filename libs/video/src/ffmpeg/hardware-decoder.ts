@@ -8,7 +8,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { VideoLogger } from '../logger.js';
-import { hwaccelArgs, letterboxFilter, type HardwareDecoder } from './command.js';
+import { FILE_INPUT_RESTRICTIONS, nvdecDecode, type HardwareDecoder, type KnownVideoStream } from './command.js';
+import { parseInputVideoStream } from './stderr.js';
 
 export type HardwareDecoderProbe = { available: true } | { available: false; reason: string };
 
@@ -23,9 +24,19 @@ export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: Hardware
   } catch (error) {
     return { available: false, reason: `cannot make the H.264 probe sample: ${(error as Error).message}` };
   }
+  // Both ways sessions decode on NVDEC: a probed H.264 file scaled by the decode engine, anything else by scale_cuda.
+  const target = { width: 64, height: 64, pixelFormat: 'rgb24' } as const;
+  const paths = { cuda: [nvdecDecode(target, { codec: 'h264', size: { width: 128, height: 72 } }), nvdecDecode(target)] };
+  for (const decode of paths[hwaccel]) {
+    const probe = await decodeSample(ffmpegPath, sample, decode.inputArgs, decode.filter, timeoutMs);
+    if (!probe.available) return probe;
+  }
+  return { available: true };
+}
+
+function decodeSample(ffmpegPath: string, sample: Buffer, inputArgs: string[], filter: string, timeoutMs: number): Promise<HardwareDecoderProbe> {
   return new Promise((resolve) => {
-    const filter = letterboxFilter({ width: 64, height: 64, pixelFormat: 'rgb24' }, hwaccel);
-    const child = spawn(ffmpegPath, [...QUIET, ...hwaccelArgs(hwaccel), '-f', 'h264', '-i', 'pipe:0', '-vf', filter, '-f', 'null', '-'], {
+    const child = spawn(ffmpegPath, [...QUIET, ...inputArgs, '-f', 'h264', '-i', 'pipe:0', '-vf', filter, '-f', 'null', '-'], {
       stdio: ['pipe', 'ignore', 'pipe'],
       timeout: timeoutMs,
     });
@@ -37,7 +48,8 @@ export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: Hardware
     child.once('close', (code) => {
       const lines = stderr.trim().split('\n').filter(Boolean);
       if (code === 0 && !lines.some((line) => FALLBACK_WARNING.test(line))) return resolve({ available: true });
-      resolve({ available: false, reason: lines.slice(-2).join('; ') || `ffmpeg exited with ${code}` });
+      const said = lines.slice(-2).join('; ') || `ffmpeg exited with ${code}`;
+      resolve({ available: false, reason: `${inputArgs.join(' ')}: ${said}` });
     });
   });
 }
@@ -47,6 +59,22 @@ function run(command: string, args: string[], timeoutMs: number): Promise<Buffer
     execFile(command, args, { encoding: 'buffer', timeout: timeoutMs, maxBuffer: 8 << 20 }, (error, stdout) =>
       error ? reject(error) : resolve(stdout),
     );
+  });
+}
+
+/**
+ * The codec and size of a media file's first video stream, from FFmpeg's input summary (FFmpeg opens the file and
+ * exits: no output is named). Undefined when FFmpeg reports none; the decoder then learns the size as it runs.
+ */
+export function probeFileVideo(ffmpegPath: string, path: string, timeoutMs = 15_000): Promise<KnownVideoStream | undefined> {
+  return new Promise((resolve) => {
+    execFile(ffmpegPath, ['-hide_banner', '-nostdin', ...FILE_INPUT_RESTRICTIONS, '-i', `file:${path}`], { timeout: timeoutMs }, (_error, _stdout, stderr) => {
+      for (const line of String(stderr).split('\n')) {
+        const stream = parseInputVideoStream(line);
+        if (stream) return resolve(stream);
+      }
+      resolve(undefined);
+    });
   });
 }
 

@@ -4,6 +4,7 @@ import {
   classifyFfmpegFailure,
   isDecodeErrorLine,
   isDiagnosticLine,
+  parseInputVideoStream,
   parseScalerInputSize,
   parseShowinfoLine,
   parseShowinfoTimeBase,
@@ -69,6 +70,17 @@ describe('FFmpeg stderr', () => {
       width: 1280,
       height: 720,
     });
+  });
+
+  it('reads the codec and size of a video stream line, and nothing from audio lines', () => {
+    expect(
+      parseInputVideoStream('    Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1000x750 [SAR 1:1 DAR 4:3], 60 fps'),
+    ).toEqual({ codec: 'h264', size: { width: 1000, height: 750 } });
+    expect(parseInputVideoStream('  Stream #0:0(und): Video: hevc (Main) (hvc1 / 0x31637668), yuv420p(tv), 3840x2160, 25 fps')).toEqual({
+      codec: 'hevc',
+      size: { width: 3840, height: 2160 },
+    });
+    expect(parseInputVideoStream('    Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, mono, fltp')).toBeUndefined();
   });
 
   it('classifies failures into stable codes', () => {

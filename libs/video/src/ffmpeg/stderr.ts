@@ -58,6 +58,15 @@ export function parseScalerInputSize(line: string): Size | undefined {
 /** `    Stream #0:0(und): Video: h264 (Main) (avc1 / 0x31637661), yuv420p, 1920x1080 [SAR 1:1 DAR 16:9], ...` */
 const INPUT_VIDEO_STREAM = /^\s*Stream #0:\d+.*?: Video: .*?, (\d+)x(\d+)[\s,[]/;
 
+const INPUT_VIDEO_CODEC = /^\s*Stream #0:\d+.*?: Video: (\w+)/;
+
+/** The codec and size of a `Stream #0:N ... Video: ...` line of FFmpeg's input summary. */
+export function parseInputVideoStream(line: string): { codec: string; size: Size } | undefined {
+  const size = INPUT_VIDEO_STREAM.exec(line);
+  const codec = INPUT_VIDEO_CODEC.exec(line);
+  return size && codec ? { codec: codec[1], size: { width: Number(size[1]), height: Number(size[2]) } } : undefined;
+}
+
 /**
  * Tracks the input summary FFmpeg prints before decoding starts (`Input #0` ... `Output #0`/`Stream mapping`) and
  * picks the first video stream's size from it.

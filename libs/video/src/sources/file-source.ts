@@ -4,6 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SightlineError } from '@sightline/contracts';
 import { FfmpegDecoder } from '../ffmpeg/decoder.js';
+import { probeFileVideo } from '../ffmpeg/hardware-decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import { DecoderTimedRun, type FrameSource, type RunHooks, type SourceRun, type SourceSettings } from './source.js';
@@ -62,9 +63,13 @@ export class FileSource implements FrameSource {
 
   async open(hooks: RunHooks = {}): Promise<SourceRun> {
     const path = await this.readablePath();
+    const { ffmpegPath, hwaccel } = this.settings;
+    // Hardware decoding scales during decoding when the size is known first; a probe that fails leaves it to FFmpeg.
+    const source = hwaccel ? await probeFileVideo(ffmpegPath, path) : undefined;
     const decoder = new FfmpegDecoder({
-      ffmpegPath: this.settings.ffmpegPath,
-      hwaccel: this.settings.hwaccel,
+      ffmpegPath,
+      hwaccel,
+      source,
       decodeThreads: this.settings.decodeThreads,
       preview: this.settings.preview,
       input: { kind: 'file', path, loop: this.options.loop, realtime: this.live },
