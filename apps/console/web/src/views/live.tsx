@@ -272,6 +272,7 @@ function Stage({
               src={picture.url}
               alt={`Latest picture of ${sessionId}`}
               data-picture={picture.kind}
+              data-frame-seq={picture.frameSeq}
               onLoad={(e) => {
                 const size = { width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight };
                 setPicture((p) => (p && (p.size?.width !== size.width || p.size?.height !== size.height) ? { ...p, size } : p));
