@@ -63,6 +63,20 @@ describe('FFmpeg decoder command', () => {
     }
   });
 
+  it('keeps NVDEC frames on the GPU for a decoder that also makes source pictures (h264_cuvid -resize would leave none)', () => {
+    const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
+    const args = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, {
+      hwaccel: 'cuda',
+      source,
+      preview: { width: 960, fps: 4 },
+    });
+    expect(args).not.toContain('h264_cuvid');
+    expect(valueOf(args, '-hwaccel_output_format')).toBe('cuda');
+    const graph = valueOf(args, '-filter_complex')!;
+    expect(graph).toMatch(/\[model\]scale_cuda=.*,hwdownload,format=nv12,pad=.*,showinfo\[frames\]/);
+    expect(graph).toMatch(/\[picture\]select=.*,scale_cuda=.*,hwdownload,format=nv12,format=rgb24,showinfo@picture\[preview\]/);
+  });
+
   it('decodes in software without the setting, and devices always', () => {
     const source = { codec: 'h264', size: { width: 1920, height: 1080 } };
     const device = buildDecoderArgs({ kind: 'device', device: { path: '/dev/video0' } }, FRAME, { hwaccel: 'cuda', source });
