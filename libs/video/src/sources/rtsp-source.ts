@@ -11,6 +11,7 @@ import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import type { VideoLogger } from '../logger.js';
 import { CatchUpGate } from '../timing/catch-up-gate.js';
 import { TsCatchUp } from '../timing/ts-catch-up.js';
+import { RtpFramePts, type FramePtsSkip } from '../timing/rtp-frame-pts.js';
 import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
 
 /** Decoded frames of a run whose latency the catch-up gate ignores (FFmpeg probing the stream at start). */
@@ -111,25 +112,18 @@ class RtspRun implements SourceRun {
 
   async *[Symbol.asyncIterator](): AsyncIterator<SourceFrame> {
     let firstDecoderPts: number | undefined;
-    let previous: LedgerEntry<SampleTiming> | undefined;
-    let secondPictures = 0;
+    const rtpPts = this.ptsFrom !== 'decoder' ? new RtpFramePts<LedgerEntry<SampleTiming>>() : undefined;
+    const warned = new Set<FramePtsSkip>();
     let decodedFrames = 0;
     for await (const frame of this.decoder) {
       const pos = frame.info?.pos;
       const sample = pos === undefined ? undefined : this.ledger.lookup(pos);
-      if (this.ptsFrom !== 'decoder' && sample && sample === previous) {
-        // One H.264 access unit is one picture. A second one from the same unit comes from a sender that puts
-        // parameter sets between the slices of a picture (seen with GStreamer's h264parse and multi-slice x264): the
-        // decoder splits the picture in two. Publishing both would repeat the unit's pts; the second is skipped.
-        if (secondPictures++ === 0) {
-          this.logger.warn('access unit decoded as two pictures (parameter sets between slices); the second is skipped', {
-            ...this.context,
-            code: 'SPLIT_ACCESS_UNIT',
-          });
-        }
+      const timed = rtpPts?.next(sample);
+      if (timed && 'skip' in timed) {
+        if (!warned.has(timed.skip)) this.warnSkipped(timed.skip, pos);
+        warned.add(timed.skip);
         continue;
       }
-      previous = sample;
       // FFmpeg's first frames include its start-up probe: their latency says nothing about keeping up.
       if (sample && ++decodedFrames > DECODE_WARM_UP_FRAMES) this.gate?.decoded(frame.emergedAt - sample.writtenAt, sample.writtenAt);
       const decoderPts = frame.info?.ptsTime ?? 0;
@@ -137,14 +131,33 @@ class RtspRun implements SourceRun {
       yield {
         pixels: frame.pixels,
         source: frame.source,
-        pts:
-          this.ptsFrom !== 'decoder' && sample ? sample.value.pts / this.ptsFrom.rtpClockRate : decoderPts - firstDecoderPts,
+        pts: timed && this.ptsFrom !== 'decoder' ? timed.ticks / this.ptsFrom.rtpClockRate : decoderPts - firstDecoderPts,
         // Without a known sample (FFmpeg gave no position) the frame is timed when it came out.
         captureTime: sample?.value.arrivalMs ?? frame.emergedAt,
         ...(sample?.value.sourceTime !== undefined && { sourceTime: sample.value.sourceTime }),
         decodeMs: sample ? Math.max(0, frame.emergedAt - sample.writtenAt) : undefined,
         preview: frame.preview,
       };
+    }
+  }
+
+  /** Logged once per run and kind: the frames of an RTP-timed run that are not published (see RtpFramePts). */
+  private warnSkipped(skip: FramePtsSkip, pos: number | undefined): void {
+    if (skip === 'sameSample') {
+      // One H.264 access unit is one picture. A second one from the same unit comes from a sender that puts
+      // parameter sets between the slices of a picture (seen with GStreamer's h264parse and multi-slice x264).
+      this.logger.warn('access unit decoded as two pictures (parameter sets between slices); the second is skipped', {
+        ...this.context,
+        code: 'SPLIT_ACCESS_UNIT',
+      });
+    } else {
+      const why = skip === 'untraced' ? 'FFmpeg gave no input position for it' : 'its RTP time is not after the last frame';
+      this.logger.warn(`decoded frame without a presentation time of its own (${why}); skipped`, {
+        ...this.context,
+        code: 'FRAME_NOT_TIMED',
+        reason: skip,
+        pos,
+      });
     }
   }
 
