@@ -10,7 +10,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/apps/**', '@sightline/*-service'], message: 'libs never import apps' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/apps/**', '@sightline/*-service'], message: 'libs never import apps' }] },
+      ],
     },
   },
   {
@@ -24,8 +27,14 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/apps/**', '@sightline/*-service'], message: 'libs never import apps' },
-            { group: ['@sightline/local-infra', '@sightline/fleet'], message: 'runtime code never depends on dev/test tooling (local-infra, fleet)' },
-            { group: ['@sightline/client', '@sightline/client/*'], message: 'servers never depend on the agent SDK: shared wire types live in @sightline/contracts' },
+            {
+              group: ['@sightline/local-infra', '@sightline/fleet'],
+              message: 'runtime code never depends on dev/test tooling (local-infra, fleet)',
+            },
+            {
+              group: ['@sightline/client', '@sightline/client/*'],
+              message: 'servers never depend on the agent SDK: shared wire types live in @sightline/contracts',
+            },
             { group: ['**/test-support/**', '**/test/**'], message: 'runtime code never imports test support' },
           ],
         },
@@ -40,7 +49,14 @@ export default tseslint.config(
   },
   {
     // Type-aware: a promise nobody awaits or handles is a silent failure (`void promise` marks the deliberate ones).
-    files: ['apps/*/src/**/*.ts', 'apps/*/test/**/*.ts', 'libs/*/src/**/*.ts', 'libs/*/test/**/*.ts', 'libs/*/test-support/**/*.ts', 'deploy/**/*.ts'],
+    files: [
+      'apps/*/src/**/*.ts',
+      'apps/*/test/**/*.ts',
+      'libs/*/src/**/*.ts',
+      'libs/*/test/**/*.ts',
+      'libs/*/test-support/**/*.ts',
+      'deploy/**/*.ts',
+    ],
     ignores: ['**/dist/**'],
     languageOptions: { parserOptions: { project: ['./tsconfig.lint.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {

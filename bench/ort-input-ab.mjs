@@ -11,7 +11,11 @@ const { values: args } = parseArgs({ options: { rounds: { type: 'string', defaul
 const size = 256;
 const frame = (seed) => ({
   pixels: Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 7919 + seed) % 251),
-  meta: { frame: { width: size, height: size, pixelFormat: 'rgb24' }, letterbox: { scale: 1, padX: 0, padY: 0 }, source: { width: size, height: size } },
+  meta: {
+    frame: { width: size, height: size, pixelFormat: 'rgb24' },
+    letterbox: { scale: 1, padX: 0, padY: 0 },
+    source: { width: size, height: size },
+  },
 });
 const frames = Array.from({ length: 4 }, (_, i) => frame(i));
 const variant = async (id, batch) => ({

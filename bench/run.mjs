@@ -88,21 +88,37 @@ if (!args['skip-baselines']) {
   log('baseline: onnxruntime-node inference loop');
   const inferenceProvider = args.provider === 'cuda' ? 'cuda' : 'cpu';
   inference = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: args.model, provider: inferenceProvider });
-  inferenceTuned = await bareInference({ rawFrames: rawFramesPath(dir), frame, modelId: args.model, provider: inferenceProvider, tuned: true });
+  inferenceTuned = await bareInference({
+    rawFrames: rawFramesPath(dir),
+    frame,
+    modelId: args.model,
+    provider: inferenceProvider,
+    tuned: true,
+  });
   log('baseline: NATS publish/consume');
   const nats = await LocalNatsServer.start({ dataDir: join(dir, 'nats') });
   natsBare = await bareNats({ natsUrl: nats.url, frameBytes: frame.width * frame.height * 3 });
   log('baseline: decode ‖ ORT ‖ JetStream, concurrently');
   concurrent = await bareConcurrent({
-    ffmpeg, clip, frame, rawFrames: rawFramesPath(dir), modelId: args.model, provider: inferenceProvider,
-    natsUrl: nats.url, natsPid: nats.pid, seconds: Number(args['concurrent-seconds']),
+    ffmpeg,
+    clip,
+    frame,
+    rawFrames: rawFramesPath(dir),
+    modelId: args.model,
+    provider: inferenceProvider,
+    natsUrl: nats.url,
+    natsPid: nats.pid,
+    seconds: Number(args['concurrent-seconds']),
   });
   await nats.stop();
 }
 
 const serviceEntry = (name) => (args.bundles ? join(args.bundles, `${name}.mjs`) : join('apps', name, 'dist', 'main.js'));
 const profileFlags = (name) => (args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(args['cpu-prof'], name)}`] : []);
-const command = args.bundles || args['cpu-prof'] ? (name) => ({ command: process.execPath, args: [...profileFlags(name), serviceEntry(name)] }) : undefined;
+const command =
+  args.bundles || args['cpu-prof']
+    ? (name) => ({ command: process.execPath, args: [...profileFlags(name), serviceEntry(name)] })
+    : undefined;
 const runs = [];
 for (const mode of args.modes.split(',')) {
   log(`pipeline: ${args.sessions} session(s), ${mode}`);
@@ -144,7 +160,9 @@ for (const mode of args.modes.split(',')) {
 const f = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 const mb = (b) => (b / 1048576).toFixed(0);
 const lines = [];
-lines.push(`machine: ${hostname()} — ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+lines.push(
+  `machine: ${hostname()} — ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
 lines.push('');
 lines.push('| run | frames | fps total | fps per session | latency p50 / p95 / p99 (ms) | CPU ms/frame | drops + skips |');
 lines.push('|---|---|---|---|---|---|---|');
@@ -174,21 +192,40 @@ for (const r of runs) {
 }
 lines.push('');
 const stageNames = ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'];
-lines.push('| run | ' + ['decode', 'queue', 'preprocess', 'inference', 'postprocess', 'total'].map((s) => `${s} p50 / p99 ms`).join(' | ') + ' |');
+lines.push(
+  '| run | ' + ['decode', 'queue', 'preprocess', 'inference', 'postprocess', 'total'].map((s) => `${s} p50 / p99 ms`).join(' | ') + ' |',
+);
 lines.push('|---|---|---|---|---|---|---|');
 for (const r of runs) {
   lines.push(`| ${r.mode} × ${r.sessions} | ${stageNames.map((n) => `${f(r.stageMedians[n], 1)} / ${f(r.stageP99[n], 1)}`).join(' | ')} |`);
 }
 lines.push('');
-lines.push('| run | ' + Object.keys(runs[0]?.usage ?? {}).map((n) => `${n} CPU % / RSS MB`).join(' | ') + ' |');
-lines.push('|---|' + Object.keys(runs[0]?.usage ?? {}).map(() => '---|').join(''));
-for (const r of runs) lines.push(`| ${r.mode} × ${r.sessions} | ${Object.values(r.usage).map((u) => `${f(u.cpuPercent, 0)} / ${mb(u.peakRssBytes)}`).join(' | ')} |`);
+lines.push(
+  '| run | ' +
+    Object.keys(runs[0]?.usage ?? {})
+      .map((n) => `${n} CPU % / RSS MB`)
+      .join(' | ') +
+    ' |',
+);
+lines.push(
+  '|---|' +
+    Object.keys(runs[0]?.usage ?? {})
+      .map(() => '---|')
+      .join(''),
+);
+for (const r of runs)
+  lines.push(
+    `| ${r.mode} × ${r.sessions} | ${Object.values(r.usage)
+      .map((u) => `${f(u.cpuPercent, 0)} / ${mb(u.peakRssBytes)}`)
+      .join(' | ')} |`,
+  );
 lines.push('');
 for (const r of runs) {
   if (r.postgresCpuMsPerFrame !== undefined) {
     lines.push(`PostgreSQL ${r.mode}: ${f(r.postgresCpuMsPerFrame, 2)} ms CPU per frame (not in the pipeline's CPU per frame above)`);
   }
-  if (r.rowsStored !== undefined) lines.push(`stored ${r.mode}: ${r.rowsStored} rows in analysis_results for ${r.resultsPublished} results published (whole run)`);
+  if (r.rowsStored !== undefined)
+    lines.push(`stored ${r.mode}: ${r.rowsStored} rows in analysis_results for ${r.resultsPublished} results published (whole run)`);
 }
 for (const r of runs) {
   lines.push(

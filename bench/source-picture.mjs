@@ -23,7 +23,9 @@ function cpuSeconds(preview) {
   const args = buildDecoderArgs(input, frame, preview ? { preview: { width: 960, fps: 4 } } : {});
   return new Promise((resolve, reject) => {
     // stdout and fd 3 go to /dev/null; stderr carries showinfo lines and, last, the time line.
-    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', ffmpeg, '-threads', '1', ...args], { stdio: ['ignore', devNull, 'pipe', devNull] });
+    const child = spawn('/usr/bin/time', ['-f', 'CPU %U %S', ffmpeg, '-threads', '1', ...args], {
+      stdio: ['ignore', devNull, 'pipe', devNull],
+    });
     let tail = '';
     child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-2000)));
     child.on('close', (code) => {
@@ -40,4 +42,10 @@ for (let i = 0; i < Number(runsArg); i++) {
   results.with.push(await cpuSeconds(true));
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(JSON.stringify({ clip, ffmpeg, runs: Number(runsArg), cpuSeconds: results, meanWithout: mean(results.without), meanWith: mean(results.with) }, null, 1));
+console.log(
+  JSON.stringify(
+    { clip, ffmpeg, runs: Number(runsArg), cpuSeconds: results, meanWithout: mean(results.without), meanWith: mean(results.with) },
+    null,
+    1,
+  ),
+);

@@ -29,11 +29,36 @@ async function makeClip(ffmpeg) {
   const clip = join(dir, `scene-${SCENE.width}x${SCENE.height}-${SCENE.fps}-${SCENE.seconds}.mp4`);
   if (existsSync(clip)) return clip;
   await run(ffmpeg, [
-    '-y', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', `color=c=0x808080:size=${SCENE.width}x${SCENE.height}:rate=${SCENE.fps}`,
-    '-loop', '1', '-framerate', String(SCENE.fps), '-i', ASTRONAUT_PHOTO,
-    '-filter_complex', sceneFilter(), '-map', '[video]', '-t', String(SCENE.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-g', String(SCENE.fps), clip,
+    '-y',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x808080:size=${SCENE.width}x${SCENE.height}:rate=${SCENE.fps}`,
+    '-loop',
+    '1',
+    '-framerate',
+    String(SCENE.fps),
+    '-i',
+    ASTRONAUT_PHOTO,
+    '-filter_complex',
+    sceneFilter(),
+    '-map',
+    '[video]',
+    '-t',
+    String(SCENE.seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(SCENE.fps),
+    clip,
   ]);
   return clip;
 }
@@ -42,7 +67,9 @@ async function makeClip(ffmpeg) {
 async function* decodeFrames(ffmpeg, clip, input) {
   const plan = computeLetterbox({ width: SCENE.width, height: SCENE.height }, input);
   const filter = `scale=${plan.scaledWidth}:${plan.scaledHeight}:flags=area,pad=${input.width}:${input.height}:${plan.padX}:${plan.padY}:black,format=rgb24`;
-  const proc = spawn(ffmpeg, ['-loglevel', 'error', '-i', clip, '-vf', filter, '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(ffmpeg, ['-loglevel', 'error', '-i', clip, '-vf', filter, '-f', 'rawvideo', 'pipe:1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const frameBytes = input.width * input.height * 3;
   let pending = Buffer.alloc(0);
   for await (const chunk of proc.stdout) {
@@ -90,9 +117,15 @@ function trackFrames(frames, step) {
   const cpuMicros = [];
   for (const frame of frames.filter((f) => f.n % step === 0)) {
     const payload = {
-      frameSeq: frame.n, pts: frame.n / SCENE.fps, captureTime: new Date(Date.UTC(2026, 0, 1) + (frame.n * 1000) / SCENE.fps).toISOString(),
-      source: { width: SCENE.width, height: SCENE.height }, model: DEFAULT_MODEL_ID, provider: 'cpu', batchSize: 1,
-      detections: frame.detections, latency: { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, totalMs: 0 },
+      frameSeq: frame.n,
+      pts: frame.n / SCENE.fps,
+      captureTime: new Date(Date.UTC(2026, 0, 1) + (frame.n * 1000) / SCENE.fps).toISOString(),
+      source: { width: SCENE.width, height: SCENE.height },
+      model: DEFAULT_MODEL_ID,
+      provider: 'cpu',
+      batchSize: 1,
+      detections: frame.detections,
+      latency: { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, totalMs: 0 },
     };
     const cpu = process.cpuUsage();
     const events = tracker.process(payload);
@@ -109,7 +142,7 @@ function trackFrames(frames, step) {
 /** Two replicas finishing frames out of order (latency 15–75 ms, seeded), `dropRate` of frames never arriving. */
 function reorderLatency(dropRate) {
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const frameMs = 1000 / SCENE.fps;
   const arrivals = [];
   for (let n = 0; n < 30 * SCENE.fps; n++) {
@@ -145,17 +178,31 @@ function reorderLatency(dropRate) {
 
 const ffmpeg = await ffmpegPath();
 const clip = await makeClip(ffmpeg);
-const detector = await Detector.create({ manifest: await resolveManifest(DEFAULT_MODEL_ID), provider: 'cpu', intraOpThreads: 1, logger: quiet });
+const detector = await Detector.create({
+  manifest: await resolveManifest(DEFAULT_MODEL_ID),
+  provider: 'cpu',
+  intraOpThreads: 1,
+  logger: quiet,
+});
 await detector.warmUp(1);
 const frames = [];
 const inferenceMs = [];
 let n = 0;
 for await (const raw of decodeFrames(ffmpeg, clip, detector.inputSize)) {
   const [result] = await detector.detect([
-    { pixels: raw.pixels, meta: { source: { width: SCENE.width, height: SCENE.height }, frame: { ...detector.inputSize, pixelFormat: 'rgb24' }, letterbox: raw.letterbox } },
+    {
+      pixels: raw.pixels,
+      meta: {
+        source: { width: SCENE.width, height: SCENE.height },
+        frame: { ...detector.inputSize, pixelFormat: 'rgb24' },
+        letterbox: raw.letterbox,
+      },
+    },
   ]);
   inferenceMs.push(result.timings.preprocessMs + result.timings.inferenceMs + result.timings.postprocessMs);
-  const truth = truthAt(n).filter((t) => t.visibility >= MIN_VISIBILITY).map((t) => ({ id: t.id, box: t.box }));
+  const truth = truthAt(n)
+    .filter((t) => t.visibility >= MIN_VISIBILITY)
+    .map((t) => ({ id: t.id, box: t.box }));
   frames.push({ n, detections: result.detections, truth });
   n++;
 }
@@ -163,18 +210,46 @@ await detector.release();
 
 const every = trackFrames(frames, 1);
 const half = trackFrames(frames, 2);
-const detectionsOnly = evaluateMot(frames.map((f) => ({ truth: f.truth, hypotheses: f.detections.filter((d) => d.score >= 0.5).map((d, i) => ({ id: f.n * 100 + i, box: d.box })) })));
+const detectionsOnly = evaluateMot(
+  frames.map((f) => ({
+    truth: f.truth,
+    hypotheses: f.detections.filter((d) => d.score >= 0.5).map((d, i) => ({ id: f.n * 100 + i, box: d.box })),
+  })),
+);
 const reorder = reorderLatency(0.03);
 const reorderNoDrops = reorderLatency(0);
 const round = (v, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
-const summary = (m) => ({ mota: round(m.mota), idf1: round(m.idf1), idSwitches: m.idSwitches, misses: m.misses, falsePositives: m.falsePositives, matches: m.matches, truthBoxes: m.truthBoxes, motp: round(m.motp) });
+const summary = (m) => ({
+  mota: round(m.mota),
+  idf1: round(m.idf1),
+  idSwitches: m.idSwitches,
+  misses: m.misses,
+  falsePositives: m.falsePositives,
+  matches: m.matches,
+  truthBoxes: m.truthBoxes,
+  motp: round(m.motp),
+});
 const results = {
-  machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version },
+  machine: {
+    host: hostname(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+  },
   scene: { ...SCENE, frames: frames.length, minVisibility: MIN_VISIBILITY, model: DEFAULT_MODEL_ID },
-  detector: { recall: round(detectionsOnly.matches / detectionsOnly.truthBoxes), precision: round(detectionsOnly.matches / detectionsOnly.hypothesisBoxes), msPerFrameP50: round(percentile(inferenceMs, 0.5), 2) },
+  detector: {
+    recall: round(detectionsOnly.matches / detectionsOnly.truthBoxes),
+    precision: round(detectionsOnly.matches / detectionsOnly.hypothesisBoxes),
+    msPerFrameP50: round(percentile(inferenceMs, 0.5), 2),
+  },
   everyFrame: { tracker: summary(every.ours), greedyIou: summary(every.bare) },
   everySecondFrame: { tracker: summary(half.ours), greedyIou: summary(half.bare) },
-  trackerCpu: { microsPerFrameP50: percentile(every.cpuMicros, 0.5), microsPerFrameP99: percentile(every.cpuMicros, 0.99), microsPerFrameMean: round(every.cpuMicros.reduce((a, b) => a + b, 0) / every.cpuMicros.length, 1) },
+  trackerCpu: {
+    microsPerFrameP50: percentile(every.cpuMicros, 0.5),
+    microsPerFrameP99: percentile(every.cpuMicros, 0.99),
+    microsPerFrameMean: round(every.cpuMicros.reduce((a, b) => a + b, 0) / every.cpuMicros.length, 1),
+  },
   reorderWindow: {
     maxWaitMs: 250,
     drops3Percent: Object.fromEntries(Object.entries(reorder).map(([k, v]) => [k, round(v, 2)])),

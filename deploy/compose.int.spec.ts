@@ -88,7 +88,14 @@ describe('docker-compose.yml', () => {
 
   it('prepare-host.sh makes .env with generated secrets and one env file per example, and is idempotent', async () => {
     const env = readFileSync(join(project, '.env'), 'utf8');
-    for (const secret of ['POSTGRES_PASSWORD', 'POSTGRES_AUTH_PASSWORD', 'POSTGRES_PERSISTENCE_PASSWORD', 'POSTGRES_TRACKER_PASSWORD', 'BACKUP_S3_SECRET_KEY', 'BACKUP_REPO_CIPHER_PASS']) {
+    for (const secret of [
+      'POSTGRES_PASSWORD',
+      'POSTGRES_AUTH_PASSWORD',
+      'POSTGRES_PERSISTENCE_PASSWORD',
+      'POSTGRES_TRACKER_PASSWORD',
+      'BACKUP_S3_SECRET_KEY',
+      'BACKUP_REPO_CIPHER_PASS',
+    ]) {
       expect(env).toMatch(new RegExp(`^${secret}=[0-9a-f]{48}$`, 'm'));
     }
     for (const identity of NATS_IDENTITIES) expect(env).toMatch(new RegExp(`^NATS_${identity.toUpperCase()}_PASSWORD=n[0-9a-f]{48}$`, 'm'));
@@ -99,7 +106,7 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(project, 'var/media'))).toBe(true);
   });
 
-  it('builds ingest with Debian\'s FFmpeg, which it runs instead of the npm static build', () => {
+  it("builds ingest with Debian's FFmpeg, which it runs instead of the npm static build", () => {
     expect(services.ingest.build?.target).toBe('ingest');
     const stage = /^FROM service AS ingest$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
     expect(stage).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
@@ -153,7 +160,9 @@ describe('docker-compose.yml', () => {
     // prepare-host.sh's .env selects the GPU override unless the operator picks the CPU one.
     expect(readFileSync(join(project, '.env'), 'utf8')).toMatch(/^COMPOSE_FILE=docker-compose\.yml:deploy\/docker\/compose\.gpu\.yml$/m);
     // Only the TLS proxy publishes host ports.
-    const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([name]) => name);
+    const published = Object.entries(services)
+      .filter(([, s]) => s.ports?.length)
+      .map(([name]) => name);
     expect(published).toEqual(['proxy']);
   });
 
@@ -198,7 +207,10 @@ describe('docker-compose.yml', () => {
     }).catch((err: { stderr: string }) => err);
     expect(stderr).toMatch(/NATS_PROVISIONER_PASSWORD/);
     for (const identity of ['ingest', 'inference', 'persistence', 'gateway', 'tracker']) {
-      expect(services[identity].environment).toMatchObject({ NATS_USER: identity, NATS_PASSWORD: expect.stringMatching(/^n[0-9a-f]{48}$/) });
+      expect(services[identity].environment).toMatchObject({
+        NATS_USER: identity,
+        NATS_PASSWORD: expect.stringMatching(/^n[0-9a-f]{48}$/),
+      });
       // The provisioner stays up (it re-creates the streams after a NATS restart); the services wait for the streams.
       expect(declared.services[identity].depends_on).toMatchObject({ 'nats-provision': { condition: 'service_started' } });
     }
@@ -219,17 +231,24 @@ describe('docker-compose.yml', () => {
     // Only db-provision holds the owner's password.
     const owner = services['db-provision'].environment!.DATABASE_URL;
     expect(new URL(owner).username).toBe('sightline');
-    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes(new URL(owner).password)));
+    const holders = Object.entries(services).filter(([, s]) =>
+      Object.values(s.environment ?? {}).some((v) => String(v).includes(new URL(owner).password)),
+    );
     expect(holders.map(([name]) => name).filter((name) => !['db-provision', 'postgres', 'backup'].includes(name))).toEqual([]);
     expect(services['db-provision']).toMatchObject({ restart: 'no', command: ['node', 'libs/db/dist/provision-main.js'] });
   });
 
   it('encrypts the backup repository with a passphrase from .env, given to the database and backup containers only', () => {
     for (const name of ['postgres', 'backup']) {
-      expect(services[name].environment).toMatchObject({ BACKUP_REPO_CIPHER_TYPE: 'aes-256-cbc', PGBACKREST_REPO1_CIPHER_PASS: expect.stringMatching(/^[0-9a-f]{48}$/) });
+      expect(services[name].environment).toMatchObject({
+        BACKUP_REPO_CIPHER_TYPE: 'aes-256-cbc',
+        PGBACKREST_REPO1_CIPHER_PASS: expect.stringMatching(/^[0-9a-f]{48}$/),
+      });
     }
     const pass = services.backup.environment!.PGBACKREST_REPO1_CIPHER_PASS;
-    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).includes(pass)).map(([name]) => name);
+    const holders = Object.entries(services)
+      .filter(([, s]) => Object.values(s.environment ?? {}).includes(pass))
+      .map(([name]) => name);
     expect(holders.sort()).toEqual(['backup', 'postgres']);
   });
 });
@@ -237,9 +256,7 @@ describe('docker-compose.yml', () => {
 describe('NATS passwords in .env', () => {
   /** The NATS_*_PASSWORD lines of a project's .env. */
   const natsPasswords = (dir: string) =>
-    Object.fromEntries(
-      [...readFileSync(join(dir, '.env'), 'utf8').matchAll(/^(NATS_[A-Z]+_PASSWORD)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
-    );
+    Object.fromEntries([...readFileSync(join(dir, '.env'), 'utf8').matchAll(/^(NATS_[A-Z]+_PASSWORD)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   /** `nats-server -t` with these passwords in its environment, as compose passes them: the error text, or '' if valid. */
   const natsConfigError = (passwords: Record<string, string>) =>
     run('nats-server', ['-c', 'single.conf', '-t'], {
@@ -263,7 +280,9 @@ describe('NATS passwords in .env', () => {
     // An .env written by the earlier generator (plain hex) that happened to start like a number: the server refuses it.
     const env = readFileSync(join(dir, '.env'), 'utf8');
     writeFileSync(join(dir, '.env'), env.replace(/^NATS_TRACKER_PASSWORD=.*$/m, `NATS_TRACKER_PASSWORD=${NUMBER_SHAPED}`));
-    expect(await natsConfigError({ ...generated, NATS_TRACKER_PASSWORD: NUMBER_SHAPED })).toMatch(/NATS_TRACKER_PASSWORD.*could not be parsed/);
+    expect(await natsConfigError({ ...generated, NATS_TRACKER_PASSWORD: NUMBER_SHAPED })).toMatch(
+      /NATS_TRACKER_PASSWORD.*could not be parsed/,
+    );
     const { stdout } = await run('bash', [join(dir, 'deploy/docker/prepare-host.sh')]);
     expect(stdout).toContain('replaced NATS_TRACKER_PASSWORD in .env');
     const repaired = natsPasswords(dir);
@@ -294,6 +313,8 @@ const NATS_PASSWORDS = Object.fromEntries(NATS_IDENTITIES.map((id) => [`NATS_${i
 /** Whether a config.ts declares the variable, itself or through @sightline/config's baseConfigShape. */
 function readsVariable(config: string, name: string): boolean {
   const base = ['NATS_URL', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS'].includes(name);
-  return config.includes(`${name}:`) && (!base || config.includes(`baseConfigShape.${name}`) || !config.includes('...baseConfigShape')) ||
-    (base && config.includes('...baseConfigShape'));
+  return (
+    (config.includes(`${name}:`) && (!base || config.includes(`baseConfigShape.${name}`) || !config.includes('...baseConfigShape'))) ||
+    (base && config.includes('...baseConfigShape'))
+  );
 }

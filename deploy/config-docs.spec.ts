@@ -68,7 +68,10 @@ describe('service configuration docs', () => {
     const read = Object.keys(shape!).sort();
     const documented = [...new Set(documentedVariables(readFileSync(join(ROOT, doc!), 'utf8')))].sort();
     expect(
-      { missingFromDoc: read.filter((name) => !documented.includes(name)), notReadByConfig: documented.filter((name) => !read.includes(name)) },
+      {
+        missingFromDoc: read.filter((name) => !documented.includes(name)),
+        notReadByConfig: documented.filter((name) => !read.includes(name)),
+      },
       `${doc} vs apps/${app}/src/config.ts`,
     ).toEqual({ missingFromDoc: [], notReadByConfig: [] });
   });

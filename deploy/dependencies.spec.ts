@@ -37,7 +37,9 @@ function* files(dir: string): Generator<string> {
 describe('declared dependencies', () => {
   const corpus = [
     ...SCANNED.flatMap((dir) => [...files(join(ROOT, dir))]),
-    ...readdirSync(ROOT).filter((name) => SOURCE.test(name)).map((name) => join(ROOT, name)),
+    ...readdirSync(ROOT)
+      .filter((name) => SOURCE.test(name))
+      .map((name) => join(ROOT, name)),
   ]
     .filter((path) => path !== import.meta.filename)
     .map((path) => readFileSync(path, 'utf8'))
@@ -53,7 +55,9 @@ describe('declared dependencies', () => {
     const escaped = target.replace(/[/.]/g, '\\$&');
     // npm scripts run a package's binary by its bare name (`prettier --check .`, `… && vitest run`).
     const runByScript = Object.values(manifest.scripts).some((script) => new RegExp(`(^|&&|;|\\|\\|)\\s*${escaped}(\\s|$)`).test(script));
-    return runByScript || new RegExp(`['"\`]${escaped}(/[^'"\`]*)?['"\`]`).test(corpus) || new RegExp(`(npx |bin/)${escaped}\\b`).test(corpus);
+    return (
+      runByScript || new RegExp(`['"\`]${escaped}(/[^'"\`]*)?['"\`]`).test(corpus) || new RegExp(`(npx |bin/)${escaped}\\b`).test(corpus)
+    );
   }
 
   it('would notice a package nothing uses', () => {

@@ -41,11 +41,14 @@ describe('TLS reverse proxy (Caddy)', () => {
   /** HTTPS request verified against the proxy's CA, for the name `localhost`. */
   const get = (path: string, method = 'GET') =>
     new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', servername: 'localhost', port: httpsPort, path, method, ca, headers: { host: 'localhost' } }, (res) => {
-        let body = '';
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-      });
+      const req = request(
+        { host: '127.0.0.1', servername: 'localhost', port: httpsPort, path, method, ca, headers: { host: 'localhost' } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -116,7 +119,11 @@ describe('TLS reverse proxy (Caddy)', () => {
     await new Promise((resolve) => socket.once('open', resolve).once('error', resolve).once('unexpected-response', resolve));
     socket.terminate();
     expect((await get('/password-reset/confirm?token=secret-reset-token&x=1', 'GET')).status).toBeGreaterThan(0);
-    await waitUntil(() => logLines.some((l) => l.includes('/password-reset/confirm')) && logLines.some((l) => l.includes('/ws/analysis')), 'access log lines', 10_000);
+    await waitUntil(
+      () => logLines.some((l) => l.includes('/password-reset/confirm')) && logLines.some((l) => l.includes('/ws/analysis')),
+      'access log lines',
+      10_000,
+    );
     const access = logLines.filter((l) => l.includes('"request"'));
     expect(access.join('\n')).not.toContain('secret-reset-token');
     expect(access.join('\n')).not.toContain('secret-jwt-payload');
@@ -154,7 +161,9 @@ describe('TLS reverse proxy (Caddy)', () => {
 
   it('redirects plain HTTP to HTTPS', async () => {
     const res = await new Promise<IncomingMessage>((resolve, reject) =>
-      httpRequest({ host: '127.0.0.1', port: httpPort, path: '/login', headers: { host: 'localhost' } }, resolve).on('error', reject).end(),
+      httpRequest({ host: '127.0.0.1', port: httpPort, path: '/login', headers: { host: 'localhost' } }, resolve)
+        .on('error', reject)
+        .end(),
     );
     res.resume();
     expect(res.statusCode).toBe(308);

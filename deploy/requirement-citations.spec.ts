@@ -50,7 +50,11 @@ describe('requirement citations', () => {
   it('cite only sections docs/requirements.md defines', () => {
     expect(defined.size).toBeGreaterThan(50);
     expect(sources.flatMap(({ text }) => citations(text)).length).toBeGreaterThan(10);
-    const dangling = sources.flatMap(({ path, text }) => citations(text).filter((s) => !defined.has(s)).map((s) => `${path}: §${s}`));
+    const dangling = sources.flatMap(({ path, text }) =>
+      citations(text)
+        .filter((s) => !defined.has(s))
+        .map((s) => `${path}: §${s}`),
+    );
     expect(dangling).toEqual([]);
   });
 

@@ -42,7 +42,10 @@ describe('GitHub Actions workflows', () => {
 
   it('the parser does catch a broken workflow (so the check above means something)', async () => {
     const broken = parseWorkflow(
-      { name: 'broken.yml', content: 'on: push\njobs:\n  a:\n    runs-onn: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.sha( }}\n' },
+      {
+        name: 'broken.yml',
+        content: 'on: push\njobs:\n  a:\n    runs-onn: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.sha( }}\n',
+      },
       new NoOperationTraceWriter(),
     );
     expect(broken.context.errors.getErrors().length).toBeGreaterThan(0);
@@ -84,7 +87,10 @@ describe('GitHub Actions workflows', () => {
     const mounts = [...new Set([...compose.matchAll(/- \.\/([\w./-]+):/g)].map((m) => m[1]!))];
     expect(mounts).toContain('deploy/monitoring/prometheus/prometheus.yml');
     for (const mount of mounts.filter((m) => !madeOnHost.includes(m))) {
-      expect(shipped.some((path) => mount === path || mount.startsWith(`${path}/`)), mount).toBe(true);
+      expect(
+        shipped.some((path) => mount === path || mount.startsWith(`${path}/`)),
+        mount,
+      ).toBe(true);
     }
   });
 
@@ -101,7 +107,12 @@ describe('GitHub Actions workflows', () => {
       expect(row, `image build for apps/${app}`).toBeDefined();
       expect(row!.image).toBe(`sightline-${app}`);
     }
-    expect(rows.filter((r) => r.app === 'inference').map((r) => r.target).sort()).toEqual(['inference-gpu', 'service']);
+    expect(
+      rows
+        .filter((r) => r.app === 'inference')
+        .map((r) => r.target)
+        .sort(),
+    ).toEqual(['inference-gpu', 'service']);
   });
 });
 

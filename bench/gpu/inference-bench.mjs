@@ -14,19 +14,37 @@ import { percentile } from '../lib/proc-stats.mjs';
 import { buildSyntheticYolo } from './synthetic-yolo.mjs';
 
 const { values: args } = parseArgs({
-  options: { frame: { type: 'string' }, out: { type: 'string' }, providers: { type: 'string', default: 'cuda,cpu' }, quick: { type: 'boolean' },
-    models: { type: 'string', default: 'blazeface,blazeface-batched,yolo' }, 'intra-op-threads': { type: 'string' } },
+  options: {
+    frame: { type: 'string' },
+    out: { type: 'string' },
+    providers: { type: 'string', default: 'cuda,cpu' },
+    quick: { type: 'boolean' },
+    models: { type: 'string', default: 'blazeface,blazeface-batched,yolo' },
+    'intra-op-threads': { type: 'string' },
+  },
 });
 const threads = args['intra-op-threads'] === undefined ? {} : { intraOpThreads: Number(args['intra-op-threads']) };
 const log = (line) => process.stderr.write(`[gpu-bench] ${line}\n`);
 
 function gpuSampler() {
   try {
-    const proc = spawn('nvidia-smi', ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '-lms', '100'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const proc = spawn('nvidia-smi', ['--query-gpu=utilization.gpu', '--format=csv,noheader,nounits', '-lms', '100'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const samples = [];
     proc.on('error', () => undefined); // no nvidia-smi (CPU-only host): utilisation stays unknown
-    proc.stdout.on('data', (d) => String(d).split('\n').filter(Boolean).forEach((l) => samples.push(Number(l))));
-    return { stop: () => { proc.kill(); return samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : NaN; } };
+    proc.stdout.on('data', (d) =>
+      String(d)
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => samples.push(Number(l))),
+    );
+    return {
+      stop: () => {
+        proc.kill();
+        return samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : NaN;
+      },
+    };
   } catch {
     return { stop: () => NaN };
   }
@@ -50,21 +68,42 @@ async function timeRuns(detector, frames, runs, warmup) {
   // CPU of this process (JS pre/post-processing, ORT's launches and synchronisation) per frame: what bounds a host.
   const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / (runs * frames.length);
   // Per frame, µs: what each stage of a run costs divided over its frames (median run).
-  const stageUsPerFrame = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k.replace('Ms', ''), (1000 * percentile(v, 50)) / frames.length]));
-  return { median: percentile(times, 50), p99: percentile(times, 99), fps: (runs * frames.length) / wall, cpuMsPerFrame, gpuUtil: gpu.stop(), stageUsPerFrame };
+  const stageUsPerFrame = Object.fromEntries(
+    Object.entries(stages).map(([k, v]) => [k.replace('Ms', ''), (1000 * percentile(v, 50)) / frames.length]),
+  );
+  return {
+    median: percentile(times, 50),
+    p99: percentile(times, 99),
+    fps: (runs * frames.length) / wall,
+    cpuMsPerFrame,
+    gpuUtil: gpu.stop(),
+    stageUsPerFrame,
+  };
 }
 
 const frameOf = (size, pixels) => ({
   pixels: pixels ?? new Uint8Array(size * size * 3).fill(114),
-  meta: { frame: { width: size, height: size, pixelFormat: 'rgb24' }, letterbox: { scale: 1, padX: 0, padY: 0 }, source: { width: size, height: size } },
+  meta: {
+    frame: { width: size, height: size, pixelFormat: 'rgb24' },
+    letterbox: { scale: 1, padX: 0, padY: 0 },
+    source: { width: size, height: size },
+  },
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'gpu-bench-'));
 writeFileSync(join(dir, 'yolo.onnx'), buildSyntheticYolo());
-writeFileSync(join(dir, 'yolo.json'), JSON.stringify({
-  id: 'synthetic-yolo-640', file: 'yolo.onnx', input: { name: 'images', width: 640, height: 640 },
-  decoder: { kind: 'yolo' }, labels: Array.from({ length: 80 }, (_, i) => `class${i}`), scoreThreshold: 0.99, maxBatch: 32,
-}));
+writeFileSync(
+  join(dir, 'yolo.json'),
+  JSON.stringify({
+    id: 'synthetic-yolo-640',
+    file: 'yolo.onnx',
+    input: { name: 'images', width: 640, height: 640 },
+    decoder: { kind: 'yolo' },
+    labels: Array.from({ length: 80 }, (_, i) => `class${i}`),
+    scoreThreshold: 0.99,
+    maxBatch: 32,
+  }),
+);
 const available = {
   blazeface: () => resolveManifest('blazeface-back-256'),
   'blazeface-batched': () => resolveManifest('blazeface-back-256-batched'),
@@ -79,7 +118,12 @@ const nvidiaSmi = (...query) => {
     return 'nvidia-smi unavailable';
   }
 };
-const result = { host: nvidiaSmi('--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'), correctness: {}, rows: [], sessions: [] };
+const result = {
+  host: nvidiaSmi('--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'),
+  correctness: {},
+  rows: [],
+  sessions: [],
+};
 log(`GPU: ${result.host}`);
 
 // ---- correctness + provider proof -----------------------------------------------------------------------------
@@ -94,13 +138,20 @@ for (const provider of args.providers.split(',')) {
     result.correctness.computeApps = nvidiaSmi('--query-compute-apps=pid,process_name,used_memory', '--format=csv,noheader');
     result.correctness.pid = process.pid;
   }
-  log(`${provider}: provider in use ${detector.provider}; ${JSON.stringify(detected.detections.map((d) => ({ score: +d.score.toFixed(4), box: d.box })))}`);
+  log(
+    `${provider}: provider in use ${detector.provider}; ${JSON.stringify(detected.detections.map((d) => ({ score: +d.score.toFixed(4), box: d.box })))}`,
+  );
   await detector.release();
 }
 
 // ---- latency / throughput per model × provider × batch ----------------------------------------------------------
 const plan = {
-  cuda: { blazeface: [1], 'blazeface-batched': [1, 8, 16, 32], 'blazeface-batched-u8': [1, 8, 16, 32], yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32] },
+  cuda: {
+    blazeface: [1],
+    'blazeface-batched': [1, 8, 16, 32],
+    'blazeface-batched-u8': [1, 8, 16, 32],
+    yolo: args.quick ? [1, 8] : [1, 2, 4, 8, 16, 32],
+  },
   cpu: { blazeface: [1], 'blazeface-batched': [1, 8], 'blazeface-batched-u8': [1, 8], yolo: [1, 8] },
 };
 for (const provider of args.providers.split(',')) {
@@ -112,8 +163,12 @@ for (const provider of args.providers.split(',')) {
       const runs = heavy ? 20 : args.quick ? 100 : 300;
       const r = await timeRuns(detector, frames, runs, heavy ? 3 : 30);
       result.rows.push({ model: manifest.id, provider: detector.provider, batch, ...r, perFrameMs: r.median / batch });
-      const us = Object.entries(r.stageUsPerFrame).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
-      log(`${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %; µs/frame: ${us}`);
+      const us = Object.entries(r.stageUsPerFrame)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ');
+      log(
+        `${manifest.id} ${detector.provider} batch ${batch}: median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %; µs/frame: ${us}`,
+      );
     }
     await detector.release();
   }
@@ -128,7 +183,9 @@ if (args.providers.includes('cuda')) {
       const frames = Array.from({ length: sessions }, () => frameOf(manifest.input.width));
       const r = await timeRuns(detector, frames, args.quick ? 50 : 200, 20);
       result.sessions.push({ model: manifest.id, sessions, batchPerStep: Math.min(sessions, detector.maxBatch), ...r });
-      log(`${manifest.id} ${sessions} sessions: step median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %`);
+      log(
+        `${manifest.id} ${sessions} sessions: step median ${r.median.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.fps.toFixed(0)} frames/s, CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame, GPU ${r.gpuUtil.toFixed(0)} %`,
+      );
     }
     await detector.release();
   }

@@ -24,9 +24,18 @@ const runtimeFiles = {
   '@ffmpeg-installer/ffmpeg': ['package.json', 'index.js', 'lib', 'types'],
   '@ffmpeg-installer/linux-x64': ['package.json'],
   'swagger-ui-dist': [
-    'package.json', 'LICENSE', 'NOTICE', 'index.js', 'absolute-path.js', 'swagger-ui-bundle.js',
-    'swagger-ui-standalone-preset.js', 'swagger-ui.css', 'favicon-16x16.png', 'favicon-32x32.png',
-    'oauth2-redirect.html', 'oauth2-redirect.js',
+    'package.json',
+    'LICENSE',
+    'NOTICE',
+    'index.js',
+    'absolute-path.js',
+    'swagger-ui-bundle.js',
+    'swagger-ui-standalone-preset.js',
+    'swagger-ui.css',
+    'favicon-16x16.png',
+    'favicon-32x32.png',
+    'oauth2-redirect.html',
+    'oauth2-redirect.js',
   ],
 };
 

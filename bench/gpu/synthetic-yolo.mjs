@@ -36,7 +36,10 @@ export function buildSyntheticYolo({ classes = 80 } = {}) {
     weight(`b${id}`, [out]);
     const pad = (k - 1) / 2;
     nodes.push({
-      opType: 'Conv', name: `conv${id}`, input: [current, `w${id}`, `b${id}`], output: [`c${id}`],
+      opType: 'Conv',
+      name: `conv${id}`,
+      input: [current, `w${id}`, `b${id}`],
+      output: [`c${id}`],
       attribute: [
         { name: 'kernel_shape', ints: [k, k], type: INTS },
         { name: 'strides', ints: [stride, stride], type: INTS },
@@ -48,25 +51,53 @@ export function buildSyntheticYolo({ classes = 80 } = {}) {
     channels = out;
     return current;
   };
-  conv(16, 3, 2); conv(32, 3, 2); conv(32, 3, 1); conv(32, 3, 1);
-  conv(64, 3, 2); conv(64, 3, 1); const p3 = conv(64, 3, 1);
-  conv(128, 3, 2); conv(128, 3, 1); const p4 = conv(128, 3, 1);
-  conv(256, 3, 2); conv(256, 3, 1); const p5 = conv(256, 3, 1);
-  const heads = [[p3, 64], [p4, 128], [p5, 256]].map(([input, c], i) => {
+  conv(16, 3, 2);
+  conv(32, 3, 2);
+  conv(32, 3, 1);
+  conv(32, 3, 1);
+  conv(64, 3, 2);
+  conv(64, 3, 1);
+  const p3 = conv(64, 3, 1);
+  conv(128, 3, 2);
+  conv(128, 3, 1);
+  const p4 = conv(128, 3, 1);
+  conv(256, 3, 2);
+  conv(256, 3, 1);
+  const p5 = conv(256, 3, 1);
+  const heads = [
+    [p3, 64],
+    [p4, 128],
+    [p5, 256],
+  ].map(([input, c], i) => {
     weight(`hw${i}`, [4 + classes, c, 1, 1]);
-    nodes.push({ opType: 'Conv', name: `head${i}`, input: [input, `hw${i}`], output: [`h${i}`], attribute: [{ name: 'kernel_shape', ints: [1, 1], type: INTS }] });
+    nodes.push({
+      opType: 'Conv',
+      name: `head${i}`,
+      input: [input, `hw${i}`],
+      output: [`h${i}`],
+      attribute: [{ name: 'kernel_shape', ints: [1, 1], type: INTS }],
+    });
     nodes.push({ opType: 'Reshape', name: `flat${i}`, input: [`h${i}`, 'flat_shape'], output: [`f${i}`] });
     return `f${i}`;
   });
   initializer.push({ name: 'flat_shape', dims: [3], dataType: 7, int64Data: [0, 4 + classes, -1] });
   nodes.push({ opType: 'Concat', name: 'concat', input: heads, output: ['raw'], attribute: [{ name: 'axis', i: 2, type: INT }] });
   nodes.push({ opType: 'Sigmoid', name: 'sigmoid', input: ['raw'], output: ['output0'] });
-  const info = (name, dims) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
+  const info = (name, dims) => ({
+    name,
+    type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
   const model = {
     irVersion: 8,
     producerName: 'sightline-bench',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'synthetic-yolo', node: nodes, initializer, input: [info('images', ['batch', 3, 640, 640])], output: [info('output0', ['batch', 4 + classes, 8400])] },
+    graph: {
+      name: 'synthetic-yolo',
+      node: nodes,
+      initializer,
+      input: [info('images', ['batch', 3, 640, 640])],
+      output: [info('output0', ['batch', 4 + classes, 8400])],
+    },
   };
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
 }

@@ -25,7 +25,18 @@ function childCpuSeconds(timesOutput) {
 export function bareDecode({ ffmpeg, clip, frame, rawOut }) {
   const filter = letterboxFilter({ ...frame, pixelFormat: 'rgb24' });
   const started = performance.now();
-  const out = execFileSync('bash', ['-c', `"$0" -hide_banner -loglevel error -nostdin -i "file:$1" -map 0:v:0 -an -vsync 0 -vf "$2" -f rawvideo -y "$3"; times`, ffmpeg, clip, filter, rawOut], { encoding: 'utf8' });
+  const out = execFileSync(
+    'bash',
+    [
+      '-c',
+      `"$0" -hide_banner -loglevel error -nostdin -i "file:$1" -map 0:v:0 -an -vsync 0 -vf "$2" -f rawvideo -y "$3"; times`,
+      ffmpeg,
+      clip,
+      filter,
+      rawOut,
+    ],
+    { encoding: 'utf8' },
+  );
   const seconds = (performance.now() - started) / 1000;
   const frames = statSync(rawOut).size / (frame.width * frame.height * 3);
   const cpuSeconds = childCpuSeconds(out);
@@ -36,7 +47,16 @@ export function bareDecode({ ffmpeg, clip, frame, rawOut }) {
  * onnxruntime-node alone: the same model, the frames FFmpeg produced, converted to the model's tensor, run one by one.
  * `tuned` runs it as the inference service does (one intra-op thread, no spinning); otherwise with ORT's defaults.
  */
-export async function bareInference({ rawFrames, frame, modelId, provider = 'cpu', maxFrames = 600, tuned = false, durationSeconds, beforeStart }) {
+export async function bareInference({
+  rawFrames,
+  frame,
+  modelId,
+  provider = 'cpu',
+  maxFrames = 600,
+  tuned = false,
+  durationSeconds,
+  beforeStart,
+}) {
   const manifest = await resolveManifest(modelId);
   const threading = tuned ? { intraOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
   const session = await ort.InferenceSession.create(manifest.file, { executionProviders: [provider], ...threading });

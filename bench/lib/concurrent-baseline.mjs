@@ -31,8 +31,30 @@ function startDecoder({ ffmpeg, clip, frame }) {
   const filter = letterboxFilter({ ...frame, pixelFormat: 'rgb24' });
   const child = spawn(
     ffmpeg,
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-nostats', '-stream_loop', '-1', '-i', `file:${clip}`, '-map', '0:v:0', '-an',
-      '-vsync', '0', '-vf', filter, '-f', 'rawvideo', '-y', '/dev/null', '-progress', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-nostats',
+      '-stream_loop',
+      '-1',
+      '-i',
+      `file:${clip}`,
+      '-map',
+      '0:v:0',
+      '-an',
+      '-vsync',
+      '0',
+      '-vf',
+      filter,
+      '-f',
+      'rawvideo',
+      '-y',
+      '/dev/null',
+      '-progress',
+      'pipe:1',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let frames = 0;
@@ -49,7 +71,14 @@ function startDecoder({ ffmpeg, clip, frame }) {
  */
 export async function bareConcurrent(o) {
   const frameBytes = o.frame.width * o.frame.height * 3;
-  const inference = startWorker('inference', { rawFrames: o.rawFrames, frame: o.frame, modelId: o.modelId, provider: o.provider, tuned: true, durationSeconds: o.seconds });
+  const inference = startWorker('inference', {
+    rawFrames: o.rawFrames,
+    frame: o.frame,
+    modelId: o.modelId,
+    provider: o.provider,
+    tuned: true,
+    durationSeconds: o.seconds,
+  });
   const nats = startWorker('nats', { natsUrl: o.natsUrl, frameBytes, durationSeconds: o.seconds });
   await Promise.all([inference.ready, nats.ready]);
   const decoder = startDecoder(o);

@@ -29,7 +29,11 @@ async function counters(fleet) {
  */
 async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
   const count = () =>
-    Number(fleet.postgres.psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`).trim());
+    Number(
+      fleet.postgres
+        .psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`)
+        .trim(),
+    );
   const deadline = Date.now() + timeoutMs;
   let published = (await counters(fleet)).analyzed;
   let stored = count();

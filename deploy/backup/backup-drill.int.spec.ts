@@ -49,7 +49,12 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
   const lastJsonLine = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
   const sourceChecksum = () => pg.psql(CHECKSUM_SQL).trim().split('|');
   const fullBackupLabels = async () =>
-    (JSON.parse(await tool('pgbackrest.sh', ['--stanza=sightline', '--output=json', 'info']))[0].backup as { label: string; type: string }[])
+    (
+      JSON.parse(await tool('pgbackrest.sh', ['--stanza=sightline', '--output=json', 'info']))[0].backup as {
+        label: string;
+        type: string;
+      }[]
+    )
       .filter((b) => b.type === 'full')
       .map((b) => b.label);
 
@@ -67,7 +72,7 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     const switchedAt = Date.now();
     const segment = pg.psql('SELECT pg_walfile_name(pg_switch_wal())').trim();
     const deadline = Date.now() + 60_000;
-    while (pg.psql('SELECT coalesce(last_archived_wal, \'\') FROM pg_stat_archiver').trim() < segment) {
+    while (pg.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").trim() < segment) {
       if (Date.now() > deadline) throw new Error(`WAL segment ${segment} not archived within 60 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -80,9 +85,24 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     await run(join(backupHome, 'bin/make-self-signed-cert.sh'), [join(dir, 'certs'), 'localhost', '1']);
 
     const s3Port = await freePort();
-    s3 = new ManagedProcess(process.execPath, [join(repoRoot, 'node_modules/s3rver/bin/s3rver.js'), '--directory', join(dir, 's3'),
-      '--address', '127.0.0.1', '--port', String(s3Port), '--key', join(dir, 'certs/private.key'), '--cert', join(dir, 'certs/public.crt'),
-      '--silent'], { name: 's3rver' }).start();
+    s3 = new ManagedProcess(
+      process.execPath,
+      [
+        join(repoRoot, 'node_modules/s3rver/bin/s3rver.js'),
+        '--directory',
+        join(dir, 's3'),
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(s3Port),
+        '--key',
+        join(dir, 'certs/private.key'),
+        '--cert',
+        join(dir, 'certs/public.crt'),
+        '--silent',
+      ],
+      { name: 's3rver' },
+    ).start();
     await waitForPort(s3Port);
 
     const pgPort = await freePort();
@@ -106,7 +126,11 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     };
     await tool('render-config.sh');
     // archive_command runs inside PostgreSQL and inherits its environment, S3 credentials included.
-    Object.assign(process.env, { PGBACKREST_REPO1_S3_KEY: 'S3RVER', PGBACKREST_REPO1_S3_KEY_SECRET: 'S3RVER', PGBACKREST_REPO1_CIPHER_PASS: CIPHER_PASS });
+    Object.assign(process.env, {
+      PGBACKREST_REPO1_S3_KEY: 'S3RVER',
+      PGBACKREST_REPO1_S3_KEY_SECRET: 'S3RVER',
+      PGBACKREST_REPO1_CIPHER_PASS: CIPHER_PASS,
+    });
     pg = await LocalPostgres.start({
       dataDir: pgDir,
       port: pgPort,
@@ -126,7 +150,9 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
   afterAll(async () => {
     for (const restored of restoredDirs) {
       try {
-        execFileSync('runuser', ['-u', 'postgres', '--', join(postgresBinDir(), 'pg_ctl'), '-D', restored, '-m', 'immediate', 'stop'], { stdio: 'pipe' });
+        execFileSync('runuser', ['-u', 'postgres', '--', join(postgresBinDir(), 'pg_ctl'), '-D', restored, '-m', 'immediate', 'stop'], {
+          stdio: 'pipe',
+        });
       } catch {
         // already stopped
       }
@@ -150,7 +176,13 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     const agentLog: { message?: string; at?: string }[] = [];
     const agent = new ManagedProcess(join(backupHome, 'bin/backup-agent.sh'), [], {
       name: 'backup-agent',
-      env: { ...env, BACKUP_SCHEDULE: schedule, BACKUP_TIMEZONE: 'Asia/Tokyo', BACKUP_METRICS_PORT: String(metricsPort), BACKUP_METRICS_INTERVAL_S: '1' },
+      env: {
+        ...env,
+        BACKUP_SCHEDULE: schedule,
+        BACKUP_TIMEZONE: 'Asia/Tokyo',
+        BACKUP_METRICS_PORT: String(metricsPort),
+        BACKUP_METRICS_INTERVAL_S: '1',
+      },
       onLine: (line) => line.startsWith('{') && agentLog.push(JSON.parse(line)),
     }).start();
     try {
@@ -165,7 +197,10 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       // The exporter refreshes after the jobs (and every second): wait for a snapshot that includes the dump job.
       let metrics = '';
       const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
-      for (const deadline = Date.now() + 15_000; Date.now() < deadline && Number.isNaN(value('sightline_backup_job_last_success{job="dump"}'));) {
+      for (
+        const deadline = Date.now() + 15_000;
+        Date.now() < deadline && Number.isNaN(value('sightline_backup_job_last_success{job="dump"}'));
+      ) {
         await new Promise((r) => setTimeout(r, 250));
         metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       }
@@ -223,20 +258,27 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     expect(latest).toMatchObject({ targetTime: 'latest', rows: Number(allRows), checksum: allChecksum, running: true });
     // The restored server is a writable primary that does not push into the production archive.
     const restoredPsql = (sql: string) =>
-      execFileSync(join(postgresBinDir(), 'psql'), ['-h', '127.0.0.1', '-p', String(latestPort), '-U', pg.user, '-d', pg.database, '-AtX', '-c', sql],
-        { encoding: 'utf8' }).trim();
+      execFileSync(
+        join(postgresBinDir(), 'psql'),
+        ['-h', '127.0.0.1', '-p', String(latestPort), '-U', pg.user, '-d', pg.database, '-AtX', '-c', sql],
+        { encoding: 'utf8' },
+      ).trim();
     expect(restoredPsql('SELECT pg_is_in_recovery()')).toBe('f');
     expect(restoredPsql('SHOW archive_mode')).toBe('off');
     expect(restoredPsql(`SELECT count(*) FROM analysis_results WHERE session_id = 'phase-2'`)).toBe('150');
 
-    console.log(`[backup drill] RPO ${rpoSeconds.toFixed(1)} s (age of the newest archived WAL segment at restore time; ` +
-      `a closed segment reached S3 ${archiveLatencySeconds.toFixed(1)} s after the switch, so the worst case is ` +
-      `archive_timeout 60 s + that); RTO ${pitr.rtoSeconds} s (PITR, ${pitr.rows} rows) / ${latest.rtoSeconds} s (latest, ` +
-      `${latest.rows} rows): restore + WAL replay + verification`);
+    console.log(
+      `[backup drill] RPO ${rpoSeconds.toFixed(1)} s (age of the newest archived WAL segment at restore time; ` +
+        `a closed segment reached S3 ${archiveLatencySeconds.toFixed(1)} s after the switch, so the worst case is ` +
+        `archive_timeout 60 s + that); RTO ${pitr.rtoSeconds} s (PITR, ${pitr.rows} rows) / ${latest.rtoSeconds} s (latest, ` +
+        `${latest.rows} rows): restore + WAL replay + verification`,
+    );
   });
 
   it('keeps the pgBackRest repository encrypted at rest (aes-256-cbc, passphrase from the environment only)', () => {
-    const stored = (readdirSync(join(dir, 's3'), { recursive: true }) as string[]).filter((name) => /(backup|archive)\.info/.test(name) && name.endsWith('_S3rver_object'));
+    const stored = (readdirSync(join(dir, 's3'), { recursive: true }) as string[]).filter(
+      (name) => /(backup|archive)\.info/.test(name) && name.endsWith('_S3rver_object'),
+    );
     expect(stored.length).toBeGreaterThan(0);
     for (const name of stored) {
       const content = readFileSync(join(dir, 's3', name));
@@ -257,7 +299,11 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     expect(await fullBackupLabels()).toEqual([labels[1]]);
     expect(labels[0]).toBe(firstLabel);
 
-    const stamp = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    const stamp = (date: Date) =>
+      date
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z');
     const expiredName = `sightline-${stamp(new Date(Date.now() - 8 * DAY_MS))}.dump`;
     const keptOldName = `sightline-${stamp(new Date(Date.now() - 6 * DAY_MS))}.dump`;
     const dumps = (...args: string[]) => tool('s3-dumps.sh', args);
@@ -266,7 +312,10 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
       await dumps('upload', join(dir, name));
     }
     expect(lastJsonLine<{ deleted: string[] }>(await dumps('prune')).deleted).toEqual([`dumps/${expiredName}`]);
-    const remaining = (await dumps('list')).trim().split('\n').map((line) => (JSON.parse(line) as { name: string }).name);
+    const remaining = (await dumps('list'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { name: string }).name);
     expect(remaining).toHaveLength(2);
     expect(remaining).toContain(keptOldName);
     expect(remaining).not.toContain(expiredName);

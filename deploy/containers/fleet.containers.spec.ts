@@ -50,7 +50,11 @@ async function login(): Promise<string> {
   return (await loginWithPassword({ authUrl: base(), username: ADMIN.username, password: ADMIN.password })).accessToken;
 }
 const storedFrameSeqs = async (sessionId = SESSION_ID) =>
-  (await project!.sql(`SELECT string_agg(payload->>'frameSeq', ',' ORDER BY (payload->>'frameSeq')::int) FROM analysis_results WHERE session_id = '${sessionId}' AND event = '${EVENTS.frameAnalyzed}'`))
+  (
+    await project!.sql(
+      `SELECT string_agg(payload->>'frameSeq', ',' ORDER BY (payload->>'frameSeq')::int) FROM analysis_results WHERE session_id = '${sessionId}' AND event = '${EVENTS.frameAnalyzed}'`,
+    )
+  )
     .split(',')
     .filter(Boolean)
     .map(Number);
@@ -133,7 +137,9 @@ describe('the compose fleet on real containers (CPU)', () => {
       if (ONE_SHOTS.includes(c.service)) expect(c, c.name).toMatchObject({ status: 'exited', exitCode: 0 });
       else expect(c, c.name).toMatchObject({ status: 'running', health: 'healthy' });
     }
-    const image = (await project!.docker(['inspect', '--format', '{{.Config.Image}}', containers.find((c) => c.service === 'inference')!.name])).trim();
+    const image = (
+      await project!.docker(['inspect', '--format', '{{.Config.Image}}', containers.find((c) => c.service === 'inference')!.name])
+    ).trim();
     expect(image).toMatch(/\/sightline-inference:.+-cpu$/);
   });
 
@@ -142,7 +148,13 @@ describe('the compose fleet on real containers (CPU)', () => {
     rtsp = await startGstRtspServer({ file: clip });
 
     const token = await login();
-    agent = new AnalysisClient({ url: `wss://localhost:${httpsPort}${WS_PATH}`, token, sessions: [SESSION_ID], policy: 'every', onMessage: (e) => received.push(e) });
+    agent = new AnalysisClient({
+      url: `wss://localhost:${httpsPort}${WS_PATH}`,
+      token,
+      sessions: [SESSION_ID],
+      policy: 'every',
+      onMessage: (e) => received.push(e),
+    });
     const subscribed = new Promise((resolve) => agent!.once('subscribed', resolve));
     agent.start();
     await subscribed;
@@ -181,7 +193,7 @@ describe('the compose fleet on real containers (CPU)', () => {
     const segment = await project!.sql('SELECT pg_walfile_name(pg_switch_wal())');
     expect(segment).toMatch(/^[0-9A-F]{24}$/);
     await waitUntil(
-      async () => (await project!.sql('SELECT coalesce(last_archived_wal, \'\') FROM pg_stat_archiver')) >= segment,
+      async () => (await project!.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= segment,
       `WAL segment ${segment} archived`,
       180_000,
       2000,
@@ -229,7 +241,10 @@ describe('the autoscaler scaling inference containers through compose', () => {
   const SCALED_SESSION = 'containers-autoscale';
   let utilization = 0.1;
   const inferenceContainers = async () =>
-    (await project!.containers()).filter((c) => c.service === 'inference' && c.status === 'running').map((c) => c.name).sort();
+    (await project!.containers())
+      .filter((c) => c.service === 'inference' && c.status === 'running')
+      .map((c) => c.name)
+      .sort();
   /** Frames a replica analysed, from its own /metrics (read inside its container: replicas publish no port). */
   const analysedBy = async (container: string) => {
     const script = "fetch('http://127.0.0.1:3002/metrics').then((r) => r.text()).then((t) => console.log(t))";
@@ -270,7 +285,11 @@ describe('the autoscaler scaling inference containers through compose', () => {
     );
     // As in its container: the compose files are the operator's (COMPOSE_FILE in the project's .env), and the working
     // directory is not the project's.
-    autoscaler = new ManagedProcess(process.execPath, [join(ROOT, 'apps/autoscaler/dist/main.js')], { name: 'autoscaler', env, cwd: '/' }).start();
+    autoscaler = new ManagedProcess(process.execPath, [join(ROOT, 'apps/autoscaler/dist/main.js')], {
+      name: 'autoscaler',
+      env,
+      cwd: '/',
+    }).start();
   });
 
   it('starts a second inference container above 80 % that takes work, and removes it below the low-water mark without losing a frame', async () => {
@@ -283,10 +302,17 @@ describe('the autoscaler scaling inference containers through compose', () => {
 
     utilization = 0.95;
     let scaled: string[] = [];
-    await waitUntil(async () => (scaled = await inferenceContainers()).length === 2, 'a second inference container', 300_000, 2000).catch((err) => {
-      throw new Error(`${(err as Error).message}\nautoscaler output:\n${autoscaler?.outputTail}`);
-    });
-    await waitUntil(async () => (await project!.containers()).every((c) => c.service !== 'inference' || c.health === 'healthy'), 'both inference replicas healthy', 300_000, 2000);
+    await waitUntil(async () => (scaled = await inferenceContainers()).length === 2, 'a second inference container', 300_000, 2000).catch(
+      (err) => {
+        throw new Error(`${(err as Error).message}\nautoscaler output:\n${autoscaler?.outputTail}`);
+      },
+    );
+    await waitUntil(
+      async () => (await project!.containers()).every((c) => c.service !== 'inference' || c.health === 'healthy'),
+      'both inference replicas healthy',
+      300_000,
+      2000,
+    );
     const second = scaled[1]!;
     // The new replica pulls from the shared durable consumer: it analyses frames of the running session.
     await waitUntil(async () => (await analysedBy(second)) > 0, `${second} to analyse frames`, 120_000, 2000);
@@ -301,7 +327,12 @@ describe('the autoscaler scaling inference containers through compose', () => {
     expect(stats.framesPublished).toBeGreaterThan(0);
     // Every frame that entered FRAMES has exactly one stored result, across the scale-up and the scale-down.
     let stored: number[] = [];
-    await waitUntil(async () => (stored = await storedFrameSeqs(SCALED_SESSION)).length >= stats.framesPublished, 'every published frame stored', 180_000, 2000);
+    await waitUntil(
+      async () => (stored = await storedFrameSeqs(SCALED_SESSION)).length >= stats.framesPublished,
+      'every published frame stored',
+      180_000,
+      2000,
+    );
     expect(stored.length).toBe(stats.framesPublished);
     expect(new Set(stored).size).toBe(stored.length);
   });
@@ -312,8 +343,25 @@ describe('the autoscaler scaling inference containers through compose', () => {
     const socketGroup = statSync('/var/run/docker.sock').gid;
     const labels = [`com.docker.compose.project=${project!.name()}`, 'com.docker.compose.service=inference'];
     const fromInside = await project!.docker([
-      'run', '--rm', '--read-only', '--tmpfs', '/tmp', '--group-add', String(socketGroup), '-v', '/var/run/docker.sock:/var/run/docker.sock',
-      '--entrypoint', 'docker', image, 'ps', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--filter', 'status=running', '--no-trunc', '--format', '{{.ID}}',
+      'run',
+      '--rm',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--group-add',
+      String(socketGroup),
+      '-v',
+      '/var/run/docker.sock:/var/run/docker.sock',
+      '--entrypoint',
+      'docker',
+      image,
+      'ps',
+      ...labels.flatMap((l) => ['--filter', `label=${l}`]),
+      '--filter',
+      'status=running',
+      '--no-trunc',
+      '--format',
+      '{{.ID}}',
     ]);
     const fromHost = (await project!.compose(['ps', '-q', 'inference'])).trim().split('\n').filter(Boolean);
     expect(fromInside.trim().split('\n').filter(Boolean).sort()).toEqual(fromHost.sort());

@@ -19,9 +19,17 @@ describe('the GPU inference image stage', () => {
 
   it('runs the app tree as the service user, with the GPU defaults and the health check of the Node images', async () => {
     const { stdout } = await run(DOCKER, ['image', 'inspect', '--format', '{{json .Config}}', IMAGE!]);
-    const config = JSON.parse(stdout) as { User: string; Env: string[]; Cmd: string[]; WorkingDir: string; Healthcheck: { Test: string[] } };
+    const config = JSON.parse(stdout) as {
+      User: string;
+      Env: string[];
+      Cmd: string[];
+      WorkingDir: string;
+      Healthcheck: { Test: string[] };
+    };
     expect(config).toMatchObject({ User: '10001:10001', Cmd: ['node', 'main.mjs'], WorkingDir: '/app' });
-    expect(config.Env).toEqual(expect.arrayContaining(['INFERENCE_PROVIDER=cuda', 'SIGHTLINE_APP=inference', 'HTTP_PORT=3002', 'CUDA_CACHE_PATH=/tmp/cuda-cache']));
+    expect(config.Env).toEqual(
+      expect.arrayContaining(['INFERENCE_PROVIDER=cuda', 'SIGHTLINE_APP=inference', 'HTTP_PORT=3002', 'CUDA_CACHE_PATH=/tmp/cuda-cache']),
+    );
     expect(config.Healthcheck.Test).toEqual(['CMD', 'node', '/usr/local/lib/sightline/healthcheck.mjs']);
 
     // In a read-only container as compose runs it: Node, the inference app and onnxruntime load; the CUDA provider
@@ -31,13 +39,19 @@ describe('the GPU inference image stage', () => {
       "const ort = require('onnxruntime-node');",
       'console.log(JSON.stringify({',
       '  uid: process.getuid(), node: process.version,',
-      "  backends: ort.listSupportedBackends().map((b) => b.name),",
+      '  backends: ort.listSupportedBackends().map((b) => b.name),',
       "  app: fs.existsSync('apps/inference/dist/main.js') && fs.readFileSync('main.mjs', 'utf8').trim(),",
       "  cudaProvider: fs.existsSync('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so'),",
       '}));',
     ].join('\n');
     const out = await run(DOCKER, ['run', '--rm', '--read-only', '--tmpfs', '/tmp', IMAGE!, 'node', '-e', probe]);
-    const facts = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { uid: number; node: string; backends: string[]; app: string; cudaProvider: boolean };
+    const facts = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as {
+      uid: number;
+      node: string;
+      backends: string[];
+      app: string;
+      cudaProvider: boolean;
+    };
     expect(facts).toMatchObject({ uid: 10001, app: "import './apps/inference/dist/main.js';", cudaProvider: false });
     expect(facts.node).toMatch(/^v20\./);
     expect(facts.backends).toContain('cpu');

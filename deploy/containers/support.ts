@@ -20,7 +20,10 @@ export const SHIP_LIST = 'deploy/ship-files.txt';
 export const SHIP_EXCLUDE = /^deploy\/env\/[^/]+\.env$/;
 
 export function shipFiles(): string[] {
-  return readFileSync(join(ROOT, SHIP_LIST), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  return readFileSync(join(ROOT, SHIP_LIST), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** Copies the shipped file set into `dir` as the workflow's rsync does (relative paths kept, host env files left out). */
@@ -84,11 +87,15 @@ export class ComposeProject {
     const file = parse(readFileSync(join(this.dir, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { profiles?: string[] }>;
     };
-    return Object.entries(file.services).filter(([, s]) => !s.profiles?.length).map(([name]) => name).sort();
+    return Object.entries(file.services)
+      .filter(([, s]) => !s.profiles?.length)
+      .map(([name]) => name)
+      .sort();
   }
 
   async containers(): Promise<ContainerState[]> {
-    const format = '{{index .Config.Labels "com.docker.compose.service"}}|{{.Name}}|{{.State.Status}}|{{.State.ExitCode}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}';
+    const format =
+      '{{index .Config.Labels "com.docker.compose.service"}}|{{.Name}}|{{.State.Status}}|{{.State.ExitCode}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}';
     let out = '';
     // A container listed by `ps` may be removed before `inspect` reads it (the autoscaler scaling down): list again.
     for (let attempt = 1; ; attempt++) {
@@ -101,10 +108,13 @@ export class ComposeProject {
         if (attempt >= 5 || !/No such object/.test(String((err as { stderr?: string }).stderr ?? err))) throw err;
       }
     }
-    return out.split('\n').filter(Boolean).map((line) => {
-      const [service, name, status, exitCode, health] = line.split('|');
-      return { service: service!, name: name!.replace(/^\//, ''), status: status!, exitCode: Number(exitCode), health: health ?? '' };
-    });
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [service, name, status, exitCode, health] = line.split('|');
+        return { service: service!, name: name!.replace(/^\//, ''), status: status!, exitCode: Number(exitCode), health: health ?? '' };
+      });
   }
 
   /** Every default service up: healthy where it has a health check, exited 0 where it is a one-shot. */
@@ -140,7 +150,10 @@ export class ComposeProject {
   /** The host's address on the project's network: containers reach host-side servers (the RTSP camera) through it. */
   async hostAddress(): Promise<string> {
     const id = (await this.compose(['ps', '-q', 'nats'])).trim();
-    const networks = JSON.parse(await this.docker(['inspect', '--format', '{{json .NetworkSettings.Networks}}', id])) as Record<string, unknown>;
+    const networks = JSON.parse(await this.docker(['inspect', '--format', '{{json .NetworkSettings.Networks}}', id])) as Record<
+      string,
+      unknown
+    >;
     const network = Object.keys(networks)[0]!;
     return (await this.docker(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', network])).trim();
   }

@@ -13,8 +13,27 @@ import { defineConfig } from 'vitest/config';
 import { WORKSPACE_ROOT, workspaceSources } from '../../vitest.shared.js';
 
 const tlsDir = mkdtempSync(join(tmpdir(), 'sightline-containers-tls-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-  '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(tlsDir, 'tls.key'), '-out', join(tlsDir, 'tls.crt')], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+    '-keyout',
+    join(tlsDir, 'tls.key'),
+    '-out',
+    join(tlsDir, 'tls.crt'),
+  ],
+  { stdio: 'ignore' },
+);
 process.env.SIGHTLINE_CONTAINERS_TLS_DIR = tlsDir;
 process.env.NODE_EXTRA_CA_CERTS = join(tlsDir, 'tls.crt');
 process.on('exit', () => rmSync(tlsDir, { recursive: true, force: true }));

@@ -15,4 +15,10 @@ const visit = (dir) => {
   }
 };
 visit(process.argv[2]);
-console.log([...seen].filter((dir) => dir.startsWith('libs/')).map((dir) => dir.slice('libs/'.length)).sort().join(' '));
+console.log(
+  [...seen]
+    .filter((dir) => dir.startsWith('libs/'))
+    .map((dir) => dir.slice('libs/'.length))
+    .sort()
+    .join(' '),
+);

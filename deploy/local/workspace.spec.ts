@@ -16,7 +16,9 @@ function sources(dir: string): string[] {
 }
 
 describe('workspace layout', () => {
-  const buildRefs = (JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { references: Array<{ path: string }> }).references.map((r) => r.path);
+  const buildRefs = (
+    JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { references: Array<{ path: string }> }
+  ).references.map((r) => r.path);
 
   it('builds every app and lib', () => {
     for (const lib of projects('libs')) expect(buildRefs, `libs/${lib} missing from tsconfig.build.json`).toContain(`libs/${lib}`);
@@ -25,7 +27,8 @@ describe('workspace layout', () => {
 
   it('gives every lib a public index.ts and every app a main.ts', () => {
     for (const lib of projects('libs')) expect(existsSync(join(root, 'libs', lib, 'src/index.ts')), lib).toBe(true);
-    for (const app of projects('apps').filter((a) => a !== 'console')) expect(existsSync(join(root, 'apps', app, 'src/main.ts')), app).toBe(true);
+    for (const app of projects('apps').filter((a) => a !== 'console'))
+      expect(existsSync(join(root, 'apps', app, 'src/main.ts')), app).toBe(true);
   });
 
   it('never lets a lib import an app, or contracts import another lib', () => {
@@ -42,10 +45,14 @@ describe('workspace layout', () => {
 
   it('starts every service through the service kit with its one HTTP error filter', () => {
     for (const app of projects('apps')) {
-      expect(readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8'), app).toMatch(/import \{ bootstrapService \} from '@sightline\/service-kit'/);
+      expect(readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8'), app).toMatch(
+        /import \{ bootstrapService \} from '@sightline\/service-kit'/,
+      );
       // The console's routes are a static SPA and proxies to the other services, whose errors it passes through.
       if (app === 'console') continue;
-      const wiring = sources(join(root, 'apps', app, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+      const wiring = sources(join(root, 'apps', app, 'src'))
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('\n');
       expect(wiring, `apps/${app} registers no httpErrorFilter`).toMatch(/httpErrorFilter\(/);
       expect(wiring, `apps/${app} declares its own exception filter`).not.toMatch(/@Catch\(/);
     }

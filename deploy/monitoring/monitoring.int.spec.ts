@@ -115,11 +115,15 @@ describe('a real Prometheus scraping a running service', () => {
       join(dir, 'prometheus.yml'),
       `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: gateway\n    static_configs: [{ targets: ['127.0.0.1:${servicePort}'] }]\n`,
     );
-    prometheus = new ManagedProcess('prometheus', [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ], { name: 'prometheus' }).start();
+    prometheus = new ManagedProcess(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { name: 'prometheus' },
+    ).start();
     await prometheus.waitForLine(/Server is ready to receive web requests/, 30_000);
   });
   afterAll(async () => {

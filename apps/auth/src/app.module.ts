@@ -4,7 +4,24 @@ import { SecurityModule, TokenSigner } from '@sightline/security';
 import { DataSource } from 'typeorm';
 import { AdminRolesController, AdminUsersController } from './admin.controller.js';
 import { AuthController } from './auth.controller.js';
-import { DatabaseLifecycle, openIdentityDatabase, IdentityBootstrap, LoginService, Mailer, AuthMetrics, PasswordHasher, PasswordResetService, RateLimits, RolesService, SessionAccess, loadSigningKey, SignupService, TokenRevocations, AUTH_CONFIG, UsersService } from '@sightline/identity';
+import {
+  DatabaseLifecycle,
+  openIdentityDatabase,
+  IdentityBootstrap,
+  LoginService,
+  Mailer,
+  AuthMetrics,
+  PasswordHasher,
+  PasswordResetService,
+  RateLimits,
+  RolesService,
+  SessionAccess,
+  loadSigningKey,
+  SignupService,
+  TokenRevocations,
+  AUTH_CONFIG,
+  UsersService,
+} from '@sightline/identity';
 import { type AuthConfig } from './config.js';
 import { authErrorFilter } from './http-errors.js';
 import { AdminSessionAccessController, RevocationFeedController } from './session-access.controller.js';
@@ -27,7 +44,12 @@ export class AppModule {
         { provide: AUTH_CONFIG, useValue: config },
         { provide: TokenSigner, useFactory: () => signer },
         { provide: DataSource, useFactory: () => openIdentityDatabase(config, logger) },
-        { provide: PasswordHasher, useFactory: (metrics: AuthMetrics) => PasswordHasher.create(config.BCRYPT_COST, metrics, { workers: config.BCRYPT_WORKERS, maxQueued: config.BCRYPT_MAX_QUEUED }), inject: [AuthMetrics] },
+        {
+          provide: PasswordHasher,
+          useFactory: (metrics: AuthMetrics) =>
+            PasswordHasher.create(config.BCRYPT_COST, metrics, { workers: config.BCRYPT_WORKERS, maxQueued: config.BCRYPT_MAX_QUEUED }),
+          inject: [AuthMetrics],
+        },
         { provide: Mailer, useFactory: (log: Logger) => Mailer.create(config, log), inject: [LOGGER] },
         { provide: RateLimits, useFactory: (metrics: AuthMetrics) => new RateLimits(config, metrics), inject: [AuthMetrics] },
         authErrorFilter,

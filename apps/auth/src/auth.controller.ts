@@ -19,7 +19,11 @@ import { type Counter } from 'prom-client';
 import { type z } from 'zod';
 
 const SIGNUP_OUTCOMES: Record<string, string> = { SIGNUP_DISABLED: 'disabled', RATE_LIMITED: 'rate_limited' };
-const LOGIN_OUTCOMES: Record<string, string> = { INVALID_CREDENTIALS: 'invalid_credentials', EMAIL_NOT_VERIFIED: 'not_verified', RATE_LIMITED: 'rate_limited' };
+const LOGIN_OUTCOMES: Record<string, string> = {
+  INVALID_CREDENTIALS: 'invalid_credentials',
+  EMAIL_NOT_VERIFIED: 'not_verified',
+  RATE_LIMITED: 'rate_limited',
+};
 
 /** Counts an expected failure under its outcome label (unexpected errors are logged by the error filter). */
 function countOutcome(counter: Counter<'outcome'>, outcomes: Record<string, string>, err: unknown): void {
@@ -112,7 +116,10 @@ export class AuthController {
     status: 202,
     errors: [400, 429],
   })
-  requestPasswordReset(@Ip() ip: string, @Body(new ZodPipe(passwordResetRequestSchema, 'body')) body: z.output<typeof passwordResetRequestSchema>) {
+  requestPasswordReset(
+    @Ip() ip: string,
+    @Body(new ZodPipe(passwordResetRequestSchema, 'body')) body: z.output<typeof passwordResetRequestSchema>,
+  ) {
     // Per client IP a 429; per address a silent cap on mails (PasswordResetService), whether or not it has an account.
     this.limits.enforce([this.limits.resetPerIp, ip]);
     this.resets.request(body.email);
@@ -127,7 +134,10 @@ export class AuthController {
     status: 204,
     errors: [400, 429],
   })
-  async confirmPasswordReset(@Ip() ip: string, @Body(new ZodPipe(passwordResetConfirmSchema, 'body')) body: z.output<typeof passwordResetConfirmSchema>) {
+  async confirmPasswordReset(
+    @Ip() ip: string,
+    @Body(new ZodPipe(passwordResetConfirmSchema, 'body')) body: z.output<typeof passwordResetConfirmSchema>,
+  ) {
     this.limits.enforce([this.limits.resetConfirmPerIp, ip]);
     await this.resets.confirm(body.token, body.newPassword);
   }

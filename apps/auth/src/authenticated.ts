@@ -1,5 +1,13 @@
 /** The auth service's route guard: a verified bearer token of an existing user, issued after any revocation. */
-import { applyDecorators, Inject, Injectable, UnauthorizedException, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { type Principal, type Role } from '@sightline/contracts';
 import { TokenRevocations } from '@sightline/identity';
@@ -24,4 +32,5 @@ export class ActiveSessionGuard implements CanActivate {
 }
 
 /** A verified, unrevoked bearer token, optionally holding one of `roles`. */
-export const Authenticated = (...roles: Role[]) => applyDecorators(UseGuards(JwtAuthGuard, ActiveSessionGuard), Roles(...roles), ApiBearerAuth());
+export const Authenticated = (...roles: Role[]) =>
+  applyDecorators(UseGuards(JwtAuthGuard, ActiveSessionGuard), Roles(...roles), ApiBearerAuth());

@@ -4,12 +4,19 @@ import { loadAuthConfig } from './config.js';
 describe('auth configuration', () => {
   it('has working defaults for every variable', () => {
     const config = loadAuthConfig({});
-    expect(config).toMatchObject({ HTTP_PORT: 3001, BCRYPT_COST: 12, AUTH_ACCESS_TOKEN_TTL_SECONDS: 900, AUTH_SIGNUP_ENABLED: true, AUTH_SIGNUP_DEFAULT_ROLE: 'agent' });
+    expect(config).toMatchObject({
+      HTTP_PORT: 3001,
+      BCRYPT_COST: 12,
+      AUTH_ACCESS_TOKEN_TTL_SECONDS: 900,
+      AUTH_SIGNUP_ENABLED: true,
+      AUTH_SIGNUP_DEFAULT_ROLE: 'agent',
+    });
     expect(config.AUTH_BOOTSTRAP_ADMIN_PASSWORD).toBeUndefined();
   });
 
   it('refuses a privileged signup role', () => {
-    for (const role of ['admin', 'operator']) expect(() => loadAuthConfig({ AUTH_SIGNUP_DEFAULT_ROLE: role }), role).toThrow(/AUTH_SIGNUP_DEFAULT_ROLE/);
+    for (const role of ['admin', 'operator'])
+      expect(() => loadAuthConfig({ AUTH_SIGNUP_DEFAULT_ROLE: role }), role).toThrow(/AUTH_SIGNUP_DEFAULT_ROLE/);
     expect(loadAuthConfig({ AUTH_SIGNUP_DEFAULT_ROLE: 'viewer' }).AUTH_SIGNUP_DEFAULT_ROLE).toBe('viewer');
   });
 
@@ -23,7 +30,11 @@ describe('auth configuration', () => {
 
   it('refuses a weak bootstrap password without echoing it', () => {
     const attempt = () =>
-      loadAuthConfig({ AUTH_BOOTSTRAP_ADMIN_USERNAME: 'boss', AUTH_BOOTSTRAP_ADMIN_EMAIL: 'boss@example.com', AUTH_BOOTSTRAP_ADMIN_PASSWORD: 'boss-password-1' });
+      loadAuthConfig({
+        AUTH_BOOTSTRAP_ADMIN_USERNAME: 'boss',
+        AUTH_BOOTSTRAP_ADMIN_EMAIL: 'boss@example.com',
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD: 'boss-password-1',
+      });
     expect(attempt).toThrow(/AUTH_BOOTSTRAP_ADMIN_PASSWORD: must not contain the username or email/);
     expect(attempt).not.toThrow(/boss-password-1/);
   });

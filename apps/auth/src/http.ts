@@ -21,9 +21,16 @@ export function configureHttp(nestApp: INestApplication, config: AuthConfig): vo
 }
 
 /** body-parser failures (too large, malformed, unsupported charset) as our JSON error shape instead of HTML. */
-function bodyParserErrors(err: { status?: number; type?: string; message?: string } | undefined, _req: Request, res: Response, next: NextFunction) {
+function bodyParserErrors(
+  err: { status?: number; type?: string; message?: string } | undefined,
+  _req: Request,
+  res: Response,
+  next: NextFunction,
+) {
   const status = err?.status;
   if (!err || !status || status >= 500) return next(err);
   const code = status === 413 ? 'BODY_TOO_LARGE' : err.type === 'entity.parse.failed' ? 'MALFORMED_BODY' : 'BAD_REQUEST';
-  res.status(status).json({ statusCode: status, code, message: status === 413 ? 'request body too large' : 'request body could not be parsed' });
+  res
+    .status(status)
+    .json({ statusCode: status, code, message: status === 413 ? 'request body too large' : 'request body could not be parsed' });
 }

@@ -1,7 +1,14 @@
 /** The admin API of session grants, and the revocation feed (`GET /token-revocations`) the other services poll. */
 import { Controller, Delete, Get, Header, Inject, Param, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { REVOCATIONS_PATH, revocationFeedSchema, ROLES, sessionGrantsSchema, type RevocationFeed, type SessionGrants } from '@sightline/contracts';
+import {
+  REVOCATIONS_PATH,
+  revocationFeedSchema,
+  ROLES,
+  sessionGrantsSchema,
+  type RevocationFeed,
+  type SessionGrants,
+} from '@sightline/contracts';
 import { grantTargetSchema, SessionAccess, userIdSchema } from '@sightline/identity';
 import { Authenticated } from './authenticated.js';
 import { AuthEndpoint } from './openapi.js';

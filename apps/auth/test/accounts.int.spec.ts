@@ -38,7 +38,13 @@ describe('auth service: accounts and tokens', () => {
   it('signs up, logs in with the OAuth2 password grant and reads /me', async () => {
     const signup = await auth.signup(' Ada ', ADA.password, 'Ada@Example.com');
     expect(signup.status).toBe(200); // the verification of the mailed link answers with the account
-    expect(signup.body).toEqual({ id: expect.any(Number), username: 'ada', email: 'ada@example.com', roles: ['agent'], createdAt: expect.any(String) });
+    expect(signup.body).toEqual({
+      id: expect.any(Number),
+      username: 'ada',
+      email: 'ada@example.com',
+      roles: ['agent'],
+      createdAt: expect.any(String),
+    });
 
     const login = await auth.request<{ access_token: string; token_type: string; expires_in: number }>('POST', '/login', {
       form: { grant_type: 'password', username: 'ADA', password: ADA.password },
@@ -51,7 +57,13 @@ describe('auth service: accounts and tokens', () => {
 
     expect(decodeProtectedHeader(adaToken)).toMatchObject({ alg: 'EdDSA', typ: 'JWT' });
     const claims = decodeJwt(adaToken);
-    expect(claims).toMatchObject({ sub: String(signup.body.id), username: 'ada', roles: ['agent'], iss: JWT_DEFAULTS.issuer, aud: JWT_DEFAULTS.audience });
+    expect(claims).toMatchObject({
+      sub: String(signup.body.id),
+      username: 'ada',
+      roles: ['agent'],
+      iss: JWT_DEFAULTS.issuer,
+      aud: JWT_DEFAULTS.audience,
+    });
     expect(claims.exp! - claims.iat!).toBe(900);
 
     const me = await auth.request('GET', '/me', { token: adaToken });
@@ -62,7 +74,9 @@ describe('auth service: accounts and tokens', () => {
   it('publishes a JWKS that other services verify tokens with, without any shared secret', async () => {
     const jwks = await auth.request<{ keys: Record<string, unknown>[] }>('GET', JWKS_PATH);
     expect(jwks.status).toBe(200);
-    expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: expect.any(String) })]);
+    expect(jwks.body.keys).toEqual([
+      expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: expect.any(String) }),
+    ]);
     expect(jwks.body.keys[0]).not.toHaveProperty('d');
     const verifier = new TokenVerifier({ jwksUrl: `${auth.url}${JWKS_PATH}` });
     await expect(verifier.verify(adaToken)).resolves.toMatchObject({ username: 'ada', roles: ['agent'] });
@@ -92,7 +106,11 @@ describe('auth service: accounts and tokens', () => {
     ['a password containing the username', { username: 'grace', email: 'g@example.com', password: 'hello-grace-2024' }, ['password']],
     ['a password bcrypt would truncate', { username: 'grace', email: 'grace@example.com', password: 'x1y2z3'.repeat(13) }, ['password']],
     ['missing fields', {}, ['email', 'password', 'username']],
-    ['an extra field (roles)', { username: 'grace', email: 'grace@example.com', password: 'long enough password', roles: ['admin'] }, ['body']],
+    [
+      'an extra field (roles)',
+      { username: 'grace', email: 'grace@example.com', password: 'long enough password', roles: ['admin'] },
+      ['body'],
+    ],
     ['wrong types', { username: 42, email: ['x'], password: null }, ['email', 'password', 'username']],
   ])('refuses %s with 400 and field errors', async (_case, body, fields) => {
     const reply = await auth.request<{ code: string; fieldErrors: Record<string, string[]> }>('POST', '/signup', { json: body });
@@ -108,13 +126,20 @@ describe('auth service: accounts and tokens', () => {
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(unknown.body).toEqual(wrong.body);
-    expect(unknown.body).toEqual({ statusCode: 401, code: 'INVALID_CREDENTIALS', message: 'invalid username or password', error: 'invalid_grant' });
+    expect(unknown.body).toEqual({
+      statusCode: 401,
+      code: 'INVALID_CREDENTIALS',
+      message: 'invalid username or password',
+      error: 'invalid_grant',
+    });
     // One bcrypt comparison each: the unknown user is compared against a dummy hash of the same cost.
     expect(await auth.metric('sightline_auth_bcrypt_seconds_count', { operation: 'verify' })).toBe(verifiesBefore + 2);
   });
 
   it('accepts only the password grant', async () => {
-    const reply = await auth.request('POST', '/login', { form: { grant_type: 'client_credentials', username: 'ada', password: ADA.password } });
+    const reply = await auth.request('POST', '/login', {
+      form: { grant_type: 'client_credentials', username: 'ada', password: ADA.password },
+    });
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ code: 'VALIDATION_FAILED', fieldErrors: { grant_type: expect.any(Array) } });
   });
@@ -131,18 +156,29 @@ describe('auth service: accounts and tokens', () => {
     };
 
     it.each<[string, () => Promise<string>]>([
-      ['an expired token signed with the service key', async () => (await (await TokenSigner.fromPkcs8(keyFile())).sign(subject(), -120)).token],
+      [
+        'an expired token signed with the service key',
+        async () => (await (await TokenSigner.fromPkcs8(keyFile())).sign(subject(), -120)).token,
+      ],
       ['a token signed by another key', async () => (await (await TokenSigner.generate()).sign(subject(), 600)).token],
       ['alg: none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`],
       [
         'HS256 keyed with the public key',
         async () => {
           const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: decodeProtectedHeader(adaToken).kid })}.${b64(claims())}`;
-          return `${unsigned}.${createHmac('sha256', await publicPem()).update(unsigned).digest('base64url')}`;
+          return `${unsigned}.${createHmac('sha256', await publicPem())
+            .update(unsigned)
+            .digest('base64url')}`;
         },
       ],
-      ['a wrong audience', async () => (await (await TokenSigner.fromPkcs8(keyFile(), { audience: 'another-system' })).sign(subject(), 600)).token],
-      ['a wrong issuer', async () => (await (await TokenSigner.fromPkcs8(keyFile(), { issuer: 'someone-else' })).sign(subject(), 600)).token],
+      [
+        'a wrong audience',
+        async () => (await (await TokenSigner.fromPkcs8(keyFile(), { audience: 'another-system' })).sign(subject(), 600)).token,
+      ],
+      [
+        'a wrong issuer',
+        async () => (await (await TokenSigner.fromPkcs8(keyFile(), { issuer: 'someone-else' })).sign(subject(), 600)).token,
+      ],
       [
         'a genuine token with its payload edited',
         async () => {
@@ -169,13 +205,17 @@ describe('auth service: accounts and tokens', () => {
     const usersBefore = db.pg.psql('SELECT count(*) FROM users').trim();
     const injections = ["' OR '1'='1", "admin'--", "'; DROP TABLE users; --", "\\'; SELECT pg_sleep(5); --"];
     for (const attack of injections) {
-      const signup = await auth.request('POST', '/signup', { json: { username: attack, email: `${attack}@example.com`, password: attack } });
+      const signup = await auth.request('POST', '/signup', {
+        json: { username: attack, email: `${attack}@example.com`, password: attack },
+      });
       expect(signup.status).toBe(400);
       const login = await auth.request('POST', '/login', { form: { grant_type: 'password', username: attack, password: attack } });
       expect(login.status).toBe(401); // looked up as a literal name: matches nothing
       const reset = await auth.request('POST', '/password-reset', { json: { email: attack } });
       expect(reset.status).toBe(400);
-      const confirm = await auth.request('POST', '/password-reset/confirm', { json: { token: attack, newPassword: 'long enough password' } });
+      const confirm = await auth.request('POST', '/password-reset/confirm', {
+        json: { token: attack, newPassword: 'long enough password' },
+      });
       expect(confirm.status).toBe(400);
     }
     // A quote is legal in an email address: it is stored verbatim, not interpreted.
@@ -187,7 +227,9 @@ describe('auth service: accounts and tokens', () => {
   });
 
   it('limits body size and answers unparsable bodies with JSON errors', async () => {
-    const huge = await auth.request('POST', '/signup', { json: { username: 'big', email: 'big@example.com', password: 'x'.repeat(20_000) } });
+    const huge = await auth.request('POST', '/signup', {
+      json: { username: 'big', email: 'big@example.com', password: 'x'.repeat(20_000) },
+    });
     expect(huge.status).toBe(413);
     expect(huge.body).toMatchObject({ code: 'BODY_TOO_LARGE' });
     const malformed = await auth.request('POST', '/signup', { raw: '{"username": "x",' });
@@ -203,7 +245,19 @@ describe('auth service: accounts and tokens', () => {
     expect(served.status).toBe(200);
     expect(served.body.openapi).toMatch(/^3\./);
     expect(Object.keys(served.body.paths)).toEqual(
-      expect.arrayContaining(['/signup', '/login', '/password-reset', '/password-reset/confirm', '/me', JWKS_PATH, '/admin/users', '/admin/users/{id}', '/admin/users/{id}/roles/{role}', '/admin/roles', '/admin/roles/{role}']),
+      expect.arrayContaining([
+        '/signup',
+        '/login',
+        '/password-reset',
+        '/password-reset/confirm',
+        '/me',
+        JWKS_PATH,
+        '/admin/users',
+        '/admin/users/{id}',
+        '/admin/users/{id}/roles/{role}',
+        '/admin/roles',
+        '/admin/roles/{role}',
+      ]),
     );
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../docs/openapi/auth.json'), 'utf8'));
     expect(committed).toEqual(served.body);
@@ -249,7 +303,13 @@ describe('auth service: accounts and tokens', () => {
   });
 
   it('never logs a password, a hash or a token', () => {
-    const secrets = [ADA.password, 'a different secret 99', 'long enough password', ...issuedTokens, db.pg.psql(`SELECT password FROM users WHERE username = 'ada'`).trim()];
+    const secrets = [
+      ADA.password,
+      'a different secret 99',
+      'long enough password',
+      ...issuedTokens,
+      db.pg.psql(`SELECT password FROM users WHERE username = 'ada'`).trim(),
+    ];
     const logs = auth.logLines.join('\n');
     expect(auth.logLines.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(logs).not.toContain(secret);

@@ -39,7 +39,11 @@ describe('auth service: administration', () => {
   });
 
   it('creates the first administrator from the environment, and only while no admin exists', async () => {
-    expect((await auth.request('GET', '/me', { token: adminToken })).body).toMatchObject({ username: ADMIN.username, email: ADMIN.email, roles: ['admin'] });
+    expect((await auth.request('GET', '/me', { token: adminToken })).body).toMatchObject({
+      username: ADMIN.username,
+      email: ADMIN.email,
+      roles: ['admin'],
+    });
     await auth.stop();
     auth = await AuthApp.start(db.dir, db.pg.url, {
       AUTH_BOOTSTRAP_ADMIN_USERNAME: 'second-admin',
@@ -47,9 +51,13 @@ describe('auth service: administration', () => {
       AUTH_BOOTSTRAP_ADMIN_PASSWORD: 'another admin secret 2',
     });
     expect(db.pg.psql(`SELECT count(*) FROM users WHERE username = 'second-admin'`).trim()).toBe('0');
-    expect(db.pg.psql(`SELECT string_agg(u.username, ',') FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE r.name = 'admin'`).trim()).toBe(
-      ADMIN.username,
-    );
+    expect(
+      db.pg
+        .psql(
+          `SELECT string_agg(u.username, ',') FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id WHERE r.name = 'admin'`,
+        )
+        .trim(),
+    ).toBe(ADMIN.username);
   });
 
   describe('every admin route', () => {
@@ -74,7 +82,9 @@ describe('auth service: administration', () => {
       const documented = Object.entries(paths)
         .filter(([path]) => path.startsWith('/admin'))
         .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace('{id}', '1').replace('{role}', '')}`));
-      const tested = routes.map(([method, path]) => `${method} ${path.replace(/\/roles\/\w+$/, '/roles/').replace(/\/sessions\/[\w-]+$/, '/sessions/{sessionId}')}`);
+      const tested = routes.map(
+        ([method, path]) => `${method} ${path.replace(/\/roles\/\w+$/, '/roles/').replace(/\/sessions\/[\w-]+$/, '/sessions/{sessionId}')}`,
+      );
       expect(new Set(tested)).toEqual(new Set(documented));
     });
 
@@ -94,12 +104,22 @@ describe('auth service: administration', () => {
   });
 
   it('creates, searches, pages, updates and deletes users', async () => {
-    const carol = await asAdmin('POST', '/admin/users', { username: 'carol', email: 'carol@example.com', password: PASSWORD, roles: ['operator'] });
+    const carol = await asAdmin('POST', '/admin/users', {
+      username: 'carol',
+      email: 'carol@example.com',
+      password: PASSWORD,
+      roles: ['operator'],
+    });
     expect(carol.status).toBe(201);
     expect(carol.body).toMatchObject({ username: 'carol', roles: ['operator'] });
     const dave = await asAdmin('POST', '/admin/users', { username: 'dave', email: 'dave@example.com', password: PASSWORD });
     expect(dave.body.roles).toEqual(['agent']);
-    const unknownRole = await asAdmin('POST', '/admin/users', { username: 'erin', email: 'erin@example.com', password: PASSWORD, roles: ['wizard'] });
+    const unknownRole = await asAdmin('POST', '/admin/users', {
+      username: 'erin',
+      email: 'erin@example.com',
+      password: PASSWORD,
+      roles: ['wizard'],
+    });
     expect(unknownRole.status).toBe(400);
     expect(unknownRole.body).toMatchObject({ fieldErrors: { roles: ['unknown role "wizard"'] } });
     expect((await asAdmin('POST', '/admin/users', { username: 'Carol', email: 'c2@example.com', password: PASSWORD })).status).toBe(409);
@@ -119,7 +139,10 @@ describe('auth service: administration', () => {
     expect((await asAdmin<Page>('GET', '/admin/users?search=_')).body.total).toBe(0);
     expect((await asAdmin('GET', '/admin/users?pageSize=1000')).status).toBe(400);
 
-    const updated = await asAdmin('PATCH', `/admin/users/${carol.body.id}`, { email: 'Carol.New@example.com', roles: ['agent', 'operator'] });
+    const updated = await asAdmin('PATCH', `/admin/users/${carol.body.id}`, {
+      email: 'Carol.New@example.com',
+      roles: ['agent', 'operator'],
+    });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ email: 'carol.new@example.com', roles: ['agent', 'operator'] });
     expect((await asAdmin('PATCH', `/admin/users/${carol.body.id}`, { email: 'dave@example.com' })).status).toBe(409);
@@ -135,7 +158,10 @@ describe('auth service: administration', () => {
     expect((await auth.request('GET', '/me', { token: newDaveToken })).status).toBe(401);
     expect(db.pg.psql(`SELECT count(*) FROM user_roles WHERE user_id = ${dave.body.id}`).trim()).toBe('0');
     expect((await asAdmin('GET', '/admin/users/99999')).body).toMatchObject({ code: 'USER_NOT_FOUND' });
-    expect((await asAdmin('GET', '/admin/users/abc')).body).toMatchObject({ code: 'VALIDATION_FAILED', fieldErrors: { id: expect.any(Array) } });
+    expect((await asAdmin('GET', '/admin/users/abc')).body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fieldErrors: { id: expect.any(Array) },
+    });
   });
 
   it('manages roles; the seeded roles are protected', async () => {
@@ -195,7 +221,9 @@ describe('auth service: administration', () => {
     expect((await asAdmin('DELETE', `/admin/roles/${encodeURIComponent("x' OR '1'='1")}`)).status).toBe(400);
     expect((await asAdmin('POST', '/admin/roles', { name: "x'); DROP TABLE roles; --" })).status).toBe(400);
     expect((await asAdmin('PATCH', `/admin/users/${adminId}`, { email: "'; UPDATE users SET email = 'x" })).status).toBe(400);
-    expect((await asAdmin('POST', '/admin/users', { username: attack, email: attack, password: attack, roles: [attack] })).status).toBe(400);
+    expect((await asAdmin('POST', '/admin/users', { username: attack, email: attack, password: attack, roles: [attack] })).status).toBe(
+      400,
+    );
     expect(db.pg.psql('SELECT count(*) FROM users').trim()).toBe(usersBefore);
     expect(db.pg.psql(`SELECT string_agg(name, ',' ORDER BY name) FROM roles`).trim()).toBe('admin,agent,operator');
   });

@@ -75,7 +75,14 @@ export class AuthApp {
   async request<T = Record<string, unknown>>(
     method: string,
     path: string,
-    options: { token?: string; json?: unknown; form?: Record<string, string>; raw?: string; contentType?: string; headers?: Record<string, string> } = {},
+    options: {
+      token?: string;
+      json?: unknown;
+      form?: Record<string, string>;
+      raw?: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -144,7 +151,9 @@ export class AuthApp {
   /** A counter or histogram-count value from /metrics. */
   async metric(name: string, labels: Record<string, string>): Promise<number> {
     const text = await (await fetch(`${this.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
     return line ? Number(line.split(' ').pop()) : 0;
   }
 }

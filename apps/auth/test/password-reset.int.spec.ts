@@ -88,7 +88,11 @@ describe('auth service: password reset', () => {
     expect(short.body).toMatchObject({ code: 'VALIDATION_FAILED', fieldErrors: { newPassword: expect.any(Array) } });
     const personal = await confirm(token, 'my name is rita!');
     expect(personal.body).toMatchObject({ fieldErrors: { newPassword: ['must not contain the username or email'] } });
-    expect(db.pg.psql(`SELECT count(*) FROM password_reset_tokens WHERE token_hash = '${createHash('sha256').update(token).digest('hex')}'`).trim()).toBe('1');
+    expect(
+      db.pg
+        .psql(`SELECT count(*) FROM password_reset_tokens WHERE token_hash = '${createHash('sha256').update(token).digest('hex')}'`)
+        .trim(),
+    ).toBe('1');
   });
 
   /** The reset counter's lines of /metrics, by stage. */
@@ -150,7 +154,8 @@ describe('auth service: password reset', () => {
       await limited?.stop();
     });
 
-    const attempt = (username: string) => limited.request('POST', '/login', { form: { grant_type: 'password', username, password: 'guess guess guess' } });
+    const attempt = (username: string) =>
+      limited.request('POST', '/login', { form: { grant_type: 'password', username, password: 'guess guess guess' } });
 
     it('limits login attempts per account, existing or not, before any bcrypt work', async () => {
       expect((await attempt('ghost')).status).toBe(401);
@@ -177,7 +182,10 @@ describe('auth service: password reset', () => {
 
     it('does not let an attacker at one address lock the real user out, and counts only failed attempts', async () => {
       const from = (ip: string, password: string) =>
-        limited.request('POST', '/login', { form: { grant_type: 'password', username: RITA.username, password }, headers: { 'x-forwarded-for': ip } });
+        limited.request('POST', '/login', {
+          form: { grant_type: 'password', username: RITA.username, password },
+          headers: { 'x-forwarded-for': ip },
+        });
       expect((await from('203.0.113.7', 'wrong guess one')).status).toBe(401);
       expect((await from('203.0.113.7', 'wrong guess two')).status).toBe(401);
       expect((await from('203.0.113.7', NEW_PASSWORD)).status).toBe(429); // that client is locked out of this account

@@ -18,7 +18,8 @@ describe('auth service: session grants and the revocation feed', () => {
   let adminToken: string;
   let verifier: TokenVerifier;
 
-  const asAdmin = <T = { userId: number; sessions: string[] }>(method: string, path: string) => auth.request<T>(method, path, { token: adminToken });
+  const asAdmin = <T = { userId: number; sessions: string[] }>(method: string, path: string) =>
+    auth.request<T>(method, path, { token: adminToken });
   const signupAndLogin = async (username: string) => {
     const created = await auth.signup(username, PASSWORD);
     expect(created.status).toBe(200);

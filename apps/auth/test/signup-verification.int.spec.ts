@@ -46,7 +46,9 @@ describe('auth service: signup and e-mail verification', () => {
     // What each address is told, and that no second account was made.
     expect((await mailTo('mallory@example.com')).subject).toBe('Your Sightline signup did not go through');
     expect((await mailTo('vera@example.com', 1)).subject).toBe('Confirm your Sightline account'); // still pending: a new link
-    expect(db.pg.psql(`SELECT count(*) FROM users WHERE username = 'vera' OR email IN ('vera@example.com', 'mallory@example.com')`).trim()).toBe('1');
+    expect(
+      db.pg.psql(`SELECT count(*) FROM users WHERE username = 'vera' OR email IN ('vera@example.com', 'mallory@example.com')`).trim(),
+    ).toBe('1');
     expect(db.pg.psql(`SELECT count(*) FROM users WHERE username = 'someone-else'`).trim()).toBe('0');
   });
 
@@ -79,14 +81,16 @@ describe('auth service: signup and e-mail verification', () => {
   it('refuses an expired link', async () => {
     await auth.requestSignup('xavier', PASSWORD, 'xavier@example.com');
     const token = verificationToken(await mailTo('xavier@example.com'))!;
-    db.pg.psql(`UPDATE email_verification_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = '${createHash('sha256').update(token).digest('hex')}'`);
+    db.pg.psql(
+      `UPDATE email_verification_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = '${createHash('sha256').update(token).digest('hex')}'`,
+    );
     const reply = await verify(token);
     expect(reply.status).toBe(400);
     expect(reply.body).toMatchObject({ code: 'VERIFICATION_TOKEN_INVALID' });
     expect((await login(auth, 'xavier')).body).toMatchObject({ code: 'EMAIL_NOT_VERIFIED' });
   });
 
-  it('does not let anyone pre-register an address: the owner\'s later signup sets the password and voids the old link', async () => {
+  it("does not let anyone pre-register an address: the owner's later signup sets the password and voids the old link", async () => {
     const attackerPassword = 'attacker chose this 1';
     await auth.requestSignup('yolanda', attackerPassword, 'yolanda@example.com');
     const attackersLink = verificationToken(await mailTo('yolanda@example.com'))!;
@@ -104,10 +108,16 @@ describe('auth service: signup and e-mail verification', () => {
   });
 
   it('makes exactly one account of several simultaneous signups for a name', async () => {
-    const replies = await Promise.all(['racer', 'RACER', ' racer'].map((name, i) => auth.requestSignup(name, PASSWORD, `racer${i}@example.com`)));
+    const replies = await Promise.all(
+      ['racer', 'RACER', ' racer'].map((name, i) => auth.requestSignup(name, PASSWORD, `racer${i}@example.com`)),
+    );
     expect(replies.map((r) => r.status)).toEqual([202, 202, 202]);
     const subjects = await Promise.all([0, 1, 2].map(async (i) => (await mailTo(`racer${i}@example.com`)).subject));
-    expect(subjects.sort()).toEqual(['Confirm your Sightline account', 'Your Sightline signup did not go through', 'Your Sightline signup did not go through']);
+    expect(subjects.sort()).toEqual([
+      'Confirm your Sightline account',
+      'Your Sightline signup did not go through',
+      'Your Sightline signup did not go through',
+    ]);
     expect(db.pg.psql(`SELECT count(*) FROM users WHERE username = 'racer'`).trim()).toBe('1');
   });
 
@@ -117,7 +127,9 @@ describe('auth service: signup and e-mail verification', () => {
     expect((await auth.request('POST', '/password-reset', { json: { email: 'zoe@example.com' } })).status).toBe(202);
     const reset = await mailTo('zoe@example.com', 1);
     const token = reset.text.match(/#\/reset\/([A-Za-z0-9_-]{43})$/m)![1];
-    expect((await auth.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'a brand new secret 5' } })).status).toBe(204);
+    expect((await auth.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'a brand new secret 5' } })).status).toBe(
+      204,
+    );
     expect((await login(auth, 'zoe', 'a brand new secret 5')).status).toBe(200);
   });
 
@@ -159,7 +171,8 @@ describe('auth service: mails per address are capped, the same for known and unk
       known.push(await reset('quinn@example.com'));
       unknown.push(await reset('nobody@example.com'));
     }
-    for (const reply of [...known, ...unknown]) expect({ status: reply.status, body: reply.body }).toEqual({ status: 202, body: { status: 'accepted' } });
+    for (const reply of [...known, ...unknown])
+      expect({ status: reply.status, body: reply.body }).toEqual({ status: 202, body: { status: 'accepted' } });
     await settled();
     // The verification mail used one of quinn's two: one reset link was mailed, the other three were not.
     const mails = auth.outbox('quinn@example.com');
@@ -167,7 +180,9 @@ describe('auth service: mails per address are capped, the same for known and unk
     expect(await auth.metric('sightline_auth_rate_limited_total', { limit: 'mail_address' })).toBe(3 + 2);
     // The mailed link still works after the later requests.
     const token = mails[1]!.text.match(/#\/reset\/([A-Za-z0-9_-]{43})$/m)![1];
-    expect((await auth.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'after the spam 2026' } })).status).toBe(204);
+    expect((await auth.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'after the spam 2026' } })).status).toBe(
+      204,
+    );
   });
 
   it('keeps earlier links valid when a new one is mailed, and voids them all once one is used', async () => {
@@ -175,13 +190,17 @@ describe('auth service: mails per address are capped, the same for known and unk
     try {
       const link = async (n: number) => {
         expect((await other.request('POST', '/password-reset', { json: { email: 'quinn@example.com' } })).status).toBe(202);
-        const mail = await until(() => other.outbox('quinn@example.com').filter((m) => m.subject.startsWith('Reset'))[n], `reset mail ${n}`);
+        const mail = await until(
+          () => other.outbox('quinn@example.com').filter((m) => m.subject.startsWith('Reset'))[n],
+          `reset mail ${n}`,
+        );
         return mail.text.match(/#\/reset\/([A-Za-z0-9_-]{43})$/m)![1];
       };
       const before = other.outbox('quinn@example.com').filter((m) => m.subject.startsWith('Reset')).length;
       const first = await link(before);
       const second = await link(before + 1);
-      const confirm = (token: string) => other.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'first link wins 2026' } });
+      const confirm = (token: string) =>
+        other.request('POST', '/password-reset/confirm', { json: { token, newPassword: 'first link wins 2026' } });
       expect((await confirm(first)).status).toBe(204);
       expect((await confirm(second)).body).toMatchObject({ code: 'RESET_TOKEN_INVALID' });
     } finally {

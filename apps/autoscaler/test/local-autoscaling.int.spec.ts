@@ -10,12 +10,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import {
-  Autoscaler,
-  ReplicaMetricsSource,
-  ScalingPolicy,
-  type ScalingDecision,
-} from '@sightline/autoscaling';
+import { Autoscaler, ReplicaMetricsSource, ScalingPolicy, type ScalingDecision } from '@sightline/autoscaling';
 import { parsePrometheusText, selectSamples } from '@sightline/observability';
 import { HEADERS, MESSAGE_IDS, SUBJECTS, SightlineError, computeLetterbox, silentLogger, type FrameMeta } from '@sightline/contracts';
 import { LocalFleet, LocalFleetBackend, REPO_ROOT, type RunningService } from '@sightline/fleet';
@@ -27,10 +22,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const MODEL_INPUT = { width: 256, height: 256 };
 const SESSIONS = ['scale-a', 'scale-b', 'scale-c'];
 
-
 /** Frames a replica acknowledged, from its /metrics (0 while it is still starting). */
 async function acknowledgedFrames(replica: RunningService): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${replica.port}/metrics`).then((res) => res.text(), () => '');
+  const text = await fetch(`http://127.0.0.1:${replica.port}/metrics`).then(
+    (res) => res.text(),
+    () => '',
+  );
   const acked = selectSamples(parsePrometheusText(text), 'sightline_consumer_messages_total', { consumer: 'inference', outcome: 'ack' });
   return acked.reduce((sum, s) => sum + s.value, 0);
 }
@@ -105,7 +102,12 @@ describe('autoscaler with the local backend on a real local fleet', () => {
       env: { inference: { INFERENCE_PROVIDER: 'cpu', INFERENCE_INTRA_OP_THREADS: '1', INFERENCE_PREFETCH: '4' } },
     });
     // It publishes frames, as ingest does, with ingest's NATS identity.
-    client = await NatsClient.connect({ url: fleet.endpoints.natsUrl, name: 'autoscale-test', logger: silentLogger, ...fleet.natsCredentials('ingest') });
+    client = await NatsClient.connect({
+      url: fleet.endpoints.natsUrl,
+      name: 'autoscale-test',
+      logger: silentLogger,
+      ...fleet.natsCredentials('ingest'),
+    });
 
     const backend = new LocalFleetBackend(fleet);
     autoscaler = new Autoscaler({

@@ -99,7 +99,12 @@ function createUpstreamProxies(config: ConsoleConfig, logger: Logger, registry: 
           server.on('open', () => requests.inc({ upstream, outcome: 'upgraded' }));
           server.on('error', (error: Error & { code?: string }, req, target) => {
             requests.inc({ upstream, outcome: 'unreachable' });
-            logger.warn('upstream unreachable', { code: 'UPSTREAM_UNAVAILABLE', upstream, path: pathOf(req.url), error: error.code ?? error.message });
+            logger.warn('upstream unreachable', {
+              code: 'UPSTREAM_UNAVAILABLE',
+              upstream,
+              path: pathOf(req.url),
+              error: error.code ?? error.message,
+            });
             respondUnavailable(target as ServerResponse | Socket, upstream);
           });
         },

@@ -22,10 +22,18 @@ describe('upstreamFor (the Caddyfile layout)', () => {
     expect(upstreamFor(path)).toBe(upstream);
   });
 
-  it.each(['/', '/console', '/console/', '/console/assets/index-abc.js', '/health', '/health/ready', '/metrics', '/METRICS', '/metrics/', '/Health/Ready'])(
-    '%s is served by the console server itself',
-    (path) => {
-      expect(upstreamFor(path)).toBeUndefined();
-    },
-  );
+  it.each([
+    '/',
+    '/console',
+    '/console/',
+    '/console/assets/index-abc.js',
+    '/health',
+    '/health/ready',
+    '/metrics',
+    '/METRICS',
+    '/metrics/',
+    '/Health/Ready',
+  ])('%s is served by the console server itself', (path) => {
+    expect(upstreamFor(path)).toBeUndefined();
+  });
 });

@@ -77,7 +77,8 @@ beforeAll(async () => {
     if (message.type() === 'error' && message.text().includes('Content Security Policy')) pageProblems.push(message.text());
   });
   admin.on('response', async (response) => {
-    if (new URL(response.url()).pathname === '/login' && response.ok()) adminToken = ((await response.json()) as { access_token: string }).access_token;
+    if (new URL(response.url()).pathname === '/login' && response.ok())
+      adminToken = ((await response.json()) as { access_token: string }).access_token;
   });
 }, 180_000);
 
@@ -113,13 +114,26 @@ describe('web console against the local fleet', () => {
     await admin.waitForURL(`**/console/#/sessions/${SESSION_ID}`);
 
     const overlay = admin.getByTestId('overlay');
-    const detections = async () => JSON.parse((await overlay.getAttribute('data-detections')) ?? '[]') as Array<{ x: number; y: number; w: number; h: number; score: number }>;
+    const detections = async () =>
+      JSON.parse((await overlay.getAttribute('data-detections')) ?? '[]') as Array<{
+        x: number;
+        y: number;
+        w: number;
+        h: number;
+        score: number;
+      }>;
     await expect.poll(async () => (await detections()).length, { timeout: 45_000, interval: 250 }).toBeGreaterThan(0);
     // A snapshot through an object URL must be on screen as well, so the screenshot shows the picture under the boxes.
     await expect
-      .poll(() => admin.locator('.stage img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')), {
-        timeout: 15_000,
-      })
+      .poll(
+        () =>
+          admin
+            .locator('.stage img')
+            .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.src.startsWith('blob:')),
+        {
+          timeout: 15_000,
+        },
+      )
       .toBe(true);
 
     const boxes = await detections();
@@ -158,7 +172,9 @@ describe('web console against the local fleet', () => {
     await expect.poll(() => overlay.evaluate((canvas: HTMLCanvasElement) => `${canvas.width}x${canvas.height}`)).toBe('960x540');
     expect(await overlay.getAttribute('data-source-size')).toBe('1920x1080');
     // The tracker runs in the fleet: drawn detections carry track ids.
-    await expect.poll(async () => (JSON.parse((await overlay.getAttribute('data-track-ids')) ?? '[]') as number[]).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (JSON.parse((await overlay.getAttribute('data-track-ids')) ?? '[]') as number[]).length, { timeout: 30_000 })
+      .toBeGreaterThan(0);
 
     // Boxes are drawn over the picture of their own frame: a face box's centre lies on the photo, not on the grey
     // background the photo glides over (boxes of the newest result over an older picture miss it by hundreds of px).
@@ -198,29 +214,50 @@ describe('web console against the local fleet', () => {
 
     // A self-intersecting polygon: the service's validation error is shown and nothing is stored.
     await editor.getByRole('button', { name: 'Draw a zone' }).click();
-    for (const [fx, fy] of [[0.6, 0.1], [0.9, 0.5], [0.9, 0.1], [0.6, 0.5]] as const) await clickAt(fx, fy);
+    for (const [fx, fy] of [
+      [0.6, 0.1],
+      [0.9, 0.5],
+      [0.9, 0.1],
+      [0.6, 0.5],
+    ] as const)
+      await clickAt(fx, fy);
     await editor.getByLabel('Zone id').fill('bowtie');
     await editor.getByRole('button', { name: 'Save zone' }).click();
     await expect.poll(() => editor.getByTestId('zone-error').textContent()).toMatch(/not simple.*INVALID_ZONES/);
-    expect((await fetch(`${consoleUrl}/sessions/${SESSION_ID}/zones`, { headers: { Authorization: `Bearer ${adminToken}` } })).status).toBe(404);
+    expect((await fetch(`${consoleUrl}/sessions/${SESSION_ID}/zones`, { headers: { Authorization: `Bearer ${adminToken}` } })).status).toBe(
+      404,
+    );
     await editor.getByRole('button', { name: 'Cancel' }).click();
 
     // A zone over the left part of the frame, clicked corner by corner.
     await editor.getByRole('button', { name: 'Draw a zone' }).click();
-    const corners = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.6], [0.1, 0.6]] as const;
+    const corners = [
+      [0.1, 0.1],
+      [0.4, 0.1],
+      [0.4, 0.6],
+      [0.1, 0.6],
+    ] as const;
     for (const [fx, fy] of corners) await clickAt(fx, fy);
     expect(await editor.getByTestId('draft-points').textContent()).toContain('4 point(s)');
     await editor.getByLabel('Zone id').fill('door');
     await editor.getByRole('button', { name: 'Save zone' }).click();
     await editor.locator('li[data-zone-id="door"]').waitFor();
-    const stored = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as { zones: Array<{ id: string; polygon: Array<{ x: number; y: number }> }>; lines: unknown[] };
+    const stored = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as {
+      zones: Array<{ id: string; polygon: Array<{ x: number; y: number }> }>;
+      lines: unknown[];
+    };
     expect(stored.zones.map((z) => z.id)).toEqual(['door']);
     expect(stored.lines).toEqual([]);
     const polygon = stored.zones[0]!.polygon;
     expect(polygon).toHaveLength(4);
     polygon.forEach((point, i) => {
       const [fx, fy] = corners[i]!;
-      expect({ i, x: near(point.x, fx * 1920), y: near(point.y, fy * 1080), whole: Number.isInteger(point.x) && Number.isInteger(point.y) }).toEqual({ i, x: true, y: true, whole: true });
+      expect({
+        i,
+        x: near(point.x, fx * 1920),
+        y: near(point.y, fy * 1080),
+        whole: Number.isInteger(point.x) && Number.isInteger(point.y),
+      }).toEqual({ i, x: true, y: true, whole: true });
     });
     // The zone is painted over the picture (its outline colour is on the canvas).
     await expect
@@ -228,7 +265,8 @@ describe('web console against the local fleet', () => {
         overlay.evaluate((canvas: HTMLCanvasElement) => {
           const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
           let count = 0;
-          for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 200 && data[i]! < 100 && data[i + 1]! > 150 && data[i + 2]! > 230) count++;
+          for (let i = 0; i < data.length; i += 4)
+            if (data[i + 3]! > 200 && data[i]! < 100 && data[i + 1]! > 150 && data[i + 2]! > 230) count++;
           return count;
         }),
       )
@@ -243,8 +281,12 @@ describe('web console against the local fleet', () => {
     await editor.locator('li[data-line-id="gate"]').waitFor();
     await editor.getByRole('button', { name: 'Delete zone door' }).click();
     await expect.poll(async () => (await adminApi(`/sessions/${SESSION_ID}/zones`)).zones).toEqual([]);
-    const { lines } = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as { lines: Array<{ id: string; a: { x: number; y: number }; b: { x: number; y: number } }> };
-    expect(lines.map((l) => [l.id, near(l.a.x, 960), near(l.a.y, 216), near(l.b.x, 960), near(l.b.y, 864)])).toEqual([['gate', true, true, true, true]]);
+    const { lines } = (await adminApi(`/sessions/${SESSION_ID}/zones`)) as {
+      lines: Array<{ id: string; a: { x: number; y: number }; b: { x: number; y: number } }>;
+    };
+    expect(lines.map((l) => [l.id, near(l.a.x, 960), near(l.a.y, 216), near(l.b.x, 960), near(l.b.y, 864)])).toEqual([
+      ['gate', true, true, true, true],
+    ]);
     await admin.screenshot({ path: join(ARTIFACTS, 'zones.png'), fullPage: true });
   });
 
@@ -259,7 +301,9 @@ describe('web console against the local fleet', () => {
 
   it('stops the session and finds it in history', async () => {
     // Enough stored results for two pages of 50 before the session ends.
-    await expect.poll(async () => (await adminApi(`/sessions/${SESSION_ID}/summary`)).resultCount, { timeout: 30_000 }).toBeGreaterThan(HISTORY_PAGE_SIZE);
+    await expect
+      .poll(async () => (await adminApi(`/sessions/${SESSION_ID}/summary`)).resultCount, { timeout: 30_000 })
+      .toBeGreaterThan(HISTORY_PAGE_SIZE);
     await admin.getByRole('link', { name: SESSION_ID }).click();
     await admin.getByRole('button', { name: 'Stop session' }).click();
     await expect.poll(() => admin.locator('.state').first().textContent(), { timeout: 20_000 }).toBe('stopped');
@@ -267,14 +311,18 @@ describe('web console against the local fleet', () => {
 
     await admin.getByRole('link', { name: 'History of this session' }).click();
     const summary = admin.getByTestId('history-summary');
-    await expect.poll(() => summary.textContent(), { timeout: 15_000 }).toMatch(/[1-9]\d* results stored \([1-9]\d* frames, [1-9]\d* detections\)/);
+    await expect
+      .poll(() => summary.textContent(), { timeout: 15_000 })
+      .toMatch(/[1-9]\d* results stored \([1-9]\d* frames, [1-9]\d* detections\)/);
     await admin.getByLabel('Per page').selectOption(String(HISTORY_PAGE_SIZE));
     await admin.getByRole('button', { name: 'Apply' }).click();
     const results = admin.getByTestId('results-table');
     await expect.poll(() => results.locator('tbody tr').count(), { timeout: 10_000 }).toBe(HISTORY_PAGE_SIZE);
     expect(await results.locator('tbody tr[data-event="frameAnalyzed"]').count()).toBeGreaterThan(0);
     expect(await results.locator('tbody tr[data-event="sessionStarted"]').count()).toBe(1);
-    await expect.poll(async () => Number(await admin.getByTestId('chart-summary').getAttribute('data-total-detections')), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await admin.getByTestId('chart-summary').getAttribute('data-total-detections')), { timeout: 15_000 })
+      .toBeGreaterThan(0);
 
     // Paging: the second page continues after the first (ids keep increasing).
     const firstIds = await results.locator('tbody tr td:first-child').allTextContents();
@@ -432,9 +480,20 @@ describe('web console against the local fleet', () => {
 
   it('follows a mailed reset link to the reset page, which sets the new password without the token reaching a server', async () => {
     const before = mails().filter((m) => m.to.includes(AGENT.email)).length;
-    expect((await fetch(`${consoleUrl}/password-reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: AGENT.email }) })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${consoleUrl}/password-reset`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: AGENT.email }),
+        })
+      ).status,
+    ).toBe(202);
     await expect.poll(() => mails().filter((m) => m.to.includes(AGENT.email)).length, { timeout: 15_000 }).toBe(before + 1);
-    const link = mails().filter((m) => m.to.includes(AGENT.email)).at(-1)!.text.match(/^http\S+#\/reset\/\S+$/m)?.[0];
+    const link = mails()
+      .filter((m) => m.to.includes(AGENT.email))
+      .at(-1)!
+      .text.match(/^http\S+#\/reset\/\S+$/m)?.[0];
     expect(link?.startsWith(`${consoleUrl}/console/#/reset/`)).toBe(true);
 
     const context = await browser!.newContext();
@@ -487,10 +546,22 @@ function mails(): { to: string; text: string }[] {
 
 /** Signs up (202), then follows the mailed verification link in Chromium: the console confirms the address. */
 async function signUp(user: typeof AGENT): Promise<{ id: number; roles: string[] }> {
-  const response = await fetch(`${consoleUrl}/signup`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user) });
+  const response = await fetch(`${consoleUrl}/signup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(user),
+  });
   expect(response.status).toBe(202);
   let link: string | undefined;
-  await expect.poll(() => (link = mails().find((m) => m.to.includes(user.email))?.text.match(/^http\S+#\/verify\/\S+$/m)?.[0]), { timeout: 15_000 }).toBeDefined();
+  await expect
+    .poll(
+      () =>
+        (link = mails()
+          .find((m) => m.to.includes(user.email))
+          ?.text.match(/^http\S+#\/verify\/\S+$/m)?.[0]),
+      { timeout: 15_000 },
+    )
+    .toBeDefined();
   expect(link!.startsWith(`${consoleUrl}/console/#/verify/`)).toBe(true);
   const context = await browser!.newContext();
   const page = await context.newPage();

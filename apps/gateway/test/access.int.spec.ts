@@ -38,8 +38,20 @@ describe('gateway access control', () => {
         code: 'TOKEN_INVALID',
         reason: 'invalid',
       },
-      { name: 'expired', options: async () => ({ token: await fixture.token(['agent'], -60) }), status: 401, code: 'TOKEN_EXPIRED', reason: 'expired' },
-      { name: 'no allowed role', options: async () => ({ token: await fixture.token(['viewer']) }), status: 403, code: 'FORBIDDEN', reason: 'forbidden' },
+      {
+        name: 'expired',
+        options: async () => ({ token: await fixture.token(['agent'], -60) }),
+        status: 401,
+        code: 'TOKEN_EXPIRED',
+        reason: 'expired',
+      },
+      {
+        name: 'no allowed role',
+        options: async () => ({ token: await fixture.token(['viewer']) }),
+        status: 403,
+        code: 'FORBIDDEN',
+        reason: 'forbidden',
+      },
       {
         name: 'token in the query string',
         options: async () => ({ path: `/ws/analysis?access_token=${await fixture.token()}` }),

@@ -25,7 +25,11 @@ describe('gateway authorisation on data', () => {
   }
 
   beforeAll(async () => {
-    fixture = await GatewayFixture.start({ GATEWAY_MAX_CONNECTIONS: '32', GATEWAY_MAX_CONNECTIONS_PER_USER: '2', GATEWAY_MAX_REPLAYS_PER_USER: '2' });
+    fixture = await GatewayFixture.start({
+      GATEWAY_MAX_CONNECTIONS: '32',
+      GATEWAY_MAX_CONNECTIONS_PER_USER: '2',
+      GATEWAY_MAX_REPLAYS_PER_USER: '2',
+    });
   });
   afterAll(async () => {
     await Promise.all(open.map((p) => p.close()));
@@ -115,10 +119,16 @@ describe('gateway authorisation on data', () => {
     // replay-1 reached the head and gave its slot back; a live subscription needs none.
     expect(await second.subscribe({ sessions: ['replay-3'] })).toMatchObject({ event: 'subscribed' });
     expect(await second.subscribe({ sessions: ['replay-5'], fromSequence: 0 })).toMatchObject({ event: 'subscribed' });
-    expect(await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).toMatchObject({ event: 'error', payload: { code: 'TOO_MANY_REPLAYS' } });
+    expect(await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).toMatchObject({
+      event: 'error',
+      payload: { code: 'TOO_MANY_REPLAYS' },
+    });
     // Ending a connection gives its slots back.
     await first.close();
-    await until(async () => (await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).event === 'subscribed', 'a freed replay slot');
+    await until(
+      async () => (await second.subscribe({ sessions: ['replay-4'], fromSequence: 0 })).event === 'subscribed',
+      'a freed replay slot',
+    );
   });
 
   it('closes the sockets of a revoked token within seconds (4001) and refuses it at the upgrade', async () => {

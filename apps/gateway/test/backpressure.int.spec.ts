@@ -48,7 +48,10 @@ describe('gateway back-pressure', () => {
     // The fast client is not held back by the stalled one: it has everything while the slow one still sleeps.
     await until(() => fast.results().length === seqs.length, 'the fast client to receive everything');
     expect(fast.results().map((m) => m.seq)).toEqual(seqs);
-    await until(async () => (await fixture.metric('sightline_gateway_dropped_messages_total', 'policy="every"')) > 0, 'the slow client to be cut off');
+    await until(
+      async () => (await fixture.metric('sightline_gateway_dropped_messages_total', 'policy="every"')) > 0,
+      'the slow client to be cut off',
+    );
 
     // Once it reads again it finds a gap-free prefix, then the close frame telling it to resume.
     slow.ws.resume();

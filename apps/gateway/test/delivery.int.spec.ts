@@ -59,7 +59,12 @@ describe('gateway delivery', () => {
     expect(reply.payload).toMatchObject({ sessions: ['ev-1'], events: ['objectAppeared', 'sessionStopped'] });
     const at = new Date();
     const box = { x: 1, y: 2, w: 3, h: 4 };
-    const appeared = makeEnvelope('ev-1', 'objectAppeared', { trackId: 1, label: 'face', frameSeq: 0, at: at.toISOString(), box, score: 0.9 }, at);
+    const appeared = makeEnvelope(
+      'ev-1',
+      'objectAppeared',
+      { trackId: 1, label: 'face', frameSeq: 0, at: at.toISOString(), box, score: 0.9 },
+      at,
+    );
     await fixture.publish(frameAnalyzed('ev-1', 0), 'ev-frame-0');
     const appearedSeq = await fixture.publish(appeared, 'ev-appeared');
     await fixture.publish(frameAnalyzed('ev-1', 1), 'ev-frame-1');
@@ -113,7 +118,10 @@ describe('gateway delivery', () => {
     expect(agent.controls(CONTROL_EVENTS.error)[2]!.payload.message).toContain('sessions');
 
     for (let i = 0; i < 200; i++) agent.send(`{"garbage": ${i}`);
-    await until(async () => (await fixture.metric('sightline_gateway_client_messages_total', 'outcome="rate_limited"')) > 150, 'rate limiting');
+    await until(
+      async () => (await fixture.metric('sightline_gateway_client_messages_total', 'outcome="rate_limited"')) > 150,
+      'rate limiting',
+    );
     // The burst allowance is 10 replies (4 used above), refilled at one per second.
     expect(agent.controls(CONTROL_EVENTS.error).length).toBeLessThanOrEqual(4 + 10 + 3);
 
@@ -131,7 +139,10 @@ describe('gateway delivery', () => {
     await first.subscribe({ sessions: ['cam-bad'] });
     await second.subscribe({ sessions: ['cam-bad'] });
     const before = await fixture.metric('sightline_gateway_invalid_results_total');
-    await fixture.publisher.publish('results.cam-bad.frameAnalyzed', new TextEncoder().encode('{"sessionId":"cam-bad","event":"frameAnalyzed"}'));
+    await fixture.publisher.publish(
+      'results.cam-bad.frameAnalyzed',
+      new TextEncoder().encode('{"sessionId":"cam-bad","event":"frameAnalyzed"}'),
+    );
     const good = await fixture.publish(frameAnalyzed('cam-bad', 1), 'after-bad');
     await until(() => first.results().length === 1 && second.results().length === 1, 'the valid result');
     expect([first.results()[0]!.seq, second.results()[0]!.seq]).toEqual([good, good]);

@@ -64,7 +64,10 @@ describe('gateway with the auth service: grants and revocation end to end', () =
       json: { username: 'watcher', email: 'watcher@example.com', password: PASSWORD },
     });
     const probe = await listen(await auth.login('watcher', PASSWORD));
-    const reset = await auth.request('PATCH', `/admin/users/${created.body.id}`, { token: adminToken, json: { password: 'a brand new secret 42' } });
+    const reset = await auth.request('PATCH', `/admin/users/${created.body.id}`, {
+      token: adminToken,
+      json: { password: 'a brand new secret 42' },
+    });
     expect(reset.status).toBe(200);
     // From the reset's answer (the revocation is committed by then; hashing the new password is not counted).
     const resetAt = Date.now();

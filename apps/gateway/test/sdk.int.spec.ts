@@ -71,11 +71,16 @@ describe('agent SDK against the gateway', () => {
     });
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const code = await runWatch(command, { stdout: { write: (l: string) => stdout.push(l) }, stderr: { write: (l: string) => stderr.push(l) } });
+    const code = await runWatch(command, {
+      stdout: { write: (l: string) => stdout.push(l) },
+      stderr: { write: (l: string) => stderr.push(l) },
+    });
     expect(code).toBe(0);
     expect(stdout.join('')).toMatch(/^(\{.*\}\n){3}$/);
     const lines = stdout.map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.sessionId, l.event, l.seq, l.payload.frameSeq])).toEqual(seqs.map((s, i) => ['cam-cli', 'frameAnalyzed', s, i]));
+    expect(lines.map((l) => [l.sessionId, l.event, l.seq, l.payload.frameSeq])).toEqual(
+      seqs.map((s, i) => ['cam-cli', 'frameAnalyzed', s, i]),
+    );
     expect(stderr.map((l) => JSON.parse(l).status)).toEqual(expect.arrayContaining(['connected', 'subscribed']));
     expect(stderr.join('')).not.toContain(token);
   });

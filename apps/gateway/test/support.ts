@@ -32,7 +32,6 @@ import { loadGatewayConfig } from '../src/config.js';
 
 export const quietLogger = createLogger('gateway-test', 'error');
 
-
 export class GatewayFixture {
   private gateway?: INestApplication;
   readonly port: number;
@@ -160,7 +159,12 @@ export class GatewayFixture {
 // Results.
 // -----------------------------------------------------------------------------------------------------------------
 
-export function frameAnalyzed(sessionId: string, frameSeq: number, detectionCount = 1, captureTime = new Date()): ResultEnvelope<'frameAnalyzed'> {
+export function frameAnalyzed(
+  sessionId: string,
+  frameSeq: number,
+  detectionCount = 1,
+  captureTime = new Date(),
+): ResultEnvelope<'frameAnalyzed'> {
   return frameAnalyzedResult(sessionId, frameSeq, { detections: detectionCount, captureTime, timestamp: new Date() });
 }
 

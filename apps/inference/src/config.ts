@@ -33,4 +33,3 @@ export const inferenceConfigShape = {
 
 export type InferenceConfig = ReturnType<typeof loadInferenceConfig>;
 export const loadInferenceConfig = (source: NodeJS.ProcessEnv = process.env) => loadConfig(inferenceConfigShape, source);
-

@@ -18,7 +18,6 @@ import {
   readDeadLetters,
   readResults,
   startReplica,
-  
   type Replica,
 } from './support.js';
 
@@ -41,7 +40,11 @@ describe('inference service, one replica', () => {
     await ensureStreams(client.manager);
     // This workspace installs onnxruntime-node without its CUDA providers (.npmrc), so CUDA cannot load here.
     // A deadline far above this shared test machine's worst delays: only the deliberately stale frames are skipped.
-    replica = await startReplica('inference', { NATS_URL: nats.url, INFERENCE_PROVIDER: 'cuda', INFERENCE_FRAME_DEADLINE_MS: String(DEADLINE_MS) });
+    replica = await startReplica('inference', {
+      NATS_URL: nats.url,
+      INFERENCE_PROVIDER: 'cuda',
+      INFERENCE_FRAME_DEADLINE_MS: String(DEADLINE_MS),
+    });
   });
   afterAll(async () => {
     await replica?.process.kill();

@@ -17,7 +17,6 @@ import {
   publishFrame,
   readResults,
   startReplica,
-  
   type Replica,
 } from './support.js';
 

@@ -34,7 +34,6 @@ export async function buildInferenceService(): Promise<void> {
   });
 }
 
-
 export interface Replica {
   process: ManagedProcess;
   baseUrl: string;

@@ -27,7 +27,13 @@ export class AppModule {
         {
           provide: SessionManager,
           inject: [NatsClient, JetStreamPublisher, METRICS, LOGGER, HealthRegistry],
-          useFactory: async (client: NatsClient, publisher: JetStreamPublisher, registry: Registry, logger: Logger, health: HealthRegistry) => {
+          useFactory: async (
+            client: NatsClient,
+            publisher: JetStreamPublisher,
+            registry: Registry,
+            logger: Logger,
+            health: HealthRegistry,
+          ) => {
             const manager = new SessionManager({ client, publisher, registry, logger }, await ingestSettings(config, logger));
             // Shown, not failed: a session without results is inference's or the camera's problem, not ingest's readiness.
             health.registerDetail('sessionWarnings', () => manager.warnings());

@@ -26,7 +26,10 @@ describe('ingest CLI arguments', () => {
 
   it('leaves credentials to the URL when no user is given', () => {
     const command = parseCliArgs(['--source', 'rtsp://u:p@cam/stream', '--auth', 'basic'], {});
-    expect(command).toEqual({ kind: 'sessions', requests: [{ source: { type: 'rtsp', url: 'rtsp://u:p@cam/stream', auth: 'basic', loop: false } }] });
+    expect(command).toEqual({
+      kind: 'sessions',
+      requests: [{ source: { type: 'rtsp', url: 'rtsp://u:p@cam/stream', auth: 'basic', loop: false } }],
+    });
     if (command.kind !== 'sessions') throw new Error(command.kind);
     expect(startSessionSchema.parse(command.requests[0]).source.auth).toEqual({ type: 'basic', username: '', password: '' });
   });
@@ -40,9 +43,13 @@ describe('ingest CLI arguments', () => {
   });
 
   it('limits the analysis rate with --max-fps, and refuses a rate that is no positive number', () => {
-    expect(parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', '12.5'], {})).toMatchObject({ requests: [{ source: { maxFps: 12.5 } }] });
+    expect(parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', '12.5'], {})).toMatchObject({
+      requests: [{ source: { maxFps: 12.5 } }],
+    });
     for (const bad of ['0', '-5', 'fast', '5000']) {
-      expect(() => parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', bad], {})).toThrow(expect.objectContaining({ code: 'CLI_USAGE' }));
+      expect(() => parseCliArgs(['--source', 'rtsp://cam/stream', '--max-fps', bad], {})).toThrow(
+        expect.objectContaining({ code: 'CLI_USAGE' }),
+      );
     }
   });
 
@@ -51,7 +58,13 @@ describe('ingest CLI arguments', () => {
   });
 
   it('rejects bad usage with CLI_USAGE', () => {
-    for (const argv of [[], ['--source'], ['--bogus'], ['--source', 'rtsp://x/y', '--auth', 'ntlm'], ['--config', 'a.yaml', '--source', '/a.mp4']]) {
+    for (const argv of [
+      [],
+      ['--source'],
+      ['--bogus'],
+      ['--source', 'rtsp://x/y', '--auth', 'ntlm'],
+      ['--config', 'a.yaml', '--source', '/a.mp4'],
+    ]) {
       expect(() => parseCliArgs(argv, {}), argv.join(' ')).toThrow(expect.objectContaining({ code: 'CLI_USAGE' }));
     }
   });

@@ -5,7 +5,8 @@ import {
   HARDWARE_DECODERS,
   defaultFfmpegPath,
   ffmpegOrigin,
-  ffmpegVersion,   usableHardwareDecoder,
+  ffmpegVersion,
+  usableHardwareDecoder,
   type IngestSettings,
   type VideoLogger,
 } from '@sightline/video';

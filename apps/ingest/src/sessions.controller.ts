@@ -71,7 +71,13 @@ export class SessionsController {
 
   @Get()
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
-  @ApiEndpoint({ summary: 'Running sessions and the last ended ones (the granted ones)', status: 200, response: z.array(sessionInfoSchema), errors: [401, 403], errorDescriptions: ERRORS })
+  @ApiEndpoint({
+    summary: 'Running sessions and the last ended ones (the granted ones)',
+    status: 200,
+    response: z.array(sessionInfoSchema),
+    errors: [401, 403],
+    errorDescriptions: ERRORS,
+  })
   list(@CurrentPrincipal() principal: Principal): SessionInfo[] {
     return this.sessions
       .list()
@@ -128,7 +134,8 @@ export class SessionsController {
   @Get(':id/picture.jpg')
   @Roles(ROLES.admin, ROLES.operator, ROLES.agent)
   @ApiEndpoint({
-    summary: 'The latest source picture, downscaled, as JPEG (header X-Source-Size: the source frame size); encoded only when asked, at most 2 per second',
+    summary:
+      'The latest source picture, downscaled, as JPEG (header X-Source-Size: the source frame size); encoded only when asked, at most 2 per second',
     status: 200,
     produces: 'image/jpeg',
     errors: [401, 403, 404],

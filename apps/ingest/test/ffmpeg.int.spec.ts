@@ -27,7 +27,11 @@ describe('the FFmpeg ingest runs', () => {
     const { lines, logger } = capture();
     await ingestSettings(loadIngestConfig({}), logger);
     expect(lines).toEqual([
-      { level: 'info', message: 'ffmpeg', meta: { ffmpegPath: SYSTEM_FFMPEG_PATH, ffmpegVersion: expect.stringMatching(/^\d+\.\d+/), ffmpegOrigin: 'system' } },
+      {
+        level: 'info',
+        message: 'ffmpeg',
+        meta: { ffmpegPath: SYSTEM_FFMPEG_PATH, ffmpegVersion: expect.stringMatching(/^\d+\.\d+/), ffmpegOrigin: 'system' },
+      },
     ]);
   });
 
@@ -41,7 +45,9 @@ describe('the FFmpeg ingest runs', () => {
   });
 
   it('refuses to start on a path that does not run FFmpeg', async () => {
-    await expect(ingestSettings(loadIngestConfig({ FFMPEG_PATH: '/bin/false' }), capture().logger)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(ingestSettings(loadIngestConfig({ FFMPEG_PATH: '/bin/false' }), capture().logger)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
   });
 
   it('decodes each session with one software thread by default; 0 leaves FFmpeg its own default', async () => {

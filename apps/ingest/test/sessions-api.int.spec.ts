@@ -35,13 +35,18 @@ const revocations: RevocationFeed['revocations'] = [];
 beforeAll(async () => {
   process.env.LOG_LEVEL ??= 'warn';
   const dir = await makeTempDir('ingest-api');
-  [nats, clip] = await Promise.all([LocalNatsServer.start({ dataDir: dir }), makeTestClip({ seconds: 2, width: 640, height: 360, fps: 30 })]);
+  [nats, clip] = await Promise.all([
+    LocalNatsServer.start({ dataDir: dir }),
+    makeTestClip({ seconds: 2, width: 640, height: 360, fps: 30 }),
+  ]);
   signer = await TokenSigner.generate();
   for (const role of [ROLES.admin, ROLES.operator, ROLES.agent]) {
     tokens[role] = (await signer.sign({ userId: role, username: `${role}-user`, roles: [role], sessions: '*' }, 600)).token;
   }
   // Agents granted only the boot session, and none at all (a fresh signup).
-  tokens.bootViewer = (await signer.sign({ userId: 'boot-viewer', username: 'boot-viewer', roles: [ROLES.agent], sessions: ['boot'] }, 600)).token;
+  tokens.bootViewer = (
+    await signer.sign({ userId: 'boot-viewer', username: 'boot-viewer', roles: [ROLES.agent], sessions: ['boot'] }, 600)
+  ).token;
   tokens.newcomer = (await signer.sign({ userId: 'newcomer', username: 'newcomer', roles: [ROLES.agent], sessions: [] }, 600)).token;
   jwksServer = createServer((req, res) => {
     const body = req.url === JWKS_PATH ? signer.jwks() : req.url === REVOCATIONS_PATH ? { revocations } : undefined;
@@ -116,7 +121,10 @@ describe('ingest session API', () => {
       const listed = (await (await call('GET', '/sessions', 'bootViewer')).json()) as SessionInfo[];
       expect(listed.map((s) => s.sessionId)).toEqual(['boot']);
       expect(listed[0]!.source).toEqual({ type: 'file', live: true });
-      expect(await (await call('GET', '/sessions/boot', 'bootViewer')).json()).toMatchObject({ sessionId: 'boot', source: { type: 'file', live: true } });
+      expect(await (await call('GET', '/sessions/boot', 'bootViewer')).json()).toMatchObject({
+        sessionId: 'boot',
+        source: { type: 'file', live: true },
+      });
       expect(await (await call('GET', '/sessions', 'newcomer')).json()).toEqual([]);
       for (const path of [
         '/sessions/not-granted',
@@ -137,14 +145,20 @@ describe('ingest session API', () => {
   });
 
   it('refuses a token within seconds of its revocation at the auth service (401 TOKEN_REVOKED)', async () => {
-    tokens.revoked = (await signer.sign({ userId: 'revoked-user', username: 'revoked-user', roles: [ROLES.agent], sessions: '*' }, 600)).token;
+    tokens.revoked = (
+      await signer.sign({ userId: 'revoked-user', username: 'revoked-user', roles: [ROLES.agent], sessions: '*' }, 600)
+    ).token;
     expect((await call('GET', '/sessions', 'revoked')).status).toBe(200);
     revocations.push({ userId: 'revoked-user', revokedBefore: new Date(Date.now() + 2000).toISOString() });
     // The feed is polled every 2 s.
-    const refused = await until(async () => {
-      const res = await call('GET', '/sessions/boot', 'revoked');
-      return res.status === 401 && res;
-    }, 'the revocation to reach ingest', 10_000);
+    const refused = await until(
+      async () => {
+        const res = await call('GET', '/sessions/boot', 'revoked');
+        return res.status === 401 && res;
+      },
+      'the revocation to reach ingest',
+      10_000,
+    );
     expect(await refused.json()).toMatchObject({ code: 'TOKEN_REVOKED' });
     expect((await call('GET', '/sessions/boot', 'bootViewer')).status).toBe(200);
   });
@@ -241,13 +255,37 @@ describe('ingest session API', () => {
 
   it('starts a session with zones: validated like the zones API, announced in its sessionStarted event', async () => {
     const zones = {
-      zones: [{ id: 'door', polygon: [{ x: 10, y: 10 }, { x: 300, y: 10 }, { x: 300, y: 200 }] }],
+      zones: [
+        {
+          id: 'door',
+          polygon: [
+            { x: 10, y: 10 },
+            { x: 300, y: 10 },
+            { x: 300, y: 200 },
+          ],
+        },
+      ],
       lines: [{ id: 'gate', a: { x: 320, y: 0 }, b: { x: 320, y: 360 } }],
     };
-    const bowTie = { zones: [{ id: 'bad', polygon: [{ x: 0, y: 0 }, { x: 100, y: 100 }, { x: 100, y: 0 }, { x: 0, y: 100 }] }] };
+    const bowTie = {
+      zones: [
+        {
+          id: 'bad',
+          polygon: [
+            { x: 0, y: 0 },
+            { x: 100, y: 100 },
+            { x: 100, y: 0 },
+            { x: 0, y: 100 },
+          ],
+        },
+      ],
+    };
     const refused = await call('POST', '/sessions', ROLES.operator, { ...fileSession('zoned'), zones: bowTie });
     expect(refused.status).toBe(400);
-    expect(await refused.json()).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringMatching(/zones\.zones\.0\.polygon.*not simple/) });
+    expect(await refused.json()).toMatchObject({
+      code: 'INVALID_MESSAGE',
+      message: expect.stringMatching(/zones\.zones\.0\.polygon.*not simple/),
+    });
     expect((await call('GET', '/sessions/zoned', ROLES.operator)).status).toBe(404);
 
     const events = await EventCollector.start(client, 'zoned');
@@ -290,7 +328,9 @@ describe('ingest session API', () => {
       const body = (await (await call('GET', '/sessions/boot', ROLES.agent)).json()) as SessionInfo;
       return body.warnings?.length ? body : undefined;
     }, 'the NO_RESULTS warning');
-    expect(info.warnings).toEqual([expect.objectContaining({ code: 'NO_RESULTS', message: expect.stringContaining('without any result') })]);
+    expect(info.warnings).toEqual([
+      expect.objectContaining({ code: 'NO_RESULTS', message: expect.stringContaining('without any result') }),
+    ]);
     expect(info.stats.resultsSeen).toBe(0);
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);

@@ -20,13 +20,7 @@ import {
   type SessionSummary,
   type SessionSummaryPage,
 } from '@sightline/contracts';
-import {
-  DEFAULT_PAGE_LIMIT,
-  MAX_PAGE_LIMIT,
-  findSessionResults,
-  findSessionSummary,
-  listSessionSummaries,
-} from '@sightline/db';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, findSessionResults, findSessionSummary, listSessionSummaries } from '@sightline/db';
 import { LOGGER, type Logger } from '@sightline/observability';
 import { ApiEndpoint } from '@sightline/openapi';
 import { assertSessionGranted, CurrentPrincipal, JwtAuthGuard, Roles } from '@sightline/security';

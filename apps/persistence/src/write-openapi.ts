@@ -5,4 +5,8 @@ import { AppModule } from './app.module.js';
 import { loadPersistenceConfig } from './config.js';
 import { PERSISTENCE_API } from './openapi.js';
 
-await writeOpenApiCli({ module: AppModule.register(loadPersistenceConfig({})), info: PERSISTENCE_API, defaultTarget: 'docs/openapi/persistence.json' });
+await writeOpenApiCli({
+  module: AppModule.register(loadPersistenceConfig({})),
+  info: PERSISTENCE_API,
+  defaultTarget: 'docs/openapi/persistence.json',
+});

@@ -69,12 +69,21 @@ export class ZonesController {
     errors: [400, 401, 403, 503],
     errorDescriptions: ERRORS,
   })
-  async put(@Param('sessionId') sessionId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<SessionZonesView> {
+  async put(
+    @Param('sessionId') sessionId: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SessionZonesView> {
     const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);
     const zones = parseRequest(sessionZonesSchema, body, 'body', Code.invalidZones);
     const saved = await this.run('save zones', () => saveSessionZones(this.dataSource, id, zones));
-    this.logger.info('session zones replaced', { sessionId: id, zones: zones.zones.length, lines: zones.lines.length, by: principal.username });
+    this.logger.info('session zones replaced', {
+      sessionId: id,
+      zones: zones.zones.length,
+      lines: zones.lines.length,
+      by: principal.username,
+    });
     return saved;
   }
 
@@ -82,7 +91,12 @@ export class ZonesController {
   @HttpCode(204)
   @Roles(ROLES.operator, ROLES.admin)
   @sessionIdParam
-  @ApiEndpoint({ summary: 'Remove the session’s zones and lines (operator, admin)', status: 204, errors: [400, 401, 403, 404, 503], errorDescriptions: { ...ERRORS, 404: 'no zones configured (ZONES_NOT_FOUND)' } })
+  @ApiEndpoint({
+    summary: 'Remove the session’s zones and lines (operator, admin)',
+    status: 204,
+    errors: [400, 401, 403, 404, 503],
+    errorDescriptions: { ...ERRORS, 404: 'no zones configured (ZONES_NOT_FOUND)' },
+  })
   async remove(@Param('sessionId') sessionId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     const id = parseRequest(sessionIdSchema, sessionId, 'sessionId', Code.invalidSessionId);
     assertSessionGranted(principal, id);

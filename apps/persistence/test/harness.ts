@@ -26,7 +26,6 @@ import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
-
 /** A frameAnalyzed result as the inference service builds it. */
 export function frameResult(sessionId: string, seq: number, detections = 1): ResultEnvelope<'frameAnalyzed'> {
   const captureTime = new Date(Date.parse('2025-06-26T15:04:05Z') + seq * 10);
@@ -113,7 +112,9 @@ export class PersistenceHarness {
     const inFlight = 64;
     for (let start = from; start < to; start += inFlight) {
       const end = Math.min(to, start + inFlight);
-      await Promise.all(Array.from({ length: end - start }, (_, i) => this.publish(frameResult(sessionId, start + i, detections), start + i)));
+      await Promise.all(
+        Array.from({ length: end - start }, (_, i) => this.publish(frameResult(sessionId, start + i, detections), start + i)),
+      );
     }
   }
 

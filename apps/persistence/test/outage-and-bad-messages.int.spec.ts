@@ -74,17 +74,26 @@ describe('persistence through a PostgreSQL outage and bad messages', () => {
       return state.pending === 0 && state.ackPending === 0;
     }, 'every result acked');
     expect(rows()).toBe(published + 3);
-    expect(h.count(`SELECT count(DISTINCT payload->>'frameSeq') FROM analysis_results WHERE session_id = '${session}' AND event = 'frameAnalyzed'`)).toBe(published);
-    expect(h.pg.psql(`SELECT event, count(*) FROM analysis_results WHERE session_id = '${session}' AND event <> 'frameAnalyzed' GROUP BY event ORDER BY event`).trim().split('\n')).toEqual([
-      'sessionStarted|1',
-      'sessionStopped|1',
-      'sourceReconnecting|1',
-    ]);
+    expect(
+      h.count(
+        `SELECT count(DISTINCT payload->>'frameSeq') FROM analysis_results WHERE session_id = '${session}' AND event = 'frameAnalyzed'`,
+      ),
+    ).toBe(published);
+    expect(
+      h.pg
+        .psql(
+          `SELECT event, count(*) FROM analysis_results WHERE session_id = '${session}' AND event <> 'frameAnalyzed' GROUP BY event ORDER BY event`,
+        )
+        .trim()
+        .split('\n'),
+    ).toEqual(['sessionStarted|1', 'sessionStopped|1', 'sourceReconnecting|1']);
     expect(h.count(`SELECT frame_count FROM analysis_session_summaries WHERE session_id = '${session}'`)).toBe(published);
     expect(await h.deadLetters()).toEqual([]);
     expect((await health()).status).toBe(200);
     expect(await metric(service, 'sightline_persistence_db_up')).toBe(1);
-    console.log(`outage ${OUTAGE_MS} ms: ${published - publishedAtStop} results published during it, caught up ${caughtUpMs} ms after restart`);
+    console.log(
+      `outage ${OUTAGE_MS} ms: ${published - publishedAtStop} results published during it, caught up ${caughtUpMs} ms after restart`,
+    );
   });
 
   it('dead-letters results that can never be stored, with the reason, and keeps consuming', async () => {
@@ -121,9 +130,9 @@ describe('persistence through a PostgreSQL outage and bad messages', () => {
     expect(letters.every((l) => l.consumer === 'persistence' && l.stream === 'RESULTS')).toBe(true);
     expect(Buffer.from(letters[5]!.dataBase64!, 'base64').toString()).toContain('fa\\u0000ce');
     // The neighbours of the refused result are stored; the service is up and still consuming.
-    expect(h.pg.psql(`SELECT payload->>'frameSeq' FROM analysis_results WHERE session_id = '${session}' ORDER BY 1`).trim().split('\n')).toEqual([
-      '5', '6', '8', '9',
-    ]);
+    expect(
+      h.pg.psql(`SELECT payload->>'frameSeq' FROM analysis_results WHERE session_id = '${session}' ORDER BY 1`).trim().split('\n'),
+    ).toEqual(['5', '6', '8', '9']);
     expect(service.process.running).toBe(true);
     expect((await health()).status).toBe(200);
     expect(await metric(service, 'sightline_persistence_dead_letters_total', 'code="INVALID_MESSAGE"')).toBe(4);
@@ -146,7 +155,10 @@ describe('persistence through a PostgreSQL outage and bad messages', () => {
     expect(await health()).toMatchObject({ status: 503, body: { checks: { db: { up: false } } } });
     await h.pg.start();
     await service.process.waitForLine(/"consuming results"/, 30_000);
-    await until(() => h.count(`SELECT count(*) FROM analysis_results WHERE session_id = '${session}'`) === 100, 'results stored after the restart');
+    await until(
+      () => h.count(`SELECT count(*) FROM analysis_results WHERE session_id = '${session}'`) === 100,
+      'results stored after the restart',
+    );
     expect((await health()).status).toBe(200);
   });
 });

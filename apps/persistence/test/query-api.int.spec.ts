@@ -56,7 +56,8 @@ describe('persistence query API', () => {
   });
 
   it('gives an agent only the sessions its token grants: results, summaries and the session list', async () => {
-    const agentWith = async (sessions: string[]) => (await h.signer.sign({ userId: 77, username: 'scoped', roles: ['agent'], sessions }, 600)).token;
+    const agentWith = async (sessions: string[]) =>
+      (await h.signer.sign({ userId: 77, username: 'scoped', roles: ['agent'], sessions }, 600)).token;
     const none = await agentWith([]);
     const onlyOther = await agentWith(['api-other', 'never-stored']);
     for (const path of [`/sessions/${SESSION}/results`, `/sessions/${SESSION}/summary`, '/sessions/not-stored-anywhere/summary']) {
@@ -67,7 +68,10 @@ describe('persistence query API', () => {
     const listed = (await get('/sessions?limit=1', onlyOther)).body as { sessions: { sessionId: string }[]; nextCursor: string | null };
     expect(listed.sessions.map((s) => s.sessionId)).toEqual(['api-other']);
     expect(listed.nextCursor).toBeNull();
-    expect((await get('/sessions/api-other/results?limit=5', onlyOther)).body).toMatchObject({ sessionId: 'api-other', results: expect.any(Array) });
+    expect((await get('/sessions/api-other/results?limit=5', onlyOther)).body).toMatchObject({
+      sessionId: 'api-other',
+      results: expect.any(Array),
+    });
     expect(((await get('/sessions', tokens.operator)).body.sessions as unknown[]).length).toBe(2);
   });
 
@@ -85,9 +89,12 @@ describe('persistence query API', () => {
     expect(seen).toHaveLength(FRAMES + 1);
     expect(new Set(seen.map((r) => r.id)).size).toBe(FRAMES + 1);
     expect(seen.every((r, i) => i === 0 || r.id > seen[i - 1]!.id)).toBe(true);
-    expect(seen.filter((r) => r.event === 'frameAnalyzed').map((r) => r.payload.frameSeq).sort((a, b) => Number(a) - Number(b))).toEqual(
-      Array.from({ length: FRAMES }, (_, i) => i),
-    );
+    expect(
+      seen
+        .filter((r) => r.event === 'frameAnalyzed')
+        .map((r) => r.payload.frameSeq)
+        .sort((a, b) => Number(a) - Number(b)),
+    ).toEqual(Array.from({ length: FRAMES }, (_, i) => i));
     expect(seen.find((r) => r.event === 'sessionStarted')).toMatchObject({ sessionId: SESSION, payload: { live: false } });
   });
 
@@ -97,7 +104,8 @@ describe('persistence query API', () => {
     // frameResult() stamps frame n at 2025-06-26T15:04:05Z + 10n ms + 12 ms.
     const from = new Date(Date.parse('2025-06-26T15:04:05Z') + 100 * 10 + 12).toISOString();
     const to = new Date(Date.parse('2025-06-26T15:04:05Z') + 110 * 10 + 12).toISOString();
-    const window = (await get(`/sessions/${SESSION}/results?event=frameAnalyzed&from=${from}&to=${to}&limit=1000`)).body as unknown as ResultsPage;
+    const window = (await get(`/sessions/${SESSION}/results?event=frameAnalyzed&from=${from}&to=${to}&limit=1000`))
+      .body as unknown as ResultsPage;
     expect(window.results.map((r) => r.payload.frameSeq)).toEqual(Array.from({ length: 10 }, (_, i) => 100 + i));
     expect(window.nextCursor).toBeNull();
   });
@@ -113,11 +121,17 @@ describe('persistence query API', () => {
       lastTimestamp: started.timestamp,
     });
     const list = (await get('/sessions')).body as { sessions: Array<{ sessionId: string; frameCount: number }>; nextCursor: string | null };
-    expect(list.sessions.map((s) => [s.sessionId, s.frameCount])).toEqual([['api-cam', FRAMES], ['api-other', 30]]);
+    expect(list.sessions.map((s) => [s.sessionId, s.frameCount])).toEqual([
+      ['api-cam', FRAMES],
+      ['api-other', 30],
+    ]);
     expect(list.nextCursor).toBeNull();
     const firstPage = (await get('/sessions?limit=1')).body as { sessions: unknown[]; nextCursor: string };
     expect(firstPage.sessions).toHaveLength(1);
-    expect(((await get(`/sessions?limit=1&cursor=${firstPage.nextCursor}`)).body as { sessions: Array<{ sessionId: string }> }).sessions[0]?.sessionId).toBe('api-other');
+    expect(
+      ((await get(`/sessions?limit=1&cursor=${firstPage.nextCursor}`)).body as { sessions: Array<{ sessionId: string }> }).sessions[0]
+        ?.sessionId,
+    ).toBe('api-other');
     expect(await get('/sessions/nobody/summary')).toMatchObject({ status: 404, body: { code: 'SESSION_NOT_FOUND' } });
   });
 
@@ -150,7 +164,17 @@ describe('persistence query API', () => {
     };
     const path = `/sessions/${SESSION}/zones`;
     const zones = {
-      zones: [{ id: 'door', polygon: [{ x: 100, y: 100 }, { x: 400, y: 100 }, { x: 400, y: 300 }, { x: 100, y: 300 }] }],
+      zones: [
+        {
+          id: 'door',
+          polygon: [
+            { x: 100, y: 100 },
+            { x: 400, y: 100 },
+            { x: 400, y: 300 },
+            { x: 100, y: 300 },
+          ],
+        },
+      ],
       lines: [{ id: 'gate', a: { x: 0, y: 500 }, b: { x: 1920, y: 500 } }],
     };
     expect(await get(path)).toMatchObject({ status: 404, body: { code: 'ZONES_NOT_FOUND' } });
@@ -158,7 +182,19 @@ describe('persistence query API', () => {
     // An agent granted only another session cannot read this one's zones (operators and admins see every session).
     const otherAgent = (await h.signer.sign({ userId: 78, username: 'agent-other', roles: ['agent'], sessions: ['api-other'] }, 600)).token;
     expect(await get(path, otherAgent)).toMatchObject({ status: 403, body: { code: 'SESSION_FORBIDDEN' } });
-    const bowtie = { zones: [{ id: 'x', polygon: [{ x: 0, y: 0 }, { x: 10, y: 10 }, { x: 10, y: 0 }, { x: 0, y: 10 }] }] };
+    const bowtie = {
+      zones: [
+        {
+          id: 'x',
+          polygon: [
+            { x: 0, y: 0 },
+            { x: 10, y: 10 },
+            { x: 10, y: 0 },
+            { x: 0, y: 10 },
+          ],
+        },
+      ],
+    };
     const refused = await send('PUT', path, tokens.operator!, bowtie);
     expect(refused).toMatchObject({ status: 400, body: { code: 'INVALID_ZONES' } });
     expect(String(refused.body!.message)).toMatch(/zones\.0\.polygon: polygon is not simple/);
@@ -173,7 +209,14 @@ describe('persistence query API', () => {
   it('serves the OpenAPI document that docs/openapi/persistence.json holds, with every query route', async () => {
     const served = (await (await fetch(`${service.url}/docs-json`)).json()) as { openapi: string; paths: Record<string, object> };
     expect(served.openapi).toMatch(/^3\./);
-    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/sessions', '/sessions/{sessionId}/results', '/sessions/{sessionId}/summary', '/sessions/{sessionId}/zones']));
+    expect(Object.keys(served.paths)).toEqual(
+      expect.arrayContaining([
+        '/sessions',
+        '/sessions/{sessionId}/results',
+        '/sessions/{sessionId}/summary',
+        '/sessions/{sessionId}/zones',
+      ]),
+    );
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../docs/openapi/persistence.json'), 'utf8'));
     expect(committed).toEqual(served);
   });

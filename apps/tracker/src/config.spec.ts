@@ -20,7 +20,11 @@ describe('tracker configuration', () => {
   });
 
   it('names invalid variables and refuses a partition outside the partitions', () => {
-    expect(() => loadTrackerConfig({ TRACKER_PARTITIONS: '0', TRACKER_IDLE_MS: 'soon' })).toThrow(/TRACKER_PARTITIONS[\s\S]*TRACKER_IDLE_MS/);
-    expect(() => loadTrackerConfig({ TRACKER_PARTITIONS: '2', TRACKER_PARTITION: '2' })).toThrow(/TRACKER_PARTITION \(2\) must be below TRACKER_PARTITIONS \(2\)/);
+    expect(() => loadTrackerConfig({ TRACKER_PARTITIONS: '0', TRACKER_IDLE_MS: 'soon' })).toThrow(
+      /TRACKER_PARTITIONS[\s\S]*TRACKER_IDLE_MS/,
+    );
+    expect(() => loadTrackerConfig({ TRACKER_PARTITIONS: '2', TRACKER_PARTITION: '2' })).toThrow(
+      /TRACKER_PARTITION \(2\) must be below TRACKER_PARTITIONS \(2\)/,
+    );
   });
 });

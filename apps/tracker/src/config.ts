@@ -37,8 +37,9 @@ export type TrackerConfig = ReturnType<typeof loadTrackerConfig>;
 export const loadTrackerConfig = (source: NodeJS.ProcessEnv = process.env) => {
   const config = loadConfig(trackerConfigShape, source);
   if (config.TRACKER_PARTITION >= config.TRACKER_PARTITIONS) {
-    throw new ConfigError([`TRACKER_PARTITION (${config.TRACKER_PARTITION}) must be below TRACKER_PARTITIONS (${config.TRACKER_PARTITIONS})`]);
+    throw new ConfigError([
+      `TRACKER_PARTITION (${config.TRACKER_PARTITION}) must be below TRACKER_PARTITIONS (${config.TRACKER_PARTITIONS})`,
+    ]);
   }
   return config;
 };
-

@@ -2,7 +2,13 @@
  * Runs the tracking worker for the life of the app. Zones come from PostgreSQL; while it is unreachable a session
  * keeps the zones it had (none if it had none yet: objects still appear and leave) until a refresh succeeds.
  */
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { type SessionZones } from '@sightline/contracts';
 import { findSessionZones } from '@sightline/db';
 import { NatsClient } from '@sightline/messaging';

@@ -57,8 +57,22 @@ async function readArchiver(env) {
     coalesce(extract(epoch FROM last_failed_time)::text, '') FROM pg_stat_archiver`;
   const { stdout } = await run(
     'psql',
-    ['-h', requireEnv(env, 'BACKUP_PG_SOCKET'), '-p', requireEnv(env, 'BACKUP_PG_PORT'), '-U', requireEnv(env, 'BACKUP_PG_USER'),
-      '-d', requireEnv(env, 'BACKUP_PG_DATABASE'), '--no-password', '-AtX', '-v', 'ON_ERROR_STOP=1', '-c', query],
+    [
+      '-h',
+      requireEnv(env, 'BACKUP_PG_SOCKET'),
+      '-p',
+      requireEnv(env, 'BACKUP_PG_PORT'),
+      '-U',
+      requireEnv(env, 'BACKUP_PG_USER'),
+      '-d',
+      requireEnv(env, 'BACKUP_PG_DATABASE'),
+      '--no-password',
+      '-AtX',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      query,
+    ],
     { env, timeout: 30_000 },
   );
   const [archived, failed, lastArchivedAt, lastFailedAt] = stdout.trim().split('|');
@@ -81,10 +95,14 @@ export async function collectMetrics(env, jobs = new Map()) {
   const gauge = (name, help, labelNames = []) => new Gauge({ name, help, labelNames, registers: [registry] });
 
   const sourceUp = gauge('sightline_backup_source_up', 'Whether the source of these metrics could be read (1) or not (0)', ['source']);
-  const backupLastSuccess = gauge('sightline_backup_last_success_timestamp_seconds', 'Stop time of the newest backup in the repository', ['type']);
+  const backupLastSuccess = gauge('sightline_backup_last_success_timestamp_seconds', 'Stop time of the newest backup in the repository', [
+    'type',
+  ]);
   const backupDuration = gauge('sightline_backup_last_duration_seconds', 'Duration of the newest backup', ['type']);
   const backupSize = gauge('sightline_backup_last_size_bytes', 'Database size copied by the newest backup', ['type']);
-  const backupRepoSize = gauge('sightline_backup_last_repository_size_bytes', 'Compressed size of the newest backup in the repository', ['type']);
+  const backupRepoSize = gauge('sightline_backup_last_repository_size_bytes', 'Compressed size of the newest backup in the repository', [
+    'type',
+  ]);
   const backupSets = gauge('sightline_backup_sets', 'Backups held in the repository (after retention)', ['type']);
   const walLastSuccess = gauge('sightline_wal_archive_last_success_timestamp_seconds', 'When PostgreSQL last archived a WAL segment');
   const walLastFailure = gauge('sightline_wal_archive_last_failure_timestamp_seconds', 'When archiving a WAL segment last failed');
@@ -96,7 +114,10 @@ export async function collectMetrics(env, jobs = new Map()) {
   const jobSucceeded = gauge('sightline_backup_job_last_success', 'Whether the last scheduled run of the job succeeded', ['job']);
   const jobRunAt = gauge('sightline_backup_job_last_run_timestamp_seconds', 'When the job last ran', ['job']);
   const jobDuration = gauge('sightline_backup_job_last_duration_seconds', 'Duration of the last run of the job', ['job']);
-  const scheduleInfo = gauge('sightline_backup_schedule_info', 'The daily backup time (HH:MM) and the IANA zone it is read in', ['schedule', 'timezone']);
+  const scheduleInfo = gauge('sightline_backup_schedule_info', 'The daily backup time (HH:MM) and the IANA zone it is read in', [
+    'schedule',
+    'timezone',
+  ]);
   const nextRun = gauge('sightline_backup_next_run_timestamp_seconds', 'When the daily backup runs next');
 
   if (env.BACKUP_SCHEDULE && env.BACKUP_TIMEZONE) {

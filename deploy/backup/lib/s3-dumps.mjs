@@ -20,9 +20,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** @param {string} text */
 function usage(text) {
-  throw Object.assign(new Error(`${text}\nusage: s3-dumps.mjs upload <file> | list | download <name|latest> <file> | prune | ensure-bucket`), {
-    code: 'USAGE',
-  });
+  throw Object.assign(
+    new Error(`${text}\nusage: s3-dumps.mjs upload <file> | list | download <name|latest> <file> | prune | ensure-bucket`),
+    {
+      code: 'USAGE',
+    },
+  );
 }
 
 async function main(argv = process.argv.slice(2)) {
@@ -35,7 +38,9 @@ async function main(argv = process.argv.slice(2)) {
       if (!file) return usage('upload needs a file');
       // Retention reads the dump's age from its name, so a name without the stamp would never expire.
       if (!parseDumpName(basename(file))) {
-        throw Object.assign(new Error(`${basename(file)} is not a dump name (<database>-<YYYYMMDDTHHMMSSZ>.dump)`), { code: 'DUMP_BAD_NAME' });
+        throw Object.assign(new Error(`${basename(file)} is not a dump name (<database>-<YYYYMMDDTHHMMSSZ>.dump)`), {
+          code: 'DUMP_BAD_NAME',
+        });
       }
       const key = settings.prefix + basename(file);
       const sizeBytes = statSync(file).size;

@@ -75,9 +75,7 @@ export async function listDumps(client, { bucket, prefix }) {
   /** @type {string | undefined} */
   let continuationToken;
   do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }),
-    );
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }));
     for (const object of page.Contents ?? []) {
       const name = (object.Key ?? '').slice(prefix.length);
       const parsed = parseDumpName(name);

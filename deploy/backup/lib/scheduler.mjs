@@ -88,7 +88,12 @@ class BackupScheduler {
     mkdirSync(join(this.textfile, '..'), { recursive: true });
     const port = Number(requireEnv(this.env, 'BACKUP_METRICS_PORT'));
     await new Promise((resolve) => this.#server.listen(port, () => resolve(undefined)));
-    log('info', 'backup scheduler started', { schedule: this.schedule, timeZone: this.timeZone, metricsPort: port, textfile: this.textfile });
+    log('info', 'backup scheduler started', {
+      schedule: this.schedule,
+      timeZone: this.timeZone,
+      metricsPort: port,
+      textfile: this.textfile,
+    });
 
     await this.refreshMetrics();
     const intervalMs = Number(requireEnv(this.env, 'BACKUP_METRICS_INTERVAL_S')) * 1000;

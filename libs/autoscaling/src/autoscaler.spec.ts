@@ -21,7 +21,15 @@ function setup(options: { dryRun?: boolean; failScale?: boolean; failSignals?: b
   };
   const registry = new Registry();
   const policy = new ScalingPolicy(
-    { minReplicas: 1, maxReplicas: 3, scaleUpThreshold: 0.8, scaleDownThreshold: 0.3, lagScaleUpThreshold: 0, windowMs: 1000, cooldownMs: 5000 },
+    {
+      minReplicas: 1,
+      maxReplicas: 3,
+      scaleUpThreshold: 0.8,
+      scaleDownThreshold: 0.3,
+      lagScaleUpThreshold: 0,
+      windowMs: 1000,
+      cooldownMs: 5000,
+    },
     () => now,
   );
   const autoscaler = new Autoscaler({

@@ -112,8 +112,12 @@ describe('countRunningContainers', () => {
       { Service: 'gateway', State: 'running' },
     ]);
     expect(countRunningContainers(array, 'inference')).toBe(1);
-    expect(countRunningContainers('{"Service":"inference","State":"running"}\n{"Service":"inference","State":"running"}\n', 'inference')).toBe(2);
+    expect(
+      countRunningContainers('{"Service":"inference","State":"running"}\n{"Service":"inference","State":"running"}\n', 'inference'),
+    ).toBe(2);
     expect(countRunningContainers('  \n', 'inference')).toBe(0);
-    expect(() => countRunningContainers('not json', 'inference')).toThrow(expect.objectContaining({ code: 'SCALE_COMMAND_OUTPUT_INVALID' }));
+    expect(() => countRunningContainers('not json', 'inference')).toThrow(
+      expect.objectContaining({ code: 'SCALE_COMMAND_OUTPUT_INVALID' }),
+    );
   });
 });

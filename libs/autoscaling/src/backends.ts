@@ -128,7 +128,12 @@ export function countRunningContainers(output: string, service: string): number 
   if (!text) return 0;
   let entries: Array<{ Service?: string; State?: string }>;
   try {
-    entries = text.startsWith('[') ? JSON.parse(text) : text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    entries = text.startsWith('[')
+      ? JSON.parse(text)
+      : text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line));
   } catch (err) {
     throw new SightlineError('SCALE_COMMAND_OUTPUT_INVALID', `cannot read docker compose ps output: ${(err as Error).message}`, {
       output: text.slice(0, 500),

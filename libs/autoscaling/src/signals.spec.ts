@@ -14,7 +14,12 @@ async function replica() {
     labelNames: ['stream', 'consumer'],
     registers: [registry],
   });
-  const lag = new Gauge({ name: 'sightline_consumer_pending_messages', help: 'h', labelNames: ['stream', 'consumer'], registers: [registry] });
+  const lag = new Gauge({
+    name: 'sightline_consumer_pending_messages',
+    help: 'h',
+    labelNames: ['stream', 'consumer'],
+    registers: [registry],
+  });
   const server = createServer((_req, res) => {
     void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
   });

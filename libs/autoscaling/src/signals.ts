@@ -55,9 +55,7 @@ export class ReplicaMetricsSource implements SignalSource {
   async read(): Promise<LoadSignals> {
     const targets = await this.options.targets();
     for (const url of this.previous.keys()) if (!targets.includes(url)) this.previous.delete(url);
-    const readings = (await Promise.all(targets.map((url) => this.readReplica(url)))).filter(
-      (r): r is ReplicaReading => r !== undefined,
-    );
+    const readings = (await Promise.all(targets.map((url) => this.readReplica(url)))).filter((r): r is ReplicaReading => r !== undefined);
 
     const gpu = readings.flatMap((r) => (r.gpu === undefined ? [] : [r.gpu]));
     const busy = readings.flatMap((r) => (r.busy === undefined ? [] : [r.busy]));

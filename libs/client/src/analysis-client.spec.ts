@@ -31,7 +31,9 @@ class ScriptedGateway {
       gateway.authorizations.push(String(req.headers.authorization ?? ''));
       if (options.refuseWith) {
         const body = JSON.stringify({ code: 'TOKEN_EXPIRED', message: 'token expired' });
-        socket.end(`HTTP/1.1 ${options.refuseWith} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${options.refuseWith} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
@@ -64,7 +66,13 @@ class ScriptedGateway {
 }
 
 function result(sessionId: string, seq: number): AnalysisEvent {
-  return { sessionId, timestamp: new Date(0).toISOString(), event: 'sessionStarted', payload: { source: { type: 'file', url: 'x' }, live: false }, seq };
+  return {
+    sessionId,
+    timestamp: new Date(0).toISOString(),
+    event: 'sessionStarted',
+    payload: { source: { type: 'file', url: 'x' }, live: false },
+    seq,
+  };
 }
 
 function subscribed(ws: WebSocket, payload: Record<string, unknown>): void {
@@ -94,7 +102,12 @@ function track<T extends { close(): Promise<unknown> }>(thing: T): T {
   return thing;
 }
 
-const base = (url: string, extra: Partial<AnalysisClientOptions> = {}): AnalysisClientOptions => ({ url, token: 'tkn', sessions: ['cam-1'], ...extra });
+const base = (url: string, extra: Partial<AnalysisClientOptions> = {}): AnalysisClientOptions => ({
+  url,
+  token: 'tkn',
+  sessions: ['cam-1'],
+  ...extra,
+});
 
 describe('AnalysisClient reconnect schedule', () => {
   it('waits 1, 2, 5, 10, 20, 30, 60, 60 s between attempts while the gateway is unreachable', async () => {
@@ -207,7 +220,9 @@ describe('AnalysisClient delivery', () => {
     expect(fixed.state).toBe('closed');
 
     let issued = 0;
-    const refreshing = track(new AnalysisClient(base(gateway.url, { token: undefined, getToken: () => `fresh-${++issued}`, reconnectScheduleMs: [10] })));
+    const refreshing = track(
+      new AnalysisClient(base(gateway.url, { token: undefined, getToken: () => `fresh-${++issued}`, reconnectScheduleMs: [10] })),
+    );
     refreshing.start();
     await vi.waitFor(() => expect(issued).toBeGreaterThanOrEqual(3));
     expect(refreshing.state).not.toBe('closed');

@@ -21,7 +21,16 @@ import type {
   WS_SUBPROTOCOL as CONTRACT_WS_SUBPROTOCOL,
 } from '@sightline/contracts';
 
-export type { ClientMessage, DeliveryPolicy, ErrorPayload, EventName, EventPayloads, SessionSelector, SubscribedPayload, UnsubscribedPayload };
+export type {
+  ClientMessage,
+  DeliveryPolicy,
+  ErrorPayload,
+  EventName,
+  EventPayloads,
+  SessionSelector,
+  SubscribedPayload,
+  UnsubscribedPayload,
+};
 
 /** Every result event name; a name added to the contracts fails compilation here until it is listed. */
 const EVENT_NAME_SET: Record<EventName, true> = {
@@ -63,7 +72,6 @@ export const ALL_SESSIONS = '*';
  * `if (m.event === 'frameAnalyzed') m.payload.detections` type-checks.
  */
 export type AnalysisEvent = { [E in keyof EventPayloads]: ResultEnvelope<E> & { seq: number } }[keyof EventPayloads];
-
 
 interface ControlEnvelope<E extends string, P> {
   /** `*` when the message is not about one session. */

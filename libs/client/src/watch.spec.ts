@@ -32,7 +32,9 @@ describe('sightline-agent watch arguments', () => {
     const command = parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', 'objectAppeared, zoneEntered'], {});
     expect(command.client.events).toEqual(['objectAppeared', 'zoneEntered']);
     expect(parseWatchArgs(['watch', 'cam-1', '--token', 't'], {}).client.events).toBeUndefined();
-    expect(() => parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', 'objectAppeared,faceSeen'], {})).toThrow(/unknown: faceSeen/);
+    expect(() => parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', 'objectAppeared,faceSeen'], {})).toThrow(
+      /unknown: faceSeen/,
+    );
     expect(() => parseWatchArgs(['watch', 'cam-1', '--token', 't', '--events', ','], {})).toThrow(UsageError);
   });
 

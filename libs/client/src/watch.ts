@@ -44,10 +44,15 @@ export function parseWatchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (tokenTransport !== 'header' && tokenTransport !== 'subprotocol') {
     throw new UsageError('--token-transport must be header or subprotocol');
   }
-  const events = values.events?.split(',').map((e) => e.trim()).filter(Boolean);
+  const events = values.events
+    ?.split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const unknown = events?.filter((e) => !(RESULT_EVENT_NAMES as readonly string[]).includes(e)) ?? [];
   if (events && (events.length === 0 || unknown.length)) {
-    throw new UsageError(`--events takes names from ${RESULT_EVENT_NAMES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    throw new UsageError(
+      `--events takes names from ${RESULT_EVENT_NAMES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+    );
   }
   const fromSequence = optionalInt(values['from-sequence'], '--from-sequence');
   const fromTime = values['from-time'];

@@ -16,8 +16,7 @@ export class ConfigError extends SightlineError {
 export const env = {
   string: (fallback?: string) => (fallback === undefined ? z.string().min(1) : z.string().min(1).default(fallback)),
   optionalString: () => z.string().min(1).optional(),
-  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z.coerce.number().int().min(min).max(max).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback),
   number: (fallback: number, min = 0) => z.coerce.number().min(min).default(fallback),
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   bool: (fallback: boolean) =>
@@ -25,19 +24,21 @@ export const env = {
       .enum(['true', 'false', '1', '0', 'yes', 'no'])
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
-    z.enum(values).default(fallback as never),
+  oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) => z.enum(values).default(fallback as never),
   url: (fallback: string, protocols: string[]) =>
     z
       .string()
       .default(fallback)
-      .refine((v) => {
-        try {
-          return protocols.includes(new URL(v).protocol.replace(':', ''));
-        } catch {
-          return false;
-        }
-      }, `must be a ${protocols.join('/')} URL`),
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol.replace(':', ''));
+          } catch {
+            return false;
+          }
+        },
+        `must be a ${protocols.join('/')} URL`,
+      ),
   /** Comma-separated list. */
   list: (fallback: string[]) =>
     z
@@ -64,18 +65,13 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 0),
 };
 
-export function loadConfig<S extends z.ZodRawShape>(
-  shape: S,
-  source: NodeJS.ProcessEnv = process.env,
-): z.infer<z.ZodObject<S>> {
+export function loadConfig<S extends z.ZodRawShape>(shape: S, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
   const schema = z.object(shape);
   // Empty strings count as unset so `FOO=` in an env file falls back to the default.
   const input = Object.fromEntries(Object.keys(shape).map((k) => [k, source[k] === '' ? undefined : source[k]]));
   const result = schema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}${describeValue(source, i.path[0])}`),
-    );
+    throw new ConfigError(result.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}${describeValue(source, i.path[0])}`));
   }
   return result.data;
 }

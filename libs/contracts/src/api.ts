@@ -71,7 +71,12 @@ export const userViewSchema = z.object({
 });
 export type UserView = z.infer<typeof userViewSchema>;
 
-export const userPageSchema = z.object({ items: z.array(userViewSchema), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+export const userPageSchema = z.object({
+  items: z.array(userViewSchema),
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+});
 export type UserPage = z.infer<typeof userPageSchema>;
 
 export const roleViewSchema = z.object({

@@ -206,7 +206,12 @@ export const objectLeftPayloadSchema = z.object({
 });
 export type ObjectLeftPayload = z.infer<typeof objectLeftPayloadSchema>;
 
-export const zoneEnteredPayloadSchema = z.object({ ...trackedObjectShape, ...frameRefSchema.shape, zoneId: z.string(), point: pointSchema });
+export const zoneEnteredPayloadSchema = z.object({
+  ...trackedObjectShape,
+  ...frameRefSchema.shape,
+  zoneId: z.string(),
+  point: pointSchema,
+});
 export type ZoneEnteredPayload = z.infer<typeof zoneEnteredPayloadSchema>;
 export const zoneLeftPayloadSchema = zoneEnteredPayloadSchema.extend({
   /** Time inside the zone, capture time, milliseconds. */
@@ -248,7 +253,8 @@ export const sessionZonesSchema = z
       if (problem) ctx.addIssue({ code: 'custom', path: ['zones', i, 'polygon'], message: problem });
     });
     config.lines.forEach((line, i) => {
-      if (line.a.x === line.b.x && line.a.y === line.b.y) ctx.addIssue({ code: 'custom', path: ['lines', i], message: 'line ends must differ' });
+      if (line.a.x === line.b.x && line.a.y === line.b.y)
+        ctx.addIssue({ code: 'custom', path: ['lines', i], message: 'line ends must differ' });
     });
   });
 export type SessionZones = z.infer<typeof sessionZonesSchema>;

@@ -170,9 +170,11 @@ export function redactUrl(url: string): string {
   const queryStart = withoutUserinfo.search(/[?#]/);
   if (queryStart < 0) return withoutUserinfo;
   const head = withoutUserinfo.slice(0, queryStart);
-  const tail = withoutUserinfo.slice(queryStart).replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (match, separator: string, name: string) =>
-    CREDENTIAL_PARAMETER.test(decodeQueryName(name)) ? `${separator}${name}=***` : match,
-  );
+  const tail = withoutUserinfo
+    .slice(queryStart)
+    .replace(/([?&;])([^=&;#]*)=([^&;#]*)/g, (match, separator: string, name: string) =>
+      CREDENTIAL_PARAMETER.test(decodeQueryName(name)) ? `${separator}${name}=***` : match,
+    );
   return head + tail;
 }
 

@@ -11,7 +11,11 @@ export interface FrameResultOptions {
 }
 
 /** A valid `frameAnalyzed` envelope for frame `frameSeq` of `sessionId`. */
-export function frameAnalyzedResult(sessionId: string, frameSeq: number, options: FrameResultOptions = {}): ResultEnvelope<'frameAnalyzed'> {
+export function frameAnalyzedResult(
+  sessionId: string,
+  frameSeq: number,
+  options: FrameResultOptions = {},
+): ResultEnvelope<'frameAnalyzed'> {
   const captureTime = options.captureTime ?? new Date();
   const detections: Detection[] = Array.from({ length: options.detections ?? 1 }, (_, i) => ({
     label: 'face',

@@ -67,7 +67,9 @@ describe('database roles per service', () => {
     const auth = await connect('auth');
     expect(await attempt(auth, `INSERT INTO users (username, email, password) VALUES ('bob', 'bob@example.com', 'x')`)).toBe('ok');
     expect(await attempt(auth, `UPDATE users SET password = 'y' WHERE username = 'bob'`)).toBe('ok');
-    expect(await attempt(auth, `INSERT INTO session_grants (user_id, session_id) SELECT id, 'cam-1' FROM users WHERE username = 'bob'`)).toBe('ok');
+    expect(
+      await attempt(auth, `INSERT INTO session_grants (user_id, session_id) SELECT id, 'cam-1' FROM users WHERE username = 'bob'`),
+    ).toBe('ok');
     expect(await attempt(auth, `DELETE FROM users WHERE username = 'bob'`)).toBe('ok');
     expect(await attempt(auth, 'DELETE FROM analysis_results')).toBe(DENIED);
     expect(await attempt(auth, 'SELECT * FROM analysis_results')).toBe(DENIED);

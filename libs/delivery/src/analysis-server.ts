@@ -52,8 +52,7 @@ export class AnalysisServer {
   private httpServer?: Server;
   private shuttingDown = false;
   private readonly stopRevocations?: () => void;
-  private readonly upgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    void this.onUpgrade(request, socket, head);
+  private readonly upgradeListener = (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(request, socket, head);
 
   constructor(private readonly options: AnalysisServerOptions) {
     this.metrics = new GatewayMetrics(options.registry, () => [...this.connections].map((c) => c.bufferedBytes));
@@ -135,7 +134,12 @@ export class AnalysisServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal, connectedAfterSequence));
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, principal: AnalysisConnection['principal'], connectedAfterSequence?: number): void {
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    principal: AnalysisConnection['principal'],
+    connectedAfterSequence?: number,
+  ): void {
     const { nats, logger, sendBufferBytes, maxSubscriptions, commandsPerMinute, defaultSubscriptionDelayMs } = this.options;
     const connection = new AnalysisConnection(ws, principal, {
       nats,

@@ -88,7 +88,10 @@ describe('client commands', () => {
     await vi.advanceTimersByTimeAsync(1);
     // Every session it may see, from the stream position of the moment it connected.
     expect(silent.createConsumer).toHaveBeenCalledTimes(1);
-    expect(silent.createConsumer.mock.calls[0]).toEqual(['RESULTS', expect.objectContaining({ filterSubjects: 'results.>', opt_start_seq: 42 })]);
+    expect(silent.createConsumer.mock.calls[0]).toEqual([
+      'RESULTS',
+      expect.objectContaining({ filterSubjects: 'results.>', opt_start_seq: 42 }),
+    ]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(talking.createConsumer).not.toHaveBeenCalled();
     expect(talking.socket.sent.map((m) => m.event)).toEqual(['unsubscribed']);

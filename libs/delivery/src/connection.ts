@@ -126,7 +126,12 @@ export class AnalysisConnection {
     private readonly deps: ConnectionDeps,
   ) {
     this.queue = new BoundedSendQueue(
-      { get bufferedAmount() { return socket.bufferedAmount; }, send: (data, done) => socket.send(data, done) },
+      {
+        get bufferedAmount() {
+          return socket.bufferedAmount;
+        },
+        send: (data, done) => socket.send(data, done),
+      },
       deps.settings.sendBufferBytes,
       {
         onSent: (m) => this.recordSent(m),
@@ -159,7 +164,12 @@ export class AnalysisConnection {
       this.defaultSubscription = undefined;
       this.enqueue(async () => {
         if (this.closing) return;
-        await this.execute({ type: 'subscribe', sessions: ALL_SESSIONS, policy: 'every', ...(afterSequence !== undefined && { fromSequence: afterSequence }) });
+        await this.execute({
+          type: 'subscribe',
+          sessions: ALL_SESSIONS,
+          policy: 'every',
+          ...(afterSequence !== undefined && { fromSequence: afterSequence }),
+        });
       });
     }, this.deps.settings.defaultSubscriptionDelayMs ?? DEFAULT_SUBSCRIPTION_DELAY_MS);
     this.defaultSubscription.unref();
@@ -226,12 +236,18 @@ export class AnalysisConnection {
     clearTimeout(this.defaultSubscription);
     this.defaultSubscription = undefined;
     if (this.commandBucket.refill() < 1) {
-      this.rejectCommand(new SightlineError(WsCommandErrorCode.rateLimited, `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }));
+      this.rejectCommand(
+        new SightlineError(WsCommandErrorCode.rateLimited, `at most ${this.commandsPerMinute} commands per minute`, { type: command.type }),
+      );
       return;
     }
     if (this.pendingCommands >= MAX_PENDING_COMMANDS) {
       this.rejectCommand(
-        new SightlineError(WsCommandErrorCode.tooManyPendingCommands, `at most ${MAX_PENDING_COMMANDS} commands may wait; wait for the replies`, { type: command.type }),
+        new SightlineError(
+          WsCommandErrorCode.tooManyPendingCommands,
+          `at most ${MAX_PENDING_COMMANDS} commands may wait; wait for the replies`,
+          { type: command.type },
+        ),
       );
       return;
     }
@@ -252,7 +268,9 @@ export class AnalysisConnection {
       else await this.unsubscribe(command.sessions);
     } catch (err) {
       const error =
-        err instanceof SightlineError ? err : new SightlineError(WsCommandErrorCode.subscribeFailed, 'could not start delivery', {}, { cause: err });
+        err instanceof SightlineError
+          ? err
+          : new SightlineError(WsCommandErrorCode.subscribeFailed, 'could not start delivery', {}, { cause: err });
       this.deps.logger.warn('client command failed', {
         connectionId: this.id,
         code: error.code,
@@ -275,17 +293,25 @@ export class AnalysisConnection {
     // '*' for a principal without any grant is a subscription to nothing: no consumer at all.
     const targets = all && this.principal.sessions !== ALL_SESSIONS && this.principal.sessions.length === 0 ? [] : requested;
     if (!all && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError(WsCommandErrorCode.subscriptionConflict, "already subscribed to '*'; unsubscribe '*' first to pick sessions", {
-        sessions: targets,
-      });
+      throw new SightlineError(
+        WsCommandErrorCode.subscriptionConflict,
+        "already subscribed to '*'; unsubscribe '*' first to pick sessions",
+        {
+          sessions: targets,
+        },
+      );
     }
     // '*' replaces everything; a session subscribed again is replaced (new start point or policy).
     const replaced = all ? [...this.subscriptions.keys()] : targets.filter((t) => this.subscriptions.has(t));
     const total = this.subscriptions.size - replaced.length + targets.length;
     if (total > this.deps.settings.maxSubscriptions) {
-      throw new SightlineError(WsCommandErrorCode.tooManySubscriptions, `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`, {
-        requested: total,
-      });
+      throw new SightlineError(
+        WsCommandErrorCode.tooManySubscriptions,
+        `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`,
+        {
+          requested: total,
+        },
+      );
     }
     const start: StartPosition =
       command.fromSequence !== undefined
@@ -296,9 +322,13 @@ export class AnalysisConnection {
     const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
     const replays = this.deps.replays;
     if (replaying && replays && !replays.tryAcquire(this.principal.userId, targets.length)) {
-      throw new SightlineError(WsCommandErrorCode.tooManyReplays, `at most ${replays.perUser} replays per user at once; retry once one has caught up`, {
-        sessions: all ? ALL_SESSIONS : targets,
-      });
+      throw new SightlineError(
+        WsCommandErrorCode.tooManyReplays,
+        `at most ${replays.perUser} replays per user at once; retry once one has caught up`,
+        {
+          sessions: all ? ALL_SESSIONS : targets,
+        },
+      );
     }
     const holdsReplaySlot = replaying && replays !== undefined;
     await Promise.all(replaced.map((target) => this.stopSubscription(target)));
@@ -338,9 +368,13 @@ export class AnalysisConnection {
 
   private async unsubscribe(sessions: string[] | typeof ALL_SESSIONS): Promise<void> {
     if (sessions !== ALL_SESSIONS && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError(WsCommandErrorCode.subscriptionConflict, "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)", {
-        sessions,
-      });
+      throw new SightlineError(
+        WsCommandErrorCode.subscriptionConflict,
+        "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)",
+        {
+          sessions,
+        },
+      );
     }
     const targets = sessions === ALL_SESSIONS ? [...this.subscriptions.keys()] : sessions;
     await Promise.all(targets.map((target) => this.stopSubscription(target)));
@@ -387,7 +421,11 @@ export class AnalysisConnection {
         if (this.closing || this.subscriptions.get(target) !== active) return;
         this.deps.logger.warn('subscription stopped', { connectionId: this.id, target, error: err.message });
         void this.stopSubscription(target);
-        this.sendControl(CONTROL_EVENTS.error, { code: WsCommandErrorCode.deliveryStopped, message: 'delivery stopped; subscribe again', context: { sessions: [target] } });
+        this.sendControl(CONTROL_EVENTS.error, {
+          code: WsCommandErrorCode.deliveryStopped,
+          message: 'delivery stopped; subscribe again',
+          context: { sessions: [target] },
+        });
       });
   }
 
@@ -397,8 +435,7 @@ export class AnalysisConnection {
     if (msg.info.pending === 0) {
       state.replaying = false;
       this.releaseReplaySlot(state);
-    }
-    else if (state.policy === 'every' && this.queue.congested) return this.queue.drained();
+    } else if (state.policy === 'every' && this.queue.congested) return this.queue.drained();
   }
 
   private deliver(state: DeliveryState, msg: JsMsg): void {

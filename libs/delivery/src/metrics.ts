@@ -3,9 +3,25 @@ import { DELIVERY_POLICIES } from '@sightline/contracts';
 import { LATENCY_BUCKETS } from '@sightline/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export const DISCONNECT_REASONS = ['client', 'pong_timeout', 'slow_consumer', 'token_expired', 'token_revoked', 'shutdown', 'error'] as const;
+export const DISCONNECT_REASONS = [
+  'client',
+  'pong_timeout',
+  'slow_consumer',
+  'token_expired',
+  'token_revoked',
+  'shutdown',
+  'error',
+] as const;
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
-export const AUTH_FAILURE_REASONS = ['missing', 'invalid', 'expired', 'keys_unavailable', 'forbidden', 'revoked', 'token_in_query'] as const;
+export const AUTH_FAILURE_REASONS = [
+  'missing',
+  'invalid',
+  'expired',
+  'keys_unavailable',
+  'forbidden',
+  'revoked',
+  'token_in_query',
+] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 /** Per-client bytes held for sending (own queue + socket buffer): 1 KiB … 64 MiB. */

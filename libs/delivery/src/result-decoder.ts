@@ -3,14 +3,7 @@
  * (the spec's envelope plus its stream sequence), so it is built once and shared by every connection that reads the
  * same message: N agents cost one parse, one schema check and one JSON.stringify, not N.
  */
-import {
-  EVENTS,
-  parseJson,
-  resultEnvelopeSchema,
-  type AnalysisMessage,
-  type EventName,
-  type ResultEnvelope,
-} from '@sightline/contracts';
+import { EVENTS, parseJson, resultEnvelopeSchema, type AnalysisMessage, type EventName, type ResultEnvelope } from '@sightline/contracts';
 import { type JsMsg } from 'nats';
 
 export interface DecodedResult {

@@ -40,10 +40,7 @@ const QUERY_TOKEN_PARAMS = ['token', 'access_token', 'jwt', 'authorization'];
 
 /** The token from the Authorization header, else the first offered subprotocol shaped like a JWT. */
 export function upgradeToken(headers: IncomingHttpHeaders): string | undefined {
-  return (
-    bearerToken(headers.authorization) ??
-    offeredSubprotocols(headers).find((p) => p !== WS_SUBPROTOCOL && JWT_SHAPE.test(p))
-  );
+  return bearerToken(headers.authorization) ?? offeredSubprotocols(headers).find((p) => p !== WS_SUBPROTOCOL && JWT_SHAPE.test(p));
 }
 
 export async function authorizeUpgrade(
@@ -57,7 +54,12 @@ export async function authorizeUpgrade(
   const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
   if (QUERY_TOKEN_PARAMS.some((name) => query.has(name))) {
     // Query strings end up in proxy and access logs: refuse rather than silently accept a leaked credential.
-    return refuse(400, 'TOKEN_IN_QUERY', 'tokens are not accepted in the query string; use Authorization: Bearer or a subprotocol', 'token_in_query');
+    return refuse(
+      400,
+      'TOKEN_IN_QUERY',
+      'tokens are not accepted in the query string; use Authorization: Bearer or a subprotocol',
+      'token_in_query',
+    );
   }
   const token = upgradeToken(request.headers);
   if (!token) {
@@ -92,7 +94,12 @@ function isKeyFetchFailure(err: unknown): boolean {
   return cause !== undefined && !(typeof cause.code === 'string' && cause.code.startsWith('ERR_J'));
 }
 
-export function refuse(status: UpgradeRefusal['status'], code: string, message: string, authFailure?: AuthFailureReason): { refusal: UpgradeRefusal } {
+export function refuse(
+  status: UpgradeRefusal['status'],
+  code: string,
+  message: string,
+  authFailure?: AuthFailureReason,
+): { refusal: UpgradeRefusal } {
   return { refusal: { status, code, message, authFailure } };
 }
 

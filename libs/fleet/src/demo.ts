@@ -108,7 +108,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     print(`  sessions (ingest)    ${fleet.url('ingest')}/sessions`);
     print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
     print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
-    print(`  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`);
+    print(
+      `  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`,
+    );
     print('');
 
     client = new AnalysisClient({ url: gatewayUrl, getToken, sessions: [sessionId], onMessage: printer(print) });
@@ -179,7 +181,17 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 const TRACKER_IDLE_MS = 2000;
 
 const DEMO_ZONES: SessionZones = {
-  zones: [{ id: 'left-third', polygon: [{ x: 0, y: 0 }, { x: 640, y: 0 }, { x: 640, y: 1080 }, { x: 0, y: 1080 }] }],
+  zones: [
+    {
+      id: 'left-third',
+      polygon: [
+        { x: 0, y: 0 },
+        { x: 640, y: 0 },
+        { x: 640, y: 1080 },
+        { x: 0, y: 1080 },
+      ],
+    },
+  ],
   lines: [{ id: 'centre', a: { x: 960, y: 0 }, b: { x: 960, y: 1080 } }],
 };
 
@@ -241,7 +253,10 @@ function printer(print: (line: string) => void): (event: AnalysisEvent) => void 
     lastFramePrint = now;
     const p = event.payload as FrameAnalyzedPayload;
     const faces = p.detections
-      .map((d) => `${d.label} ${d.score.toFixed(2)} @ (${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.w)}x${Math.round(d.box.h)})`)
+      .map(
+        (d) =>
+          `${d.label} ${d.score.toFixed(2)} @ (${Math.round(d.box.x)},${Math.round(d.box.y)} ${Math.round(d.box.w)}x${Math.round(d.box.h)})`,
+      )
       .join('; ');
     print(
       `[${event.timestamp}] seq ${event.seq} frame ${p.frameSeq} ${p.detections.length} face(s) ${faces || '-'}${trackIds}  ` +

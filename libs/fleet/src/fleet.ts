@@ -154,7 +154,10 @@ export class LocalFleet {
               onProcess: (proc) => supervisor.watch(INFRA_NAMES.postgres, proc, () => postgres!.start()),
             });
       const pick = async (name: ServiceName) => fixed(name) ?? (await freePort());
-      const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<ServiceName, number>;
+      const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await pick(n)]))) as Record<
+        ServiceName,
+        number
+      >;
       const natsCredentials = passwords && {
         ingest: identity('ingest', passwords),
         inference: identity('inference', passwords),
@@ -268,7 +271,11 @@ export class LocalFleet {
   private spawn(name: ServiceName, instance: number, port: number, extraEnv: Record<string, string>): ManagedProcess {
     const source = this.sourceName({ name, instance });
     const log = this.logFor(source);
-    const { command, args, cwd = REPO_ROOT } = this.options.command?.(name) ?? {
+    const {
+      command,
+      args,
+      cwd = REPO_ROOT,
+    } = this.options.command?.(name) ?? {
       command: process.execPath,
       args: [join(REPO_ROOT, 'apps', name, 'dist', 'main.js')],
     };
@@ -316,7 +323,10 @@ async function waitForReady(baseUrl: string, proc: ManagedProcess, name: string,
   throw new Error(`${name} not ready at ${baseUrl}/health within ${timeoutMs} ms:\n${proc.outputTail}`);
 }
 
-const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({ user: name, password: passwords[name] });
+const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): NatsCredentials => ({
+  user: name,
+  password: passwords[name],
+});
 
 /** Connects as the provisioning identity, the only one allowed to create streams, and keeps them provisioned. */
 async function connectProvisioner(url: string, password: string): Promise<NatsClient> {
@@ -335,7 +345,10 @@ async function connectProvisioner(url: string, password: string): Promise<NatsCl
  * grants, under a random password per run (like the NATS identities): no service connects as the owner.
  */
 async function provisionServiceRoles(ownerUrl: string): Promise<Partial<Record<ServiceName, string>>> {
-  const passwords = Object.fromEntries(DATABASE_SERVICES.map((service) => [service, randomBytes(18).toString('base64url')])) as Record<DatabaseService, string>;
+  const passwords = Object.fromEntries(DATABASE_SERVICES.map((service) => [service, randomBytes(18).toString('base64url')])) as Record<
+    DatabaseService,
+    string
+  >;
   await provisionDatabase(ownerUrl, passwords);
   return Object.fromEntries(DATABASE_SERVICES.map((service) => [service, serviceDatabaseUrl(ownerUrl, service, passwords[service])]));
 }

@@ -73,7 +73,11 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
 /** The process listening on a TCP port, as `ss` reports it (e.g. `"nats-server",pid=123`), when it can tell. */
 function portHolder(port: number): string | undefined {
   try {
-    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 });
+    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 3000,
+    });
     return /users:\(\((.*?)\)\)/.exec(out)?.[1];
   } catch {
     return undefined;

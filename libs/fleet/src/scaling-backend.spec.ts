@@ -19,7 +19,11 @@ describe('LocalFleetBackend', () => {
 
     await backend.scaleTo(3);
     expect(await backend.replicas()).toBe(3);
-    expect(await backend.metricsTargets()).toEqual(['http://127.0.0.1:4000/metrics', 'http://127.0.0.1:4001/metrics', 'http://127.0.0.1:4002/metrics']);
+    expect(await backend.metricsTargets()).toEqual([
+      'http://127.0.0.1:4000/metrics',
+      'http://127.0.0.1:4001/metrics',
+      'http://127.0.0.1:4002/metrics',
+    ]);
     await backend.scaleTo(1);
     expect(services.map((s) => s.up)).toEqual([true, false, false]);
   });

@@ -75,7 +75,11 @@ class FakeProcess implements SupervisedProcess {
 function harness(options: { failStarts?: number; liveness?: boolean } = {}) {
   const clock = new FakeClock();
   const events: SupervisorEvent[] = [];
-  const supervisor = new Supervisor({ clock, onEvent: (e) => events.push(e), liveness: { intervalMs: 5000, timeoutMs: 5000, failures: 3 } });
+  const supervisor = new Supervisor({
+    clock,
+    onEvent: (e) => events.push(e),
+    liveness: { intervalMs: 5000, timeoutMs: 5000, failures: 3 },
+  });
   const processes: FakeProcess[] = [];
   let failStarts = options.failStarts ?? 0;
   /** Probes the newest process: answers at once when alive, never when hung (the timeout decides). */
@@ -123,7 +127,12 @@ describe('RestartPolicy', () => {
 
   it('keeps the last delay for attempts beyond the schedule', () => {
     const policy = new RestartPolicy({ backoffMs: [1000, 2000], maxRestarts: 4, windowMs: 60_000 });
-    expect([1, 2, 3, 4].map((t) => policy.onCrash(t))).toMatchObject([{ delayMs: 1000 }, { delayMs: 2000 }, { delayMs: 2000 }, { delayMs: 2000 }]);
+    expect([1, 2, 3, 4].map((t) => policy.onCrash(t))).toMatchObject([
+      { delayMs: 1000 },
+      { delayMs: 2000 },
+      { delayMs: 2000 },
+      { delayMs: 2000 },
+    ]);
     expect(policy.onCrash(5)).toMatchObject({ restart: false });
   });
 });

@@ -39,9 +39,7 @@ export interface LivenessOptions {
  */
 export const DEFAULT_LIVENESS: LivenessOptions = { intervalMs: 5000, timeoutMs: 5000, failures: 3 };
 
-export type RestartDecision =
-  | { restart: true; attempt: number; delayMs: number }
-  | { restart: false; reason: string };
+export type RestartDecision = { restart: true; attempt: number; delayMs: number } | { restart: false; reason: string };
 
 /** The restart decision for one process, from its recent crash times (pure: the clock is passed in). */
 export class RestartPolicy {
@@ -243,7 +241,10 @@ export class Supervisor {
   }
 
   private lastLines(process: SupervisedProcess): string[] {
-    return process.outputTail.split('\n').filter(Boolean).slice(-(this.options.tailLines ?? 10));
+    return process.outputTail
+      .split('\n')
+      .filter(Boolean)
+      .slice(-(this.options.tailLines ?? 10));
   }
 
   private emit(event: SupervisorEvent): void {

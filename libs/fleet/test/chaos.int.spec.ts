@@ -12,7 +12,15 @@ import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMERS, EVENTS, STREAMS, WS_PATH, type FrameAnalyzedPayload, type ResultEnvelope, type SessionInfo } from '@sightline/contracts';
+import {
+  CONSUMERS,
+  EVENTS,
+  STREAMS,
+  WS_PATH,
+  type FrameAnalyzedPayload,
+  type ResultEnvelope,
+  type SessionInfo,
+} from '@sightline/contracts';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
 import { makeTempDir, makeTestClip, startGstRtspServer, waitUntil, type GstRtspServer } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
@@ -55,14 +63,21 @@ beforeAll(async () => {
   rtsp = await startGstRtspServer({ file: clip });
   // From a sessions file: ingest starts the session at every start-up, so a crashed ingest resumes it (new run).
   const sessionsFile = join(dir, 'sessions.json');
-  writeFileSync(sessionsFile, JSON.stringify({ sessions: [{ sessionId: SESSION_ID, source: { type: 'rtsp', url: rtsp.url('h264'), maxFps: 10 } }] }));
+  writeFileSync(
+    sessionsFile,
+    JSON.stringify({ sessions: [{ sessionId: SESSION_ID, source: { type: 'rtsp', url: rtsp.url('h264'), maxFps: 10 } }] }),
+  );
   fleet = await LocalFleet.start({
     dataDir: join(dir, 'fleet'),
     ports: 'free',
     ephemeral: true,
     services: ['auth', 'persistence', 'inference', 'gateway', 'ingest'],
     env: {
-      auth: { AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username, AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password },
+      auth: {
+        AUTH_BOOTSTRAP_ADMIN_USERNAME: ADMIN.username,
+        AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+        AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      },
       // What is checked is what is lost or repeated, not speed: a loaded moment must not skip most frames.
       inference: { INFERENCE_FRAME_DEADLINE_MS: '5000' },
       ingest: { INGEST_SESSIONS_FILE: sessionsFile },
@@ -95,7 +110,11 @@ afterAll(async () => {
 
 const agentFrames = () => received.filter((e) => e.event === EVENTS.frameAnalyzed).length;
 const storedFrames = () =>
-  Number(fleet!.postgres.psql(`SELECT count(*) FROM analysis_results WHERE session_id = '${SESSION_ID}' AND event = '${EVENTS.frameAnalyzed}'`).trim());
+  Number(
+    fleet!.postgres
+      .psql(`SELECT count(*) FROM analysis_results WHERE session_id = '${SESSION_ID}' AND event = '${EVENTS.frameAnalyzed}'`)
+      .trim(),
+  );
 const restartsOf = (name: string) => supervisorEvents.filter((e) => e.type === 'restarted' && e.name === name).length;
 
 async function ingestSession(): Promise<SessionInfo> {
@@ -124,7 +143,9 @@ async function injectAndRecover(fault: string, inject: () => Promise<void>): Pro
     );
   } catch (err) {
     const status = `stored ${stored} → ${storedFrames()}, delivered ${delivered} → ${agentFrames()}`;
-    throw new Error(`${(err as Error).message} (${status}); service warnings since:\n${problems.slice(problemsBefore).slice(-25).join('\n')}`);
+    throw new Error(
+      `${(err as Error).message} (${status}); service warnings since:\n${problems.slice(problemsBefore).slice(-25).join('\n')}`,
+    );
   }
   faults.push({ fault, fromTimestamp, downMs: backAt - startedAt, recoverMs: Date.now() - backAt });
 }
@@ -182,13 +203,25 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     expect(login.status).toBe(200);
 
     // Stop the session, let the pipeline drain, then compare RESULTS, analysis_results and what the agent got.
-    await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_ID}`, { method: 'DELETE', headers: { authorization: `Bearer ${await getToken()}` } });
-    const nats = await NatsClient.connect({ url: fleet!.nats.url, name: 'chaos-test', logger: quietLogger, ...fleet!.natsCredentials('provisioner') });
+    await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_ID}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await getToken()}` },
+    });
+    const nats = await NatsClient.connect({
+      url: fleet!.nats.url,
+      name: 'chaos-test',
+      logger: quietLogger,
+      ...fleet!.natsCredentials('provisioner'),
+    });
     try {
       await waitUntil(() => consumerCaughtUp(nats, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 60_000);
       await waitUntil(() => consumerCaughtUp(nats, STREAMS.results, CONSUMERS.persistence), 'persistence to store RESULTS', 60_000);
       const stream = await readSessionResults(nats, SESSION_ID);
-      await waitUntil(() => received.length > 0 && received.at(-1)!.seq! >= stream.at(-1)!.streamSeq, 'the agent to receive every result', 30_000);
+      await waitUntil(
+        () => received.length > 0 && received.at(-1)!.seq! >= stream.at(-1)!.streamSeq,
+        'the agent to receive every result',
+        30_000,
+      );
 
       const rows = JSON.parse(
         fleet!.postgres.psql(
@@ -202,7 +235,9 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
       // Per fault: results of RESULTS from its start to the next fault's start, lost (not stored) or stored twice.
       const table = faults.map((f, i) => {
         const until = faults[i + 1]?.fromTimestamp ?? '9999';
-        const keys = stream.filter((r) => r.envelope.timestamp >= f.fromTimestamp && r.envelope.timestamp < until).map((r) => resultKey(r.envelope));
+        const keys = stream
+          .filter((r) => r.envelope.timestamp >= f.fromTimestamp && r.envelope.timestamp < until)
+          .map((r) => resultKey(r.envelope));
         return {
           ...f,
           results: keys.length,
@@ -210,7 +245,9 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
           duplicates: keys.filter((k) => (storedKeys.get(k) ?? 0) > 1).length,
         };
       });
-      const frameRuns = new Set(stream.filter((r) => r.envelope.event === EVENTS.frameAnalyzed).map((r) => (r.envelope.payload as FrameAnalyzedPayload).run));
+      const frameRuns = new Set(
+        stream.filter((r) => r.envelope.event === EVENTS.frameAnalyzed).map((r) => (r.envelope.payload as FrameAnalyzedPayload).run),
+      );
       console.info(
         [
           `chaos: ${stream.length} results of session ${SESSION_ID} in RESULTS (${frameRuns.size} ingest runs), ${rows.length} rows in ` +

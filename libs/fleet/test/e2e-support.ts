@@ -10,7 +10,6 @@ import type { NatsClient } from '@sightline/messaging';
 import { REPO_ROOT, SERVICE_NAMES } from '../src/index.js';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
 
-
 /** The fleet runs the services' build output: fail with the remedy rather than with a child's stack trace. */
 export function assertServicesBuilt(): void {
   const missing = SERVICE_NAMES.filter((name) => !existsSync(join(REPO_ROOT, 'apps', name, 'dist', 'main.js')));
@@ -123,10 +122,7 @@ export function judgeFace(payload: FrameAnalyzedPayload, clip: AstronautClipPara
     expected,
     detected: payload.detections.map((d) => d.box),
     matches:
-      payload.detections.length === 1 &&
-      faces.length === 1 &&
-      best!.centreErrorPx <= tolerance.centrePx &&
-      best!.iou > tolerance.minIoU,
+      payload.detections.length === 1 && faces.length === 1 && best!.centreErrorPx <= tolerance.centrePx && best!.iou > tolerance.minIoU,
     centreErrorPx: best?.centreErrorPx ?? Number.NaN,
     iou: best?.iou ?? Number.NaN,
   };

@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => fleet?.stop());
 
 describe('the local fleet', () => {
-  it('serves on loopback, not on the machine\'s network address', async () => {
+  it("serves on loopback, not on the machine's network address", async () => {
     const port = fleet.endpoints.ports.inference;
     expect((await fetch(`${fleet.url('inference')}/health/live`)).status).toBe(200);
     expect(await connects('127.0.0.1', port)).toBe(true);
@@ -47,10 +47,17 @@ describe('the local fleet', () => {
   });
 
   it('runs NATS with identities: anonymous clients are refused, the inference identity cannot delete a stream', async () => {
-    await expect(NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: quiet, connectTimeoutMs: 500 })).rejects.toMatchObject({
+    await expect(
+      NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: quiet, connectTimeoutMs: 500 }),
+    ).rejects.toMatchObject({
       code: 'NATS_UNAVAILABLE',
     });
-    const inference = await NatsClient.connect({ url: fleet.nats.url, name: 'as-inference', logger: quiet, ...fleet.natsCredentials('inference') });
+    const inference = await NatsClient.connect({
+      url: fleet.nats.url,
+      name: 'as-inference',
+      logger: quiet,
+      ...fleet.natsCredentials('inference'),
+    });
     try {
       await expect(inference.manager.streams.delete('RESULTS')).rejects.toThrow();
       expect((await inference.manager.streams.info('RESULTS')).config.name).toBe('RESULTS');
@@ -66,11 +73,15 @@ describe('the local fleet', () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     const { port, user, database } = fleet.postgres;
     const select = (pgPassword: string) =>
-      execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-Atc', 'SELECT 1'], {
-        encoding: 'utf8',
-        stdio: 'pipe',
-        env: { ...process.env, PGPASSWORD: pgPassword },
-      });
+      execFileSync(
+        join(postgresBinDir(), 'psql'),
+        ['-w', '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-Atc', 'SELECT 1'],
+        {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, PGPASSWORD: pgPassword },
+        },
+      );
     expect(() => select('')).toThrow(/password/);
     expect(select(password).trim()).toBe('1');
   });

@@ -173,7 +173,9 @@ beforeAll(async () => {
   await agent.close(); // what the agent received ends here
   observed.stream = await readSessionResults(nats, SESSION_ID);
   observed.servicesRunningAtEnd = fleet.running().map((s) => s.name);
-  observed.framesSkippedStale = await counterValue(fleet.url('inference'), 'sightline_inference_frames_total', { outcome: 'skipped_stale' });
+  observed.framesSkippedStale = await counterValue(fleet.url('inference'), 'sightline_inference_frames_total', {
+    outcome: 'skipped_stale',
+  });
 
   observed.frames = observed.received.filter((e): e is AnalysisEvent & { event: 'frameAnalyzed' } => e.event === EVENTS.frameAnalyzed);
   const storedFrames = fleet.postgres.psql(
@@ -190,7 +192,10 @@ beforeAll(async () => {
 
   const totals = observed.frames.map((e) => e.payload.latency.totalMs);
   const stageMedian = (stage: (typeof LATENCY_STAGES)[number]) =>
-    percentile(observed.frames.flatMap((e) => e.payload.latency[stage] ?? []), 0.5).toFixed(1);
+    percentile(
+      observed.frames.flatMap((e) => e.payload.latency[stage] ?? []),
+      0.5,
+    ).toFixed(1);
   const matched = observed.faces.filter((f) => f.matches);
   const { framesPublished, framesDropped } = observed.ingestStats;
   console.info(
@@ -202,7 +207,13 @@ beforeAll(async () => {
       `  latency capture→result (totalMs): median ${percentile(totals, 0.5).toFixed(0)} ms, p95 ${percentile(totals, 0.95).toFixed(0)} ms; ` +
         `stage medians: ${LATENCY_STAGES.map((stage) => `${stage} ${stageMedian(stage)}`).join(', ')}`,
       `  face on its path: ${matched.length}/${observed.faces.length}; centre error median ` +
-        `${percentile(matched.map((f) => f.centreErrorPx), 0.5).toFixed(1)} px, IoU median ${percentile(matched.map((f) => f.iou), 0.5).toFixed(2)}`,
+        `${percentile(
+          matched.map((f) => f.centreErrorPx),
+          0.5,
+        ).toFixed(1)} px, IoU median ${percentile(
+          matched.map((f) => f.iou),
+          0.5,
+        ).toFixed(2)}`,
       `  ${observed.stream.length} results in RESULTS, ${observed.storedFrames.length} frame rows in PostgreSQL`,
       `  ${serviceProblems.length} warn/error log lines (full logs: ${dir}/logs, removed unless a test fails)`,
       ...serviceProblems.slice(0, 5).map((line) => `    ${line.slice(0, 240)}`),
@@ -257,10 +268,15 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     expect(events.filter((e) => e === EVENTS.sessionStopped)).toHaveLength(1);
     const known: string[] = [EVENTS.frameAnalyzed, EVENTS.sessionStarted, EVENTS.sessionStopped, ...TRACKING_EVENTS];
     const unexpected = observed.received.filter((e) => !known.includes(e.event));
-    expect(unexpected.map((e) => e.event), JSON.stringify(unexpected)).toEqual([]);
+    expect(
+      unexpected.map((e) => e.event),
+      JSON.stringify(unexpected),
+    ).toEqual([]);
     // The tracker follows the face: per-frame track ids reach the agent, and each track appears at most once.
     expect(events.filter((e) => e === EVENTS.frameTracked).length).toBeGreaterThan(0);
-    const appeared = observed.received.filter((e) => e.event === EVENTS.objectAppeared).map((e) => (e.payload as { trackId: number }).trackId);
+    const appeared = observed.received
+      .filter((e) => e.event === EVENTS.objectAppeared)
+      .map((e) => (e.payload as { trackId: number }).trackId);
     expect(appeared.length).toBeGreaterThan(0);
     expect(new Set(appeared).size).toBe(appeared.length);
     const started = observed.received.find((e) => e.event === EVENTS.sessionStarted)!;
@@ -291,7 +307,8 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     const withCamera = observed.frames.filter((e) => e.payload.sourceTime !== undefined);
     expect(withCamera.length).toBeGreaterThan(0);
     // Same host, so the two clocks agree but for the sender's mux delay (under a second measured on /ts).
-    for (const { payload } of withCamera) expect(Math.abs(Date.parse(payload.sourceTime!) - Date.parse(payload.captureTime))).toBeLessThan(5000);
+    for (const { payload } of withCamera)
+      expect(Math.abs(Date.parse(payload.sourceTime!) - Date.parse(payload.captureTime))).toBeLessThan(5000);
     expect(observed.storedFrames.filter((p) => p.sourceTime !== undefined)).toHaveLength(withCamera.length);
   });
 
@@ -328,7 +345,8 @@ describe('a 1080p100 file source through the same fleet (requirements §12.2)', 
       body: JSON.stringify(request),
     });
     expect(started.status, await started.clone().text()).toBe(201);
-    const info = async () => (await (await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_100}`, { headers: { authorization } })).json()) as SessionInfo;
+    const info = async () =>
+      (await (await fetch(`${fleet!.url('ingest')}/sessions/${SESSION_100}`, { headers: { authorization } })).json()) as SessionInfo;
     await waitUntil(async () => (final = await info()).state !== 'starting' && final.state !== 'live', 'the 100 fps clip to end', 60_000);
     await waitUntil(() => consumerCaughtUp(nats!, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 30_000);
     await waitUntil(() => consumerCaughtUp(nats!, STREAMS.results, CONSUMERS.persistence), 'persistence to store RESULTS', 30_000);

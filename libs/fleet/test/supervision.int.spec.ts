@@ -41,14 +41,21 @@ describe('LocalFleet supervision', () => {
     process.kill(victim, 'SIGKILL');
     await waitUntil(() => eventsOf('auth').some((e) => e.type === 'restarted'), 'auth to be restarted', 60_000);
     const [crashed, restarted] = eventsOf('auth');
-    expect(crashed).toMatchObject({ type: 'crashed', pid: victim, how: 'signal SIGKILL', next: { restart: true, attempt: 1, delayMs: 1000 } });
+    expect(crashed).toMatchObject({
+      type: 'crashed',
+      pid: victim,
+      how: 'signal SIGKILL',
+      next: { restart: true, attempt: 1, delayMs: 1000 },
+    });
     expect(restarted).toMatchObject({ type: 'restarted', attempt: 1 });
     expect(eventsOf('auth')).toHaveLength(2);
     const [again] = fleet.running('auth');
     expect(again!.process.pid).not.toBe(victim);
     expect(again!.port).toBe(auth!.port);
     expect(await health(fleet.url('auth'))).toBe(200);
-    expect(describeSupervisorEvent(crashed!)).toMatch(new RegExp(`^auth \\(pid ${victim}\\) exited unexpectedly \\(signal SIGKILL\\): restart 1 in 1 s`));
+    expect(describeSupervisorEvent(crashed!)).toMatch(
+      new RegExp(`^auth \\(pid ${victim}\\) exited unexpectedly \\(signal SIGKILL\\): restart 1 in 1 s`),
+    );
   });
 
   it('restarts nats-server killed with SIGKILL on the same port, and the service reconnects', async () => {
@@ -115,7 +122,9 @@ describe('LocalFleet supervision', () => {
       const gaveUp = await small.supervisor.gaveUp;
       expect(gaveUp).toEqual({ name: 'console', reason: 'crash loop: 2 crashes within 1 min' });
       expect(loopEvents.map((e) => e.type)).toEqual(['crashed', 'restarted', 'crashed']);
-      expect(describeSupervisorEvent(loopEvents.at(-1)!)).toMatch(/^console \(pid \d+\) exited unexpectedly \(signal SIGKILL\): giving up \(crash loop: 2 crashes within 1 min\)/);
+      expect(describeSupervisorEvent(loopEvents.at(-1)!)).toMatch(
+        /^console \(pid \d+\) exited unexpectedly \(signal SIGKILL\): giving up \(crash loop: 2 crashes within 1 min\)/,
+      );
       expect(small.running('console')).toEqual([]);
     } finally {
       await small.stop();
@@ -128,7 +137,9 @@ describe('LocalFleet supervision', () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
     try {
-      await expect(assertPortsFree([{ name: 'nats', port }])).rejects.toThrow(new RegExp(`port already in use: ${port} \\(nats\\)( held by .*pid=${process.pid})?`));
+      await expect(assertPortsFree([{ name: 'nats', port }])).rejects.toThrow(
+        new RegExp(`port already in use: ${port} \\(nats\\)( held by .*pid=${process.pid})?`),
+      );
     } finally {
       holder.close();
     }

@@ -29,7 +29,10 @@ export async function openIdentityDatabase(config: IdentityConfig, logger: Logge
 
 @Injectable()
 export class DatabaseLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(HealthRegistry) health: HealthRegistry) {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(HealthRegistry) health: HealthRegistry,
+  ) {
     health.register('db', () => isDatabaseUp(db));
   }
 

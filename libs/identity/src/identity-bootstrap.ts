@@ -32,9 +32,15 @@ export class IdentityBootstrap implements OnApplicationBootstrap {
 
   private async ensureFirstAdmin(): Promise<void> {
     if (await this.users.adminExists()) return;
-    const { AUTH_BOOTSTRAP_ADMIN_USERNAME: rawUsername, AUTH_BOOTSTRAP_ADMIN_EMAIL: rawEmail, AUTH_BOOTSTRAP_ADMIN_PASSWORD: password } = this.config;
+    const {
+      AUTH_BOOTSTRAP_ADMIN_USERNAME: rawUsername,
+      AUTH_BOOTSTRAP_ADMIN_EMAIL: rawEmail,
+      AUTH_BOOTSTRAP_ADMIN_PASSWORD: password,
+    } = this.config;
     if (!rawUsername || !rawEmail || !password) {
-      this.logger.warn('no administrator exists: set AUTH_BOOTSTRAP_ADMIN_USERNAME, _EMAIL and _PASSWORD and restart', { code: 'NO_ADMIN' });
+      this.logger.warn('no administrator exists: set AUTH_BOOTSTRAP_ADMIN_USERNAME, _EMAIL and _PASSWORD and restart', {
+        code: 'NO_ADMIN',
+      });
       return;
     }
     const username = parseRequest(usernameSchema, rawUsername, 'AUTH_BOOTSTRAP_ADMIN_USERNAME');

@@ -28,6 +28,9 @@ export class LoginService {
       throw new SightlineError('EMAIL_NOT_VERIFIED', 'confirm your e-mail address first: open the link we mailed you');
     }
     const sessions = await this.access.scopeFor(candidate.id, candidate.roles);
-    return this.signer.sign({ userId: candidate.id, username: candidate.username, roles: candidate.roles, sessions }, this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS);
+    return this.signer.sign(
+      { userId: candidate.id, username: candidate.username, roles: candidate.roles, sessions },
+      this.config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+    );
   }
 }

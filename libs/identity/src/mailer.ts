@@ -46,7 +46,12 @@ export class Mailer {
     return new Mailer(async (mail) => {
       const info = await json.sendMail({ from, ...mail });
       const rendered = JSON.parse(info.message) as { messageId: string; to: { address: string }[]; subject: string; text: string };
-      const stored: OutboxMail = { messageId: rendered.messageId, to: rendered.to.map((a) => a.address), subject: rendered.subject, text: rendered.text };
+      const stored: OutboxMail = {
+        messageId: rendered.messageId,
+        to: rendered.to.map((a) => a.address),
+        subject: rendered.subject,
+        text: rendered.text,
+      };
       await mkdir(config.MAIL_OUTBOX_DIR, { recursive: true, mode: 0o700 });
       const file = join(config.MAIL_OUTBOX_DIR, `${Date.now()}-${rendered.messageId.replace(/[^A-Za-z0-9.@-]/g, '')}.json`);
       await writeFile(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
@@ -57,7 +62,12 @@ export class Mailer {
     try {
       await this.deliver(mail);
     } catch (err) {
-      throw new SightlineError('MAIL_FAILED', `mail delivery failed: ${(err as Error).message}`, { transport: this.transport }, { cause: err });
+      throw new SightlineError(
+        'MAIL_FAILED',
+        `mail delivery failed: ${(err as Error).message}`,
+        { transport: this.transport },
+        { cause: err },
+      );
     }
   }
 }

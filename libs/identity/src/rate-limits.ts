@@ -21,7 +21,11 @@ export class RateLimits {
     this.loginPerIp = new RateLimiter({ name: 'login_ip', perMinute: config.RATE_LIMIT_LOGIN_PER_IP });
     this.loginFailuresPerAccount = new RateLimiter({ name: 'login_account', perMinute: config.RATE_LIMIT_LOGIN_PER_ACCOUNT });
     this.resetPerIp = new RateLimiter({ name: 'reset_ip', perMinute: config.RATE_LIMIT_RESET_PER_IP });
-    this.mailsPerAddress = new RateLimiter({ name: 'mail_address', perMinute: config.RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR / 60, burst: config.RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR });
+    this.mailsPerAddress = new RateLimiter({
+      name: 'mail_address',
+      perMinute: config.RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR / 60,
+      burst: config.RATE_LIMIT_MAILS_PER_ADDRESS_PER_HOUR,
+    });
     this.resetConfirmPerIp = new RateLimiter({ name: 'reset_confirm_ip', perMinute: config.RATE_LIMIT_RESET_PER_IP });
     this.signupPerIp = new RateLimiter({ name: 'signup_ip', perMinute: config.RATE_LIMIT_SIGNUP_PER_IP });
   }

@@ -25,13 +25,19 @@ describe('request validation', () => {
 
   it('refuses unknown fields so roles cannot be smuggled into a signup', () => {
     const errors = fieldErrorsOf(() =>
-      parseRequest(signupSchema, { username: 'bob', email: 'bob@example.com', password: 'correct horse battery', roles: ['admin'] }, 'body'),
+      parseRequest(
+        signupSchema,
+        { username: 'bob', email: 'bob@example.com', password: 'correct horse battery', roles: ['admin'] },
+        'body',
+      ),
     );
     expect(Object.keys(errors)).toEqual(['body']);
   });
 
   it('refuses a password containing the username or email', () => {
-    const errors = fieldErrorsOf(() => parseRequest(signupSchema, { username: 'grace', email: 'g@example.com', password: 'my-grace-password' }, 'body'));
+    const errors = fieldErrorsOf(() =>
+      parseRequest(signupSchema, { username: 'grace', email: 'g@example.com', password: 'my-grace-password' }, 'body'),
+    );
     expect(errors).toEqual({ password: ['must not contain the username or email'] });
   });
 
@@ -42,7 +48,9 @@ describe('request validation', () => {
   });
 
   it('only accepts the OAuth2 password grant', () => {
-    expect(fieldErrorsOf(() => parseRequest(loginSchema, { grant_type: 'client_credentials', username: 'a', password: 'b' }, 'body'))).toHaveProperty('grant_type');
+    expect(
+      fieldErrorsOf(() => parseRequest(loginSchema, { grant_type: 'client_credentials', username: 'a', password: 'b' }, 'body')),
+    ).toHaveProperty('grant_type');
     expect(parseRequest(loginSchema, { grant_type: 'password', username: 'Ada', password: 'x', scope: 'all' }, 'body')).toEqual({
       grant_type: 'password',
       username: 'ada',

@@ -45,7 +45,10 @@ export class RolesService {
       const holders: { user_id: number }[] = await tx.query('SELECT user_id FROM user_roles WHERE role_id = $1', [role.id]);
       await tx.query('DELETE FROM user_roles WHERE role_id = $1', [role.id]);
       await tx.delete(RoleEntity, { id: role.id });
-      return this.revocations.revoke(tx, holders.map((h) => h.user_id));
+      return this.revocations.revoke(
+        tx,
+        holders.map((h) => h.user_id),
+      );
     });
     await this.revocations.settle(cutoff);
   }

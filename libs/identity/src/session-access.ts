@@ -66,7 +66,10 @@ export class SessionAccess {
     const { result, cutoff } = await this.db.transaction(async (tx) => {
       await this.assertUser(tx, userId, true);
       // TypeORM answers a raw DELETE with [rows, deleted count].
-      const [, deleted]: [unknown[], number] = await tx.query('DELETE FROM session_grants WHERE user_id = $1 AND session_id = $2', [userId, sessionId]);
+      const [, deleted]: [unknown[], number] = await tx.query('DELETE FROM session_grants WHERE user_id = $1 AND session_id = $2', [
+        userId,
+        sessionId,
+      ]);
       const cutoff = deleted > 0 ? await this.revocations.revoke(tx, [userId]) : undefined;
       return { result: { userId, sessions: await this.granted(tx, userId) }, cutoff };
     });
@@ -84,7 +87,9 @@ export class SessionAccess {
   }
 
   private async granted(tx: EntityManager, userId: number): Promise<string[]> {
-    const rows: { session_id: string }[] = await tx.query('SELECT session_id FROM session_grants WHERE user_id = $1 ORDER BY session_id', [userId]);
+    const rows: { session_id: string }[] = await tx.query('SELECT session_id FROM session_grants WHERE user_id = $1 ORDER BY session_id', [
+      userId,
+    ]);
     return rows.map((r) => r.session_id);
   }
 

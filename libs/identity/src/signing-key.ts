@@ -24,7 +24,10 @@ export async function loadSigningKey(config: IdentityConfig, logger: Logger): Pr
   const file = config.AUTH_SIGNING_KEY_FILE;
   if (!file) return signer;
   const published = [];
-  for (const [role, path] of [['next', nextKeyFile(file)], ['previous', previousKeyFile(file)]] as const) {
+  for (const [role, path] of [
+    ['next', nextKeyFile(file)],
+    ['previous', previousKeyFile(file)],
+  ] as const) {
     const key = await readKeyFile(path, config);
     if (!key) continue;
     published.push(key.publicJwk);
@@ -36,15 +39,27 @@ export async function loadSigningKey(config: IdentityConfig, logger: Logger): Pr
 /** A key file of a rotation, checked like the signing key; undefined when it does not exist. */
 async function readKeyFile(path: string, config: IdentityConfig): Promise<TokenSigner | undefined> {
   const options = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
-  const mode = await stat(path).then((info) => info.mode, () => undefined);
+  const mode = await stat(path).then(
+    (info) => info.mode,
+    () => undefined,
+  );
   if (mode === undefined) return undefined;
   if (mode & 0o077) {
-    throw new SightlineError('SIGNING_KEY_EXPOSED', `signing key file ${path} is accessible to other users: rotate the key, then chmod 600 it`, { file: path });
+    throw new SightlineError(
+      'SIGNING_KEY_EXPOSED',
+      `signing key file ${path} is accessible to other users: rotate the key, then chmod 600 it`,
+      { file: path },
+    );
   }
   try {
     return await TokenSigner.fromPkcs8(await readFile(path, 'utf8'), options);
   } catch (err) {
-    throw new SightlineError('SIGNING_KEY_INVALID', `cannot use the signing key file: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw new SightlineError(
+      'SIGNING_KEY_INVALID',
+      `cannot use the signing key file: ${(err as Error).message}`,
+      { file: path },
+      { cause: err },
+    );
   }
 }
 
@@ -58,10 +73,19 @@ export type RotationStep = 'prepare' | 'promote' | 'retire';
  * - retire: removes `<file>.previous`, refused until `minPreviousAgeSeconds` (the token TTL) after its promotion.
  * Returns the key ids involved.
  */
-export async function rotateSigningKey(file: string, step: RotationStep, minPreviousAgeSeconds: number, now = Date.now()): Promise<Record<string, string>> {
+export async function rotateSigningKey(
+  file: string,
+  step: RotationStep,
+  minPreviousAgeSeconds: number,
+  now = Date.now(),
+): Promise<Record<string, string>> {
   const next = nextKeyFile(file);
   const previous = previousKeyFile(file);
-  const exists = (path: string) => stat(path).then(() => true, () => false);
+  const exists = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
   const kidOf = async (path: string) => (await TokenSigner.fromPkcs8(await readFile(path, 'utf8'))).publicJwk.kid!;
   const refuse = (message: string) => new SightlineError('KEY_ROTATION_REFUSED', message, { file });
   switch (step) {
@@ -87,7 +111,9 @@ export async function rotateSigningKey(file: string, step: RotationStep, minPrev
       if (!info) throw refuse('no previous key to retire');
       const ageSeconds = (now - info.mtimeMs) / 1000;
       if (ageSeconds < minPreviousAgeSeconds) {
-        throw refuse(`tokens signed with the previous key may still be valid: retire it in ${Math.ceil(minPreviousAgeSeconds - ageSeconds)} s`);
+        throw refuse(
+          `tokens signed with the previous key may still be valid: retire it in ${Math.ceil(minPreviousAgeSeconds - ageSeconds)} s`,
+        );
       }
       const retired = await kidOf(previous);
       await rm(previous);
@@ -106,9 +132,16 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
     return TokenSigner.generate(options);
   }
   // A key others could read may already be copied: refuse it rather than keep signing with it.
-  const mode = await stat(file).then((info) => info.mode, () => undefined);
+  const mode = await stat(file).then(
+    (info) => info.mode,
+    () => undefined,
+  );
   if (mode !== undefined && mode & 0o077) {
-    throw new SightlineError('SIGNING_KEY_EXPOSED', `signing key file ${file} is accessible to other users: rotate the key, then chmod 600 it`, { file });
+    throw new SightlineError(
+      'SIGNING_KEY_EXPOSED',
+      `signing key file ${file} is accessible to other users: rotate the key, then chmod 600 it`,
+      { file },
+    );
   }
   try {
     const signer = await TokenSigner.fromPkcs8(await readFile(file, 'utf8'), options);
@@ -116,7 +149,12 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
     return signer;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new SightlineError('SIGNING_KEY_INVALID', `cannot use the signing key file: ${(err as Error).message}`, { file }, { cause: err });
+      throw new SightlineError(
+        'SIGNING_KEY_INVALID',
+        `cannot use the signing key file: ${(err as Error).message}`,
+        { file },
+        { cause: err },
+      );
     }
   }
   const signer = await TokenSigner.generate(options);
@@ -129,7 +167,12 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
     await link(staging, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadCurrentKey(config, logger);
-    throw new SightlineError('SIGNING_KEY_INVALID', `cannot write the signing key file: ${(err as Error).message}`, { file }, { cause: err });
+    throw new SightlineError(
+      'SIGNING_KEY_INVALID',
+      `cannot write the signing key file: ${(err as Error).message}`,
+      { file },
+      { cause: err },
+    );
   } finally {
     await rm(staging, { force: true });
   }

@@ -119,7 +119,10 @@ export class UsersService {
       if (patch.roles) await this.lockAdminRole(tx);
       const current = await this.get(id, tx);
       let revoke = false;
-      const columns = { ...(patch.email !== undefined && { email: patch.email }), ...(passwordHash !== undefined && { password: passwordHash }) };
+      const columns = {
+        ...(patch.email !== undefined && { email: patch.email }),
+        ...(passwordHash !== undefined && { password: passwordHash }),
+      };
       if (Object.keys(columns).length) {
         await this.mapConflicts(tx.update(UserEntity, { id }, columns));
         revoke ||= passwordHash !== undefined;
@@ -185,7 +188,9 @@ export class UsersService {
     if (missing.length) {
       throw missingCode === 'ROLE_NOT_FOUND'
         ? new SightlineError('ROLE_NOT_FOUND', 'role not found', { role: missing[0] })
-        : new SightlineError('VALIDATION_FAILED', 'invalid body', { fieldErrors: { roles: missing.map((name) => `unknown role "${name}"`) } });
+        : new SightlineError('VALIDATION_FAILED', 'invalid body', {
+            fieldErrors: { roles: missing.map((name) => `unknown role "${name}"`) },
+          });
     }
     return roles;
   }
@@ -203,7 +208,8 @@ export class UsersService {
     try {
       return await write;
     } catch (err) {
-      const field = err instanceof QueryFailedError ? UNIQUE_FIELDS[(err.driverError as { constraint?: string }).constraint ?? ''] : undefined;
+      const field =
+        err instanceof QueryFailedError ? UNIQUE_FIELDS[(err.driverError as { constraint?: string }).constraint ?? ''] : undefined;
       throw field ? conflict(field) : err;
     }
   }

@@ -63,8 +63,7 @@ describe('FrameAnalyzer', () => {
     const samples = (await registry.getMetricsAsJSON()).flatMap((m) =>
       m.values.map((v) => ({ ...v, name: (v as { metricName?: string }).metricName ?? m.name })),
     );
-    const matches = (v: (typeof samples)[number]) =>
-      v.name === name && Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l);
+    const matches = (v: (typeof samples)[number]) => v.name === name && Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l);
     return samples.find(matches)?.value;
   };
 
@@ -122,7 +121,10 @@ describe('FrameAnalyzer', () => {
     const fiveHoursAhead = NOW - 120 + 5 * 3600_000; // a camera clock that is simply wrong changes nothing else
     await analyzer(500).analyze([queuedFrame({ seq: 1, sourceTime: fiveHoursAhead }), queuedFrame({ seq: 2 })]);
     const [withCamera, without] = published.map((p) => p.envelope.payload);
-    expect(withCamera).toMatchObject({ captureTime: new Date(NOW - 120).toISOString(), sourceTime: new Date(fiveHoursAhead).toISOString() });
+    expect(withCamera).toMatchObject({
+      captureTime: new Date(NOW - 120).toISOString(),
+      sourceTime: new Date(fiveHoursAhead).toISOString(),
+    });
     expect(withCamera!.latency.totalMs).toBe(120);
     expect(without).not.toHaveProperty('sourceTime');
     expect(published.map((p) => resultEnvelopeSchema.parse(p.envelope))).toEqual(published.map((p) => p.envelope));

@@ -4,14 +4,7 @@
  * stream, so the caller may then acknowledge the frames; a failure rejects (the frames are redelivered, and the
  * results' message ids make the retried publishes idempotent).
  */
-import {
-  EVENTS,
-  MESSAGE_IDS,
-  SUBJECTS,
-  makeEnvelope,
-  type FrameAnalyzedPayload,
-  type LatencyBreakdown,
-} from '@sightline/contracts';
+import { EVENTS, MESSAGE_IDS, SUBJECTS, makeEnvelope, type FrameAnalyzedPayload, type LatencyBreakdown } from '@sightline/contracts';
 import type { JetStreamPublisher } from '@sightline/messaging';
 import type { DetectionTimings, Detector, FrameDetections } from '@sightline/vision';
 import type { QueuedFrame } from './frame-message.js';

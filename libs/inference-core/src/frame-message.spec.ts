@@ -53,7 +53,10 @@ describe('decodeFrameMessage', () => {
   it('refuses metadata that is not JSON or misses fields, naming the field', () => {
     expect(decodeError('{"sessionId":', 24)).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringMatching(/not valid JSON/) });
     const { letterbox: _letterbox, ...incomplete } = meta;
-    expect(decodeError(JSON.stringify(incomplete), 24)).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringContaining('letterbox') });
+    expect(decodeError(JSON.stringify(incomplete), 24)).toMatchObject({
+      code: 'INVALID_MESSAGE',
+      message: expect.stringContaining('letterbox'),
+    });
   });
 
   it('refuses a body whose length does not match the announced frame', () => {

@@ -22,11 +22,7 @@ export interface QueuedFrame {
   dequeuedAt: number;
 }
 
-export function decodeFrameMessage(
-  msg: Pick<JsMsg, 'headers' | 'data'>,
-  modelInput: Size,
-  dequeuedAt = Date.now(),
-): QueuedFrame {
+export function decodeFrameMessage(msg: Pick<JsMsg, 'headers' | 'data'>, modelInput: Size, dequeuedAt = Date.now()): QueuedFrame {
   const header = msg.headers?.get(HEADERS.frameMeta);
   if (!header) throw new InvalidMessageError(`frame has no ${HEADERS.frameMeta} header`);
   const meta = parseJson(frameMetaSchema, header, 'frame meta');

@@ -10,10 +10,7 @@ import type { MessagingLogger } from '@sightline/messaging';
 
 const run = promisify(execFile);
 
-export const NVIDIA_SMI_ARGS = [
-  '--query-gpu=utilization.gpu,memory.used,memory.total',
-  '--format=csv,noheader,nounits',
-] as const;
+export const NVIDIA_SMI_ARGS = ['--query-gpu=utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'] as const;
 
 const MIB = 1024 * 1024;
 
@@ -125,10 +122,9 @@ export class GpuMonitor {
   private registerGauges(): GpuGauges {
     const registers = [this.options.registry];
     const existing = (name: string) => this.options.registry.getSingleMetric(name) as Gauge<'gpu'> | undefined;
-    const gauge = (name: string, help: string) =>
-      existing(name) ?? new Gauge({ name, help, labelNames: ['gpu'], registers });
+    const gauge = (name: string, help: string) => existing(name) ?? new Gauge({ name, help, labelNames: ['gpu'], registers });
     return {
-      utilization: gauge('sightline_gpu_utilization_ratio', 'GPU busy time over nvidia-smi\'s sample period, 0..1'),
+      utilization: gauge('sightline_gpu_utilization_ratio', "GPU busy time over nvidia-smi's sample period, 0..1"),
       memoryUsed: gauge('sightline_gpu_memory_used_bytes', 'GPU memory in use (all processes)'),
       memoryTotal: gauge('sightline_gpu_memory_total_bytes', 'GPU memory installed'),
     };

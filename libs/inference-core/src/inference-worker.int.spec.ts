@@ -36,7 +36,6 @@ const dynamicBatchModel = buildOnnxModel({
   int64Constants: { rows_shape: { dims: [3], values: [0, 5, -1] } },
 });
 
-
 describe('InferenceWorker against a real nats-server', () => {
   let folder: string;
   let nats: LocalNatsServer;
@@ -73,13 +72,25 @@ describe('InferenceWorker against a real nats-server', () => {
 
   const startWorker = (maxBatch: number, lingerMs: number) =>
     InferenceWorker.start({
-      client, detector, logger, registry: new Registry(),
-      maxBatch, lingerMs, maxInFlight: 64, prefetch: 16, frameDeadlineMs: 500,
+      client,
+      detector,
+      logger,
+      registry: new Registry(),
+      maxBatch,
+      lingerMs,
+      maxInFlight: 64,
+      prefetch: 16,
+      frameDeadlineMs: 500,
     });
 
   async function publishFrame(sessionId: string, seq: number): Promise<void> {
     const meta: FrameMeta = {
-      sessionId, seq, pts: seq / 60, captureTime: Date.now(), publishedAt: Date.now(), live: false,
+      sessionId,
+      seq,
+      pts: seq / 60,
+      captureTime: Date.now(),
+      publishedAt: Date.now(),
+      live: false,
       source: { width: SIZE, height: SIZE },
       frame: { width: SIZE, height: SIZE, pixelFormat: 'rgb24' },
       letterbox: { scale: 1, padX: 0, padY: 0 },
@@ -116,8 +127,16 @@ describe('InferenceWorker against a real nats-server', () => {
     }
     const batchSizes = async (sessionId: string) =>
       (await resultsOf(sessionId)).map((r) => [r.payload.frameSeq, r.payload.batchSize, r.payload.model]);
-    expect(await batchSizes('batch-a')).toEqual([[0, 4, 'dynamic-test'], [1, 4, 'dynamic-test'], [2, 2, 'dynamic-test']]);
-    expect(await batchSizes('batch-b')).toEqual([[0, 4, 'dynamic-test'], [1, 4, 'dynamic-test'], [2, 2, 'dynamic-test']]);
+    expect(await batchSizes('batch-a')).toEqual([
+      [0, 4, 'dynamic-test'],
+      [1, 4, 'dynamic-test'],
+      [2, 2, 'dynamic-test'],
+    ]);
+    expect(await batchSizes('batch-b')).toEqual([
+      [0, 4, 'dynamic-test'],
+      [1, 4, 'dynamic-test'],
+      [2, 2, 'dynamic-test'],
+    ]);
     const consumer = await client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference);
     expect(consumer.num_ack_pending).toBe(0);
     expect(consumer.num_pending).toBe(0);
@@ -133,7 +152,11 @@ describe('InferenceWorker against a real nats-server', () => {
       await worker.stop();
     }
     const { state } = await client.manager.streams.info(STREAMS.deadLetters);
-    const letter = parseJson(deadLetterSchema, (await client.manager.streams.getMessage(STREAMS.deadLetters, { seq: state.last_seq })).data, 'dead letter');
+    const letter = parseJson(
+      deadLetterSchema,
+      (await client.manager.streams.getMessage(STREAMS.deadLetters, { seq: state.last_seq })).data,
+      'dead letter',
+    );
     // Three deliveries (the consumer's max_deliver), each failing to publish: never acknowledged as done.
     expect(letter).toMatchObject({ subject: 'frames.no-results', deliveries: 3, code: expect.stringMatching(/^PUBLISH_/) });
 

@@ -64,9 +64,7 @@ export class GstRtspServer {
 
   /** rtsp://127.0.0.1:port/mount, with the given credentials as URL userinfo when passed. */
   url(mount: GstRtspMount, credentials?: { username: string; password: string }): string {
-    const userinfo = credentials
-      ? `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`
-      : '';
+    const userinfo = credentials ? `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@` : '';
     return `rtsp://${userinfo}127.0.0.1:${this.port}/${mount}`;
   }
 

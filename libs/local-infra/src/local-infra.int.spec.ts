@@ -28,15 +28,17 @@ describe('local infrastructure', () => {
     const pg = await LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true });
     // Its pid roots the server's process tree (benchmarks sum its CPU): the postmaster is it or one of its children.
     const treeCommands = (root: number) =>
-      readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
-        try {
-          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          return Number(entry) === root || ppid === root ? [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))] : [];
-        } catch {
-          return [];
-        }
-      });
+      readdirSync('/proc')
+        .filter((entry) => /^\d+$/.test(entry))
+        .flatMap((entry) => {
+          try {
+            const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return Number(entry) === root || ppid === root ? [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))] : [];
+          } catch {
+            return [];
+          }
+        });
     expect(treeCommands(pg.pid!)).toContain('postgres');
     pg.psql('CREATE TABLE t (v int); INSERT INTO t VALUES (42)');
     await pg.stop();
@@ -52,11 +54,15 @@ describe('local infrastructure', () => {
     const pg = await LocalPostgres.start({ dataDir, port: open.port, ephemeral: true, password: "s3cret-'pw" });
     try {
       const tcp = (password?: string) =>
-        execFileSync(join(postgresBinDir(), 'psql'), ['-w', '-h', '127.0.0.1', '-p', String(pg.port), '-U', pg.user, '-d', pg.database, '-Atc', 'SELECT 1'], {
-          encoding: 'utf8',
-          stdio: 'pipe',
-          env: { ...process.env, PGPASSWORD: password ?? '' },
-        });
+        execFileSync(
+          join(postgresBinDir(), 'psql'),
+          ['-w', '-h', '127.0.0.1', '-p', String(pg.port), '-U', pg.user, '-d', pg.database, '-Atc', 'SELECT 1'],
+          {
+            encoding: 'utf8',
+            stdio: 'pipe',
+            env: { ...process.env, PGPASSWORD: password ?? '' },
+          },
+        );
       expect(() => tcp()).toThrow(/password/);
       expect(() => tcp('wrong')).toThrow(/password authentication failed/);
       expect(tcp("s3cret-'pw").trim()).toBe('1');

@@ -48,7 +48,19 @@ describe('makeAstronautClip', () => {
     const path = await makeAstronautClip({ ...params, cacheDir });
     const [width, height] = [1920, 1080];
     for (const frame of [0, 45, 100]) {
-      const { stdout } = await ffmpeg(['-i', path, '-vf', `select=eq(n\\,${frame})`, '-vframes', '1', '-pix_fmt', 'gray', '-f', 'rawvideo', '-']);
+      const { stdout } = await ffmpeg([
+        '-i',
+        path,
+        '-vf',
+        `select=eq(n\\,${frame})`,
+        '-vframes',
+        '1',
+        '-pix_fmt',
+        'gray',
+        '-f',
+        'rawvideo',
+        '-',
+      ]);
       expect(stdout.length).toBe(width * height);
       const { x, y, size } = astronautPositionAt(frame / 60, params);
       /** Share of pixels in a rectangle that are the grey background (luma ~128). */

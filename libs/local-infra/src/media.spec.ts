@@ -14,7 +14,7 @@ describe('astronautPositionAt', () => {
   it('stays inside the frame on even coordinates (4:2:0 overlay placement)', () => {
     for (let frame = 0; frame < 8 * 60; frame++) {
       const { x, y } = astronautPositionAt(frame / 60);
-      expect(x % 2 + (y % 2)).toBe(0);
+      expect((x % 2) + (y % 2)).toBe(0);
       expect(x).toBeGreaterThanOrEqual(margin);
       expect(x + photoSize).toBeLessThanOrEqual(width - margin);
       expect(y + photoSize).toBeLessThanOrEqual(height - margin);

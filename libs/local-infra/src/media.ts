@@ -100,13 +100,10 @@ export function astronautFaceBoxAt(
 }
 
 /** The astronaut photo moving over a neutral grey background along astronautPositionAt's path. */
-export async function makeAstronautClip(
-  options: Partial<AstronautClipParams> & CacheOptions & { audio?: boolean } = {},
-): Promise<string> {
+export async function makeAstronautClip(options: Partial<AstronautClipParams> & CacheOptions & { audio?: boolean } = {}): Promise<string> {
   const { path, cacheDir, audio = true, ...clip } = options;
   const p = { ...DEFAULT_ASTRONAUT_CLIP, ...clip };
-  const axis = (extent: number, period: number) =>
-    `${p.margin}+${extent - p.photoSize - 2 * p.margin}*(1-abs(2*mod(t/${period},1)-1))`;
+  const axis = (extent: number, period: number) => `${p.margin}+${extent - p.photoSize - 2 * p.margin}*(1-abs(2*mod(t/${period},1)-1))`;
   const filter =
     `[1:v]scale=${p.photoSize}:${p.photoSize}[photo];` +
     `[0:v][photo]overlay=x='${axis(p.width, p.periodXSeconds)}':y='${axis(p.height, p.periodYSeconds)}':eval=frame[video]`;
@@ -144,12 +141,7 @@ interface EncodeParams {
  * The encoding half of the FFmpeg command line. `video` names the video to encode (a stream or filter label);
  * `inputCount` is how many inputs come before: a sine tone is added as the next input when audio is wanted.
  */
-function encodeArgs(
-  { width, height, fps, seconds, audio }: EncodeParams,
-  video: string,
-  inputCount: number,
-  output: string,
-): string[] {
+function encodeArgs({ width, height, fps, seconds, audio }: EncodeParams, video: string, inputCount: number, output: string): string[] {
   // ~0.05 bit per pixel: 6 Mbit/s at 1080p60, like a real camera.
   const bitrate = Math.round(width * height * fps * 0.05);
   return [
@@ -168,16 +160,14 @@ function encodeArgs(
 const CACHE_VERSION = 1;
 
 /** Encodes into the cache (temp file + rename, so concurrent test workers never see half a file). */
-async function cachedClip(
-  kind: string,
-  params: object,
-  options: CacheOptions,
-  ffmpegArgs: (output: string) => string[],
-): Promise<string> {
+async function cachedClip(kind: string, params: object, options: CacheOptions, ffmpegArgs: (output: string) => string[]): Promise<string> {
   const dir = options.cacheDir ?? process.env.SIGHTLINE_MEDIA_CACHE ?? join(tmpdir(), 'sightline-media-cache');
   // The encoder is part of the key: clips of different FFmpeg builds differ (timestamps, muxer), and tests compare them.
   const encoder = await ffmpegPath();
-  const key = createHash('sha256').update(JSON.stringify({ kind, params, version: CACHE_VERSION, encoder })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ kind, params, version: CACHE_VERSION, encoder }))
+    .digest('hex')
+    .slice(0, 16);
   const cached = join(dir, `${kind}-${key}.mp4`);
   if (!existsSync(cached)) {
     mkdirSync(dir, { recursive: true });

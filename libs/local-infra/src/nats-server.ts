@@ -46,8 +46,11 @@ export class LocalNatsServer {
   /** Starts on the given ports, or on free ones (picked again if another process takes one before the bind). */
   static async start(options: NatsServerOptions): Promise<LocalNatsServer> {
     mkdirSync(join(options.dataDir, 'jetstream'), { recursive: true });
-    if (options.port !== undefined && options.monitorPort !== undefined) return LocalNatsServer.launch(options, options.port, options.monitorPort);
-    return withFreePorts(2, ([port, monitorPort]) => LocalNatsServer.launch(options, options.port ?? port!, options.monitorPort ?? monitorPort!));
+    if (options.port !== undefined && options.monitorPort !== undefined)
+      return LocalNatsServer.launch(options, options.port, options.monitorPort);
+    return withFreePorts(2, ([port, monitorPort]) =>
+      LocalNatsServer.launch(options, options.port ?? port!, options.monitorPort ?? monitorPort!),
+    );
   }
 
   private static async launch(options: NatsServerOptions, port: number, monitorPort: number): Promise<LocalNatsServer> {

@@ -44,7 +44,9 @@ describe('withFreePorts', () => {
     await expect(withFreePorts(1, async () => (calls++, Promise.reject(new Error('initdb failed'))))).rejects.toThrow('initdb failed');
     expect(calls).toBe(1);
     calls = 0;
-    await expect(withFreePorts(1, async () => (calls++, Promise.reject(Object.assign(new Error('listen'), { code: 'EADDRINUSE' }))), 2)).rejects.toThrow();
+    await expect(
+      withFreePorts(1, async () => (calls++, Promise.reject(Object.assign(new Error('listen'), { code: 'EADDRINUSE' }))), 2),
+    ).rejects.toThrow();
     expect(calls).toBe(2);
   });
 

@@ -86,7 +86,8 @@ export class LocalPostgres {
       pg.initIfNeeded();
       pg.writeClientAuthentication();
       await startOrStop(pg);
-      if (options.password !== undefined) pg.psql(`ALTER ROLE "${pg.user}" PASSWORD '${options.password.replaceAll("'", "''")}'`, 'postgres');
+      if (options.password !== undefined)
+        pg.psql(`ALTER ROLE "${pg.user}" PASSWORD '${options.password.replaceAll("'", "''")}'`, 'postgres');
       pg.createDatabaseIfNeeded();
       return pg;
     };
@@ -117,7 +118,13 @@ export class LocalPostgres {
     const hba = join(this.pgdata, 'pg_hba.conf');
     writeFileSync(
       hba,
-      ['# Written by LocalPostgres', 'local all all trust', 'host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'),
+      [
+        '# Written by LocalPostgres',
+        'local all all trust',
+        'host all all 127.0.0.1/32 scram-sha-256',
+        'host all all ::1/128 scram-sha-256',
+        '',
+      ].join('\n'),
       { mode: 0o600 },
     );
     if (uid !== undefined && gid !== undefined) chownSync(hba, uid, gid);
@@ -154,8 +161,11 @@ export class LocalPostgres {
 
   /** Runs SQL through psql as the superuser (over the data directory's Unix socket); returns stdout. */
   psql(sql: string, database = this.database): string {
-    return execFileSync(join(postgresBinDir(), 'psql'), ['-h', this.dataDir, '-p', String(this.port), '-U', this.user,
-      '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { encoding: 'utf8' });
+    return execFileSync(
+      join(postgresBinDir(), 'psql'),
+      ['-h', this.dataDir, '-p', String(this.port), '-U', this.user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
+      { encoding: 'utf8' },
+    );
   }
 
   private createDatabaseIfNeeded(): void {

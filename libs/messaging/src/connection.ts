@@ -3,12 +3,7 @@
  * readiness probes, and drains (finishes in-flight deliveries, flushes publishes) on shutdown.
  */
 import { SightlineError, type LoggerPort } from '@sightline/contracts';
-import {
-  connect,
-  type JetStreamClient,
-  type JetStreamManager,
-  type NatsConnection,
-} from 'nats';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { inboxPrefix } from './identities.js';
 
 /** The slice of the logger port (@sightline/contracts) the messaging lib calls. */
@@ -60,9 +55,14 @@ export class NatsClient {
         return new NatsClient(nc, nc.jetstream({ timeout: 10_000 }), manager, options.logger);
       } catch (err) {
         if (Date.now() > deadline) {
-          throw new SightlineError('NATS_UNAVAILABLE', `cannot connect to NATS at ${servers.join(',')}`, { attempt }, {
-            cause: err,
-          });
+          throw new SightlineError(
+            'NATS_UNAVAILABLE',
+            `cannot connect to NATS at ${servers.join(',')}`,
+            { attempt },
+            {
+              cause: err,
+            },
+          );
         }
         options.logger.warn('nats not reachable yet, retrying', { attempt, error: (err as Error).message });
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));

@@ -26,7 +26,14 @@ beforeAll(async () => {
     authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])),
   });
   for (const id of NATS_IDENTITIES) {
-    clients[id] = await NatsClient.connect({ url: nats.url, name: `test-${id}`, user: id, password: passwords[id], logger, connectTimeoutMs: 5000 });
+    clients[id] = await NatsClient.connect({
+      url: nats.url,
+      name: `test-${id}`,
+      user: id,
+      password: passwords[id],
+      logger,
+      connectTimeoutMs: 5000,
+    });
   }
   await ensureStreams(as('provisioner').manager);
 });
@@ -49,7 +56,9 @@ async function receivedOn(client: NatsClient, subject: string, publish: () => Pr
 
 describe('NATS identities', () => {
   it('refuses a client without credentials or with a wrong password', async () => {
-    await expect(NatsClient.connect({ url: nats.url, name: 'anonymous', logger, connectTimeoutMs: 500 })).rejects.toMatchObject({ code: 'NATS_UNAVAILABLE' });
+    await expect(NatsClient.connect({ url: nats.url, name: 'anonymous', logger, connectTimeoutMs: 500 })).rejects.toMatchObject({
+      code: 'NATS_UNAVAILABLE',
+    });
     await expect(
       NatsClient.connect({ url: nats.url, name: 'guess', user: 'inference', password: 'guess', logger, connectTimeoutMs: 500 }),
     ).rejects.toMatchObject({ code: 'NATS_UNAVAILABLE' });
@@ -60,21 +69,35 @@ describe('NATS identities', () => {
     await ensureConsumer(as('inference').manager, CONSUMER_DEFINITIONS.inference());
     await ensureConsumer(as('persistence').manager, CONSUMER_DEFINITIONS.persistence());
     await new JetStreamPublisher(as('ingest')).publish(SUBJECTS.frame('cam-1'), new Uint8Array([1, 2, 3]), { msgId: 'cam-1:0' });
-    await new JetStreamPublisher(as('ingest')).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStarted), { started: true }, { msgId: 'cam-1:s:0' });
+    await new JetStreamPublisher(as('ingest')).publishJson(
+      SUBJECTS.result('cam-1', EVENTS.sessionStarted),
+      { started: true },
+      { msgId: 'cam-1:s:0' },
+    );
 
     const frames = await as('inference').jetstream.consumers.get(STREAMS.frames, CONSUMERS.inference);
     const frame = await frames.next({ expires: 2000 });
     expect([...frame!.data]).toEqual([1, 2, 3]);
-    await new JetStreamPublisher(as('inference')).publishJson(SUBJECTS.result('cam-1', EVENTS.frameAnalyzed), { n: 0 }, { msgId: 'cam-1:f:0' });
+    await new JetStreamPublisher(as('inference')).publishJson(
+      SUBJECTS.result('cam-1', EVENTS.frameAnalyzed),
+      { n: 0 },
+      { msgId: 'cam-1:f:0' },
+    );
     await frame!.ackAck();
 
     const stored = await as('persistence').jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence);
     const first = await stored.next({ expires: 2000 });
     const second = await stored.next({ expires: 2000 });
-    expect([first?.subject, second?.subject]).toEqual([SUBJECTS.result('cam-1', EVENTS.sessionStarted), SUBJECTS.result('cam-1', EVENTS.frameAnalyzed)]);
+    expect([first?.subject, second?.subject]).toEqual([
+      SUBJECTS.result('cam-1', EVENTS.sessionStarted),
+      SUBJECTS.result('cam-1', EVENTS.frameAnalyzed),
+    ]);
     await Promise.all([first!.ackAck(), second!.ackAck()]);
 
-    const live = await as('gateway').jetstream.consumers.get(STREAMS.results, { filterSubjects: SUBJECTS.sessionResults('cam-1'), opt_start_seq: 1 });
+    const live = await as('gateway').jetstream.consumers.get(STREAMS.results, {
+      filterSubjects: SUBJECTS.sessionResults('cam-1'),
+      opt_start_seq: 1,
+    });
     const streamed = await live.next({ expires: 2000 });
     expect(streamed?.subject).toBe(SUBJECTS.result('cam-1', EVENTS.sessionStarted));
     await live.delete();
@@ -92,24 +115,44 @@ describe('NATS identities', () => {
   it('does not let inference read frames or results other than through its own consumer, nor forge lifecycle events', async () => {
     const inference = as('inference');
     // A core subscription to every frame gets nothing.
-    expect(await receivedOn(inference, SUBJECTS.allFrames, () => as('ingest').connection.flush().then(() => as('ingest').connection.publish('frames.cam-2', new Uint8Array(1))))).toBe(0);
+    expect(
+      await receivedOn(inference, SUBJECTS.allFrames, () =>
+        as('ingest')
+          .connection.flush()
+          .then(() => as('ingest').connection.publish('frames.cam-2', new Uint8Array(1))),
+      ),
+    ).toBe(0);
     // No consumer of its own on RESULTS or FRAMES, no pull from persistence's.
-    await expect(inference.manager.consumers.add(STREAMS.frames, { ack_policy: AckPolicy.None, filter_subject: 'frames.cam-1' })).rejects.toThrow();
+    await expect(
+      inference.manager.consumers.add(STREAMS.frames, { ack_policy: AckPolicy.None, filter_subject: 'frames.cam-1' }),
+    ).rejects.toThrow();
     await expect(inference.manager.consumers.add(STREAMS.results, { ack_policy: AckPolicy.None })).rejects.toThrow();
     const theirs = await inference.jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence).catch((err: Error) => err);
     if (!(theirs instanceof Error)) await expect(theirs.next({ expires: 1000 })).rejects.toThrow();
     // Only frameAnalyzed: a forged sessionStopped is refused.
-    await expect(new JetStreamPublisher(inference).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStopped), {}, { msgId: 'forged' })).rejects.toThrow();
+    await expect(
+      new JetStreamPublisher(inference).publishJson(SUBJECTS.result('cam-1', EVENTS.sessionStopped), {}, { msgId: 'forged' }),
+    ).rejects.toThrow();
   });
 
-  it('keeps each identity out of the others\' replies, and the gateway away from persistence\'s consumer', async () => {
+  it("keeps each identity out of the others' replies, and the gateway away from persistence's consumer", async () => {
     // JetStream deliveries of the gateway's pulls arrive on its inbox: no other identity may listen there.
     for (const id of ['ingest', 'inference', 'persistence'] as const) {
-      expect(await receivedOn(as(id), '_INBOX_gateway.>', () => as('provisioner').connection.flush().then(() => as('provisioner').connection.publish('_INBOX_gateway.x', new Uint8Array(1))))).toBe(0);
+      expect(
+        await receivedOn(as(id), '_INBOX_gateway.>', () =>
+          as('provisioner')
+            .connection.flush()
+            .then(() => as('provisioner').connection.publish('_INBOX_gateway.x', new Uint8Array(1))),
+        ),
+      ).toBe(0);
     }
     await expect(as('gateway').manager.consumers.delete(STREAMS.results, CONSUMERS.persistence)).rejects.toThrow();
-    const stolen = await as('gateway').jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence).catch((err: Error) => err);
+    const stolen = await as('gateway')
+      .jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence)
+      .catch((err: Error) => err);
     if (!(stolen instanceof Error)) await expect(stolen.next({ expires: 1000 })).rejects.toThrow();
-    expect((await as('provisioner').manager.consumers.info(STREAMS.results, CONSUMERS.persistence)).config.durable_name).toBe(CONSUMERS.persistence);
+    expect((await as('provisioner').manager.consumers.info(STREAMS.results, CONSUMERS.persistence)).config.durable_name).toBe(
+      CONSUMERS.persistence,
+    );
   });
 });

@@ -61,7 +61,12 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
     case 'inference':
       return {
         publish: {
-          allow: [...common, `results.*.${EVENTS.frameAnalyzed}`, SUBJECTS.deadLetter(STREAMS.frames), ...durablePull(STREAMS.frames, CONSUMERS.inference)],
+          allow: [
+            ...common,
+            `results.*.${EVENTS.frameAnalyzed}`,
+            SUBJECTS.deadLetter(STREAMS.frames),
+            ...durablePull(STREAMS.frames, CONSUMERS.inference),
+          ],
         },
         ...replies,
       };

@@ -1,4 +1,15 @@
-import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, parseJson, deadLetterSchema, frameMetaSchema, InvalidMessageError, type DeadLetter, type FrameMeta } from '@sightline/contracts';
+import {
+  CONSUMERS,
+  HEADERS,
+  STREAMS,
+  SUBJECTS,
+  parseJson,
+  deadLetterSchema,
+  frameMetaSchema,
+  InvalidMessageError,
+  type DeadLetter,
+  type FrameMeta,
+} from '@sightline/contracts';
 import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsClient } from './connection.js';
@@ -8,10 +19,14 @@ import { CONSUMER_DEFINITIONS, DEFAULT_STREAM_LIMITS, ensureConsumer, ensureStre
 
 const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-
 function frameMeta(sessionId: string, seq: number): FrameMeta {
   return {
-    sessionId, seq, pts: seq / 60, captureTime: Date.now(), publishedAt: Date.now(), live: true,
+    sessionId,
+    seq,
+    pts: seq / 60,
+    captureTime: Date.now(),
+    publishedAt: Date.now(),
+    live: true,
     source: { width: 1920, height: 1080 },
     frame: { width: 640, height: 640, pixelFormat: 'rgb24' },
     letterbox: { scale: 1 / 3, padX: 0, padY: 140 },
@@ -75,7 +90,10 @@ describe('messaging against a real nats-server', () => {
     });
     const received: Array<Delivery<{ meta: FrameMeta; bytes: number; checksum: number }>> = [];
     const worker = new PullWorker({
-      client, stream: STREAMS.frames, consumer: CONSUMERS.inference, logger,
+      client,
+      stream: STREAMS.frames,
+      consumer: CONSUMERS.inference,
+      logger,
       decode: (msg) => ({
         meta: parseJson(frameMetaSchema, msg.headers?.get(HEADERS.frameMeta) ?? '', 'frame meta'),
         bytes: msg.data.length,
@@ -102,7 +120,10 @@ describe('messaging against a real nats-server', () => {
     });
     const attempts: number[] = [];
     const worker = new PullWorker({
-      client, stream: STREAMS.frames, consumer: CONSUMERS.inference, logger,
+      client,
+      stream: STREAMS.frames,
+      consumer: CONSUMERS.inference,
+      logger,
       maxDeliver: 3,
       retryDelayMs: () => 50,
       decode: (msg) => parseJson(frameMetaSchema, msg.headers?.get(HEADERS.frameMeta) ?? '', 'frame meta'),
@@ -150,7 +171,11 @@ describe('messaging against a real nats-server', () => {
     await publisher.publishJson(SUBJECTS.result('cam-x', 'frameAnalyzed'), { nope: true });
     let calls = 0;
     const worker = new PullWorker({
-      client, stream: STREAMS.results, consumer: CONSUMERS.persistence, logger, maxDeliver: -1,
+      client,
+      stream: STREAMS.results,
+      consumer: CONSUMERS.persistence,
+      logger,
+      maxDeliver: -1,
       decode: (msg) => msg.data,
       handle: async () => {
         calls++;
@@ -189,7 +214,10 @@ describe('a pull worker across a nats-server restart', () => {
       });
     const received: number[] = [];
     const worker = new PullWorker({
-      client, stream: STREAMS.frames, consumer: CONSUMERS.inference, logger,
+      client,
+      stream: STREAMS.frames,
+      consumer: CONSUMERS.inference,
+      logger,
       decode: (msg) => parseJson(frameMetaSchema, msg.headers?.get(HEADERS.frameMeta) ?? '', 'frame meta').seq,
       handle: async (batch) => void received.push(...batch.map((d) => d.item)),
       // As in the fleet, the worker may only create its consumer; the streams come from a provisioning identity.
@@ -208,7 +236,15 @@ describe('a pull worker across a nats-server restart', () => {
       await waitUntil(() => client.isConnected(), 'reconnected', 20_000);
       await new Promise((r) => setTimeout(r, 2000));
       await ensureStreams(client.manager);
-      await waitUntil(async () => (await client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference).then(() => true, () => false)), 'consumer re-created', 20_000);
+      await waitUntil(
+        async () =>
+          await client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference).then(
+            () => true,
+            () => false,
+          ),
+        'consumer re-created',
+        20_000,
+      );
       await send(2);
       // The pull loop's own requests expire after 30 s; a frame must not wait for that (20 s leaves a loaded box room).
       await waitUntil(() => received.length === 2, 'frame after the restart handled', 20_000);

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagingModule } from './messaging.module.js';
 import { NatsClient } from './connection.js';
 
-
 describe('a Nest service with observability and messaging', () => {
   let nats: LocalNatsServer;
   let app: Awaited<ReturnType<typeof NestFactory.create>>;
@@ -18,7 +17,9 @@ describe('a Nest service with observability and messaging', () => {
     const logger = createLogger('probe');
     // Capture what the JSON transport writes, to check the line format.
     logger.on('data', (info) => logged.push(JSON.stringify(info)));
-    @Module({ imports: [ObservabilityModule.forRoot({ service: 'probe', logger }), MessagingModule.forRoot({ url: nats.url, name: 'probe' })] })
+    @Module({
+      imports: [ObservabilityModule.forRoot({ service: 'probe', logger }), MessagingModule.forRoot({ url: nats.url, name: 'probe' })],
+    })
     class ProbeModule {}
     app = await NestFactory.create(ProbeModule, { logger: false });
     app.enableShutdownHooks();

@@ -11,7 +11,11 @@ import { awaitStreams } from './streams.js';
 
 const log = (level: string, message: string, meta: Record<string, unknown> = {}) =>
   process.stdout.write(JSON.stringify({ level, message, service: 'nats-provision', ...meta }) + '\n');
-const logger = { info: (m: string, meta?: Record<string, unknown>) => log('info', m, meta), warn: (m: string, meta?: Record<string, unknown>) => log('warn', m, meta), error: (m: string, meta?: Record<string, unknown>) => log('error', m, meta) };
+const logger = {
+  info: (m: string, meta?: Record<string, unknown>) => log('info', m, meta),
+  warn: (m: string, meta?: Record<string, unknown>) => log('warn', m, meta),
+  error: (m: string, meta?: Record<string, unknown>) => log('error', m, meta),
+};
 
 const client = await NatsClient.connect({
   url: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',

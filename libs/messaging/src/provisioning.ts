@@ -26,7 +26,11 @@ async function provisionAfterReconnect(client: NatsClient, logger: MessagingLogg
       return;
     } catch (err) {
       if (attempt === 30 || !client.isConnected()) {
-        logger.warn('jetstream streams not provisioned after a reconnect', { code: 'NATS_UNAVAILABLE', attempt, error: (err as Error).message });
+        logger.warn('jetstream streams not provisioned after a reconnect', {
+          code: 'NATS_UNAVAILABLE',
+          attempt,
+          error: (err as Error).message,
+        });
         return;
       }
       await new Promise((r) => setTimeout(r, 1000));

@@ -53,4 +53,3 @@ function classifyPublishError(err: unknown, subject: string): SightlineError {
   }
   return new SightlineError('PUBLISH_FAILED', message, { subject }, { cause: err });
 }
-

@@ -82,7 +82,8 @@ export class PullWorker<T> {
     this.stopping = false;
     this.running = this.consumeForever();
     // Right after a reconnect, rather than when the pull loop notices (a missed heartbeat can take half a minute).
-    if (this.options.provision) this.stopWatchingReconnects = this.options.client.onReconnect(() => void this.provisionAgain('reconnect', 15));
+    if (this.options.provision)
+      this.stopWatchingReconnects = this.options.client.onReconnect(() => void this.provisionAgain('reconnect', 15));
     this.lagTimer = setInterval(() => void this.sampleLag(), 5000).unref();
   }
 

@@ -127,10 +127,7 @@ const IMMUTABLE_STREAM_KEYS = ['storage', 'retention'];
 
 export type ProvisionOutcome = 'created' | 'updated' | 'unchanged';
 
-export async function ensureStream(
-  jsm: JetStreamManager,
-  config: Partial<StreamConfig> & { name: string },
-): Promise<ProvisionOutcome> {
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<ProvisionOutcome> {
   let current: StreamConfig | undefined;
   try {
     current = (await jsm.streams.info(config.name)).config;
@@ -191,7 +188,9 @@ export async function awaitStreams(jsm: JetStreamManager, timeoutMs = 60_000): P
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (Date.now() > deadline) {
-          throw new SightlineError('STREAMS_NOT_PROVISIONED', `stream ${name} does not exist; run the NATS provisioning step`, { stream: name });
+          throw new SightlineError('STREAMS_NOT_PROVISIONED', `stream ${name} does not exist; run the NATS provisioning step`, {
+            stream: name,
+          });
         }
         await new Promise((r) => setTimeout(r, 500));
       }

@@ -47,7 +47,9 @@ export class HealthRegistry {
       }),
     );
     const checks = Object.fromEntries(entries);
-    const details = Object.fromEntries([...this.details].map(([name, detail]) => [name, detail()]).filter(([, value]) => value !== undefined));
+    const details = Object.fromEntries(
+      [...this.details].map(([name, detail]) => [name, detail()]).filter(([, value]) => value !== undefined),
+    );
     return {
       status: entries.every(([, c]) => c.up) ? 'ok' : 'degraded',
       service: this.service,

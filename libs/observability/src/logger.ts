@@ -18,9 +18,7 @@ const redactSecrets = winston.format((info) => {
     seen.add(value);
     if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
     if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : scrub(v, depth + 1)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : scrub(v, depth + 1)]));
   };
   for (const key of Object.keys(info)) {
     info[key] = SECRET_KEYS.test(key) ? '[redacted]' : scrub(info[key], 0);

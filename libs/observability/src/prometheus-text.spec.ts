@@ -16,7 +16,10 @@ describe('parsePrometheusText', () => {
     });
     handle.observe({ stream: 'FRAMES', consumer: 'inference' }, 0.05);
     handle.observe({ stream: 'FRAMES', consumer: 'inference' }, 0.25);
-    new Counter({ name: 'odd_total', help: 'h', labelNames: ['path'], registers: [registry] }).inc({ path: 'a "quoted" \\ value\nnext' }, 3);
+    new Counter({ name: 'odd_total', help: 'h', labelNames: ['path'], registers: [registry] }).inc(
+      { path: 'a "quoted" \\ value\nnext' },
+      3,
+    );
 
     const samples = parsePrometheusText(await registry.metrics());
 

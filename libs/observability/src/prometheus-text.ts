@@ -26,11 +26,7 @@ export function parsePrometheusText(text: string): MetricSample[] {
 }
 
 /** Samples of one metric whose labels include every given label. */
-export function selectSamples(
-  samples: readonly MetricSample[],
-  name: string,
-  labels: Record<string, string> = {},
-): MetricSample[] {
+export function selectSamples(samples: readonly MetricSample[], name: string, labels: Record<string, string> = {}): MetricSample[] {
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 

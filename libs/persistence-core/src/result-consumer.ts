@@ -50,7 +50,9 @@ export interface ResultConsumerOptions {
 }
 
 /** The durable consumer as provisioned: the shared definition with this deployment's in-flight bound and ack wait. */
-export function persistenceConsumerDefinition(options: Pick<ResultConsumerOptions, 'maxInFlight' | 'ackWaitMs'>): DurableConsumerDefinition {
+export function persistenceConsumerDefinition(
+  options: Pick<ResultConsumerOptions, 'maxInFlight' | 'ackWaitMs'>,
+): DurableConsumerDefinition {
   const base = CONSUMER_DEFINITIONS.persistence(options.maxInFlight);
   return { ...base, config: { ...base.config, ack_wait: seconds(options.ackWaitMs / 1000) } };
 }
@@ -113,7 +115,9 @@ export class ResultConsumer {
       this.options.logger.info('database ready', { appliedMigrations: applied });
     });
     if (!migrated) return;
-    const provisioned = await this.retryUntilDone('consumer provisioning', () => ensureConsumer(client.manager, persistenceConsumerDefinition(this.options)));
+    const provisioned = await this.retryUntilDone('consumer provisioning', () =>
+      ensureConsumer(client.manager, persistenceConsumerDefinition(this.options)),
+    );
     if (!provisioned) return;
     this.worker.start();
     this.options.logger.info('consuming results', { stream: STREAMS.results, consumer: CONSUMERS.persistence });
@@ -162,9 +166,14 @@ export class ResultConsumer {
         } catch (err) {
           this.metrics.insertErrors.inc({ kind: 'unavailable' });
           if (this.stopping.signal.aborted) {
-            throw new SightlineError('DB_UNAVAILABLE', 'stopping before the batch was stored; JetStream redelivers it', {
-              rows: batch.length,
-            }, { cause: err });
+            throw new SightlineError(
+              'DB_UNAVAILABLE',
+              'stopping before the batch was stored; JetStream redelivers it',
+              {
+                rows: batch.length,
+              },
+              { cause: err },
+            );
           }
           const retryInMs = backoffDelayMs(attempt, this.options.retry);
           this.options.logger.warn('storing results failed; retrying the batch', {

@@ -39,7 +39,12 @@ export class AddressPolicy {
       dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
         if (err) return reply(err, '', undefined);
         const allowed = addresses.filter((a) => this.allows(a.address));
-        if (!allowed.length) return reply(Object.assign(new Error(`${hostname} resolves to an address that is not allowed`), { code: 'EADDRNOTALLOWED' }), '', undefined);
+        if (!allowed.length)
+          return reply(
+            Object.assign(new Error(`${hostname} resolves to an address that is not allowed`), { code: 'EADDRNOTALLOWED' }),
+            '',
+            undefined,
+          );
         if (options.all) return reply(null, allowed);
         reply(null, allowed[0]!.address, allowed[0]!.family);
       });

@@ -9,7 +9,14 @@ import type { AddressPolicy } from './address-policy.js';
 import type { AuthStrategy } from './auth/auth-strategy.js';
 import { parseWwwAuthenticate } from './auth/challenge.js';
 import { RtspErrorCode, rtspError } from './errors.js';
-import { RtspHeaderInjection, RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspRequest, type RtspResponse } from './message.js';
+import {
+  RtspHeaderInjection,
+  RtspProtocolViolation,
+  RtspStreamReader,
+  serializeRequest,
+  type RtspRequest,
+  type RtspResponse,
+} from './message.js';
 
 export interface RtspConnectionOptions {
   host: string;
@@ -60,18 +67,24 @@ export class RtspConnection {
     const context = { host: options.host, port: options.port };
     const policy = options.addressPolicy;
     if (policy && isIP(options.host) && !policy.allows(options.host)) {
-      return Promise.reject(rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context));
+      return Promise.reject(
+        rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context),
+      );
     }
     return new Promise((resolve, reject) => {
       const socket = connect({ host: options.host, port: options.port, ...(policy && { lookup: policy.lookup() }) });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(rtspError(RtspErrorCode.timeout, `no TCP connection within ${options.connectTimeoutMs} ms`, { ...context, phase: 'connect' }));
+        reject(
+          rtspError(RtspErrorCode.timeout, `no TCP connection within ${options.connectTimeoutMs} ms`, { ...context, phase: 'connect' }),
+        );
       }, options.connectTimeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (err.code === 'EADDRNOTALLOWED') {
-          return reject(rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context));
+          return reject(
+            rtspError(RtspErrorCode.addressNotAllowed, 'the RTSP server address is not allowed (INGEST_RTSP_ALLOWED_NETS)', context),
+          );
         }
         reject(rtspError(RtspErrorCode.connectFailed, `cannot connect: ${err.code ?? err.message}`, context, err));
       });
@@ -128,14 +141,20 @@ export class RtspConnection {
 
   private send(request: RtspRequest, timeoutMs: number): Promise<RtspResponse> {
     if (this.closed) {
-      return Promise.reject(rtspError(RtspErrorCode.streamEnded, 'RTSP connection is closed', { ...this.context(), method: request.method }));
+      return Promise.reject(
+        rtspError(RtspErrorCode.streamEnded, 'RTSP connection is closed', { ...this.context(), method: request.method }),
+      );
     }
     if (this.pending.size >= MAX_IN_FLIGHT_REQUESTS || this.socket.writableLength > MAX_UNSENT_BYTES) {
       return Promise.reject(
-        rtspError(RtspErrorCode.timeout, `server is not taking requests (${this.pending.size} unanswered, ${this.socket.writableLength} bytes unsent)`, {
-          ...this.context(),
-          method: request.method,
-        }),
+        rtspError(
+          RtspErrorCode.timeout,
+          `server is not taking requests (${this.pending.size} unanswered, ${this.socket.writableLength} bytes unsent)`,
+          {
+            ...this.context(),
+            method: request.method,
+          },
+        ),
       );
     }
     const cseq = ++this.cseq;
@@ -145,12 +164,22 @@ export class RtspConnection {
     } catch (err) {
       if (!(err instanceof RtspHeaderInjection)) throw err;
       // Credentials are validated before they get here; this is the last line, and retrying cannot fix it.
-      return Promise.reject(new SightlineError('INVALID_SOURCE', `refusing to send ${request.method}: ${err.message}`, { ...this.context(), method: request.method }));
+      return Promise.reject(
+        new SightlineError('INVALID_SOURCE', `refusing to send ${request.method}: ${err.message}`, {
+          ...this.context(),
+          method: request.method,
+        }),
+      );
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(cseq);
-        reject(rtspError(RtspErrorCode.timeout, `no response to ${request.method} within ${timeoutMs} ms`, { ...this.context(), method: request.method }));
+        reject(
+          rtspError(RtspErrorCode.timeout, `no response to ${request.method} within ${timeoutMs} ms`, {
+            ...this.context(),
+            method: request.method,
+          }),
+        );
       }, timeoutMs);
       this.pending.set(cseq, { method: request.method, resolve, reject, timer });
       this.socket.write(bytes);
@@ -170,9 +199,9 @@ export class RtspConnection {
       if (item.type === 'interleaved') this.options.onInterleaved(item.channel, item.data);
       else if (item.type === 'request') {
         // A server flooding us with requests while not reading its socket gets no answers rather than our memory.
-        if (this.socket.writableLength <= MAX_UNSENT_BYTES) this.socket.write(`RTSP/1.0 501 Not Implemented\r\nCSeq: ${item.cseq ?? 0}\r\n\r\n`);
-      }
-      else this.settle(item.response);
+        if (this.socket.writableLength <= MAX_UNSENT_BYTES)
+          this.socket.write(`RTSP/1.0 501 Not Implemented\r\nCSeq: ${item.cseq ?? 0}\r\n\r\n`);
+      } else this.settle(item.response);
     }
   }
 

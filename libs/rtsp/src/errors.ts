@@ -21,11 +21,6 @@ export const RtspErrorCode = {
 } as const;
 export type RtspErrorCode = (typeof RtspErrorCode)[keyof typeof RtspErrorCode];
 
-export function rtspError(
-  code: RtspErrorCode,
-  message: string,
-  context: Record<string, unknown>,
-  cause?: unknown,
-): SightlineError {
+export function rtspError(code: RtspErrorCode, message: string, context: Record<string, unknown>, cause?: unknown): SightlineError {
   return new SightlineError(code, message, context, cause === undefined ? undefined : { cause });
 }

@@ -13,7 +13,12 @@ function feed(depacketizer: H264Depacketizer, frames: Buffer[][], firstSequence 
   let sequenceNumber = firstSequence;
   frames.forEach((payloads, frame) => {
     payloads.forEach((payload, i) => {
-      const packet = rtp({ sequenceNumber: sequenceNumber++, timestamp: frame * TICKS_PER_FRAME, payload, marker: i === payloads.length - 1 });
+      const packet = rtp({
+        sequenceNumber: sequenceNumber++,
+        timestamp: frame * TICKS_PER_FRAME,
+        payload,
+        marker: i === payloads.length - 1,
+      });
       out.push(...depacketizer.push(packet));
     });
   });
@@ -70,7 +75,11 @@ describe('H264Depacketizer', () => {
     packets.forEach((payloads, frame) =>
       payloads.forEach((payload, i) => {
         if (frame === 1 && i === 2) sequenceNumber++; // the gap left by the lost packet
-        out.push(...depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: frame * TICKS_PER_FRAME, payload, marker: i === payloads.length - 1 })));
+        out.push(
+          ...depacketizer.push(
+            rtp({ sequenceNumber: sequenceNumber++, timestamp: frame * TICKS_PER_FRAME, payload, marker: i === payloads.length - 1 }),
+          ),
+        );
       }),
     );
     expect(out.map((u) => u.rtpTimestamp)).toEqual([0, 2 * TICKS_PER_FRAME]);
@@ -134,15 +143,18 @@ describe('H264Depacketizer', () => {
       const middle = Buffer.concat([Buffer.from([0x7c, NalType.slice]), Buffer.alloc(1400, 7)]);
       let sequenceNumber = 103; // right after the three packets fed above
       const out = depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: 9000, payload: fragment }));
-      for (let i = 0; i < 5000; i++) out.push(...depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: 9000, payload: middle })));
+      for (let i = 0; i < 5000; i++)
+        out.push(...depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: 9000, payload: middle })));
       expect(out).toEqual([]);
       // 7 MB went in; what the open unit holds is observable through its bookkeeping only, so check the state directly.
-      const pending = (depacketizer as unknown as { pending: { bytes: number; nals: Buffer[] }; fragments?: Buffer[] });
+      const pending = depacketizer as unknown as { pending: { bytes: number; nals: Buffer[] }; fragments?: Buffer[] };
       expect(pending.pending.bytes).toBe(0);
       expect(pending.pending.nals).toEqual([]);
       expect(pending.fragments).toBeUndefined();
       // The unit ends when the timestamp moves on: dropped, counted once.
-      out.push(...depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: 10_500, payload: nal(NalType.slice, 100), marker: true })));
+      out.push(
+        ...depacketizer.push(rtp({ sequenceNumber: sequenceNumber++, timestamp: 10_500, payload: nal(NalType.slice, 100), marker: true })),
+      );
       expect(out.map((u) => u.rtpTimestamp)).toEqual([10_500]);
       expect(depacketizer.stats).toMatchObject({ droppedAccessUnits: 1, oversizedAccessUnits: 1, lostPackets: 0 });
     });

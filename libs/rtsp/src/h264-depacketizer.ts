@@ -203,8 +203,7 @@ export class H264Depacketizer {
     if (!this.started && !keyframe) return; // a decoder cannot start before an IDR picture
     this.started = true;
     const carriesParameterSets = types.includes(NalType.sps) && types.includes(NalType.pps);
-    const nals =
-      keyframe && !carriesParameterSets && !this.decoderHasParameterSets ? [...this.parameterSets, ...unit.nals] : unit.nals;
+    const nals = keyframe && !carriesParameterSets && !this.decoderHasParameterSets ? [...this.parameterSets, ...unit.nals] : unit.nals;
     if (carriesParameterSets || (keyframe && this.parameterSets.length)) this.decoderHasParameterSets = true;
     const reference = unit.nals.some((nal) => isSlice(nal[0]! & 0x1f) && (nal[0]! & 0x60) !== 0);
     out.push({ data: toAnnexB(nals), rtpTimestamp: unit.rtpTimestamp, keyframe, reference });

@@ -36,9 +36,7 @@ describe('RtspStreamReader', () => {
   });
 
   it('rejects an endless header', () => {
-    expect(() => new RtspStreamReader().push(Buffer.from(`RTSP/1.0 200 OK\r\nX: ${'a'.repeat(70_000)}`))).toThrow(
-      /too long/,
-    );
+    expect(() => new RtspStreamReader().push(Buffer.from(`RTSP/1.0 200 OK\r\nX: ${'a'.repeat(70_000)}`))).toThrow(/too long/);
   });
 });
 

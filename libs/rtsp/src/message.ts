@@ -48,11 +48,13 @@ export class RtspHeaderInjection extends Error {}
 const LINE_BREAKING = /[\r\n\0]/;
 
 export function serializeRequest(request: RtspRequest): Buffer {
-  if (LINE_BREAKING.test(request.method) || LINE_BREAKING.test(request.url)) throw new RtspHeaderInjection('line break in the request line');
+  if (LINE_BREAKING.test(request.method) || LINE_BREAKING.test(request.url))
+    throw new RtspHeaderInjection('line break in the request line');
   const lines = [`${request.method} ${request.url} RTSP/1.0`];
   for (const [name, value] of Object.entries(request.headers)) {
     // The name is enough to act on; the value may hold credentials.
-    if (LINE_BREAKING.test(name) || LINE_BREAKING.test(value)) throw new RtspHeaderInjection(`line break in the ${JSON.stringify(name)} header`);
+    if (LINE_BREAKING.test(name) || LINE_BREAKING.test(value))
+      throw new RtspHeaderInjection(`line break in the ${JSON.stringify(name)} header`);
     lines.push(`${name}: ${value}`);
   }
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');

@@ -5,7 +5,14 @@ import { parseRtcpSenderReports, parseRtpPacket, RtpTimeline, sequenceGap, wallC
 describe('parseRtpPacket', () => {
   it('reads the fixed header and returns the payload', () => {
     const packet = parseRtpPacket(
-      rtpBytes({ sequenceNumber: 65535, timestamp: 0xfffffff0, marker: true, payloadType: 33, ssrc: 0xdeadbeef, payload: Buffer.from('abc') }),
+      rtpBytes({
+        sequenceNumber: 65535,
+        timestamp: 0xfffffff0,
+        marker: true,
+        payloadType: 33,
+        ssrc: 0xdeadbeef,
+        payload: Buffer.from('abc'),
+      }),
     );
     expect(packet).toEqual({
       marker: true,

@@ -92,7 +92,6 @@ async function take(stream: AsyncIterable<RtspSample>, count: number): Promise<R
   return samples;
 }
 
-
 let server: FakeRtspServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -143,7 +142,9 @@ describe('openRtspStream against a scripted server', () => {
   });
 
   it('keeps alive with OPTIONS when the server does not offer GET_PARAMETER', async () => {
-    server = await startFakeRtspServer((exchange) => respond(exchange, server!, { publicMethods: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN' }));
+    server = await startFakeRtspServer((exchange) =>
+      respond(exchange, server!, { publicMethods: 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN' }),
+    );
     const stream = await openRtspStream({ url: server.url, auth: { type: 'none' } });
     await waitUntil(() => server!.requests.filter((r) => r.method === 'OPTIONS').length > 1, 'an OPTIONS keep-alive', 2500);
     expect(server.requests.at(-1)!.headers['session']).toBe('sess42');
@@ -350,10 +351,18 @@ describe('hostile or broken servers', () => {
   it('bounds requests in flight on one connection, and refuses more at once', async () => {
     server = await startFakeRtspServer(() => undefined);
     const connection = await RtspConnection.open({
-      host: '127.0.0.1', port: server.port, auth: new NoAuthStrategy(), connectTimeoutMs: 1000, responseTimeoutMs: 10_000,
-      userAgent: 'test', onInterleaved: () => undefined, onClose: () => undefined,
+      host: '127.0.0.1',
+      port: server.port,
+      auth: new NoAuthStrategy(),
+      connectTimeoutMs: 1000,
+      responseTimeoutMs: 10_000,
+      userAgent: 'test',
+      onInterleaved: () => undefined,
+      onClose: () => undefined,
     });
-    const inFlight = Array.from({ length: MAX_IN_FLIGHT_REQUESTS }, () => connection.request('OPTIONS', server!.url).catch((err: unknown) => err));
+    const inFlight = Array.from({ length: MAX_IN_FLIGHT_REQUESTS }, () =>
+      connection.request('OPTIONS', server!.url).catch((err: unknown) => err),
+    );
     await expect(connection.request('OPTIONS', server.url)).rejects.toMatchObject({ code: RtspErrorCode.timeout });
     connection.close();
     expect(await Promise.all(inFlight)).toHaveLength(MAX_IN_FLIGHT_REQUESTS);
@@ -382,7 +391,9 @@ describe('hostile or broken servers', () => {
           const flood = async () => {
             socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: 0, timestamp: 0, marker: true, payload: IDR })));
             for (let i = 0; i < 1200 && !socket.destroyed; i++) {
-              const ok = socket.write(interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })));
+              const ok = socket.write(
+                interleavedFrame(2, rtpBytes({ sequenceNumber: i + 1, timestamp: 1500, payload: fragment(i === 0) })),
+              );
               if (!ok) await new Promise((r) => socket.once('drain', r));
             }
           };
@@ -449,10 +460,16 @@ describe('hostile or broken servers', () => {
 });
 
 /** Independent check of an Authorization: Digest header (SHA-256, qop=auth), as a server would do it. */
-function validSha256Digest(request: { method: string; headers: Record<string, string> }, user: string, password: string, nonce: string): boolean {
+function validSha256Digest(
+  request: { method: string; headers: Record<string, string> },
+  user: string,
+  password: string,
+  nonce: string,
+): boolean {
   const header = request.headers['authorization'] ?? '';
   const field = (name: string) => new RegExp(`${name}="?([^",]*)"?`).exec(header)?.[1];
-  if (!header.startsWith('Digest ') || field('algorithm') !== 'SHA-256' || field('nonce') !== nonce || field('opaque') !== 'op') return false;
+  if (!header.startsWith('Digest ') || field('algorithm') !== 'SHA-256' || field('nonce') !== nonce || field('opaque') !== 'op')
+    return false;
   const sha = (text: string) => createHash('sha256').update(text).digest('hex');
   const ha1 = sha(`${user}:fake:${password}`);
   const ha2 = sha(`${request.method}:${field('uri')}`);

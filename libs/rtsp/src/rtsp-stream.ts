@@ -277,7 +277,13 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     this.ssrc = packet.ssrc;
     if (this.depacketizer instanceof H264Depacketizer) {
       for (const unit of this.depacketizer.push(packet)) {
-        this.push({ codec: 'h264', data: unit.data, keyframe: unit.keyframe, reference: unit.reference, ...this.timing(unit.rtpTimestamp) });
+        this.push({
+          codec: 'h264',
+          data: unit.data,
+          keyframe: unit.keyframe,
+          reference: unit.reference,
+          ...this.timing(unit.rtpTimestamp),
+        });
       }
     } else {
       const packets = this.depacketizer.push(packet);
@@ -315,9 +321,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
       }
     }
     const offered = sdp.media.flatMap((m) => m.formats.map((f) => `${m.type}/${f.encodingName || f.payloadType}`));
-    const videoCodecs = sdp.media
-      .filter((m) => m.type === 'video')
-      .flatMap((m) => m.formats.map((f) => describeCodec(f)));
+    const videoCodecs = sdp.media.filter((m) => m.type === 'video').flatMap((m) => m.formats.map((f) => describeCodec(f)));
     if (videoCodecs.length) {
       throw rtspError(
         RtspErrorCode.unsupportedCodec,
@@ -334,17 +338,20 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private startKeepAlive(timeoutS: number, useGetParameter: boolean): void {
     const method = useGetParameter ? 'GET_PARAMETER' : 'OPTIONS';
     let inFlight = false;
-    this.keepAliveTimer = setInterval(() => {
-      if (inFlight) return; // one keep-alive at a time, however slow the server answers
-      inFlight = true;
-      this.counters.keepAlives++;
-      this.connection!.request(method, this.aggregateUrl, { Session: this.sessionHeader! })
-        .catch((err: SightlineError) => {
-          // A slow answer is not fatal (we may be paused by back-pressure); an error status means the session is gone.
-          if (err.code === RtspErrorCode.protocol || err.code === RtspErrorCode.unauthorized) this.connection!.close(err);
-        })
-        .finally(() => (inFlight = false));
-    }, (timeoutS * 1000) / 2);
+    this.keepAliveTimer = setInterval(
+      () => {
+        if (inFlight) return; // one keep-alive at a time, however slow the server answers
+        inFlight = true;
+        this.counters.keepAlives++;
+        this.connection!.request(method, this.aggregateUrl, { Session: this.sessionHeader! })
+          .catch((err: SightlineError) => {
+            // A slow answer is not fatal (we may be paused by back-pressure); an error status means the session is gone.
+            if (err.code === RtspErrorCode.protocol || err.code === RtspErrorCode.unauthorized) this.connection!.close(err);
+          })
+          .finally(() => (inFlight = false));
+      },
+      (timeoutS * 1000) / 2,
+    );
     this.keepAliveTimer.unref();
   }
 
@@ -394,15 +401,12 @@ function parseRtspUrl(raw: string): RtspTarget {
 
 function toAuthStrategy(auth: OpenRtspStreamOptions['auth'], urlCredentials: Credentials | undefined): AuthStrategy {
   if (auth && 'applyAuthHeaders' in auth) return auth;
-  const credentials =
-    auth?.username !== undefined ? { username: auth.username, password: auth.password ?? '' } : urlCredentials;
+  const credentials = auth?.username !== undefined ? { username: auth.username, password: auth.password ?? '' } : urlCredentials;
   return createAuthStrategy(auth?.type ?? 'auto', credentials);
 }
 
 function supportsGetParameter(options: RtspResponse): boolean {
-  return (options.header('Public') ?? '')
-    .split(',')
-    .some((method) => method.trim().toUpperCase() === 'GET_PARAMETER');
+  return (options.header('Public') ?? '').split(',').some((method) => method.trim().toUpperCase() === 'GET_PARAMETER');
 }
 
 /** `Session: <id>[;timeout=<seconds>]`. */

@@ -41,14 +41,18 @@ export async function startFakeRtspServer(handle: (exchange: FakeExchange) => vo
         );
         const request = { method, url, headers };
         requests.push(request);
-        handle({ request, socket, reply: (status, replyHeaders = {}, body = '') => {
-          const lines = [`RTSP/1.0 ${status}`, `CSeq: ${headers['cseq']}`];
-          for (const [name, value] of Object.entries(replyHeaders)) {
-            for (const v of [value].flat()) lines.push(`${name}: ${v}`);
-          }
-          if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-          socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
-        } });
+        handle({
+          request,
+          socket,
+          reply: (status, replyHeaders = {}, body = '') => {
+            const lines = [`RTSP/1.0 ${status}`, `CSeq: ${headers['cseq']}`];
+            for (const [name, value] of Object.entries(replyHeaders)) {
+              for (const v of [value].flat()) lines.push(`${name}: ${v}`);
+            }
+            if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+            socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+          },
+        });
       }
     });
   });

@@ -10,7 +10,14 @@ export interface RtpPacketFields {
   ssrc?: number;
 }
 
-export function rtpBytes({ sequenceNumber, timestamp, payload, marker = false, payloadType = 96, ssrc = 0x11223344 }: RtpPacketFields): Buffer {
+export function rtpBytes({
+  sequenceNumber,
+  timestamp,
+  payload,
+  marker = false,
+  payloadType = 96,
+  ssrc = 0x11223344,
+}: RtpPacketFields): Buffer {
   const header = Buffer.alloc(12);
   header[0] = 0x80;
   header[1] = (marker ? 0x80 : 0) | payloadType;

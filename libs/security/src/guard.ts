@@ -64,7 +64,8 @@ export class JwtAuthGuard implements CanActivate {
       if (code === 'AUTH_KEYS_UNAVAILABLE') {
         throw new ServiceUnavailableException({ code, message: 'cannot verify tokens right now: auth keys unavailable' });
       }
-      const message = code === 'TOKEN_EXPIRED' ? 'token expired' : code === 'TOKEN_REVOKED' ? 'token revoked: log in again' : 'token invalid';
+      const message =
+        code === 'TOKEN_EXPIRED' ? 'token expired' : code === 'TOKEN_REVOKED' ? 'token revoked: log in again' : 'token invalid';
       throw new UnauthorizedException({ code, message });
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];

@@ -72,6 +72,11 @@ export class RemoteKeySet {
 
 function warnStale(error: Error): void {
   process.stderr.write(
-    JSON.stringify({ level: 'warn', message: 'auth keys refresh failed; verifying with the last good keys', code: 'AUTH_KEYS_STALE', error: error.message }) + '\n',
+    JSON.stringify({
+      level: 'warn',
+      message: 'auth keys refresh failed; verifying with the last good keys',
+      code: 'AUTH_KEYS_STALE',
+      error: error.message,
+    }) + '\n',
   );
 }

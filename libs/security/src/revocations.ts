@@ -70,7 +70,10 @@ export class RevocationList {
 
   private async fetchOnce(): Promise<void> {
     try {
-      const response = await fetch(this.options.url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
+      const response = await fetch(this.options.url, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        headers: { accept: 'application/json' },
+      });
       if (!response.ok) throw new SightlineError('REVOCATIONS_UNAVAILABLE', `token revocation feed answered ${response.status}`);
       const feed = revocationFeedSchema.parse(await response.json());
       this.replace(feed);

@@ -131,7 +131,11 @@ export class TokenSigner {
     return TokenSigner.fromKeys(privateKey, publicJwk, options);
   }
 
-  private static fromKeys(privateKey: CryptoKey, publicJwk: JWK, options: { issuer?: string; audience?: string; kid?: string }): TokenSigner {
+  private static fromKeys(
+    privateKey: CryptoKey,
+    publicJwk: JWK,
+    options: { issuer?: string; audience?: string; kid?: string },
+  ): TokenSigner {
     const kid = options.kid ?? createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
     return new TokenSigner(
       privateKey,
@@ -155,7 +159,11 @@ export class TokenSigner {
     subject: { userId: string | number; username: string; roles: string[]; sessions?: SessionScope },
     ttlSeconds: number,
   ): Promise<SignedToken> {
-    const claims = { username: subject.username, roles: subject.roles, ...(subject.sessions !== undefined && { sessions: subject.sessions }) };
+    const claims = {
+      username: subject.username,
+      roles: subject.roles,
+      ...(subject.sessions !== undefined && { sessions: subject.sessions }),
+    };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: JWT_ALGORITHM, kid: this.publicJwk.kid, typ: 'JWT' })
       .setSubject(String(subject.userId))

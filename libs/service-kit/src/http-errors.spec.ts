@@ -17,7 +17,12 @@ const _incomplete: StatusByCode<'SESSION_NOT_FOUND' | 'SESSION_EXISTS'> = { SESS
 describe('describeError', () => {
   it('maps codes to statuses and passes only client-facing context', () => {
     const err = new SightlineError('SESSION_EXISTS', 'running', { fieldErrors: { id: ['taken'] }, sql: 'SELECT …' });
-    expect(describeError(err, options)).toEqual({ statusCode: 409, code: 'SESSION_EXISTS', message: 'running', fieldErrors: { id: ['taken'] } });
+    expect(describeError(err, options)).toEqual({
+      statusCode: 409,
+      code: 'SESSION_EXISTS',
+      message: 'running',
+      fieldErrors: { id: ['taken'] },
+    });
   });
 
   it('hides the message of codes the service did not map (e.g. FFmpeg stderr) behind a bare 500', () => {
@@ -29,12 +34,20 @@ describe('describeError', () => {
   });
 
   it('keeps the code of guard exceptions and names Nest’s own', () => {
-    expect(describeError(new NotFoundException({ code: 'ZONES_NOT_FOUND', message: 'none' }), options)).toEqual({ statusCode: 404, code: 'ZONES_NOT_FOUND', message: 'none' });
+    expect(describeError(new NotFoundException({ code: 'ZONES_NOT_FOUND', message: 'none' }), options)).toEqual({
+      statusCode: 404,
+      code: 'ZONES_NOT_FOUND',
+      message: 'none',
+    });
     expect(describeError(new NotFoundException(), options)).toEqual({ statusCode: 404, code: 'HTTP_404', message: 'Not Found' });
   });
 
   it('answers a lost database with a retryable 503', () => {
-    expect(describeError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), options)).toMatchObject({ statusCode: 503, code: 'DB_UNAVAILABLE', retryAfterSeconds: 5 });
+    expect(describeError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), options)).toMatchObject({
+      statusCode: 503,
+      code: 'DB_UNAVAILABLE',
+      retryAfterSeconds: 5,
+    });
   });
 });
 
@@ -78,7 +91,11 @@ describe('HttpErrorFilter in a Nest app', () => {
   }
 
   it('answers a bad request, an unknown route, a mapped code and a crash with the one error body', async () => {
-    const bad = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '', extra: 1 }) });
+    const bad = await call('/things', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '', extra: 1 }),
+    });
     expect(bad).toMatchObject({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'invalid body' } });
     expect(Object.keys(bad.body.fieldErrors as object).sort()).toEqual(['body', 'name']);
     const unknown = await call('/nowhere');

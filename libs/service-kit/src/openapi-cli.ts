@@ -7,7 +7,11 @@ import { type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { writeOpenApiDocument, type ApiInfo } from '@sightline/openapi';
 
-export async function writeOpenApiCli(options: { module: DynamicModule | Type<unknown>; info: ApiInfo; defaultTarget: string }): Promise<void> {
+export async function writeOpenApiCli(options: {
+  module: DynamicModule | Type<unknown>;
+  info: ApiInfo;
+  defaultTarget: string;
+}): Promise<void> {
   const target = resolve(process.argv[2] ?? options.defaultTarget);
   const app = await NestFactory.create(options.module, { preview: true, logger: false });
   await writeOpenApiDocument(app, options.info, target);

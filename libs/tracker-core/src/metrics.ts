@@ -17,8 +17,17 @@ export function trackerMetrics(registry: Registry): TrackerMetrics {
       labelNames: ['outcome'],
       registers,
     }),
-    events: new Counter({ name: 'sightline_tracker_events_total', help: 'Events published by the tracker, by event', labelNames: ['event'], registers }),
-    gapFrames: new Counter({ name: 'sightline_tracker_gap_frames_total', help: 'Frames never received, given up on by the reorder window', registers }),
+    events: new Counter({
+      name: 'sightline_tracker_events_total',
+      help: 'Events published by the tracker, by event',
+      labelNames: ['event'],
+      registers,
+    }),
+    gapFrames: new Counter({
+      name: 'sightline_tracker_gap_frames_total',
+      help: 'Frames never received, given up on by the reorder window',
+      registers,
+    }),
     trackSeconds: new Histogram({
       name: 'sightline_tracker_frame_seconds',
       help: 'CPU-bound tracking time of one frame (association, Kalman, zones, event building), publishing excluded',

@@ -1,4 +1,13 @@
-import { EVENTS, STREAMS, SUBJECTS, makeEnvelope, parseJson, resultEnvelopeSchema, type ResultEnvelope, type SessionZones } from '@sightline/contracts';
+import {
+  EVENTS,
+  STREAMS,
+  SUBJECTS,
+  makeEnvelope,
+  parseJson,
+  resultEnvelopeSchema,
+  type ResultEnvelope,
+  type SessionZones,
+} from '@sightline/contracts';
 import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { Registry } from 'prom-client';
@@ -10,7 +19,17 @@ const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 // A face walking right, 10 px per frame (centre x = 40 + 10·seq); the zone spans x 305..505: inside from frame 27.
 const ZONES: SessionZones = {
-  zones: [{ id: 'desk', polygon: [{ x: 305, y: 0 }, { x: 505, y: 0 }, { x: 505, y: 400 }, { x: 305, y: 400 }] }],
+  zones: [
+    {
+      id: 'desk',
+      polygon: [
+        { x: 305, y: 0 },
+        { x: 505, y: 0 },
+        { x: 505, y: 400 },
+        { x: 305, y: 400 },
+      ],
+    },
+  ],
   lines: [],
 };
 const ENTERS_AT = 27;
@@ -18,18 +37,23 @@ const LEAVES_AT = 47;
 
 function frame(sessionId: string, seq: number, run = 'r1'): ResultEnvelope<'frameAnalyzed'> {
   const captureTime = new Date(T0 + seq * 40);
-  return makeEnvelope(sessionId, EVENTS.frameAnalyzed, {
-    frameSeq: seq,
-    run,
-    pts: seq * 0.04,
-    captureTime: captureTime.toISOString(),
-    source: { width: 1280, height: 720 },
-    model: 'test',
-    provider: 'cpu',
-    batchSize: 1,
-    detections: [{ label: 'face', score: 0.92, box: { x: 10 * seq, y: 100, w: 60, h: 60 } }],
-    latency: { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, totalMs: 0 },
-  }, captureTime);
+  return makeEnvelope(
+    sessionId,
+    EVENTS.frameAnalyzed,
+    {
+      frameSeq: seq,
+      run,
+      pts: seq * 0.04,
+      captureTime: captureTime.toISOString(),
+      source: { width: 1280, height: 720 },
+      model: 'test',
+      provider: 'cpu',
+      batchSize: 1,
+      detections: [{ label: 'face', score: 0.92, box: { x: 10 * seq, y: 100, w: 60, h: 60 } }],
+      latency: { queueMs: 0, preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, totalMs: 0 },
+    },
+    captureTime,
+  );
 }
 
 /** Publishes frames in blocks of four, each block reversed: what out-of-order inference replicas produce. */
@@ -102,7 +126,10 @@ describe('tracking worker against a real nats-server', () => {
     // Frames 33 and 34 never arrive (dropped upstream): a gap the tracker predicts across.
     const seqs = Array.from({ length: 60 }, (_, i) => i).filter((s) => s !== 33 && s !== 34);
     await publishShuffled(publisher, sessionId, seqs);
-    await waitUntil(async () => of(await trackingEvents(client, sessionId), EVENTS.objectLeft).length > 0, 'objectLeft after the session went idle');
+    await waitUntil(
+      async () => of(await trackingEvents(client, sessionId), EVENTS.objectLeft).length > 0,
+      'objectLeft after the session went idle',
+    );
 
     const events = await trackingEvents(client, sessionId);
     const tracked = of(events, EVENTS.frameTracked).map((e) => e.payload as { frameSeq: number; tracks: Array<{ trackId: number }> });
@@ -119,7 +146,13 @@ describe('tracking worker against a real nats-server', () => {
     expect(zoneLeft).toHaveLength(1);
     expect(Math.abs(zoneLeft[0]!.frameSeq - LEAVES_AT)).toBeLessThanOrEqual(2);
     expect(of(events, EVENTS.objectLeft).map((e) => e.payload)).toEqual([
-      expect.objectContaining({ trackId: 1, reason: 'sessionIdle', firstSeen: expect.objectContaining({ frameSeq: 0 }), lastSeen: expect.objectContaining({ frameSeq: 59 }), dwellMs: 59 * 40 }),
+      expect.objectContaining({
+        trackId: 1,
+        reason: 'sessionIdle',
+        firstSeen: expect.objectContaining({ frameSeq: 0 }),
+        lastSeen: expect.objectContaining({ frameSeq: 59 }),
+        dwellMs: 59 * 40,
+      }),
     ]);
     // Object events come in causal order.
     expect(events.filter((e) => e.event !== EVENTS.frameTracked).map((e) => e.event)).toEqual([
@@ -136,7 +169,11 @@ describe('tracking worker against a real nats-server', () => {
   it('resumes a session from its saved state after a restart: same track, no second appearance', async () => {
     const sessionId = 'walk-2';
     const first = await start();
-    await publishShuffled(publisher, sessionId, Array.from({ length: 20 }, (_, i) => i));
+    await publishShuffled(
+      publisher,
+      sessionId,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     await waitUntil(async () => of(await trackingEvents(client, sessionId), EVENTS.frameTracked).length === 20, 'first 20 frames tracked');
     await settled();
     await first.stop();
@@ -145,10 +182,16 @@ describe('tracking worker against a real nats-server', () => {
     const second = await start();
     // A redelivered old frame (already tracked) and the rest of the walk.
     await publisher.publishJson(SUBJECTS.result(sessionId, EVENTS.frameAnalyzed), frame(sessionId, 19), { msgId: `${sessionId}:19:again` });
-    await publishShuffled(publisher, sessionId, Array.from({ length: 20 }, (_, i) => 20 + i));
+    await publishShuffled(
+      publisher,
+      sessionId,
+      Array.from({ length: 20 }, (_, i) => 20 + i),
+    );
     await waitUntil(async () => of(await trackingEvents(client, sessionId), EVENTS.objectLeft).length > 0, 'objectLeft after idle');
     const events = await trackingEvents(client, sessionId);
-    expect(of(events, EVENTS.frameTracked).map((e) => (e.payload as { frameSeq: number }).frameSeq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(of(events, EVENTS.frameTracked).map((e) => (e.payload as { frameSeq: number }).frameSeq)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     expect(of(events, EVENTS.objectAppeared)).toHaveLength(1);
     expect(of(events, EVENTS.objectLeft).map((e) => e.payload)).toEqual([expect.objectContaining({ trackId: 1, frames: 40 })]);
     const lastTracked = of(events, EVENTS.frameTracked).at(-1)!.payload as { tracks: Array<{ trackId: number }> };
@@ -166,7 +209,11 @@ describe('tracking worker against a real nats-server', () => {
     await start({ partition: 1, partitions: 2 });
     for (const s of sessions) await publishShuffled(publisher, s, [0, 1, 2, 3]);
     await settled(trackerConsumerName(1, 2));
-    await waitUntil(async () => (await Promise.all(mine.map(async (s) => of(await trackingEvents(client, s), EVENTS.frameTracked).length))).every((n) => n === 4), 'partition tracked');
+    await waitUntil(
+      async () =>
+        (await Promise.all(mine.map(async (s) => of(await trackingEvents(client, s), EVENTS.frameTracked).length))).every((n) => n === 4),
+      'partition tracked',
+    );
     for (const s of sessions.filter((x) => !mine.includes(x))) expect(await trackingEvents(client, s)).toEqual([]);
   });
 });

@@ -22,7 +22,15 @@ import {
   type ResultEnvelope,
   type SessionZones,
 } from '@sightline/contracts';
-import { JetStreamPublisher, PullWorker, ensureConsumer, seconds, type Delivery, type MessagingLogger, type NatsClient } from '@sightline/messaging';
+import {
+  JetStreamPublisher,
+  PullWorker,
+  ensureConsumer,
+  seconds,
+  type Delivery,
+  type MessagingLogger,
+  type NatsClient,
+} from '@sightline/messaging';
 import {
   DEFAULT_REORDER_OPTIONS,
   DEFAULT_TRACKER_OPTIONS,
@@ -219,7 +227,10 @@ export class TrackingWorker {
     } catch (err) {
       // Track without zones for now; the next frame tries again.
       zonesLoadedAt = 0;
-      this.options.logger.warn('session zones could not be read; tracking without them for now', { sessionId, error: (err as Error).message });
+      this.options.logger.warn('session zones could not be read; tracking without them for now', {
+        sessionId,
+        error: (err as Error).message,
+      });
     }
     return {
       sessionId,
@@ -299,13 +310,19 @@ export class TrackingWorker {
       slot.tracker.setZones(await this.options.zonesFor(slot.sessionId));
     } catch (err) {
       // Zones unavailable (database down): keep tracking with the last known ones.
-      this.options.logger.warn('session zones could not be read; keeping the last known ones', { sessionId: slot.sessionId, error: (err as Error).message });
+      this.options.logger.warn('session zones could not be read; keeping the last known ones', {
+        sessionId: slot.sessionId,
+        error: (err as Error).message,
+      });
     }
   }
 
   /** Drops the session's in-memory state: its frames in hand are nak'ed and tracked again from the saved state. */
   private fail(slot: SessionSlot, released: Array<{ item: PendingFrame }>, err: Error): void {
-    this.options.logger.warn('tracking a session failed; its frames will be redelivered', { sessionId: slot.sessionId, error: err.message });
+    this.options.logger.warn('tracking a session failed; its frames will be redelivered', {
+      sessionId: slot.sessionId,
+      error: err.message,
+    });
     slot.failed = true;
     clearTimeout(slot.releaseTimer);
     clearTimeout(slot.idleTimer);

@@ -16,7 +16,10 @@ function idsPerFrame(tracker: ByteTracker, frames: Detection[][], firstSeq = 0):
 describe('ByteTracker', () => {
   it('confirms a track on its second detection and keeps its id while the object moves', () => {
     const tracker = new ByteTracker();
-    const ids = idsPerFrame(tracker, Array.from({ length: 10 }, (_, i) => [face(10 + 8 * i, 50), face(400, 300 - 5 * i)]));
+    const ids = idsPerFrame(
+      tracker,
+      Array.from({ length: 10 }, (_, i) => [face(10 + 8 * i, 50), face(400, 300 - 5 * i)]),
+    );
     expect(ids[0]).toEqual([0, 0]);
     for (const row of ids.slice(1)) expect(row).toEqual([1, 2]);
   });
@@ -31,7 +34,10 @@ describe('ByteTracker', () => {
   it('keeps a track alive on low-score detections (second association stage)', () => {
     const tracker = new ByteTracker();
     const scores = [0.9, 0.9, 0.3, 0.25, 0.3, 0.9];
-    const ids = idsPerFrame(tracker, scores.map((s, i) => [face(100 + 5 * i, 100, s)]));
+    const ids = idsPerFrame(
+      tracker,
+      scores.map((s, i) => [face(100 + 5 * i, 100, s)]),
+    );
     expect(ids.slice(1).map((r) => r[0])).toEqual([1, 1, 1, 1, 1]);
     expect(tracker.tracks[0]!.hits).toBe(6);
   });
@@ -83,7 +89,10 @@ describe('ByteTracker', () => {
     tracker.update(frame(1), [face(0, 0)]);
     const update = tracker.update(frame(2), [{ ...face(0, 0), label: 'person' }]);
     expect(update.assigned).toEqual([]);
-    expect(tracker.tracks.map((t) => [t.label, t.status])).toEqual([['face', 'lost'], ['person', 'tentative']]);
+    expect(tracker.tracks.map((t) => [t.label, t.status])).toEqual([
+      ['face', 'lost'],
+      ['person', 'tentative'],
+    ]);
   });
 
   it('resumes from a snapshot exactly as if it had never stopped', () => {

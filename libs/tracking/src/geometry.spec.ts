@@ -9,7 +9,16 @@ describe('geometry', () => {
   });
 
   it('tests points against a concave polygon', () => {
-    const u = [{ x: 0, y: 0 }, { x: 30, y: 0 }, { x: 30, y: 30 }, { x: 20, y: 30 }, { x: 20, y: 10 }, { x: 10, y: 10 }, { x: 10, y: 30 }, { x: 0, y: 30 }];
+    const u = [
+      { x: 0, y: 0 },
+      { x: 30, y: 0 },
+      { x: 30, y: 30 },
+      { x: 20, y: 30 },
+      { x: 20, y: 10 },
+      { x: 10, y: 10 },
+      { x: 10, y: 30 },
+      { x: 0, y: 30 },
+    ];
     expect(pointInPolygon({ x: 5, y: 20 }, u)).toBe(true);
     expect(pointInPolygon({ x: 15, y: 20 }, u)).toBe(false); // inside the notch
     expect(pointInPolygon({ x: 25, y: 5 }, u)).toBe(true);

@@ -1,5 +1,13 @@
 export { assign, type AssignmentResult } from './assignment.js';
-export { ByteTracker, DEFAULT_TRACKER_OPTIONS, pathSummary, type FrameUpdate, type Track, type TrackerOptions, type TrackerState } from './byte-tracker.js';
+export {
+  ByteTracker,
+  DEFAULT_TRACKER_OPTIONS,
+  pathSummary,
+  type FrameUpdate,
+  type Track,
+  type TrackerOptions,
+  type TrackerState,
+} from './byte-tracker.js';
 export { centreOf, crossing, iou, pointInPolygon, sideOf, type Point } from './geometry.js';
 export { correct, initiate, predict, stateToBox, type KalmanState } from './kalman.js';
 export { evaluateMot, type LabelledBox, type MotFrame, type MotSummary } from './mot-metrics.js';

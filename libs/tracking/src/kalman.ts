@@ -87,8 +87,20 @@ export function predict(state: KalmanState, steps = 1): KalmanState {
   let { mean, covariance } = state;
   for (let s = 0; s < steps; s++) {
     const h = Math.max(mean[3]!, 1e-6);
-    const std = [POSITION_WEIGHT * h, POSITION_WEIGHT * h, 1e-2, POSITION_WEIGHT * h, VELOCITY_WEIGHT * h, VELOCITY_WEIGHT * h, 1e-5, VELOCITY_WEIGHT * h];
-    mean = multiply(F, mean.map((v) => [v])).map((row) => row[0]!);
+    const std = [
+      POSITION_WEIGHT * h,
+      POSITION_WEIGHT * h,
+      1e-2,
+      POSITION_WEIGHT * h,
+      VELOCITY_WEIGHT * h,
+      VELOCITY_WEIGHT * h,
+      1e-5,
+      VELOCITY_WEIGHT * h,
+    ];
+    mean = multiply(
+      F,
+      mean.map((v) => [v]),
+    ).map((row) => row[0]!);
     covariance = add(multiply(multiply(F, covariance), FT), diag(std.map((v) => v * v)));
   }
   return { mean, covariance };
@@ -102,7 +114,10 @@ export function correct(state: KalmanState, box: Box): KalmanState {
   const projectedCov = add(multiply(multiply(H, state.covariance), HT), diag(std.map((v) => v * v)));
   const gain = multiply(multiply(state.covariance, HT), invert(projectedCov)); // 8x4
   const innovation = z.map((v, i) => [v - projectedMean[i]!]);
-  const mean = add(state.mean.map((v) => [v]), multiply(gain, innovation)).map((row) => row[0]!);
+  const mean = add(
+    state.mean.map((v) => [v]),
+    multiply(gain, innovation),
+  ).map((row) => row[0]!);
   const covariance = subtract(state.covariance, multiply(multiply(gain, projectedCov), transpose(gain)));
   return { mean, covariance };
 }

@@ -8,15 +8,53 @@ describe('CLEAR-MOT and IDF1', () => {
     const A = 1;
     const B = 2;
     const summary = evaluateMot([
-      { truth: [{ id: A, box: at(0) }, { id: B, box: at(100) }], hypotheses: [{ id: 1, box: at(0) }, { id: 2, box: at(100) }] },
+      {
+        truth: [
+          { id: A, box: at(0) },
+          { id: B, box: at(100) },
+        ],
+        hypotheses: [
+          { id: 1, box: at(0) },
+          { id: 2, box: at(100) },
+        ],
+      },
       // The hypotheses swap identities: two ID switches.
-      { truth: [{ id: A, box: at(0) }, { id: B, box: at(100) }], hypotheses: [{ id: 1, box: at(100) }, { id: 2, box: at(0) }] },
+      {
+        truth: [
+          { id: A, box: at(0) },
+          { id: B, box: at(100) },
+        ],
+        hypotheses: [
+          { id: 1, box: at(100) },
+          { id: 2, box: at(0) },
+        ],
+      },
       // Hypothesis 3 covers nothing: a false positive.
-      { truth: [{ id: A, box: at(0) }], hypotheses: [{ id: 2, box: at(0) }, { id: 3, box: at(500) }] },
+      {
+        truth: [{ id: A, box: at(0) }],
+        hypotheses: [
+          { id: 2, box: at(0) },
+          { id: 3, box: at(500) },
+        ],
+      },
       // Nothing detected: two misses.
-      { truth: [{ id: A, box: at(0) }, { id: B, box: at(100) }], hypotheses: [] },
+      {
+        truth: [
+          { id: A, box: at(0) },
+          { id: B, box: at(100) },
+        ],
+        hypotheses: [],
+      },
     ]);
-    expect(summary).toMatchObject({ frames: 4, truthBoxes: 7, hypothesisBoxes: 6, matches: 5, misses: 2, falsePositives: 1, idSwitches: 2 });
+    expect(summary).toMatchObject({
+      frames: 4,
+      truthBoxes: 7,
+      hypothesisBoxes: 6,
+      matches: 5,
+      misses: 2,
+      falsePositives: 1,
+      idSwitches: 2,
+    });
     expect(summary.mota).toBeCloseTo(1 - 5 / 7, 10);
     expect(summary.motp).toBe(1);
     // Best id pairing: A↔2 (frames 2, 3) and B↔1 (frame 2): IDTP 3 (A↔1 + B↔2 would give only 2).
@@ -26,11 +64,17 @@ describe('CLEAR-MOT and IDF1', () => {
     expect(summary.idRecall).toBeCloseTo(3 / 7, 10);
   });
 
-  it('keeps last frame\'s correspondence while it still overlaps, even when another hypothesis fits better', () => {
+  it("keeps last frame's correspondence while it still overlaps, even when another hypothesis fits better", () => {
     const summary = evaluateMot([
       { truth: [{ id: 7, box: at(0) }], hypotheses: [{ id: 1, box: at(0) }] },
       // Hypothesis 1 moved by 2 px (IoU 0.67 ≥ 0.5): kept; hypothesis 2 is exact but a false positive.
-      { truth: [{ id: 7, box: at(0) }], hypotheses: [{ id: 1, box: at(2) }, { id: 2, box: at(0) }] },
+      {
+        truth: [{ id: 7, box: at(0) }],
+        hypotheses: [
+          { id: 1, box: at(2) },
+          { id: 2, box: at(0) },
+        ],
+      },
     ]);
     expect(summary).toMatchObject({ matches: 2, falsePositives: 1, idSwitches: 0, misses: 0 });
     expect(summary.mota).toBeCloseTo(0.5, 10);

@@ -40,7 +40,11 @@ describe('reorder window', () => {
     window.offer(2, 2, 0);
     expect(window.release(0)).toEqual([]);
     window.offer(3, 3, 0);
-    expect(window.release(0).map((r) => [r.seq, r.gap])).toEqual([[1, 1], [2, 0], [3, 0]]);
+    expect(window.release(0).map((r) => [r.seq, r.gap])).toEqual([
+      [1, 1],
+      [2, 0],
+      [3, 0],
+    ]);
   });
 
   it('waits for a fresh session whose first frame is not 0, and drains everything at the end', () => {
@@ -50,10 +54,16 @@ describe('reorder window', () => {
     window.offer(5, 5, 20);
     expect(window.release(49)).toEqual([]);
     // Frame 7 has waited 50 ms: 5 and 7 go, 6 is given up on.
-    expect(window.release(50).map((r) => [r.seq, r.gap])).toEqual([[5, 0], [7, 1]]);
+    expect(window.release(50).map((r) => [r.seq, r.gap])).toEqual([
+      [5, 0],
+      [7, 1],
+    ]);
     window.offer(9, 9, 60);
     window.offer(12, 12, 61);
-    expect(window.drain().map((r) => [r.seq, r.gap])).toEqual([[9, 1], [12, 2]]);
+    expect(window.drain().map((r) => [r.seq, r.gap])).toEqual([
+      [9, 1],
+      [12, 2],
+    ]);
     expect(window.size).toBe(0);
   });
 });

@@ -57,7 +57,8 @@ export class ReorderWindow<T> {
       if (lowest === undefined) break;
       // A run counts from 0, so frame 0 never waits; a later first frame waits for earlier ones still in flight.
       const waited = now - this.oldestArrival()!;
-      const giveUp = (this.next === undefined && lowest === 0) || this.pending.size > this.options.maxFrames || waited >= this.options.maxWaitMs;
+      const giveUp =
+        (this.next === undefined && lowest === 0) || this.pending.size > this.options.maxFrames || waited >= this.options.maxWaitMs;
       if (!giveUp) break;
       out.push(this.take(lowest, this.next === undefined ? 0 : lowest - this.next));
     }

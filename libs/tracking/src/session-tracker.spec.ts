@@ -22,12 +22,24 @@ const face = (x: number, y: number): Detection => ({ label: 'face', score: 0.9, 
 
 // A face walking right along y = 100 (centre y = 120), 10 px per frame: centre x = 20 + 10·seq.
 const ZONES: SessionZones = {
-  zones: [{ id: 'door', polygon: [{ x: 205, y: 50 }, { x: 405, y: 50 }, { x: 405, y: 200 }, { x: 205, y: 200 }] }],
+  zones: [
+    {
+      id: 'door',
+      polygon: [
+        { x: 205, y: 50 },
+        { x: 405, y: 50 },
+        { x: 405, y: 200 },
+        { x: 205, y: 200 },
+      ],
+    },
+  ],
   lines: [{ id: 'gate', a: { x: 500, y: 0 }, b: { x: 500, y: 300 } }],
 };
 const walk = (seq: number) => [face(10 * seq, 100)];
 const summary = (events: TrackingEvent[]) =>
-  events.filter((e) => e.envelope.event !== EVENTS.frameTracked).map((e) => `${e.envelope.event}@${(e.envelope.payload as { frameSeq?: number }).frameSeq ?? '-'}`);
+  events
+    .filter((e) => e.envelope.event !== EVENTS.frameTracked)
+    .map((e) => `${e.envelope.event}@${(e.envelope.payload as { frameSeq?: number }).frameSeq ?? '-'}`);
 
 function run(tracker: SessionTracker, seqs: number[], detections: (seq: number) => Detection[] = walk, runId?: string): TrackingEvent[] {
   return seqs.flatMap((seq) => tracker.process(frameAt(seq, detections(seq), runId)));
@@ -72,7 +84,9 @@ describe('SessionTracker', () => {
     expect(crossed.map((e) => e.envelope.payload)).toEqual([
       expect.objectContaining({ lineId: 'gate', trackId: 1, frameSeq: 49, direction: 'rightToLeft', point: { x: 510, y: 120 } }),
     ]);
-    const tracked = events.filter((e) => e.envelope.event === EVENTS.frameTracked).map((e) => e.envelope.payload as { frameSeq: number; tracks: unknown[] });
+    const tracked = events
+      .filter((e) => e.envelope.event === EVENTS.frameTracked)
+      .map((e) => e.envelope.payload as { frameSeq: number; tracks: unknown[] });
     expect(tracked.map((t) => t.frameSeq)).toEqual(seqs.slice(0, 52));
     expect(tracked[0]!.tracks).toEqual([]); // tentative on its first frame
     expect(tracked[5]!.tracks).toEqual([{ trackId: 1, detection: 0, label: 'face', score: 0.9, box: { x: 50, y: 100, w: 40, h: 40 } }]);

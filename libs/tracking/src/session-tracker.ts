@@ -187,7 +187,15 @@ export class SessionTracker {
     return events;
   }
 
-  private zoneLeft(track: Track, zoneId: string, entered: { atMs: number }, ref: FrameRef, atMs: number, point: Point, timestamp: string): TrackingEvent {
+  private zoneLeft(
+    track: Track,
+    zoneId: string,
+    entered: { atMs: number },
+    ref: FrameRef,
+    atMs: number,
+    point: Point,
+    timestamp: string,
+  ): TrackingEvent {
     return this.event(EVENTS.zoneLeft, timestamp, `${track.id}:${zoneId}:${ref.frameSeq}`, {
       trackId: track.id,
       label: track.label,

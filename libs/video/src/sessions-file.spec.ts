@@ -24,7 +24,13 @@ describe('sessions file', () => {
     expect(await loadSessionsFile(path)).toEqual([
       {
         sessionId: 'cam1',
-        source: { type: 'rtsp', url: 'rtsp://cam/stream', auth: { type: 'digest', username: 'viewer', password: 'secret' }, loop: false, pacing: 'realtime' },
+        source: {
+          type: 'rtsp',
+          url: 'rtsp://cam/stream',
+          auth: { type: 'digest', username: 'viewer', password: 'secret' },
+          loop: false,
+          pacing: 'realtime',
+        },
       },
       { source: { type: 'file', url: '/media/demo.mp4', loop: true, pacing: 'realtime' } },
     ]);
@@ -56,7 +62,10 @@ describe('sessions file', () => {
       ['unknown-scheme.yaml', '{ type: rtsp, url: "rtsp://cam/a", auth: ntlm }'],
     ]) {
       const path = file(name, `sessions:\n  - source: ${source}\n`);
-      await expect(loadSessionsFile(path), name).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/auth|username|password/) });
+      await expect(loadSessionsFile(path), name).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/auth|username|password/),
+      });
     }
   });
 

@@ -47,7 +47,7 @@ function observeRtp(packet: Buffer, seen: RtpObservations, last: { ssrc?: number
     if ((unit[0]! & 0x1f) === NAL_SPS) seen.spsVariants.add(unit.toString('hex'));
   };
   if (type === NAL_STAP_A) {
-    for (let offset = 1; offset + 2 <= payload.length; ) {
+    for (let offset = 1; offset + 2 <= payload.length;) {
       const size = payload.readUInt16BE(offset);
       note(payload.subarray(offset + 2, offset + 2 + size));
       offset += 2 + size;
@@ -64,7 +64,7 @@ export async function startClockShiftProxy(targetPort: number, offsetMs: number)
   const rtp: RtpObservations = { ssrcs: [], h264NalTypes: new Set(), spsVariants: new Set(), timestampReversals: 0 };
   const shift = (rtcp: Buffer) => {
     // A compound RTCP packet: walk its packets, move the NTP timestamp of each sender report.
-    for (let offset = 0; offset + 4 <= rtcp.length; ) {
+    for (let offset = 0; offset + 4 <= rtcp.length;) {
       const length = (rtcp.readUInt16BE(offset + 2) + 1) * 4;
       if (rtcp[offset + 1] === RTCP_SENDER_REPORT && offset + 16 <= rtcp.length) {
         const ntp = rtcp.readUInt32BE(offset + 8) + rtcp.readUInt32BE(offset + 12) / NTP_FRACTION + offsetMs / 1000;

@@ -29,7 +29,11 @@ export const testLogger: VideoLogger = process.env.DEBUG_TEST
   : quiet;
 
 /** Polls until `probe` returns a value. The default bound is a hang detector: 1080p60 decoding on a loaded 2-core box can run at a few fps. */
-export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

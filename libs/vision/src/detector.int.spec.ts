@@ -117,7 +117,9 @@ describe.each([
   let fixed: Detector;
   let batched: Detector;
   beforeAll(async () => {
-    [fixed, batched] = await Promise.all([fixedId, batchedId].map((id) => Detector.create({ manifest: builtinManifest(id), provider: 'cpu' })));
+    [fixed, batched] = await Promise.all(
+      [fixedId, batchedId].map((id) => Detector.create({ manifest: builtinManifest(id), provider: 'cpu' })),
+    );
   });
   afterAll(() => Promise.all([fixed.release(), batched.release()]));
 
@@ -168,7 +170,10 @@ describe.each([
     const tool = fileURLToPath(new URL('../models/tools/dynamic_batch.py', import.meta.url));
     try {
       await promisify(execFile)('/usr/bin/python3', [tool, builtinManifest(fixedId).file, target]);
-      const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+      const sha256 = async (path: string) =>
+        createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
       expect(await sha256(target)).toBe(await sha256(builtinManifest(batchedId).file));
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -183,7 +188,9 @@ async function deriveSha256(toolName: string, source: string): Promise<string> {
   const tool = fileURLToPath(new URL(`../models/tools/${toolName}`, import.meta.url));
   try {
     await promisify(execFile)('/usr/bin/python3', [tool, source, target]);
-    return createHash('sha256').update(await readFile(target)).digest('hex');
+    return createHash('sha256')
+      .update(await readFile(target))
+      .digest('hex');
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -196,7 +203,9 @@ describe('BlazeFace back 256 fed uint8 (the scaling inside the graph)', () => {
   let frames: Awaited<ReturnType<typeof letterboxedFrame>>[];
   beforeAll(async () => {
     [float, uint8, batchedUint8] = await Promise.all(
-      ['blazeface-back-256', 'blazeface-back-256-u8', 'blazeface-back-256-batched-u8'].map((id) => Detector.create({ manifest: builtinManifest(id), provider: 'cpu' })),
+      ['blazeface-back-256', 'blazeface-back-256-u8', 'blazeface-back-256-batched-u8'].map((id) =>
+        Detector.create({ manifest: builtinManifest(id), provider: 'cpu' }),
+      ),
     );
     const placements = [
       { canvas: { width: 1280, height: 720 }, x: 100, y: 100 },
@@ -238,7 +247,9 @@ describe('BlazeFace back 256 fed uint8 (the scaling inside the graph)', () => {
     ['blazeface-back-256', 'blazeface-back-256-u8'],
     ['blazeface-back-256-batched', 'blazeface-back-256-batched-u8'],
   ])('%s → %s is what models/tools/uint8_input.py derives, byte for byte', async (sourceId, derivedId) => {
-    const sha256 = createHash('sha256').update(await readFile(builtinManifest(derivedId).file)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(builtinManifest(derivedId).file))
+      .digest('hex');
     expect(await deriveSha256('uint8_input.py', builtinManifest(sourceId).file)).toBe(sha256);
   });
 });

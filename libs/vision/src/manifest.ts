@@ -85,12 +85,28 @@ const BLAZEFACE_OUTPUTS = { scores: ['Identity:0', 'Identity_1:0'], regressors: 
  * A shipped BlazeFace model; `batched` is its dynamic-batch derivative (models/tools/dynamic_batch.py), `uint8` the
  * derivative that takes the frame's bytes and scales them inside the graph (models/tools/uint8_input.py).
  */
-function blazeFaceManifest(id: string, file: string, size: number, anchorStrides: number[], scoreThreshold: number, batched = false, uint8 = false) {
+function blazeFaceManifest(
+  id: string,
+  file: string,
+  size: number,
+  anchorStrides: number[],
+  scoreThreshold: number,
+  batched = false,
+  uint8 = false,
+) {
   return {
     id,
     file: modelFile(file),
     // MediaPipe feeds BlazeFace RGB scaled to [-1,1]; the graph starts with a plain Transpose + Conv (no scaling).
-    input: { name: 'input:0', width: size, height: size, layout: 'NHWC', range: '[-1,1]', channelOrder: 'rgb', ...(uint8 && { type: 'uint8' as const }) },
+    input: {
+      name: 'input:0',
+      width: size,
+      height: size,
+      layout: 'NHWC',
+      range: '[-1,1]',
+      channelOrder: 'rgb',
+      ...(uint8 && { type: 'uint8' as const }),
+    },
     decoder: { kind: 'blazeface', outputs: BLAZEFACE_OUTPUTS, anchorStrides },
     labels: ['face'],
     scoreThreshold,
@@ -138,7 +154,15 @@ const BUILTIN_MANIFESTS: Record<string, ModelManifest> = {
   ),
   // Back 256 and its dynamic-batch twin taking uint8 RGB: the [-1,1] scaling runs in the graph (on the GPU there),
   // and a frame's bytes are the input tensor as they arrive (docs/benchmarks.md).
-  'blazeface-back-256-u8': blazeFaceManifest('blazeface-back-256-u8', 'blazeface/face_detection_back_256x256_u8.onnx', 256, [16, 32, 32, 32], 0.6, false, true),
+  'blazeface-back-256-u8': blazeFaceManifest(
+    'blazeface-back-256-u8',
+    'blazeface/face_detection_back_256x256_u8.onnx',
+    256,
+    [16, 32, 32, 32],
+    0.6,
+    false,
+    true,
+  ),
   'blazeface-back-256-batched-u8': blazeFaceManifest(
     'blazeface-back-256-batched-u8',
     'blazeface/face_detection_back_256x256_batched_u8.onnx',

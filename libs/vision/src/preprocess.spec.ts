@@ -75,7 +75,8 @@ describe('InputTensorPacker', () => {
   });
 
   describe('uint8 input (the model scales the bytes itself)', () => {
-    const uint8 = (overrides: Partial<ModelInputSpec> = {}) => new InputTensorPacker(input({ type: 'uint8', range: '[-1,1]', ...overrides }));
+    const uint8 = (overrides: Partial<ModelInputSpec> = {}) =>
+      new InputTensorPacker(input({ type: 'uint8', range: '[-1,1]', ...overrides }));
 
     it('takes one frame already in the model layout as the tensor itself: no copy, no scaling', () => {
       const single = frame(RGB);

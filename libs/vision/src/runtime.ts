@@ -73,10 +73,5 @@ export async function createInferenceSession(modelPath: string, options: Runtime
 }
 
 function loadFailed(modelPath: string, cause: unknown): SightlineError {
-  return new SightlineError(
-    'MODEL_LOAD_FAILED',
-    `cannot load model ${modelPath}: ${errorMessage(cause)}`,
-    { model: modelPath },
-    { cause },
-  );
+  return new SightlineError('MODEL_LOAD_FAILED', `cannot load model ${modelPath}: ${errorMessage(cause)}`, { model: modelPath }, { cause });
 }

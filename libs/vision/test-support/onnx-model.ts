@@ -81,10 +81,7 @@ export function buildOnnxModel(spec: GraphSpec): Uint8Array {
     graph: {
       name: 'test',
       node: spec.nodes.map((n, i) => ({ name: `${n.op}_${i}`, opType: n.op, input: n.inputs, output: n.outputs })),
-      initializer: [
-        ...constants(spec.floatConstants, FLOAT, 'floatData'),
-        ...constants(spec.int64Constants, INT64, 'int64Data'),
-      ],
+      initializer: [...constants(spec.floatConstants, FLOAT, 'floatData'), ...constants(spec.int64Constants, INT64, 'int64Data')],
       input: Object.entries(spec.inputs).map(valueInfo),
       output: Object.entries(spec.outputs).map(valueInfo),
     },

@@ -99,7 +99,8 @@ export class ApiClient {
   assignRole = (id: number, role: string) => this.json<UserView>('PUT', `/admin/users/${id}/roles/${encodeURIComponent(role)}`);
   revokeRole = (id: number, role: string) => this.json<UserView>('DELETE', `/admin/users/${id}/roles/${encodeURIComponent(role)}`);
   sessionGrants = (id: number) => this.json<SessionGrants>('GET', `/admin/users/${id}/sessions`);
-  grantSession = (id: number, sessionId: string) => this.json<SessionGrants>('PUT', `/admin/users/${id}/sessions/${encodeURIComponent(sessionId)}`);
+  grantSession = (id: number, sessionId: string) =>
+    this.json<SessionGrants>('PUT', `/admin/users/${id}/sessions/${encodeURIComponent(sessionId)}`);
   revokeSession = (id: number, sessionId: string) =>
     this.json<SessionGrants>('DELETE', `/admin/users/${id}/sessions/${encodeURIComponent(sessionId)}`);
   roles = () => this.json<RoleView[]>('GET', '/admin/roles');

@@ -27,8 +27,7 @@ export function sessionFromToken(token: string, now = Date.now(), expiresInSecon
   const payload = token.split('.')[1];
   if (!payload) throw new Error('access token is not a JWT');
   const claims = JSON.parse(decodeBase64Url(payload)) as Partial<AccessTokenClaims>;
-  const expiresAt =
-    typeof claims.exp === 'number' ? claims.exp * 1000 : now + (expiresInSeconds ?? 0) * 1000;
+  const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : now + (expiresInSeconds ?? 0) * 1000;
   return {
     token,
     username: typeof claims.username === 'string' ? claims.username : '?',
@@ -44,7 +43,10 @@ export const canOperate = (session: Pick<AuthSession, 'roles'>): boolean =>
   session.roles.includes(ROLES.admin) || session.roles.includes(ROLES.operator);
 
 function decodeBase64Url(text: string): string {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
+  const base64 = text
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(text.length / 4) * 4, '=');
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   return new TextDecoder().decode(bytes);
 }

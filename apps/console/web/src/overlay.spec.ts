@@ -37,7 +37,14 @@ describe('projectDetections', () => {
 
   it('draws in source pixels until the first snapshot arrives', () => {
     const geometry = snapshotGeometry(source, undefined);
-    expect(geometry).toMatchObject({ scaleX: 1, scaleY: 1, padX: 0, padY: 0, size: source, crop: { left: 0, top: 0, width: 100, height: 100 } });
+    expect(geometry).toMatchObject({
+      scaleX: 1,
+      scaleY: 1,
+      padX: 0,
+      padY: 0,
+      size: source,
+      crop: { left: 0, top: 0, width: 100, height: 100 },
+    });
     const [drawn] = projectDetections([{ label: 'face', score: 0.5, box: { x: 10, y: 20, w: 30, h: 40 } }], geometry);
     expect(drawn).toMatchObject({ x: 10, y: 20, w: 30, h: 40, keypoints: [] });
   });
@@ -67,7 +74,14 @@ describe('the source picture (the camera frame downscaled by ingest)', () => {
 
   it('labels detections with the track ids of their frameTracked, by detection index', () => {
     const detections = [0, 1, 2].map((i) => ({ label: 'face', score: 0.9, box: { x: i * 100, y: 0, w: 50, h: 50 } }));
-    const drawn = projectDetections(detections, pictureGeometry(source, picture), new Map([[0, 7], [2, 9]]));
+    const drawn = projectDetections(
+      detections,
+      pictureGeometry(source, picture),
+      new Map([
+        [0, 7],
+        [2, 9],
+      ]),
+    );
     expect(drawn.map((b) => b.trackId)).toEqual([7, undefined, 9]);
   });
 

@@ -76,11 +76,18 @@ export function toPicture(point: Point, geometry: SnapshotGeometry): Point {
  */
 export function clickToSource(offset: Point, displayed: Size, source: Size): Point {
   const clamp = (v: number, max: number) => Math.min(max, Math.max(0, Math.round(v)));
-  return { x: clamp((offset.x / displayed.width) * source.width, source.width), y: clamp((offset.y / displayed.height) * source.height, source.height) };
+  return {
+    x: clamp((offset.x / displayed.width) * source.width, source.width),
+    y: clamp((offset.y / displayed.height) * source.height, source.height),
+  };
 }
 
 /** The boxes (and keypoints) as drawn, in picture pixels; `trackIds[i]` labels detection i. */
-export function projectDetections(detections: readonly Detection[], geometry: SnapshotGeometry, trackIds: ReadonlyMap<number, number> = new Map()): OverlayBox[] {
+export function projectDetections(
+  detections: readonly Detection[],
+  geometry: SnapshotGeometry,
+  trackIds: ReadonlyMap<number, number> = new Map(),
+): OverlayBox[] {
   return detections.map((d, i) => {
     const corner = toPicture(d.box, geometry);
     const trackId = trackIds.get(i);
@@ -110,7 +117,12 @@ const ZONE_COLOUR = '#40c4ff';
 const DRAFT_COLOUR = '#ffd740';
 
 /** Paints zones, lines, boxes and keypoints on a canvas whose bitmap has the picture's size (CSS scales it with the image). */
-export function paintOverlay(canvas: HTMLCanvasElement, boxes: readonly OverlayBox[], geometry: SnapshotGeometry, zones?: OverlayZones): void {
+export function paintOverlay(
+  canvas: HTMLCanvasElement,
+  boxes: readonly OverlayBox[],
+  geometry: SnapshotGeometry,
+  zones?: OverlayZones,
+): void {
   const { size } = geometry;
   if (canvas.width !== size.width) canvas.width = size.width;
   if (canvas.height !== size.height) canvas.height = size.height;

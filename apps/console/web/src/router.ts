@@ -2,13 +2,13 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
-  | { page: 'sessions' }
-  | { page: 'live'; sessionId: string }
-  | { page: 'history'; sessionId?: string }
-  | { page: 'admin' };
+  { page: 'sessions' } | { page: 'live'; sessionId: string } | { page: 'history'; sessionId?: string } | { page: 'admin' };
 
 export function parseRoute(hash: string): Route {
-  const [page, id] = hash.replace(/^#\/?/, '').split('/').map((part) => decodeURIComponent(part));
+  const [page, id] = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .map((part) => decodeURIComponent(part));
   switch (page) {
     case 'sessions':
       return id ? { page: 'live', sessionId: id } : { page: 'sessions' };

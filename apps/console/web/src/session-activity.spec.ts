@@ -25,7 +25,10 @@ const tracked = (frameSeq: number, tracks: Array<[detection: number, trackId: nu
     sessionId: 'cam',
     timestamp: at,
     event: 'frameTracked',
-    payload: { frameSeq, tracks: tracks.map(([detection, trackId]) => ({ detection, trackId, label: 'face', score: 0.9, box: { x: 0, y: 0, w: 1, h: 1 } })) },
+    payload: {
+      frameSeq,
+      tracks: tracks.map(([detection, trackId]) => ({ detection, trackId, label: 'face', score: 0.9, box: { x: 0, y: 0, w: 1, h: 1 } })),
+    },
   }) as unknown as AnalysisMessage;
 
 describe('SessionActivity: which frame is drawn with which track ids', () => {
@@ -35,11 +38,19 @@ describe('SessionActivity: which frame is drawn with which track ids', () => {
     expect(activity.displayed()).toMatchObject({ frame: { frameSeq: 10 } });
     expect(activity.displayed()!.trackIds.size).toBe(0);
     activity.record(analyzed(11, 2));
-    activity.record(tracked(10, [[0, 3], [1, 4]]));
+    activity.record(
+      tracked(10, [
+        [0, 3],
+        [1, 4],
+      ]),
+    );
     activity.record(analyzed(12, 1));
     const shown = activity.displayed()!;
     expect(shown.frame.frameSeq).toBe(10);
-    expect([...shown.trackIds]).toEqual([[0, 3], [1, 4]]);
+    expect([...shown.trackIds]).toEqual([
+      [0, 3],
+      [1, 4],
+    ]);
     // frameTracked is not a timeline entry (it comes with every frame).
     expect(activity.timeline.map((e) => e.event)).not.toContain('frameTracked');
   });

@@ -146,7 +146,10 @@ function describeLifecycle(message: AnalysisMessage): Pick<TimelineEntry, 'level
     case EVENTS.zoneEntered:
     case EVENTS.zoneLeft: {
       const p = message.payload as EventPayloads['zoneEntered'];
-      return { level: 'info', text: `#${p.trackId} ${p.label} ${message.event === EVENTS.zoneEntered ? 'entered' : 'left'} zone ${p.zoneId}` };
+      return {
+        level: 'info',
+        text: `#${p.trackId} ${p.label} ${message.event === EVENTS.zoneEntered ? 'entered' : 'left'} zone ${p.zoneId}`,
+      };
     }
     case EVENTS.lineCrossed: {
       const p = message.payload as EventPayloads['lineCrossed'];

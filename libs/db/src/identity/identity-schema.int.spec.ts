@@ -24,16 +24,17 @@ describe('identity schema', () => {
       .trim()
       .split('\n');
   const constraints = (table: string) =>
-    pg
-      .psql(`SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '${table}'::regclass ORDER BY 1`)
-      .trim()
-      .split('\n');
+    pg.psql(`SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '${table}'::regclass ORDER BY 1`).trim().split('\n');
 
   beforeAll(async () => {
     dir = await makeTempDir('identity-schema');
     pg = await LocalPostgres.start({ dataDir: join(dir, 'pg'), ephemeral: true });
     db = createDataSource({ url: pg.url, entities: IDENTITY_ENTITIES, migrations: IDENTITY_MIGRATIONS });
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000', 'EmailVerification1751700000000']);
+    expect(await connectAndMigrate(db)).toEqual([
+      'CreateIdentityTables1751400000000',
+      'SessionGrants1751610000000',
+      'EmailVerification1751700000000',
+    ]);
   });
 
   afterAll(async () => {
@@ -55,17 +56,25 @@ describe('identity schema', () => {
     expect(constraints('roles')).toEqual(['PRIMARY KEY (id)', 'UNIQUE (name)']);
     // Part of a composite primary key, hence NOT NULL, as in the spec's DDL.
     expect(columns('user_roles')).toEqual(['user_id|integer||NO|', 'role_id|integer||NO|']);
-    expect(constraints('user_roles')).toEqual(['FOREIGN KEY (role_id) REFERENCES roles(id)', 'FOREIGN KEY (user_id) REFERENCES users(id)', 'PRIMARY KEY (user_id, role_id)']);
+    expect(constraints('user_roles')).toEqual([
+      'FOREIGN KEY (role_id) REFERENCES roles(id)',
+      'FOREIGN KEY (user_id) REFERENCES users(id)',
+      'PRIMARY KEY (user_id, role_id)',
+    ]);
   });
 
   it('seeds the admin, operator and agent roles', () => {
-    expect(pg.psql('SELECT string_agg(name, \',\' ORDER BY id) FROM roles').trim()).toBe('admin,operator,agent');
+    expect(pg.psql("SELECT string_agg(name, ',' ORDER BY id) FROM roles").trim()).toBe('admin,operator,agent');
   });
 
   it('maps the entities onto the tables, hiding the password hash from ordinary reads', async () => {
     const agent = await db.getRepository(RoleEntity).findOneByOrFail({ name: 'agent' });
-    const saved = await db.getRepository(UserEntity).save({ username: 'ada', email: 'ada@example.com', password: '$2b$12$hash', roles: [agent] });
-    expect(pg.psql(`SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ${saved.id}`).trim()).toBe('agent');
+    const saved = await db
+      .getRepository(UserEntity)
+      .save({ username: 'ada', email: 'ada@example.com', password: '$2b$12$hash', roles: [agent] });
+    expect(pg.psql(`SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ${saved.id}`).trim()).toBe(
+      'agent',
+    );
     const loaded = await db.getRepository(UserEntity).findOneOrFail({ where: { id: saved.id }, relations: { roles: true } });
     expect(loaded).toMatchObject({ username: 'ada', roles: [{ name: 'agent' }], createdAt: expect.any(Date) });
     expect(loaded).not.toHaveProperty('password');
@@ -82,7 +91,9 @@ describe('identity schema', () => {
     pg.psql(`INSERT INTO users (username, email, password) VALUES ('gone', 'gone@example.com', 'x')`);
     const id = pg.psql(`SELECT id FROM users WHERE username = 'gone'`).trim();
     pg.psql(`INSERT INTO session_grants (user_id, session_id) VALUES (${id}, 'cam-1'), (${id}, '*')`);
-    expect(() => pg.psql(`INSERT INTO session_grants (user_id, session_id) VALUES (${id}, 'cam 1')`)).toThrow(/session_grants_session_id_check/);
+    expect(() => pg.psql(`INSERT INTO session_grants (user_id, session_id) VALUES (${id}, 'cam 1')`)).toThrow(
+      /session_grants_session_id_check/,
+    );
     pg.psql(`INSERT INTO token_revocations (user_id, revoked_before) VALUES (${id}, now())`);
     pg.psql(`DELETE FROM users WHERE id = ${id}`);
     expect(pg.psql(`SELECT count(*) FROM session_grants WHERE user_id = ${id}`).trim()).toBe('0');
@@ -95,7 +106,17 @@ describe('identity schema', () => {
     await db.undoLastMigration({ transaction: 'each' });
     expect(constraints('token_revocations')).toContain('FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE');
     await db.undoLastMigration({ transaction: 'each' });
-    expect(pg.psql(`SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users', 'roles', 'user_roles', 'password_reset_tokens', 'token_revocations')`).trim()).toBe('0');
-    expect(await connectAndMigrate(db)).toEqual(['CreateIdentityTables1751400000000', 'SessionGrants1751610000000', 'EmailVerification1751700000000']);
+    expect(
+      pg
+        .psql(
+          `SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users', 'roles', 'user_roles', 'password_reset_tokens', 'token_revocations')`,
+        )
+        .trim(),
+    ).toBe('0');
+    expect(await connectAndMigrate(db)).toEqual([
+      'CreateIdentityTables1751400000000',
+      'SessionGrants1751610000000',
+      'EmailVerification1751700000000',
+    ]);
   });
 });

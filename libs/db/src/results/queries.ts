@@ -3,13 +3,7 @@
  * pagination is keyset-based (by id for results, by session id for summaries), so a page is stable and paging
  * through a growing table neither skips nor repeats rows.
  */
-import {
-  SightlineError,
-  type ErrorCodeOf,
-  type ResultPage,
-  type SessionSummary,
-  type SessionSummaryPage,
-} from '@sightline/contracts';
+import { SightlineError, type ErrorCodeOf, type ResultPage, type SessionSummary, type SessionSummaryPage } from '@sightline/contracts';
 import { type DataSource } from 'typeorm';
 import { AnalysisResultEntity, SessionSummaryEntity } from './entities.js';
 
@@ -74,10 +68,19 @@ export async function findSessionResults(dataSource: DataSource, query: ResultQu
   if (query.to) qb.andWhere('r.timestamp < :to', { to: query.to });
   if (query.event) qb.andWhere('r.event = :event', { event: query.event });
   // One row more than asked tells whether another page exists.
-  const rows = await qb.orderBy('r.id', 'ASC').limit(limit + 1).getMany();
+  const rows = await qb
+    .orderBy('r.id', 'ASC')
+    .limit(limit + 1)
+    .getMany();
   const page = rows.slice(0, limit);
   return {
-    results: page.map((r) => ({ id: r.id, sessionId: r.sessionId, timestamp: r.timestamp.toISOString(), event: r.event, payload: r.payload })),
+    results: page.map((r) => ({
+      id: r.id,
+      sessionId: r.sessionId,
+      timestamp: r.timestamp.toISOString(),
+      event: r.event,
+      payload: r.payload,
+    })),
     nextCursor: rows.length > limit ? encodeCursor('r', page.at(-1)!.id) : null,
   };
 }
@@ -108,7 +111,10 @@ export async function listSessionSummaries(
   const qb = dataSource.getRepository(SessionSummaryEntity).createQueryBuilder('s').where('TRUE');
   if (afterSession !== undefined) qb.andWhere('s.sessionId > :afterSession', { afterSession });
   if (query.sessions) qb.andWhere('s.sessionId = ANY(:allowed)', { allowed: [...query.sessions] });
-  const rows = await qb.orderBy('s.sessionId', 'ASC').limit(limit + 1).getMany();
+  const rows = await qb
+    .orderBy('s.sessionId', 'ASC')
+    .limit(limit + 1)
+    .getMany();
   const page = rows.slice(0, limit);
   return {
     sessions: page.map(toSummary),

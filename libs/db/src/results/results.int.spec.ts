@@ -53,13 +53,22 @@ describe('analysis_results on a real PostgreSQL', () => {
   it('migrates to exactly the specification’s columns and indexes (plus the idempotency and paging indexes)', async () => {
     pg.psql(`CREATE SCHEMA spec; SET search_path TO spec; ${SPEC_DDL}`);
     const columns = (schema: string) =>
-      pg.psql(`SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
+      pg
+        .psql(
+          `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
                FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = 'analysis_results'
-               ORDER BY ordinal_position`).replaceAll(`${schema}.`, '');
+               ORDER BY ordinal_position`,
+        )
+        .replaceAll(`${schema}.`, '');
     const indexes = (schema: string) =>
-      pg.psql(`SELECT indexname || ' ' || indexdef FROM pg_indexes
-               WHERE schemaname = '${schema}' AND tablename = 'analysis_results' ORDER BY indexname`)
-        .replaceAll(`${schema}.`, '').trim().split('\n');
+      pg
+        .psql(
+          `SELECT indexname || ' ' || indexdef FROM pg_indexes
+               WHERE schemaname = '${schema}' AND tablename = 'analysis_results' ORDER BY indexname`,
+        )
+        .replaceAll(`${schema}.`, '')
+        .trim()
+        .split('\n');
 
     expect(columns('public')).toBe(columns('spec'));
     expect(columns('public')).toContain('session_id|character varying|64|NO|');
@@ -98,8 +107,14 @@ describe('analysis_results on a real PostgreSQL', () => {
     expect(await store.insertBatch([restarted])).toEqual({ inserted: 1, duplicates: 0 });
 
     expect(count(`SELECT count(*) FROM analysis_results WHERE session_id = 'cam-a'`)).toBe(5);
-    expect(pg.psql(`SELECT jsonb_array_length(payload->'detections') FROM analysis_results
-                    WHERE session_id = 'cam-a' AND payload->>'frameSeq' = '0'`).trim()).toBe('2');
+    expect(
+      pg
+        .psql(
+          `SELECT jsonb_array_length(payload->'detections') FROM analysis_results
+                    WHERE session_id = 'cam-a' AND payload->>'frameSeq' = '0'`,
+        )
+        .trim(),
+    ).toBe('2');
     expect(await findSessionSummary(ds, 'cam-a')).toEqual({
       sessionId: 'cam-a',
       firstTimestamp: new Date(T0 - 1000).toISOString(),
@@ -197,7 +212,12 @@ describe('analysis_results on a real PostgreSQL', () => {
     expect(count('SELECT count(*) FROM analysis_results')).toBeGreaterThan(1000);
 
     const sessionsCursor = (await listSessionSummaries(ds, { limit: 1 })).nextCursor!;
-    const forged = [sessionsCursor, Buffer.from(`r:1 OR 1=1`).toString('base64url'), Buffer.from('r:99999999999').toString('base64url'), 'not a cursor!'];
+    const forged = [
+      sessionsCursor,
+      Buffer.from(`r:1 OR 1=1`).toString('base64url'),
+      Buffer.from('r:99999999999').toString('base64url'),
+      'not a cursor!',
+    ];
     for (const cursor of forged) {
       await expect(findSessionResults(ds, { sessionId: 'cam-a', cursor })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
     }
@@ -209,22 +229,64 @@ describe('analysis_results on a real PostgreSQL', () => {
 
   it('stores tracker events once, however often they are delivered', async () => {
     const at = new Date(T0 + 5000);
-    const appeared = makeEnvelope('cam-track', 'objectAppeared', { trackId: 1, label: 'face', frameSeq: 3, at: at.toISOString(), box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.9 }, at);
-    const tracked = makeEnvelope('cam-track', 'frameTracked', { frameSeq: 4, pts: 0.1, captureTime: at.toISOString(), tracks: [{ trackId: 1, detection: 0, label: 'face', score: 0.9, box: { x: 1, y: 2, w: 3, h: 4 } }] }, at);
+    const appeared = makeEnvelope(
+      'cam-track',
+      'objectAppeared',
+      { trackId: 1, label: 'face', frameSeq: 3, at: at.toISOString(), box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.9 },
+      at,
+    );
+    const tracked = makeEnvelope(
+      'cam-track',
+      'frameTracked',
+      {
+        frameSeq: 4,
+        pts: 0.1,
+        captureTime: at.toISOString(),
+        tracks: [{ trackId: 1, detection: 0, label: 'face', score: 0.9, box: { x: 1, y: 2, w: 3, h: 4 } }],
+      },
+      at,
+    );
     const rows = [appeared, tracked].map((e) => ({ ...e }));
     expect(await store.insertBatch(rows)).toEqual({ inserted: 2, duplicates: 0 });
     expect(await store.insertBatch(rows)).toEqual({ inserted: 0, duplicates: 2 });
-    expect((await findSessionResults(ds, { sessionId: 'cam-track', event: 'objectAppeared' })).results.map((r) => r.payload)).toEqual([appeared.payload]);
+    expect((await findSessionResults(ds, { sessionId: 'cam-track', event: 'objectAppeared' })).results.map((r) => r.payload)).toEqual([
+      appeared.payload,
+    ]);
   });
 
   it('keeps one validated zone configuration per session', async () => {
-    const zones = { zones: [{ id: 'door', polygon: [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }] }], lines: [{ id: 'gate', a: { x: 0, y: 5 }, b: { x: 10, y: 5 } }] };
+    const zones = {
+      zones: [
+        {
+          id: 'door',
+          polygon: [
+            { x: 0, y: 0 },
+            { x: 10, y: 0 },
+            { x: 10, y: 10 },
+          ],
+        },
+      ],
+      lines: [{ id: 'gate', a: { x: 0, y: 5 }, b: { x: 10, y: 5 } }],
+    };
     expect(await findSessionZones(ds, 'cam-z')).toBeUndefined();
     const saved = await saveSessionZones(ds, 'cam-z', zones);
     expect(saved).toMatchObject({ sessionId: 'cam-z', ...zones });
     const replaced = await saveSessionZones(ds, 'cam-z', { zones: [], lines: zones.lines });
     expect(await findSessionZones(ds, 'cam-z')).toEqual(replaced);
-    await expect(saveSessionZones(ds, 'cam-z', { zones: [{ id: 'x', polygon: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }], lines: [] })).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(
+      saveSessionZones(ds, 'cam-z', {
+        zones: [
+          {
+            id: 'x',
+            polygon: [
+              { x: 0, y: 0 },
+              { x: 1, y: 1 },
+            ],
+          },
+        ],
+        lines: [],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
     expect(await findSessionZones(ds, 'cam-z')).toEqual(replaced);
     expect(await deleteSessionZones(ds, 'cam-z')).toBe(true);
     expect(await deleteSessionZones(ds, 'cam-z')).toBe(false);
@@ -233,7 +295,19 @@ describe('analysis_results on a real PostgreSQL', () => {
 
   it('stores the zones a sessionStarted carries as the session zones; a start without zones or a redelivery leaves them', async () => {
     const source = { type: 'file' as const, url: '/x.mp4' };
-    const zones = { zones: [{ id: 'door', polygon: [{ x: 0, y: 0 }, { x: 100, y: 0 }, { x: 100, y: 80 }] }], lines: [] };
+    const zones = {
+      zones: [
+        {
+          id: 'door',
+          polygon: [
+            { x: 0, y: 0 },
+            { x: 100, y: 0 },
+            { x: 100, y: 80 },
+          ],
+        },
+      ],
+      lines: [],
+    };
     const first = makeEnvelope('cam-zs', 'sessionStarted', { source, live: true, zones }, new Date(T0));
     expect(await store.insertBatch([{ ...first }])).toEqual({ inserted: 1, duplicates: 0 });
     expect(await findSessionZones(ds, 'cam-zs')).toMatchObject({ sessionId: 'cam-zs', ...zones });
@@ -243,7 +317,9 @@ describe('analysis_results on a real PostgreSQL', () => {
     await saveSessionZones(ds, 'cam-zs', edited);
     expect(await store.insertBatch([{ ...first }])).toEqual({ inserted: 0, duplicates: 1 });
     // A restart without zones keeps them.
-    expect(await store.insertBatch([{ ...makeEnvelope('cam-zs', 'sessionStarted', { source, live: true }, new Date(T0 + 1000)) }])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.insertBatch([{ ...makeEnvelope('cam-zs', 'sessionStarted', { source, live: true }, new Date(T0 + 1000)) }])).toEqual(
+      { inserted: 1, duplicates: 0 },
+    );
     expect(await findSessionZones(ds, 'cam-zs')).toMatchObject(edited);
     // A restart with zones replaces them; other sessions of the batch are unaffected.
     const restart = makeEnvelope('cam-zs', 'sessionStarted', { source, live: true, zones }, new Date(T0 + 2000));

@@ -24,7 +24,9 @@ const toStored = (row: ZoneRow): StoredSessionZones => ({
 });
 
 export async function findSessionZones(dataSource: DataSource, sessionId: string): Promise<StoredSessionZones | undefined> {
-  const rows: ZoneRow[] = await dataSource.query('SELECT session_id, config, updated_at FROM session_zones WHERE session_id = $1', [sessionId]);
+  const rows: ZoneRow[] = await dataSource.query('SELECT session_id, config, updated_at FROM session_zones WHERE session_id = $1', [
+    sessionId,
+  ]);
   return rows[0] ? toStored(rows[0]) : undefined;
 }
 

@@ -46,9 +46,7 @@ describe('computeDigestResponse', () => {
       method: 'GET',
       uri: '/dir/index.html',
     };
-    expect(computeDigestResponse({ ...rfc2617, qop: 'auth', nc: '00000001', cnonce: '0a4f113b' })).toBe(
-      '6629fae49393a05397450978507c4ef1',
-    );
+    expect(computeDigestResponse({ ...rfc2617, qop: 'auth', nc: '00000001', cnonce: '0a4f113b' })).toBe('6629fae49393a05397450978507c4ef1');
     // H(HA1:nonce:HA2), as GStreamer's server computes it.
     expect(computeDigestResponse(rfc2617)).toBe('670fd8c2df070c60b045671b8b24ff02');
   });
@@ -165,7 +163,11 @@ describe('AutoAuthStrategy', () => {
   });
 
   it('prefers Digest SHA-256 over Digest MD5 over Basic', () => {
-    const all = answer(['Basic realm="r"', 'Digest realm="r", nonce="md5", algorithm=MD5', 'Digest realm="r", nonce="sha", algorithm=SHA-256']);
+    const all = answer([
+      'Basic realm="r"',
+      'Digest realm="r", nonce="md5", algorithm=MD5',
+      'Digest realm="r", nonce="sha", algorithm=SHA-256',
+    ]);
     expect(all).toMatchObject({ retry: true, scheme: 'digest' });
     expect(digestParams(all.header)).toMatchObject({ algorithm: 'SHA-256', nonce: 'sha' });
 

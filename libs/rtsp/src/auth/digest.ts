@@ -68,9 +68,7 @@ export function computeDigestResponse(input: DigestResponseInput): string {
   let ha1 = hash(`${input.username}:${input.realm}:${input.password}`);
   if (input.algorithm.endsWith('-sess')) ha1 = hash(`${ha1}:${input.nonce}:${input.cnonce}`);
   const ha2 = hash(`${input.method}:${input.uri}`);
-  return input.qop
-    ? hash(`${ha1}:${input.nonce}:${input.nc}:${input.cnonce}:${input.qop}:${ha2}`)
-    : hash(`${ha1}:${input.nonce}:${ha2}`);
+  return input.qop ? hash(`${ha1}:${input.nonce}:${input.nc}:${input.cnonce}:${input.qop}:${ha2}`) : hash(`${ha1}:${input.nonce}:${ha2}`);
 }
 
 export interface DigestOptions {

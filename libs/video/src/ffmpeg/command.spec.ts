@@ -59,7 +59,9 @@ describe('FFmpeg decoder command', () => {
       expect(valueOf(args, '-hwaccel')).toBe('cuda');
       expect(args.indexOf('-hwaccel')).toBeLessThan(args.indexOf('-i'));
       expect(valueOf(args, '-hwaccel_output_format')).toBe('cuda');
-      expect(valueOf(args, '-vf')).toMatch(/^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/);
+      expect(valueOf(args, '-vf')).toMatch(
+        /^scale_cuda=w='[^']+':h='[^']+',hwdownload,format=nv12,pad=w=256:h=256:.*,format=rgb24,showinfo$/,
+      );
     }
   });
 
@@ -88,7 +90,7 @@ describe('FFmpeg decoder command', () => {
     }
   });
 
-  it('limits the software decoder to the configured threads before -i, and leaves FFmpeg\'s default otherwise', () => {
+  it("limits the software decoder to the configured threads before -i, and leaves FFmpeg's default otherwise", () => {
     const file = buildDecoderArgs({ kind: 'file', path: '/media/a.mp4', loop: false, realtime: true }, FRAME, { decodeThreads: 1 });
     expect(valueOf(file, '-threads')).toBe('1');
     // Before -i it is the decoder's option; after it, it would set the encoder's.
@@ -153,7 +155,9 @@ describe('FFmpeg decoder command', () => {
       "select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.250000)+lt(t,prev_selected_t)'," +
         "scale=w='min(960,max(2,trunc(iw/2)*2))':h='max(2,round(ih*ow/iw/2)*2)':flags=area,format=rgb24,showinfo@picture",
     );
-    expect(previewFilter({ width: 640, fps: 2 }, 'cuda')).toMatch(/^select='[^']+',scale_cuda=w='min\(640,[^']+':h='[^']+',hwdownload,format=nv12,format=rgb24,showinfo@picture$/);
+    expect(previewFilter({ width: 640, fps: 2 }, 'cuda')).toMatch(
+      /^select='[^']+',scale_cuda=w='min\(640,[^']+':h='[^']+',hwdownload,format=nv12,format=rgb24,showinfo@picture$/,
+    );
   });
 
   it('sizes the source picture like the scale expressions: at most the preview width, even, the source aspect ratio', () => {

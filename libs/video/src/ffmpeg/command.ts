@@ -193,7 +193,12 @@ function previewOutputs(modelFilter: string, preview: PreviewOptions, hwaccel?: 
     `[model]${modelFilter},showinfo[frames]`,
     `[picture]${previewFilter(preview, hwaccel)}[preview]`,
   ].join(';');
-  return ['-filter_complex', graph, ...['-map', '[frames]', '-f', 'rawvideo', 'pipe:1'], ...['-map', '[preview]', '-f', 'rawvideo', 'pipe:3']];
+  return [
+    '-filter_complex',
+    graph,
+    ...['-map', '[frames]', '-f', 'rawvideo', 'pipe:1'],
+    ...['-map', '[preview]', '-f', 'rawvideo', 'pipe:3'],
+  ];
 }
 
 /** What FFmpeg may parse for a file source: the MP4/MOV demuxer over the file protocol, nothing else. */

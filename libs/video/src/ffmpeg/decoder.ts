@@ -125,11 +125,18 @@ export class FfmpegDecoder implements AsyncIterable<DecodedFrame> {
     const { output } = options;
     this.frameBytes = output.width * output.height * BYTES_PER_PIXEL[output.pixelFormat];
     const { hwaccel, source } = options;
-    const args = buildDecoderArgs(options.input, output, { hwaccel, source, decodeThreads: options.decodeThreads, preview: options.preview });
+    const args = buildDecoderArgs(options.input, output, {
+      hwaccel,
+      source,
+      decodeThreads: options.decodeThreads,
+      preview: options.preview,
+    });
     // A probed size stands: a decoder that scales while decoding may report the scaled size as the stream's.
     this.sourceSize = source?.size;
     // fd 3 carries the preview pictures when there are any.
-    this.child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', ...(options.preview ? ['pipe' as const] : [])] }) as ChildProcessWithoutNullStreams;
+    this.child = spawn(options.ffmpegPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe', ...(options.preview ? ['pipe' as const] : [])],
+    }) as ChildProcessWithoutNullStreams;
     this.exit = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.spawnError = err;

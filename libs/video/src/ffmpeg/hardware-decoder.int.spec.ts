@@ -48,7 +48,18 @@ describe('probeFileVideo', () => {
     const dir = await makeTempDir('probe-file');
     try {
       const clip = join(dir, 'odd.mp4');
-      execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=s=1000x750:r=10:d=0.3', '-c:v', 'libx264', clip]);
+      execFileSync(ffmpeg, [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=s=1000x750:r=10:d=0.3',
+        '-c:v',
+        'libx264',
+        clip,
+      ]);
       expect(await probeFileVideo(ffmpeg, clip)).toEqual({ codec: 'h264', size: { width: 1000, height: 750 } });
       const text = join(dir, 'notes.mp4');
       writeFileSync(text, 'not a video');

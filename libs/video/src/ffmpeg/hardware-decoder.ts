@@ -17,10 +17,18 @@ const QUIET = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
 /** FFmpeg's warnings when the hardware decoder could not be set up and it decoded in software instead. */
 const FALLBACK_WARNING = /failed setup|hwaccel initiali[sz]ation returned error|no device available/i;
 
-export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: HardwareDecoder, timeoutMs = 15_000): Promise<HardwareDecoderProbe> {
+export async function probeHardwareDecoder(
+  ffmpegPath: string,
+  hwaccel: HardwareDecoder,
+  timeoutMs = 15_000,
+): Promise<HardwareDecoderProbe> {
   let sample: Buffer;
   try {
-    sample = await run(ffmpegPath, [...QUIET, '-f', 'lavfi', '-i', 'testsrc=s=128x72:r=10:d=0.5', '-c:v', 'libx264', '-f', 'h264', 'pipe:1'], timeoutMs);
+    sample = await run(
+      ffmpegPath,
+      [...QUIET, '-f', 'lavfi', '-i', 'testsrc=s=128x72:r=10:d=0.5', '-c:v', 'libx264', '-f', 'h264', 'pipe:1'],
+      timeoutMs,
+    );
   } catch (error) {
     return { available: false, reason: `cannot make the H.264 probe sample: ${(error as Error).message}` };
   }
@@ -34,7 +42,13 @@ export async function probeHardwareDecoder(ffmpegPath: string, hwaccel: Hardware
   return { available: true };
 }
 
-function decodeSample(ffmpegPath: string, sample: Buffer, inputArgs: string[], filter: string, timeoutMs: number): Promise<HardwareDecoderProbe> {
+function decodeSample(
+  ffmpegPath: string,
+  sample: Buffer,
+  inputArgs: string[],
+  filter: string,
+  timeoutMs: number,
+): Promise<HardwareDecoderProbe> {
   return new Promise((resolve) => {
     const child = spawn(ffmpegPath, [...QUIET, ...inputArgs, '-f', 'h264', '-i', 'pipe:0', '-vf', filter, '-f', 'null', '-'], {
       stdio: ['pipe', 'ignore', 'pipe'],
@@ -68,13 +82,18 @@ function run(command: string, args: string[], timeoutMs: number): Promise<Buffer
  */
 export function probeFileVideo(ffmpegPath: string, path: string, timeoutMs = 15_000): Promise<KnownVideoStream | undefined> {
   return new Promise((resolve) => {
-    execFile(ffmpegPath, ['-hide_banner', '-nostdin', ...FILE_INPUT_RESTRICTIONS, '-i', `file:${path}`], { timeout: timeoutMs }, (_error, _stdout, stderr) => {
-      for (const line of String(stderr).split('\n')) {
-        const stream = parseInputVideoStream(line);
-        if (stream) return resolve(stream);
-      }
-      resolve(undefined);
-    });
+    execFile(
+      ffmpegPath,
+      ['-hide_banner', '-nostdin', ...FILE_INPUT_RESTRICTIONS, '-i', `file:${path}`],
+      { timeout: timeoutMs },
+      (_error, _stdout, stderr) => {
+        for (const line of String(stderr).split('\n')) {
+          const stream = parseInputVideoStream(line);
+          if (stream) return resolve(stream);
+        }
+        resolve(undefined);
+      },
+    );
   });
 }
 

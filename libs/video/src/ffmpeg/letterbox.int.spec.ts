@@ -29,7 +29,12 @@ async function whiteClip({ width, height }: Size): Promise<string> {
 }
 
 async function allFrames(path: string, output: Size & { pixelFormat: PixelFormat }, decodeThreads?: number): Promise<DecodedFrame[]> {
-  const decoder = new FfmpegDecoder({ ffmpegPath: ffmpeg, input: { kind: 'file', path, loop: false, realtime: false }, output, decodeThreads });
+  const decoder = new FfmpegDecoder({
+    ffmpegPath: ffmpeg,
+    input: { kind: 'file', path, loop: false, realtime: false },
+    output,
+    decodeThreads,
+  });
   const frames: DecodedFrame[] = [];
   for await (const frame of decoder) frames.push({ ...frame, pixels: Buffer.from(frame.pixels) });
   return frames;
@@ -43,7 +48,10 @@ async function firstFrame(path: string, output: Size & { pixelFormat: PixelForma
 
 /** Bounding box of the bright (picture) pixels of a gray frame. */
 function brightBox(pixels: Uint8Array, { width, height }: Size) {
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (pixels[y * width + x]! > 128) {
@@ -59,13 +67,34 @@ function brightBox(pixels: Uint8Array, { width, height }: Size) {
 
 describe('letterbox filter', () => {
   it.each([
-    [{ width: 1920, height: 1080 }, { width: 256, height: 256 }],
-    [{ width: 1080, height: 1920 }, { width: 256, height: 256 }],
-    [{ width: 1000, height: 334 }, { width: 256, height: 256 }],
-    [{ width: 250, height: 1000 }, { width: 256, height: 256 }],
-    [{ width: 1366, height: 768 }, { width: 320, height: 192 }],
-    [{ width: 640, height: 480 }, { width: 320, height: 192 }],
-    [{ width: 98, height: 62 }, { width: 640, height: 640 }],
+    [
+      { width: 1920, height: 1080 },
+      { width: 256, height: 256 },
+    ],
+    [
+      { width: 1080, height: 1920 },
+      { width: 256, height: 256 },
+    ],
+    [
+      { width: 1000, height: 334 },
+      { width: 256, height: 256 },
+    ],
+    [
+      { width: 250, height: 1000 },
+      { width: 256, height: 256 },
+    ],
+    [
+      { width: 1366, height: 768 },
+      { width: 320, height: 192 },
+    ],
+    [
+      { width: 640, height: 480 },
+      { width: 320, height: 192 },
+    ],
+    [
+      { width: 98, height: 62 },
+      { width: 640, height: 640 },
+    ],
   ])('places a %o source exactly as computeLetterbox in %o', async (source, target) => {
     const frame = await firstFrame(await whiteClip(source), { ...target, pixelFormat: 'gray' });
     const plan = computeLetterbox(source, target);
@@ -76,7 +105,7 @@ describe('letterbox filter', () => {
 });
 
 describe('decoder threads', () => {
-  it('one software decoding thread yields the same frames, bytes and pts, as FFmpeg\'s frame threading', async () => {
+  it("one software decoding thread yields the same frames, bytes and pts, as FFmpeg's frame threading", async () => {
     // Moving content with B-frames: frame threading reorders work across references, so this is where they could differ.
     const path = join(dir, 'moving.mp4');
     await run(ffmpeg, [

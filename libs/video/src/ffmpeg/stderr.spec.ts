@@ -12,13 +12,19 @@ import {
 
 describe('FFmpeg stderr', () => {
   it("reads the decoded size from the scaler's (re)configuration line, software or CUDA", () => {
-    expect(parseScalerInputSize('[Parsed_scale_0 @ 0x55f3f0955800] w:320 h:180 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p sar:16/9 flags:0x0')).toEqual({
+    expect(
+      parseScalerInputSize(
+        '[Parsed_scale_0 @ 0x55f3f0955800] w:320 h:180 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p sar:16/9 flags:0x0',
+      ),
+    ).toEqual({
       width: 320,
       height: 180,
     });
     expect(parseScalerInputSize('[Parsed_scale_cuda_0 @ 0x1] w:1920 h:1080 -> w:256 h:144')).toEqual({ width: 1920, height: 1080 });
     // The output side's own scaler (format conversion for the muxer) is not the source.
-    expect(parseScalerInputSize('[scaler_out_0_0 @ 0x55f3f0954980] w:256 h:256 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p')).toBeUndefined();
+    expect(
+      parseScalerInputSize('[scaler_out_0_0 @ 0x55f3f0954980] w:256 h:256 fmt:yuv420p sar:1/1 -> w:256 h:256 fmt:yuv420p'),
+    ).toBeUndefined();
   });
 
   it('parses showinfo lines (pts and input byte position)', () => {
@@ -74,7 +80,9 @@ describe('FFmpeg stderr', () => {
 
   it('reads the codec and size of a video stream line, and nothing from audio lines', () => {
     expect(
-      parseInputVideoStream('    Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1000x750 [SAR 1:1 DAR 4:3], 60 fps'),
+      parseInputVideoStream(
+        '    Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1000x750 [SAR 1:1 DAR 4:3], 60 fps',
+      ),
     ).toEqual({ codec: 'h264', size: { width: 1000, height: 750 } });
     expect(parseInputVideoStream('  Stream #0:0(und): Video: hevc (Main) (hvc1 / 0x31637668), yuv420p(tv), 3840x2160, 25 fps')).toEqual({
       codec: 'hevc',

@@ -112,8 +112,7 @@ export function classifyFfmpegFailure(stderrTail: readonly string[]): DecodeErro
   return DecodeErrorCode.decodeFailed;
 }
 
-const DECODE_ERROR =
-  /corrupt input packet|Error while decoding|error while decoding MB|Invalid NAL unit|partial file|concealing \d+ DC/i;
+const DECODE_ERROR = /corrupt input packet|Error while decoding|error while decoding MB|Invalid NAL unit|partial file|concealing \d+ DC/i;
 
 /** FFmpeg reporting damaged input it decodes around (truncated file, lost packets) rather than stopping. */
 export function isDecodeErrorLine(line: string): boolean {
@@ -122,5 +121,9 @@ export function isDecodeErrorLine(line: string): boolean {
 
 /** Lines worth keeping for an error message: FFmpeg's own diagnostics, not the per-frame noise. */
 export function isDiagnosticLine(line: string): boolean {
-  return line.trim().length > 0 && !line.includes('showinfo') && !/^\s+(Metadata|Duration|handler_name|encoder|major_brand|minor_version|compatible_brands|creation_time)\b/.test(line);
+  return (
+    line.trim().length > 0 &&
+    !line.includes('showinfo') &&
+    !/^\s+(Metadata|Duration|handler_name|encoder|major_brand|minor_version|compatible_brands|creation_time)\b/.test(line)
+  );
 }

@@ -84,7 +84,12 @@ export class FramePublisher {
       } catch (err) {
         const error = this.classify(err, meta);
         if (error.code !== 'STREAM_SUBJECT_FULL') {
-          this.logger.warn('frame publish failed, retrying', { sessionId: meta.sessionId, seq: meta.seq, code: error.code, error: error.message });
+          this.logger.warn('frame publish failed, retrying', {
+            sessionId: meta.sessionId,
+            seq: meta.seq,
+            code: error.code,
+            error: error.message,
+          });
         }
         await sleep(delayMs, signal);
         delayMs = Math.min(this.options.batchRetryMaxDelayMs, delayMs * 2);

@@ -69,7 +69,10 @@ describe('file sessions', () => {
     expect(events.of('sessionStopped')[0]!.payload).toEqual({ reason: 'endOfStream', framesPublished, framesDropped });
 
     const metas = frames.frames.map((f) => f.meta);
-    expectOneSequence(metas.map((m) => m.seq), framesDropped);
+    expectOneSequence(
+      metas.map((m) => m.seq),
+      framesDropped,
+    );
     // One run id for this start of the session, on every frame (it keeps a later start's frames apart).
     expect(new Set(metas.map((m) => m.run)).size).toBe(1);
     expect(metas[0]!.run).toMatch(/^[a-z0-9]+$/);
@@ -97,7 +100,9 @@ describe('file sessions', () => {
     expect(rowIsBlack(pixels, plan.padY)).toBe(false);
     expect(rowIsBlack(pixels, plan.padY + plan.scaledHeight - 1)).toBe(false);
     expect(rowIsBlack(pixels, plan.padY + plan.scaledHeight)).toBe(true);
-    console.info(`paced: ${metas.length} frames (${framesDropped} dropped) over ${captureSpan.toFixed(2)} s of capture time for ${ptsSpan.toFixed(2)} s of video`);
+    console.info(
+      `paced: ${metas.length} frames (${framesDropped} dropped) over ${captureSpan.toFixed(2)} s of capture time for ${ptsSpan.toFixed(2)} s of video`,
+    );
   });
 
   it('fast (batch) mode waits for a full backlog instead of dropping, then delivers every frame in order', async () => {
@@ -116,25 +121,41 @@ describe('file sessions', () => {
     const seconds = (Date.now() - startedAt) / 1000;
 
     expect(final).toMatchObject({ state: 'stopped', stats: { framesPublished: 120, framesDropped: 0 } });
-    expectOneSequence(frames.frames.map((f) => f.meta.seq), 0);
+    expectOneSequence(
+      frames.frames.map((f) => f.meta.seq),
+      0,
+    );
     expect(frames.frames.every((f) => !f.meta.live && f.bytes === TEST_FRAME_BYTES)).toBe(true);
-    console.info(`fast: ${frames.frames.length} frames consumed in ${seconds.toFixed(2)} s (${(frames.frames.length / seconds).toFixed(0)} fps)`);
+    console.info(
+      `fast: ${frames.frames.length} frames consumed in ${seconds.toFixed(2)} s (${(frames.frames.length / seconds).toFixed(0)} fps)`,
+    );
   });
 
   it('analyses at most maxFps frames per second of video, evenly spaced, and counts the rest as skipped', async () => {
     const sessionId = 'thinned';
-    const [frames, events] = await Promise.all([FrameCollector.start(harness.client, sessionId), EventCollector.start(harness.client, sessionId)]);
+    const [frames, events] = await Promise.all([
+      FrameCollector.start(harness.client, sessionId),
+      EventCollector.start(harness.client, sessionId),
+    ]);
     harness.manager.start({ sessionId, source: { type: 'file', url: clip, pacing: 'fast', maxFps: 20 } });
     const final = await harness.manager.whenEnded(sessionId);
     await until(() => frames.frames.length >= final.stats.framesPublished, 'all published frames');
     await events.waitFor('sessionStopped');
     await Promise.all([frames.stop(), events.stop()]);
-    expect(events.of('sessionStopped')[0]!.payload).toEqual({ reason: 'endOfStream', framesPublished: 40, framesDropped: 0, framesSkipped: 80 });
+    expect(events.of('sessionStopped')[0]!.payload).toEqual({
+      reason: 'endOfStream',
+      framesPublished: 40,
+      framesDropped: 0,
+      framesSkipped: 80,
+    });
 
     // 60 fps → 20 fps: every third frame, nothing dropped, one unbroken sequence of the frames that were published.
     expect(final.stats).toMatchObject({ framesIn: 120, framesPublished: 40, framesSkipped: 80, framesDropped: 0 });
     const metas = frames.frames.map((f) => f.meta);
-    expectOneSequence(metas.map((m) => m.seq), 0);
+    expectOneSequence(
+      metas.map((m) => m.seq),
+      0,
+    );
     metas.forEach((meta, i) => expect(meta.pts).toBeCloseTo((3 * i) / FPS, 3));
   });
 
@@ -218,7 +239,10 @@ describe('file sessions', () => {
     expect(harness.manager.get(healthy).state).toBe('live');
     const healthyFinal = await harness.manager.stop(healthy);
     await healthyFrames.stop();
-    expectOneSequence(healthyFrames.frames.map((f) => f.meta.seq), healthyFinal.stats.framesDropped);
+    expectOneSequence(
+      healthyFrames.frames.map((f) => f.meta.seq),
+      healthyFinal.stats.framesDropped,
+    );
     console.info(outcomes.join('\n'));
   });
 });

@@ -39,7 +39,13 @@ class ScriptedSource implements FrameSource {
 }
 
 function frame(i: number, captureTime: number, sourceTime?: number): SourceFrame {
-  return { pixels: Buffer.alloc(16), source: { width: 4, height: 4 }, pts: i / 60, captureTime, ...(sourceTime !== undefined && { sourceTime }) };
+  return {
+    pixels: Buffer.alloc(16),
+    source: { width: 4, height: 4 },
+    pts: i / 60,
+    captureTime,
+    ...(sourceTime !== undefined && { sourceTime }),
+  };
 }
 
 let session: IngestSession | undefined;

@@ -224,7 +224,11 @@ export class IngestSession {
     const context = { sessionId: this.id, source: source.description };
     this.setState('starting');
     const zones = this.options.zones;
-    void events.emit('sessionStarted', { source: { type: source.type, url: source.description }, live: source.live, ...(zones && { zones }) });
+    void events.emit('sessionStarted', {
+      source: { type: source.type, url: source.description },
+      live: source.live,
+      ...(zones && { zones }),
+    });
     logger.info('session started', { ...context, live: source.live });
 
     // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
@@ -354,7 +358,8 @@ export class IngestSession {
           this.latest = { seq: item.meta.seq, pixels: item.pixels };
         } else {
           this.countDropped(1);
-          if (result.error) this.deps.logger.debug('live frame dropped', { sessionId: this.id, seq: item.meta.seq, code: result.error.code });
+          if (result.error)
+            this.deps.logger.debug('live frame dropped', { sessionId: this.id, seq: item.meta.seq, code: result.error.code });
         }
       } catch (err) {
         // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
@@ -431,18 +436,19 @@ export class IngestSession {
   private startWatchdog(run: SourceRun, queue: FrameQueue<OutgoingFrame>): NodeJS.Timeout {
     this.lastProgressAt = Date.now();
     const { stallTimeoutMs } = this.options;
-    const timer = setInterval(() => {
-      if (queue.producerBlocked) {
-        this.lastProgressAt = Date.now();
-        return;
-      }
-      const silentMs = Date.now() - this.lastProgressAt;
-      if (silentMs < stallTimeoutMs) return;
-      clearInterval(timer);
-      void run.close(
-        new SightlineError('SOURCE_STALLED', `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }),
-      );
-    }, Math.max(50, Math.min(1000, stallTimeoutMs / 4)));
+    const timer = setInterval(
+      () => {
+        if (queue.producerBlocked) {
+          this.lastProgressAt = Date.now();
+          return;
+        }
+        const silentMs = Date.now() - this.lastProgressAt;
+        if (silentMs < stallTimeoutMs) return;
+        clearInterval(timer);
+        void run.close(new SightlineError('SOURCE_STALLED', `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }));
+      },
+      Math.max(50, Math.min(1000, stallTimeoutMs / 4)),
+    );
     timer.unref();
     return timer;
   }
@@ -492,15 +498,20 @@ export class IngestSession {
     const limitMs = this.options.clockOffsetWarnMs ?? 1000;
     if (!this.clockOffset.settled) return;
     if (Math.abs(offsetMs) <= limitMs) {
-      if (this.warnings.delete(SESSION_WARNING_CODES.sourceClockOffset)) this.deps.metrics.warning(SESSION_WARNING_CODES.sourceClockOffset, false);
+      if (this.warnings.delete(SESSION_WARNING_CODES.sourceClockOffset))
+        this.deps.metrics.warning(SESSION_WARNING_CODES.sourceClockOffset, false);
       return;
     }
     if (this.warnings.has(SESSION_WARNING_CODES.sourceClockOffset)) return;
     const message =
       `the sender's clock is ${offsetMs > 0 ? 'ahead of' : 'behind'} this host's by ${Math.abs(offsetMs)} ms (its sender reports ` +
-      'against arrival here): frames are timed on arrival; sourceTime is the sender\'s clock';
+      "against arrival here): frames are timed on arrival; sourceTime is the sender's clock";
     if (this.clockOffsetReported) {
-      this.warnings.set(SESSION_WARNING_CODES.sourceClockOffset, { code: SESSION_WARNING_CODES.sourceClockOffset, message, since: new Date().toISOString() });
+      this.warnings.set(SESSION_WARNING_CODES.sourceClockOffset, {
+        code: SESSION_WARNING_CODES.sourceClockOffset,
+        message,
+        since: new Date().toISOString(),
+      });
       this.deps.metrics.warning(SESSION_WARNING_CODES.sourceClockOffset, true);
       return;
     }

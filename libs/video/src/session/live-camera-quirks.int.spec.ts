@@ -83,7 +83,13 @@ describe('GStreamer RTSP server as a camera that does what real cameras do', () 
         harness.manager.start({ sessionId: row.name, source: { type: 'rtsp', url: `rtsp://127.0.0.1:${proxies[i]!.port}/${row.mount}` } }),
       );
       await until(
-        () => ROWS.every((row, i) => row.done(collectors[i]!.frames.frames.map((f) => f.meta), proxies[i]!)),
+        () =>
+          ROWS.every((row, i) =>
+            row.done(
+              collectors[i]!.frames.frames.map((f) => f.meta),
+              proxies[i]!,
+            ),
+          ),
         'every row to show its quirk',
         60_000,
       );
@@ -92,14 +98,28 @@ describe('GStreamer RTSP server as a camera that does what real cameras do', () 
       const byRow = new Map(
         ROWS.map((row, i) => [
           row.name,
-          { final: finals[i]!, metas: collectors[i]!.frames.frames.map((f) => f.meta), events: collectors[i]!.events, rtp: proxies[i]!.rtp },
+          {
+            final: finals[i]!,
+            metas: collectors[i]!.frames.frames.map((f) => f.meta),
+            events: collectors[i]!.events,
+            rtp: proxies[i]!.rtp,
+          },
         ]),
       );
 
       for (const [name, { final, metas, events }] of byRow) {
-        expectOneSequence(metas.map((m) => m.seq), final.stats.framesDropped);
-        expect(metas.slice(1).every((m, i) => m.pts > metas[i]!.pts), `${name}: pts increasing`).toBe(true);
-        expect(events.of('sourceError').filter((e) => e.payload.fatal), name).toEqual([]);
+        expectOneSequence(
+          metas.map((m) => m.seq),
+          final.stats.framesDropped,
+        );
+        expect(
+          metas.slice(1).every((m, i) => m.pts > metas[i]!.pts),
+          `${name}: pts increasing`,
+        ).toBe(true);
+        expect(
+          events.of('sourceError').filter((e) => e.payload.fatal),
+          name,
+        ).toEqual([]);
         expect(final.stats.reconnects, `${name}: never reconnected`).toBe(0);
       }
 
@@ -124,7 +144,10 @@ describe('GStreamer RTSP server as a camera that does what real cameras do', () 
       // interval apart (RTP timestamps at 90 kHz; the feed is stamped on the server's clock, so allow a few ms).
       const bframes = byRow.get('b-frames')!;
       expect(bframes.rtp.timestampReversals).toBeGreaterThan(10);
-      const intervals = bframes.metas.slice(1).map((m, i) => m.pts - bframes.metas[i]!.pts).sort((a, b) => a - b);
+      const intervals = bframes.metas
+        .slice(1)
+        .map((m, i) => m.pts - bframes.metas[i]!.pts)
+        .sort((a, b) => a - b);
       expect(intervals[intervals.length >> 1]).toBeCloseTo(FRAME_INTERVAL_S, 2);
 
       // Resolution change: the letterbox follows each new SPS (16:9 pads top and bottom, 1:1 fills the frame).

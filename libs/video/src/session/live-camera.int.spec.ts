@@ -11,7 +11,14 @@ import { SESSION_WARNING_CODES, type FrameMeta } from '@sightline/contracts';
 import { startGstRtspServer, type GstRtspServer } from '@sightline/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClockShiftProxy, type ClockShiftProxy } from '../../test-support/clock-shift-proxy.js';
-import { EventCollector, FrameCollector, expectOneSequence, startIngestHarness, until, type IngestHarness } from '../../test-support/ingest-harness.js';
+import {
+  EventCollector,
+  FrameCollector,
+  expectOneSequence,
+  startIngestHarness,
+  until,
+  type IngestHarness,
+} from '../../test-support/ingest-harness.js';
 
 const USERNAME = 'viewer';
 const PASSWORD = 'pa:ss@w/rd "quoted"';
@@ -43,7 +50,11 @@ async function runRows(server: GstRtspServer, auth: 'basic' | 'digest', rows: Ro
     rows.forEach((row, i) =>
       harness.manager.start({
         sessionId: row.name,
-        source: { type: 'rtsp', url: `rtsp://127.0.0.1:${proxies[i]!.port}/${row.mount}`, auth: { type: auth, username: USERNAME, password: PASSWORD } },
+        source: {
+          type: 'rtsp',
+          url: `rtsp://127.0.0.1:${proxies[i]!.port}/${row.mount}`,
+          auth: { type: auth, username: USERNAME, password: PASSWORD },
+        },
       }),
     );
     // Overload share: every session, not just the first, gets its frames through.
@@ -54,7 +65,13 @@ async function runRows(server: GstRtspServer, auth: 'basic' | 'digest', rows: Ro
     );
     const finals = await Promise.all(rows.map((row) => harness.manager.stop(row.name)));
     await Promise.all(collectors.flatMap((c) => [c.events.waitFor('sessionStopped')]));
-    return rows.map((row, i) => ({ row, final: finals[i]!, metas: collectors[i]!.frames.frames.map((f) => f.meta), events: collectors[i]!.events, proxy: proxies[i]! }));
+    return rows.map((row, i) => ({
+      row,
+      final: finals[i]!,
+      metas: collectors[i]!.frames.frames.map((f) => f.meta),
+      events: collectors[i]!.events,
+      proxy: proxies[i]!,
+    }));
   } finally {
     await Promise.all(collectors.flatMap((c) => [c.frames.stop(), c.events.stop()]));
     await Promise.all(proxies.map((p) => p.close()));
@@ -86,7 +103,10 @@ function expectTimedOnArrival(name: string, metas: FrameMeta[], shiftMs: number,
   expect(median - shiftMs, name).toBeGreaterThan(-senderLagMs[1]);
   expect(median - shiftMs, name).toBeLessThan(-senderLagMs[0] + 300);
   // Joined mid-stream: one increasing sequence from 0, increasing pts.
-  expect(metas.slice(1).every((m, i) => m.pts > metas[i]!.pts), name).toBe(true);
+  expect(
+    metas.slice(1).every((m, i) => m.pts > metas[i]!.pts),
+    name,
+  ).toBe(true);
 }
 
 describe('GStreamer RTSP server as a live camera', () => {
@@ -111,7 +131,10 @@ describe('GStreamer RTSP server as a live camera', () => {
     ]);
     for (const { row, final, metas, events, proxy } of results) {
       expect(proxy.shiftedReports, row.name).toBeGreaterThan(0);
-      expectOneSequence(metas.map((m) => m.seq), final.stats.framesDropped);
+      expectOneSequence(
+        metas.map((m) => m.seq),
+        final.stats.framesDropped,
+      );
       // H.264: the sender's reports match its sending; MPEG-TS: its muxer stamps packets up to ~1 s before sending.
       expectTimedOnArrival(row.name, metas, row.shiftMs, row.mount === 'h264' ? H264_SENDER_LAG_MS : TS_SENDER_LAG_MS);
       const clockWarnings = events.of('sourceError').filter((e) => e.payload.code === SESSION_WARNING_CODES.sourceClockOffset);
@@ -120,7 +143,10 @@ describe('GStreamer RTSP server as a live camera', () => {
       // window (seen in 1 of 3 CI runs); the two-session test below asserts silence for a sender within 1 s.
       if (Math.abs(row.shiftMs) > 1000) expect(clockWarnings.length, row.name).toBe(1);
       else expect(clockWarnings.length, row.name).toBeLessThanOrEqual(1);
-      expect(events.of('sourceError').every((e) => !e.payload.fatal), row.name).toBe(true);
+      expect(
+        events.of('sourceError').every((e) => !e.payload.fatal),
+        row.name,
+      ).toBe(true);
     }
   });
 
@@ -130,7 +156,10 @@ describe('GStreamer RTSP server as a live camera', () => {
       { name: 'live-h264-latency', mount: 'h264', shiftMs: -600 },
     ]);
     for (const { row, final, metas, events } of results) {
-      expectOneSequence(metas.map((m) => m.seq), final.stats.framesDropped);
+      expectOneSequence(
+        metas.map((m) => m.seq),
+        final.stats.framesDropped,
+      );
       expectTimedOnArrival(row.name, metas, row.shiftMs, row.mount === 'h264' ? H264_SENDER_LAG_MS : TS_SENDER_LAG_MS);
       // 0.6 s of sender latency is reported (sourceClockOffsetMs) but below the warning threshold.
       const clockWarnings = events.of('sourceError').filter((e) => e.payload.code === SESSION_WARNING_CODES.sourceClockOffset);

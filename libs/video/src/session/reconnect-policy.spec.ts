@@ -19,7 +19,14 @@ describe('ReconnectPolicy', () => {
 
 describe('fatal failures', () => {
   it('never retries bad credentials, unsupported media or corrupt input', () => {
-    for (const code of ['RTSP_UNAUTHORIZED', 'RTSP_UNSUPPORTED_MEDIA', 'UNSUPPORTED_CODEC', 'SOURCE_CORRUPT', 'INVALID_SOURCE', 'FRAME_TOO_LARGE']) {
+    for (const code of [
+      'RTSP_UNAUTHORIZED',
+      'RTSP_UNSUPPORTED_MEDIA',
+      'UNSUPPORTED_CODEC',
+      'SOURCE_CORRUPT',
+      'INVALID_SOURCE',
+      'FRAME_TOO_LARGE',
+    ]) {
       expect(isFatal(code, { sourceType: 'rtsp', everLive: true })).toBe(true);
     }
   });
@@ -38,7 +45,9 @@ describe('fatal failures', () => {
   });
 
   it('reports an RTSP 404 as SOURCE_NOT_FOUND', () => {
-    expect(sourceErrorCode(new SightlineError('RTSP_PROTOCOL', 'DESCRIBE failed: 404 Not Found', { status: 404 }))).toBe('SOURCE_NOT_FOUND');
+    expect(sourceErrorCode(new SightlineError('RTSP_PROTOCOL', 'DESCRIBE failed: 404 Not Found', { status: 404 }))).toBe(
+      'SOURCE_NOT_FOUND',
+    );
     expect(sourceErrorCode(new SightlineError('RTSP_PROTOCOL', 'DESCRIBE failed: 503', { status: 503 }))).toBe('RTSP_PROTOCOL');
   });
 });

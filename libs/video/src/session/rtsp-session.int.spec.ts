@@ -57,7 +57,10 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
     const windowSeconds = (Date.now() - windowStart) / 1000;
     const fps = (frames.frames.length - countAtStart) / windowSeconds;
     const ptsAdvance = frames.frames.at(-1)!.meta.pts - frames.frames[countAtStart - 1]!.meta.pts;
-    const steadyDecodeMs = frames.frames.slice(countAtStart).map((f) => f.meta.decodeMs!).sort((a, b) => a - b);
+    const steadyDecodeMs = frames.frames
+      .slice(countAtStart)
+      .map((f) => f.meta.decodeMs!)
+      .sort((a, b) => a - b);
     const final = await harness.manager.stop(sessionId);
     await frames.stop();
 
@@ -72,7 +75,10 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
     expect(ptsAdvance).toBeGreaterThan(0);
     expect(final.state).toBe('stopped');
     const metas = frames.frames.map((f) => f.meta);
-    expectOneSequence(metas.map((m) => m.seq), final.stats.framesDropped);
+    expectOneSequence(
+      metas.map((m) => m.seq),
+      final.stats.framesDropped,
+    );
     const plan = computeLetterbox({ width: 1920, height: 1080 }, TEST_FRAME);
     for (const { meta, bytes } of frames.frames) {
       expect(bytes).toBe(TEST_FRAME_BYTES);
@@ -195,7 +201,11 @@ describe('RTSP resilience', () => {
     try {
       harness.manager.start({
         sessionId,
-        source: { type: 'rtsp', url: `rtsp://127.0.0.1:${proxy.port}/h264`, auth: { type: 'basic', username: USERNAME, password: PASSWORD } },
+        source: {
+          type: 'rtsp',
+          url: `rtsp://127.0.0.1:${proxy.port}/h264`,
+          auth: { type: 'basic', username: USERNAME, password: PASSWORD },
+        },
       });
       await until(() => frames.frames.length >= 30, 'frames before the hang');
       proxy.freeze();
@@ -210,6 +220,9 @@ describe('RTSP resilience', () => {
       await server.stop();
     }
     await Promise.all([frames.stop(), events.stop()]);
-    expectOneSequence(frames.frames.map((f) => f.meta.seq), harness.manager.get(sessionId).stats.framesDropped);
+    expectOneSequence(
+      frames.frames.map((f) => f.meta.seq),
+      harness.manager.get(sessionId).stats.framesDropped,
+    );
   });
 });

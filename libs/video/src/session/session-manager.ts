@@ -167,7 +167,9 @@ export class SessionManager {
 
   /** Running sessions with warnings in force, for the health report; undefined when there are none. */
   warnings(): Record<string, Array<{ code: string; message: string; since: string }>> | undefined {
-    const entries = [...this.sessions.values()].filter((s) => !s.ended && s.activeWarnings.length).map((s) => [s.id, s.activeWarnings] as const);
+    const entries = [...this.sessions.values()]
+      .filter((s) => !s.ended && s.activeWarnings.length)
+      .map((s) => [s.id, s.activeWarnings] as const);
     return entries.length ? Object.fromEntries(entries) : undefined;
   }
 
@@ -206,7 +208,12 @@ export class SessionManager {
     const settings: SourceSettings = { ffmpegPath, frame, hwaccel, decodeThreads, preview };
     switch (spec.type) {
       case 'file':
-        return new FileSource({ url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot }, settings, this.logger, context);
+        return new FileSource(
+          { url: spec.url, loop: spec.loop, pacing: spec.pacing, fileRoot: this.settings.fileRoot },
+          settings,
+          this.logger,
+          context,
+        );
       case 'rtsp':
         return new RtspSource(
           {

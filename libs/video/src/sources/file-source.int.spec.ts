@@ -40,7 +40,10 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 
 async function run(sessionId: string, url: string) {
-  const [frames, events] = await Promise.all([FrameCollector.start(harness.client, sessionId), EventCollector.start(harness.client, sessionId)]);
+  const [frames, events] = await Promise.all([
+    FrameCollector.start(harness.client, sessionId),
+    EventCollector.start(harness.client, sessionId),
+  ]);
   harness.manager.start({ sessionId, source: { type: 'file', url, pacing: 'fast' } });
   const final = await harness.manager.whenEnded(sessionId);
   await events.waitFor('sessionStopped');
@@ -62,9 +65,14 @@ describe('file sources', () => {
     const escaped = await run('escape', join(rootLink, 'escape.mp4'));
     const missing = await run('missing', join(rootLink, 'missing.mp4'));
     for (const outcome of [escaped, missing]) {
-      expect(outcome.final).toMatchObject({ state: 'error', lastError: { code: 'SOURCE_NOT_FOUND', message: 'file source not available' } });
+      expect(outcome.final).toMatchObject({
+        state: 'error',
+        lastError: { code: 'SOURCE_NOT_FOUND', message: 'file source not available' },
+      });
       expect(outcome.frames).toBe(0);
-      expect(outcome.sourceErrors).toEqual([expect.objectContaining({ code: 'SOURCE_NOT_FOUND', message: 'file source not available', fatal: true })]);
+      expect(outcome.sourceErrors).toEqual([
+        expect.objectContaining({ code: 'SOURCE_NOT_FOUND', message: 'file source not available', fatal: true }),
+      ]);
     }
     // Nothing but the session id tells the two apart.
     const answer = (errors: unknown[], sessionId: string) => JSON.stringify(errors).replaceAll(sessionId, '<id>');
@@ -72,7 +80,14 @@ describe('file sources', () => {
   });
 
   it('does not let a playlist named .mp4 make FFmpeg read a file outside the media root', async () => {
-    const playlist = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXTINF:1.0,', join(outside, 'secret.ts'), '#EXT-X-ENDLIST'];
+    const playlist = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      '#EXT-X-TARGETDURATION:2',
+      '#EXTINF:1.0,',
+      join(outside, 'secret.ts'),
+      '#EXT-X-ENDLIST',
+    ];
     writeFileSync(join(root, 'playlist.mp4'), playlist.join('\n') + '\n');
     const { final, frames } = await run('playlist', join(rootLink, 'playlist.mp4'));
     expect(frames).toBe(0);

@@ -32,17 +32,26 @@ afterAll(async () => {
 
 describe('RTSP address policy', () => {
   it('never connects to a denied network, by address or by name, and ends the session at once', async () => {
-    for (const [sessionId, host] of [['by-ip', '127.0.0.1'], ['by-name', 'localhost']] as const) {
+    for (const [sessionId, host] of [
+      ['by-ip', '127.0.0.1'],
+      ['by-name', 'localhost'],
+    ] as const) {
       harness.manager.start({ sessionId, source: { type: 'rtsp', url: `rtsp://${host}:${port}/stream` } });
       const final = await harness.manager.whenEnded(sessionId);
-      expect(final).toMatchObject({ state: 'error', lastError: { code: 'RTSP_ADDRESS_NOT_ALLOWED' }, stats: { framesPublished: 0, reconnects: 0 } });
+      expect(final).toMatchObject({
+        state: 'error',
+        lastError: { code: 'RTSP_ADDRESS_NOT_ALLOWED' },
+        stats: { framesPublished: 0, reconnects: 0 },
+      });
     }
     expect(connections).toBe(0);
   });
 
   it('connects to an allowed network as before', async () => {
     const allowed = new AddressPolicy({ allow: ['127.0.0.0/8'] });
-    await expect(openRtspStream({ url: `rtsp://127.0.0.1:${port}/stream`, addressPolicy: allowed, connectTimeoutMs: 2000, responseTimeoutMs: 2000 })).rejects.toMatchObject({
+    await expect(
+      openRtspStream({ url: `rtsp://127.0.0.1:${port}/stream`, addressPolicy: allowed, connectTimeoutMs: 2000, responseTimeoutMs: 2000 }),
+    ).rejects.toMatchObject({
       code: expect.not.stringMatching(/ADDRESS_NOT_ALLOWED/),
     });
     expect(connections).toBe(1);

@@ -34,7 +34,9 @@ async function takeFor(
   const start = Date.now();
   while (Date.now() < start + capMs && (Date.now() < start + ms || !enough())) {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no frame for 10 s (${into.length} taken)`)), 10_000)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no frame for 10 s (${into.length} taken)`)), 10_000)),
+    );
     const { value, done } = await Promise.race([iterator.next(), timeout]).finally(() => clearTimeout(timer));
     if (done) break;
     into.push({ ...value, takenAt: Date.now() });
@@ -55,7 +57,10 @@ describe('RTSP decoding that falls behind', () => {
       { sessionId: 'catch-up' },
     );
     const decodeErrors: string[] = [];
-    const run = await source.open({ onDroppedBeforeDecode: (count) => (dropped += count), onDecodeError: (line) => decodeErrors.push(line) });
+    const run = await source.open({
+      onDroppedBeforeDecode: (count) => (dropped += count),
+      onDecodeError: (line) => decodeErrors.push(line),
+    });
     const iterator = run[Symbol.asyncIterator]();
     const before: Array<SourceFrame & { takenAt: number }> = [];
     const after: Array<SourceFrame & { takenAt: number }> = [];
@@ -81,7 +86,9 @@ describe('RTSP decoding that falls behind', () => {
         `backlog ${backlog.length} (oldest ${backlogAge} ms), live ${live.length} (median age of the last ${LIVE_FRAMES / 2}: ${liveAge} ms)`,
     );
     const pts = [...before, ...after].map((f) => f.pts);
-    const notIncreasing = pts.flatMap((p, i) => (i > 0 && p <= pts[i - 1]! ? [`#${i}: ${pts.slice(Math.max(0, i - 3), i + 2).join(', ')}`] : []));
+    const notIncreasing = pts.flatMap((p, i) =>
+      i > 0 && p <= pts[i - 1]! ? [`#${i}: ${pts.slice(Math.max(0, i - 3), i + 2).join(', ')}`] : [],
+    );
     expect(notIncreasing, 'pts not strictly increasing (the offending frame and its neighbours)').toEqual([]);
     // MP2T cuts are whole PES packets, from a frame start to a keyframe, with the continuity counters renumbered:
     // FFmpeg's demuxer and decoder never see a damaged frame.

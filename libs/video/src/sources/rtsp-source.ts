@@ -51,7 +51,8 @@ export class RtspSource implements FrameSource {
     private readonly logger: VideoLogger,
     private readonly context: Record<string, unknown>,
   ) {
-    if (!/^rtsp:\/\//i.test(options.url)) throw new SightlineError('INVALID_SOURCE', 'RTSP source must be an rtsp:// URL', { url: redactUrl(options.url) });
+    if (!/^rtsp:\/\//i.test(options.url))
+      throw new SightlineError('INVALID_SOURCE', 'RTSP source must be an rtsp:// URL', { url: redactUrl(options.url) });
     this.description = redactUrl(options.url);
   }
 

@@ -14,7 +14,14 @@ describe('device source URL', () => {
   });
 
   it('refuses anything that is not a video device or a known option', () => {
-    for (const url of ['/etc/passwd', '/dev/video0/../sda', 'video0', '/dev/video0?foo=bar', '/dev/video0?video_size=big', '/dev/video0?framerate=-1']) {
+    for (const url of [
+      '/etc/passwd',
+      '/dev/video0/../sda',
+      'video0',
+      '/dev/video0?foo=bar',
+      '/dev/video0?video_size=big',
+      '/dev/video0?framerate=-1',
+    ]) {
       expect(() => parseDeviceUrl(url), url).toThrow(expect.objectContaining({ code: 'INVALID_SOURCE' }));
     }
   });

@@ -40,7 +40,14 @@ describe('CatchUpGate', () => {
   it('far behind, drops everything up to the next keyframe, writes it, and is live again', () => {
     const gate = armedGate();
     const units = [unit('ref', 1200), unit('ref', 100), unit('nonref', 100), unit('key', 1500), unit('ref', 100), unit('nonref', 100)];
-    expect(units.map((u) => gate.decide(u, NOW))).toEqual(['dropToKeyframe', 'dropToKeyframe', 'dropToKeyframe', 'write', 'write', 'write']);
+    expect(units.map((u) => gate.decide(u, NOW))).toEqual([
+      'dropToKeyframe',
+      'dropToKeyframe',
+      'dropToKeyframe',
+      'write',
+      'write',
+      'write',
+    ]);
     expect(gate.dropped).toBe(3);
   });
 

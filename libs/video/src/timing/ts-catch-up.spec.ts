@@ -24,10 +24,36 @@ function tsPacket(pid: number, { start = false, randomAccess = false, counter = 
 }
 
 /** PAT naming program 1 at PMT_PID; PMT naming one H.264 stream at VIDEO_PID (CRCs are not checked). */
-const PAT = tsPacket(0, { start: true, payload: Buffer.from([0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff, 0, 0, 0, 0]) });
+const PAT = tsPacket(0, {
+  start: true,
+  payload: Buffer.from([0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff, 0, 0, 0, 0]),
+});
 const PMT = tsPacket(PMT_PID, {
   start: true,
-  payload: Buffer.from([0, 0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe0 | (VIDEO_PID >> 8), VIDEO_PID & 0xff, 0xf0, 0, 0x1b, 0xe0 | (VIDEO_PID >> 8), VIDEO_PID & 0xff, 0xf0, 0, 0, 0, 0, 0]),
+  payload: Buffer.from([
+    0,
+    0x02,
+    0xb0,
+    18,
+    0,
+    1,
+    0xc1,
+    0,
+    0,
+    0xe0 | (VIDEO_PID >> 8),
+    VIDEO_PID & 0xff,
+    0xf0,
+    0,
+    0x1b,
+    0xe0 | (VIDEO_PID >> 8),
+    VIDEO_PID & 0xff,
+    0xf0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]),
 });
 
 /** A stream of frames, each `packetsPerFrame` video packets (the first a PES start), continuity counters running. */
@@ -35,7 +61,12 @@ function frames(kinds: ('key' | 'delta')[], packetsPerFrame = 3): Buffer[] {
   let counter = 0;
   return kinds.flatMap((kind) =>
     Array.from({ length: packetsPerFrame }, (_, i) =>
-      tsPacket(VIDEO_PID, { start: i === 0, randomAccess: i === 0 && kind === 'key', counter: counter++ & 0x0f, payload: Buffer.from([kind === 'key' ? 0xaa : 0xbb]) }),
+      tsPacket(VIDEO_PID, {
+        start: i === 0,
+        randomAccess: i === 0 && kind === 'key',
+        counter: counter++ & 0x0f,
+        payload: Buffer.from([kind === 'key' ? 0xaa : 0xbb]),
+      }),
     ),
   );
 }
@@ -73,7 +104,7 @@ describe('TsCatchUp', () => {
     const out = Buffer.concat(written);
     // The first key frame (3 packets, its end in a late run: finished, not cut), the PAT, the second key frame (late,
     // but where decoding restarts) and the fresh delta after it; the three late deltas in between are dropped.
-    const payloads = Array.from({ length: out.length / 188 }, (_, i) => out[i * 188 + 4]! === 1 ? out[i * 188 + 6]! : out[i * 188 + 4]!);
+    const payloads = Array.from({ length: out.length / 188 }, (_, i) => (out[i * 188 + 4]! === 1 ? out[i * 188 + 6]! : out[i * 188 + 4]!));
     expect(pids(out)).toEqual([VIDEO_PID, VIDEO_PID, VIDEO_PID, 0, VIDEO_PID, VIDEO_PID, VIDEO_PID, VIDEO_PID, VIDEO_PID, VIDEO_PID]);
     expect(payloads.filter((_, i) => pids(out)[i] === VIDEO_PID)).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xbb, 0xbb, 0xbb]);
     expect(dropped).toBe(3);

@@ -135,7 +135,7 @@ export class TsCatchUp {
     } else if (h.pid === this.pmtPid && this.videoPid === undefined) {
       const pmt = section(packet, h);
       if (!pmt || pmt.length < 12) return;
-      for (let i = 12 + (((pmt[10]! & 0x0f) << 8) | pmt[11]!); i + 5 <= pmt.length - 4; ) {
+      for (let i = 12 + (((pmt[10]! & 0x0f) << 8) | pmt[11]!); i + 5 <= pmt.length - 4;) {
         if (pmt[i] === STREAM_TYPE_H264) {
           this.videoPid = ((pmt[i + 1]! & 0x1f) << 8) | pmt[i + 2]!;
           return;

@@ -76,8 +76,6 @@ describe('BlazeFace decoding', () => {
 
   it('refuses outputs that do not cover its anchors', () => {
     const wrong = metadata.map((m) => (m.name === 'Identity:0' ? { ...m, shape: [1, 500, 1] } : m));
-    expect(() => new BlazeFaceDecoder(spec, manifest, wrong)).toThrow(
-      expect.objectContaining({ code: 'MODEL_OUTPUT_MISMATCH' }),
-    );
+    expect(() => new BlazeFaceDecoder(spec, manifest, wrong)).toThrow(expect.objectContaining({ code: 'MODEL_OUTPUT_MISMATCH' }));
   });
 });

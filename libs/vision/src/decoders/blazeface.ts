@@ -17,7 +17,7 @@ export type Anchor = Point;
  */
 export function generateAnchors(inputWidth: number, inputHeight: number, strides: readonly number[]): Anchor[] {
   const anchors: Anchor[] = [];
-  for (let layer = 0; layer < strides.length; ) {
+  for (let layer = 0; layer < strides.length;) {
     const stride = strides[layer];
     let anchorsPerCell = 0;
     for (; layer < strides.length && strides[layer] === stride; layer++) anchorsPerCell += 2;
@@ -57,10 +57,7 @@ export class BlazeFaceDecoder implements OutputDecoder {
       throw outputMismatch(manifest.id, 'BlazeFace needs one regressor output per score output');
     }
     this.outputNames = [...spec.outputs.scores, ...spec.outputs.regressors];
-    const modelAnchors = spec.outputs.scores.reduce(
-      (sum, name) => sum + (outputShape(manifest.id, outputs, name)[1] ?? Number.NaN),
-      0,
-    );
+    const modelAnchors = spec.outputs.scores.reduce((sum, name) => sum + (outputShape(manifest.id, outputs, name)[1] ?? Number.NaN), 0);
     spec.outputs.regressors.forEach((name) => outputShape(manifest.id, outputs, name)); // present and float32
     // NaN (a symbolic dimension) cannot be checked here; decode() checks the real tensors.
     if (!Number.isNaN(modelAnchors) && modelAnchors !== this.anchors.length) {

@@ -142,9 +142,7 @@ describe('YOLO decoder on a generated ONNX model', () => {
   });
 
   it('pads the last run of a model with a fixed batch of 2', async () => {
-    const frames = [0, 1, 2].map((k) =>
-      frameWithOutput([{ index: k, cx: 60 + 50 * k, cy: 128, w: 20, h: 20, scores: [0, 0.9] }]),
-    );
+    const frames = [0, 1, 2].map((k) => frameWithOutput([{ index: k, cx: 60 + 50 * k, cy: 128, w: 20, h: 20, scores: [0, 0.9] }]));
     const results = await withDetector({ file: join(folder, 'fixed2.onnx') }, async (d) => {
       expect(d.maxBatch).toBe(2);
       return d.detect(frames);
@@ -165,10 +163,11 @@ describe('YOLO decoder on a generated ONNX model', () => {
   });
 
   it('refuses a manifest whose input size or name does not match the model', async () => {
-    for (const input of [{ ...manifest.input, width: 320 }, { ...manifest.input, name: 'pixels' }]) {
-      const error = await Detector.create({ manifest: { ...manifest, input }, provider: 'cpu' }).catch(
-        (e: SightlineError) => e,
-      );
+    for (const input of [
+      { ...manifest.input, width: 320 },
+      { ...manifest.input, name: 'pixels' },
+    ]) {
+      const error = await Detector.create({ manifest: { ...manifest, input }, provider: 'cpu' }).catch((e: SightlineError) => e);
       expect(error).toMatchObject({ code: 'MODEL_INPUT_MISMATCH' });
     }
   });

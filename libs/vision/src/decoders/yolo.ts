@@ -15,11 +15,7 @@ export class YoloDecoder implements OutputDecoder {
   private readonly classCount: number;
   private readonly scoreThreshold: number;
 
-  constructor(
-    spec: YoloDecoderSpec,
-    manifest: Pick<ModelManifest, 'id' | 'labels' | 'scoreThreshold'>,
-    outputs: OutputMetadata,
-  ) {
+  constructor(spec: YoloDecoderSpec, manifest: Pick<ModelManifest, 'id' | 'labels' | 'scoreThreshold'>, outputs: OutputMetadata) {
     this.modelId = manifest.id;
     this.classCount = manifest.labels.length;
     this.scoreThreshold = manifest.scoreThreshold;

@@ -34,7 +34,12 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
   const { api, session } = useSignedIn();
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
-  const users = usePolling(() => api.users({ search: search.trim() || undefined, page, pageSize: USERS_PER_PAGE }), 30_000, [api, search, page, version]);
+  const users = usePolling(() => api.users({ search: search.trim() || undefined, page, pageSize: USERS_PER_PAGE }), 30_000, [
+    api,
+    search,
+    page,
+    version,
+  ]);
   const [error, setError] = useState<unknown>();
   const [deleting, setDeleting] = useState<UserView>();
 
@@ -107,7 +112,12 @@ function UsersPanel({ roleNames, version, onChanged }: { roleNames: string[]; ve
                   <small>{formatTime(user.createdAt)}</small>
                 </td>
                 <td>
-                  <button class="secondary outline" disabled={user.username === session.username} onClick={() => setDeleting(user)} aria-label={`Delete ${user.username}`}>
+                  <button
+                    class="secondary outline"
+                    disabled={user.username === session.username}
+                    onClick={() => setDeleting(user)}
+                    aria-label={`Delete ${user.username}`}
+                  >
                     Delete
                   </button>
                 </td>
@@ -166,7 +176,12 @@ function SessionGrantsCell({ user, version }: { user: UserView; version: number 
     <div class="grants" data-testid={`grants-${user.username}`}>
       {granted.length === 0 && <small>none</small>}
       {granted.map((id) => (
-        <button key={id} class="secondary outline chip" onClick={() => void run(() => api.revokeSession(user.id, id))} aria-label={`Revoke ${id} from ${user.username}`}>
+        <button
+          key={id}
+          class="secondary outline chip"
+          onClick={() => void run(() => api.revokeSession(user.id, id))}
+          aria-label={`Revoke ${id} from ${user.username}`}
+        >
           {id === ALL_SESSIONS ? 'all sessions' : id} ×
         </button>
       ))}
@@ -177,7 +192,13 @@ function SessionGrantsCell({ user, version }: { user: UserView; version: number 
           if (sessionId.trim()) void run(() => api.grantSession(user.id, sessionId.trim()));
         }}
       >
-        <input name="grantSession" placeholder="session id or *" aria-label={`Session to grant ${user.username}`} value={sessionId} onInput={(e) => setSessionId(e.currentTarget.value)} />
+        <input
+          name="grantSession"
+          placeholder="session id or *"
+          aria-label={`Session to grant ${user.username}`}
+          value={sessionId}
+          onInput={(e) => setSessionId(e.currentTarget.value)}
+        />
         <button type="submit">Grant</button>
       </form>
       <ErrorNotice error={grants.error ?? error} />
@@ -222,7 +243,15 @@ function CreateUserForm({ roleNames, onCreated }: { roleNames: string[]; onCreat
       <form onSubmit={submit} aria-label="Create a user">
         <label>
           Username
-          <input name="newUsername" required minLength={3} maxLength={64} autocomplete="off" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            name="newUsername"
+            required
+            minLength={3}
+            maxLength={64}
+            autocomplete="off"
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
         </label>
         <label>
           E-mail
@@ -230,7 +259,15 @@ function CreateUserForm({ roleNames, onCreated }: { roleNames: string[]; onCreat
         </label>
         <label>
           Password <small>(12+ characters, not containing the name)</small>
-          <input name="newPassword" type="password" required minLength={12} autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="newPassword"
+            type="password"
+            required
+            minLength={12}
+            autocomplete="new-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         <fieldset>
           <legend>Roles</legend>
@@ -286,7 +323,11 @@ function RolesPanel({ roles, error, onChanged }: { roles?: RoleView[]; error?: u
                 {role.protected ? (
                   <small>built in</small>
                 ) : (
-                  <button class="secondary outline" onClick={() => void run(() => api.deleteRole(role.name))} aria-label={`Delete role ${role.name}`}>
+                  <button
+                    class="secondary outline"
+                    onClick={() => void run(() => api.deleteRole(role.name))}
+                    aria-label={`Delete role ${role.name}`}
+                  >
                     Delete
                   </button>
                 )}
@@ -303,7 +344,15 @@ function RolesPanel({ roles, error, onChanged }: { roles?: RoleView[]; error?: u
         }}
       >
         <fieldset role="group">
-          <input name="roleName" placeholder="new role" aria-label="New role name" required pattern="[a-z][a-z0-9_\-]{1,31}" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            name="roleName"
+            placeholder="new role"
+            aria-label="New role name"
+            required
+            pattern="[a-z][a-z0-9_\-]{1,31}"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
           <input type="submit" value="Add role" />
         </fieldset>
       </form>
@@ -312,7 +361,13 @@ function RolesPanel({ roles, error, onChanged }: { roles?: RoleView[]; error?: u
 }
 
 /** Pico's modal: a native <dialog> opened with showModal() (focus trapped, Esc cancels). */
-function ConfirmDialog(props: { open: boolean; title: string; message: string; confirmLabel: string; onClose: (confirmed: boolean) => void }) {
+function ConfirmDialog(props: {
+  open: boolean;
+  title: string;
+  message: string;
+  confirmLabel: string;
+  onClose: (confirmed: boolean) => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const element = dialog.current;

@@ -88,7 +88,10 @@ function Shell({ signedIn, onLogout }: { signedIn: SignedIn; onLogout: () => voi
               <strong>Sightline</strong>
             </li>
             <li>
-              <a href={hrefFor({ page: 'sessions' })} aria-current={route.page === 'sessions' || route.page === 'live' ? 'page' : undefined}>
+              <a
+                href={hrefFor({ page: 'sessions' })}
+                aria-current={route.page === 'sessions' || route.page === 'live' ? 'page' : undefined}
+              >
                 Sessions
               </a>
             </li>
@@ -110,7 +113,10 @@ function Shell({ signedIn, onLogout }: { signedIn: SignedIn; onLogout: () => voi
               {session.username} <small>({session.roles.join(', ') || 'no role'})</small>
             </li>
             <li>
-              <small class={remaining < EXPIRY_WARNING_MS ? 'warning' : undefined} title="Access tokens are short-lived; log in again when it runs out">
+              <small
+                class={remaining < EXPIRY_WARNING_MS ? 'warning' : undefined}
+                title="Access tokens are short-lived; log in again when it runs out"
+              >
                 expires in {formatDuration(remaining)}
               </small>
             </li>
@@ -132,7 +138,8 @@ function Shell({ signedIn, onLogout }: { signedIn: SignedIn; onLogout: () => voi
           ) : (
             <article data-testid="forbidden">
               <p role="alert">
-                Administration is for administrators only. You are signed in as {session.username} ({session.roles.join(', ') || 'no role'}).
+                Administration is for administrators only. You are signed in as {session.username} ({session.roles.join(', ') || 'no role'}
+                ).
               </p>
             </article>
           ))}

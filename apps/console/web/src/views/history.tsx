@@ -39,7 +39,14 @@ export function HistoryPage({ sessionId }: { sessionId?: string }) {
           if (typed.trim()) location.hash = hrefFor({ page: 'history', sessionId: typed.trim() });
         }}
       >
-        <input name="session" list="known-sessions" placeholder="Session id" aria-label="Session id" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        <input
+          name="session"
+          list="known-sessions"
+          placeholder="Session id"
+          aria-label="Session id"
+          value={typed}
+          onInput={(e) => setTyped(e.currentTarget.value)}
+        />
         <datalist id="known-sessions">
           {known.data?.map((s) => (
             <option key={s.sessionId} value={s.sessionId} />
@@ -59,13 +66,10 @@ function SessionHistory({ sessionId }: { sessionId: string }) {
   const [error, setError] = useState<unknown>();
 
   useEffect(() => {
-    api.summary(sessionId).then(
-      (s) => {
-        setSummary(s);
-        setRange({ ...defaultRange(s), event: '', pageSize: 100 });
-      },
-      setError,
-    );
+    api.summary(sessionId).then((s) => {
+      setSummary(s);
+      setRange({ ...defaultRange(s), event: '', pageSize: 100 });
+    }, setError);
   }, [api, sessionId]);
 
   if (error) return <ErrorNotice error={error} />;
@@ -133,13 +137,14 @@ function ResultsTable({ sessionId, range }: { sessionId: string; range: Range })
   useEffect(() => {
     const controller = new AbortController();
     setPage(undefined);
-    api
-      .results(sessionId, { ...toQuery(range), limit: range.pageSize, cursor: cursors[pageIndex] }, controller.signal)
-      .then((p) => {
+    api.results(sessionId, { ...toQuery(range), limit: range.pageSize, cursor: cursors[pageIndex] }, controller.signal).then(
+      (p) => {
         setPage(p);
         setError(undefined);
         if (p.nextCursor) setCursors((c) => [...c.slice(0, pageIndex + 1), p.nextCursor!]);
-      }, (err) => !controller.signal.aborted && setError(err));
+      },
+      (err) => !controller.signal.aborted && setError(err),
+    );
     return () => controller.abort();
     // A new range remounts this component (key), so the page index is the only input here.
   }, [pageIndex]);
@@ -217,7 +222,11 @@ function DetectionsChart({ sessionId, range }: { sessionId: string; range: Range
       const counts: { timestamp: string; count: number }[] = [];
       let cursor: string | undefined;
       do {
-        const page = await api.results(sessionId, { ...toQuery(range), event: EVENTS.frameAnalyzed, limit: 1000, cursor }, controller.signal);
+        const page = await api.results(
+          sessionId,
+          { ...toQuery(range), event: EVENTS.frameAnalyzed, limit: 1000, cursor },
+          controller.signal,
+        );
         for (const r of page.results) {
           counts.push({ timestamp: r.timestamp, count: (r.payload as unknown as EventPayloads['frameAnalyzed']).detections.length });
         }

@@ -82,7 +82,11 @@ export function LiveView({ sessionId, canOperate }: { sessionId: string; canOper
             live={!ended}
             zones={zones.current}
             draft={draft}
-            onPick={draft && ((point) => setDraft(draft.kind === 'line' && draft.points.length >= 2 ? draft : { ...draft, points: [...draft.points, point] }))}
+            onPick={
+              draft &&
+              ((point) =>
+                setDraft(draft.kind === 'line' && draft.points.length >= 2 ? draft : { ...draft, points: [...draft.points, point] }))
+            }
           />
           <ZoneEditor sessionId={sessionId} canEdit={canOperate} zones={zones} draft={draft} setDraft={setDraft} />
         </div>
@@ -224,7 +228,9 @@ function Stage({
         }
       } catch (err) {
         if (controller.signal.aborted) return;
-        setPictureError(err instanceof ApiError && err.code === 'SNAPSHOT_UNAVAILABLE' ? 'Waiting for the first frame…' : describeError(err));
+        setPictureError(
+          err instanceof ApiError && err.code === 'SNAPSHOT_UNAVAILABLE' ? 'Waiting for the first frame…' : describeError(err),
+        );
       }
       timer = setTimeout(() => void refresh(), Math.max(0, SNAPSHOT_PERIOD_MS - (performance.now() - started)));
     };
@@ -245,9 +251,13 @@ function Stage({
     if (picture?.kind === 'source' && picture.size) return pictureGeometry(source, picture.size);
     return snapshotGeometry(source, picture?.kind === 'snapshot' ? picture.size : undefined);
   }, [source?.width, source?.height, picture?.kind, picture?.size?.width, picture?.size?.height]);
-  const boxes = useMemo(() => (frame && geometry ? projectDetections(frame.detections, geometry, displayed?.trackIds) : []), [frame, displayed, geometry]);
+  const boxes = useMemo(
+    () => (frame && geometry ? projectDetections(frame.detections, geometry, displayed?.trackIds) : []),
+    [frame, displayed, geometry],
+  );
   useEffect(() => {
-    if (canvas.current && geometry) paintOverlay(canvas.current, boxes, geometry, { zones: zones?.zones ?? [], lines: zones?.lines ?? [], draft });
+    if (canvas.current && geometry)
+      paintOverlay(canvas.current, boxes, geometry, { zones: zones?.zones ?? [], lines: zones?.lines ?? [], draft });
   }, [boxes, geometry, zones, draft]);
 
   // The view has the source's aspect ratio; a letterboxed snapshot and its overlay are placed so the bars fall outside.
@@ -256,7 +266,9 @@ function Stage({
   const pick = (event: MouseEvent) => {
     if (!onPick || !source) return;
     const rect = (event.currentTarget as HTMLElement).getBoundingClientRect();
-    onPick(clickToSource({ x: event.clientX - rect.left, y: event.clientY - rect.top }, { width: rect.width, height: rect.height }, source));
+    onPick(
+      clickToSource({ x: event.clientX - rect.left, y: event.clientY - rect.top }, { width: rect.width, height: rect.height }, source),
+    );
   };
   return (
     <figure>
@@ -286,7 +298,9 @@ function Stage({
             data-frame-seq={frame?.frameSeq}
             data-source-size={source ? `${source.width}x${source.height}` : undefined}
             data-track-ids={JSON.stringify([...(displayed?.trackIds.values() ?? [])])}
-            data-detections={JSON.stringify(frame?.detections.map((d) => ({ ...d.box, score: d.score, keypoints: d.keypoints?.length ?? 0 })) ?? [])}
+            data-detections={JSON.stringify(
+              frame?.detections.map((d) => ({ ...d.box, score: d.score, keypoints: d.keypoints?.length ?? 0 })) ?? [],
+            )}
           />
         </div>
       </div>

@@ -28,7 +28,11 @@ export function LoginPage({ notice, onSignedIn }: { notice?: string; onSignedIn:
         <header>
           <h1>Sightline console</h1>
         </header>
-        {notice && <p class="notice" role="status">{notice}</p>}
+        {notice && (
+          <p class="notice" role="status">
+            {notice}
+          </p>
+        )}
         <form onSubmit={submit}>
           <label>
             Username

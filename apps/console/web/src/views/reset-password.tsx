@@ -45,11 +45,25 @@ export function ResetPasswordPage({ token, onDone }: { token: string; onDone: (n
         <form onSubmit={submit}>
           <label>
             New password
-            <input name="new-password" type="password" autocomplete="new-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+            <input
+              name="new-password"
+              type="password"
+              autocomplete="new-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
           </label>
           <label>
             Repeat it
-            <input name="repeat-password" type="password" autocomplete="new-password" required value={repeated} onInput={(e) => setRepeated(e.currentTarget.value)} />
+            <input
+              name="repeat-password"
+              type="password"
+              autocomplete="new-password"
+              required
+              value={repeated}
+              onInput={(e) => setRepeated(e.currentTarget.value)}
+            />
           </label>
           {error && (
             <p role="alert" class="error">

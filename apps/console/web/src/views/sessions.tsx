@@ -71,7 +71,17 @@ export function SessionsPage({ canOperate }: { canOperate: boolean }) {
   );
 }
 
-function SessionRow({ session, feed, canOperate, onStop }: { session: SessionInfo; feed: LiveFeed; canOperate: boolean; onStop: () => void }) {
+function SessionRow({
+  session,
+  feed,
+  canOperate,
+  onStop,
+}: {
+  session: SessionInfo;
+  feed: LiveFeed;
+  canOperate: boolean;
+  onStop: () => void;
+}) {
   const [p50, p99] = feed.activity(session.sessionId)?.latency.percentiles(50, 99) ?? [];
   const ended = session.state === 'stopped' || session.state === 'error';
   return (
@@ -196,16 +206,37 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
             </label>
             <label>
               Session id <small>(optional)</small>
-              <input name="sessionId" pattern="[A-Za-z0-9_\-]{1,64}" placeholder="generated" value={sessionId} onInput={(e) => setSessionId(e.currentTarget.value)} />
+              <input
+                name="sessionId"
+                pattern="[A-Za-z0-9_\-]{1,64}"
+                placeholder="generated"
+                value={sessionId}
+                onInput={(e) => setSessionId(e.currentTarget.value)}
+              />
             </label>
             <label>
               Max analysed fps <small>(optional)</small>
-              <input name="maxFps" type="number" min="0.1" max="1000" step="any" placeholder="every frame" value={maxFps} onInput={(e) => setMaxFps(e.currentTarget.value)} />
+              <input
+                name="maxFps"
+                type="number"
+                min="0.1"
+                max="1000"
+                step="any"
+                placeholder="every frame"
+                value={maxFps}
+                onInput={(e) => setMaxFps(e.currentTarget.value)}
+              />
             </label>
           </div>
           <label>
             {URL_LABELS[type].label}
-            <input name="url" required placeholder={URL_LABELS[type].placeholder} value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+            <input
+              name="url"
+              required
+              placeholder={URL_LABELS[type].placeholder}
+              value={url}
+              onInput={(e) => setUrl(e.currentTarget.value)}
+            />
           </label>
           {type === 'file' && (
             <div class="grid">
@@ -237,7 +268,13 @@ function StartSessionForm({ onStarted }: { onStarted: (sessionId: string) => voi
               </label>
               <label>
                 Camera password
-                <input name="rtspPassword" type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+                <input
+                  name="rtspPassword"
+                  type="password"
+                  autocomplete="new-password"
+                  value={password}
+                  onInput={(e) => setPassword(e.currentTarget.value)}
+                />
               </label>
             </div>
           )}

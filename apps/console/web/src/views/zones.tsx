@@ -112,7 +112,11 @@ export function ZoneEditor({
             <li key={`zone-${zone.id}`} data-zone-id={zone.id}>
               zone <strong>{zone.id}</strong>: {zone.polygon.map((p) => `(${p.x}, ${p.y})`).join(' ')}{' '}
               {canEdit && (
-                <button class="secondary outline chip" disabled={busy} onClick={() => void store({ ...current, zones: current.zones.filter((z) => z !== zone) })}>
+                <button
+                  class="secondary outline chip"
+                  disabled={busy}
+                  onClick={() => void store({ ...current, zones: current.zones.filter((z) => z !== zone) })}
+                >
                   Delete zone {zone.id}
                 </button>
               )}
@@ -122,7 +126,11 @@ export function ZoneEditor({
             <li key={`line-${line.id}`} data-line-id={line.id}>
               line <strong>{line.id}</strong>: ({line.a.x}, {line.a.y}) → ({line.b.x}, {line.b.y}){' '}
               {canEdit && (
-                <button class="secondary outline chip" disabled={busy} onClick={() => void store({ ...current, lines: current.lines.filter((l) => l !== line) })}>
+                <button
+                  class="secondary outline chip"
+                  disabled={busy}
+                  onClick={() => void store({ ...current, lines: current.lines.filter((l) => l !== line) })}
+                >
                   Delete line {line.id}
                 </button>
               )}
@@ -162,7 +170,12 @@ export function ZoneEditor({
             <button type="submit" disabled={busy || !enough}>
               Save {draft.kind}
             </button>
-            <button type="button" class="secondary" disabled={!draft.points.length} onClick={() => setDraft({ ...draft, points: draft.points.slice(0, -1) })}>
+            <button
+              type="button"
+              class="secondary"
+              disabled={!draft.points.length}
+              onClick={() => setDraft({ ...draft, points: draft.points.slice(0, -1) })}
+            >
               Undo point
             </button>
             <button type="button" class="secondary outline" onClick={() => setDraft(undefined)}>

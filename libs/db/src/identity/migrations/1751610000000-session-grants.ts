@@ -25,7 +25,9 @@ export class SessionGrants1751610000000 implements MigrationInterface {
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP INDEX token_revocations_revoked_before_idx`);
     await db.query(`DELETE FROM token_revocations r WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id)`);
-    await db.query(`ALTER TABLE token_revocations ADD CONSTRAINT token_revocations_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`);
+    await db.query(
+      `ALTER TABLE token_revocations ADD CONSTRAINT token_revocations_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`,
+    );
     await db.query(`DROP TABLE session_grants`);
   }
 }
