@@ -10,12 +10,10 @@
  * queue between them decides what back-pressure does (drop-oldest for live sources, wait for batch files).
  */
 import {
-  computeLetterbox,
   SESSION_WARNING_CODES,
   SightlineError,
   type FrameMeta,
   type SessionWarning,
-  type Letterbox,
   type SessionInfo,
   type SessionState,
   type SessionZones,
@@ -33,7 +31,7 @@ import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
 import { ClockOffsetEstimate } from '../timing/clock-offset.js';
 import { sleep } from '../util/sleep.js';
 import { FrameQueue } from './frame-queue.js';
-import { FrameRateLimiter } from './frame-rate-limiter.js';
+import { FrameStamper } from './frame-stamper.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
 
 export interface SessionDependencies {
@@ -104,12 +102,7 @@ export class IngestSession {
   private clockOffsetReported = false;
   /** First publish not yet followed by a result (undefined: every published frame so far has had one after it). */
   private resultsAwaitedSince?: number;
-  private readonly rateLimiter?: FrameRateLimiter;
-  private nextSeq: number;
-  private ptsOffset = 0;
-  private lastPts?: number;
-  private lastFrameAt?: number;
-  private letterboxFor?: { source: Size; letterbox: Letterbox };
+  private readonly stamper: FrameStamper;
   private latest?: { seq: number; pixels: Buffer };
   private readonly snapshots: SnapshotCache;
   /** The latest source picture and the sequence number of its frame (or of the next one published). */
@@ -132,8 +125,14 @@ export class IngestSession {
     private readonly deps: SessionDependencies,
     private readonly options: SessionOptions,
   ) {
-    this.nextSeq = options.firstSeq ?? 0;
-    if (options.maxFps !== undefined) this.rateLimiter = new FrameRateLimiter(options.maxFps);
+    this.stamper = new FrameStamper({
+      sessionId: id,
+      frame: options.frame,
+      live: deps.source.live,
+      firstSeq: options.firstSeq,
+      maxFps: options.maxFps,
+      run: options.run,
+    });
     this.snapshots = new SnapshotCache((frame) => deps.encodeJpeg(frame.pixels));
     const { encodePicture } = deps;
     if (encodePicture) {
@@ -155,7 +154,7 @@ export class IngestSession {
 
   /** Sequence number the next frame would get (a successor session continues from here). */
   get sequence(): number {
-    return this.nextSeq;
+    return this.stamper.sequence;
   }
 
   /** Resolves when the session has ended and its sessionStopped event is stored. */
@@ -324,7 +323,7 @@ export class IngestSession {
       reason,
       framesPublished: this.stats.framesPublished,
       framesDropped: this.stats.framesDropped,
-      ...(this.rateLimiter && { framesSkipped: this.stats.framesSkipped }),
+      ...(this.stamper.limitsRate && { framesSkipped: this.stats.framesSkipped }),
     });
   }
 
@@ -376,7 +375,7 @@ export class IngestSession {
     this.stats.framesIn++;
     // The picture shows the frame `framesBehind` before this one: that frame's sequence number if it was published,
     // else the next published one's. Viewers draw that frame's results over it.
-    this.recentSeqs.push(this.nextSeq);
+    this.recentSeqs.push(this.stamper.sequence);
     if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
     if (frame.preview && frame.preview.seq !== this.latestPicture?.seq) {
       const index = Math.max(0, this.recentSeqs.length - 1 - frame.preview.framesBehind);
@@ -384,43 +383,12 @@ export class IngestSession {
     }
     if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
-    const now = Date.now();
-    if (firstOfRun && this.lastPts !== undefined) {
-      // Presentation time continues across reconnects: live sources by the wall time that passed, batch by a tick.
-      const gap = this.live && this.lastFrameAt !== undefined ? (now - this.lastFrameAt) / 1000 : 0.001;
-      this.ptsOffset = this.lastPts + gap - frame.pts;
-    }
-    const pts = frame.pts + this.ptsOffset;
-    this.lastPts = pts;
-    this.lastFrameAt = now;
-    if (this.rateLimiter && !this.rateLimiter.admit(pts)) {
+    const meta = this.stamper.stamp(frame, firstOfRun);
+    if (!meta) {
       this.stats.framesSkipped++;
       return undefined;
     }
-    const { width, height, pixelFormat } = this.options.frame;
-    const meta: FrameMeta = {
-      sessionId: this.id,
-      seq: this.nextSeq++,
-      ...(this.options.run && { run: this.options.run }),
-      pts: Math.round(pts * 1e6) / 1e6,
-      captureTime: Math.round(frame.captureTime * 1000) / 1000,
-      ...(frame.sourceTime !== undefined && { sourceTime: Math.round(frame.sourceTime * 1000) / 1000 }),
-      publishedAt: 0,
-      live: this.live,
-      source: frame.source,
-      frame: { width, height, pixelFormat },
-      letterbox: this.letterbox(frame.source),
-      ...(frame.decodeMs !== undefined && { decodeMs: Math.round(frame.decodeMs * 1000) / 1000 }),
-    };
     return { pixels: frame.pixels, meta };
-  }
-
-  private letterbox(source: Size): Letterbox {
-    const cached = this.letterboxFor;
-    if (cached && cached.source.width === source.width && cached.source.height === source.height) return cached.letterbox;
-    const { scale, padX, padY } = computeLetterbox(source, this.options.frame);
-    this.letterboxFor = { source, letterbox: { scale, padX, padY } };
-    return this.letterboxFor.letterbox;
   }
 
   private becameLive(attempts: number, downSince: number | undefined): void {
