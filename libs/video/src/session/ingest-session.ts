@@ -32,6 +32,7 @@ import { ClockOffsetEstimate } from '../timing/clock-offset.js';
 import { sleep } from '../util/sleep.js';
 import { FrameQueue } from './frame-queue.js';
 import { FrameStamper } from './frame-stamper.js';
+import { SessionStats } from './session-stats.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
 
 export interface SessionDependencies {
@@ -85,18 +86,7 @@ export class IngestSession {
   private readonly startedAt = new Date();
   private stoppedAt?: Date;
   private lastError?: { code: string; message: string };
-  private readonly stats = {
-    framesIn: 0,
-    framesSkipped: 0,
-    framesPublished: 0,
-    framesDropped: 0,
-    reconnects: 0,
-    fpsIn: 0,
-    fpsOut: 0,
-    resultsSeen: 0,
-    framesDroppedBeforeDecode: 0,
-    sourceClockOffsetMs: undefined as number | undefined,
-  };
+  private readonly stats: SessionStats;
   private readonly warnings = new Map<string, SessionWarning>();
   private readonly clockOffset = new ClockOffsetEstimate();
   private clockOffsetReported = false;
@@ -117,7 +107,6 @@ export class IngestSession {
   private publishFailure?: SightlineError;
   private queue?: FrameQueue<OutgoingFrame>;
   private lastProgressAt = Date.now();
-  private rateBase = { at: Date.now(), framesIn: 0, framesPublished: 0 };
   private finished?: Promise<void>;
 
   constructor(
@@ -125,6 +114,7 @@ export class IngestSession {
     private readonly deps: SessionDependencies,
     private readonly options: SessionOptions,
   ) {
+    this.stats = new SessionStats(deps.metrics);
     this.stamper = new FrameStamper({
       sessionId: id,
       frame: options.frame,
@@ -186,7 +176,7 @@ export class IngestSession {
       ...(this.stoppedAt && { stoppedAt: this.stoppedAt.toISOString() }),
       ...(this.lastError && { lastError: this.lastError }),
       ...(this.warnings.size && { warnings: [...this.warnings.values()] }),
-      stats: { ...this.stats },
+      stats: this.stats.snapshot(),
     };
   }
 
@@ -197,8 +187,7 @@ export class IngestSession {
 
   /** A frameAnalyzed result for one of this session's frames was stored (seen on the results subject). */
   resultSeen(): void {
-    this.stats.resultsSeen++;
-    this.deps.metrics.resultSeen();
+    this.stats.resultSeen();
     this.resultsAwaitedSince = undefined;
     if (this.warnings.delete(SESSION_WARNING_CODES.noResults)) {
       this.deps.metrics.warning(SESSION_WARNING_CODES.noResults, false);
@@ -233,11 +222,11 @@ export class IngestSession {
     // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
     // backlog is the real bound.
     const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
-    const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.countDropped(1));
+    const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.stats.dropped(1));
     this.queue = queue;
     if (this.stopReason) queue.close(true);
     const publishing = this.publishLoop(queue);
-    const ticker = this.startRateTicker();
+    this.stats.startTicker(this.options.tickMs ?? 1000, () => this.checkResults());
 
     let endReason: StopReason = 'stopped';
     let attempt = 0;
@@ -249,10 +238,7 @@ export class IngestSession {
       try {
         run = await source.open({
           onDecodeError: this.decodeErrorReporter(context),
-          onDroppedBeforeDecode: (count) => {
-            this.stats.framesDroppedBeforeDecode += count;
-            this.countDropped(count);
-          },
+          onDroppedBeforeDecode: (count) => this.stats.droppedBeforeDecode(count),
         });
         this.currentRun = run;
         if (this.stopReason) break;
@@ -292,8 +278,7 @@ export class IngestSession {
         attempt++;
         downSince ??= Date.now();
         const delayMs = this.deps.reconnect.delayMs(attempt);
-        this.stats.reconnects++;
-        this.deps.metrics.reconnect();
+        this.stats.reconnect();
         this.setState('reconnecting');
         logger.warn('source failed, reconnecting', { ...context, code, error: error.message, attempt, delayMs });
         void events.emit('sourceReconnecting', { attempt, delayMs, reason: `${code}: ${error.message}` });
@@ -308,22 +293,21 @@ export class IngestSession {
     // Batch files publish everything they decoded; anything else discards what was not published yet.
     queue.close(endReason !== 'endOfStream');
     await publishing;
-    clearInterval(ticker);
+    this.stats.stopTicker();
     // An ended session expects no more results; what it warned about is in its events and logs.
     for (const code of this.warnings.keys()) this.deps.metrics.warning(code, false);
     this.warnings.clear();
     this.resultsAwaitedSince = undefined;
-    this.stats.fpsIn = this.stats.fpsOut = 0;
-    this.deps.metrics.fps(0, 0);
     this.stoppedAt = new Date();
     const reason = this.stopReason ?? endReason;
     if (reason !== 'error') this.setState('stopped');
-    logger.info('session stopped', { ...context, reason, ...this.stats });
+    const stats = this.stats.snapshot();
+    logger.info('session stopped', { ...context, reason, ...stats });
     await events.emit('sessionStopped', {
       reason,
-      framesPublished: this.stats.framesPublished,
-      framesDropped: this.stats.framesDropped,
-      ...(this.stamper.limitsRate && { framesSkipped: this.stats.framesSkipped }),
+      framesPublished: stats.framesPublished,
+      framesDropped: stats.framesDropped,
+      ...(this.stamper.limitsRate && { framesSkipped: stats.framesSkipped }),
     });
   }
 
@@ -349,14 +333,13 @@ export class IngestSession {
     for (let item = await queue.take(); item; item = await queue.take()) {
       try {
         const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
-        if (result.evicted) this.countDropped(result.evicted);
+        if (result.evicted) this.stats.dropped(result.evicted);
         if (result.published) {
-          this.stats.framesPublished++;
+          this.stats.published();
           this.resultsAwaitedSince ??= Date.now();
-          this.deps.metrics.published();
           this.latest = { seq: item.meta.seq, pixels: item.pixels };
         } else {
-          this.countDropped(1);
+          this.stats.dropped(1);
           if (result.error)
             this.deps.logger.debug('live frame dropped', { sessionId: this.id, seq: item.meta.seq, code: result.error.code });
         }
@@ -372,7 +355,7 @@ export class IngestSession {
 
   /** The frame as published, or undefined when the session's frame-rate limit skips it. */
   private outgoing(frame: SourceFrame, firstOfRun: boolean): OutgoingFrame | undefined {
-    this.stats.framesIn++;
+    this.stats.frameIn(frame.decodeMs);
     // The picture shows the frame `framesBehind` before this one: that frame's sequence number if it was published,
     // else the next published one's. Viewers draw that frame's results over it.
     this.recentSeqs.push(this.stamper.sequence);
@@ -381,11 +364,10 @@ export class IngestSession {
       const index = Math.max(0, this.recentSeqs.length - 1 - frame.preview.framesBehind);
       this.latestPicture = { ...frame.preview, frameSeq: this.recentSeqs[index]! };
     }
-    if (frame.decodeMs !== undefined) this.deps.metrics.decoded(frame.decodeMs);
     this.observeSourceClock(frame, firstOfRun);
     const meta = this.stamper.stamp(frame, firstOfRun);
     if (!meta) {
-      this.stats.framesSkipped++;
+      this.stats.skipped();
       return undefined;
     }
     return { pixels: frame.pixels, meta };
@@ -421,15 +403,6 @@ export class IngestSession {
     return timer;
   }
 
-  private startRateTicker(): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      this.updateRates();
-      this.checkResults();
-    }, this.options.tickMs ?? 1000);
-    timer.unref();
-    return timer;
-  }
-
   /**
    * Frames in, no results out: published frames that no result has followed for noResultsWarnMs (inference skips
    * them as stale, dead-letters them, or nothing consumes them). Raised once per episode, listed until a result comes.
@@ -461,8 +434,7 @@ export class IngestSession {
     if (firstOfRun) this.clockOffset.reset(); // a new RTSP session may be another sender, or a restarted one
     if (frame.sourceTime === undefined) return;
     const offsetMs = Math.round(this.clockOffset.observe(frame.sourceTime - frame.captureTime));
-    this.stats.sourceClockOffsetMs = offsetMs;
-    this.deps.metrics.clockOffset(offsetMs);
+    this.stats.clockOffset(offsetMs);
     const limitMs = this.options.clockOffsetWarnMs ?? 1000;
     if (!this.clockOffset.settled) return;
     if (Math.abs(offsetMs) <= limitMs) {
@@ -487,29 +459,10 @@ export class IngestSession {
     this.raiseWarning(SESSION_WARNING_CODES.sourceClockOffset, message);
   }
 
-  private updateRates(): void {
-    const now = Date.now();
-    const seconds = (now - this.rateBase.at) / 1000;
-    if (seconds <= 0) return;
-    this.stats.fpsIn = round1((this.stats.framesIn - this.rateBase.framesIn) / seconds);
-    this.stats.fpsOut = round1((this.stats.framesPublished - this.rateBase.framesPublished) / seconds);
-    this.rateBase = { at: now, framesIn: this.stats.framesIn, framesPublished: this.stats.framesPublished };
-    this.deps.metrics.fps(this.stats.fpsIn, this.stats.fpsOut);
-  }
-
-  private countDropped(count: number): void {
-    this.stats.framesDropped += count;
-    this.deps.metrics.dropped(count);
-  }
-
   private setState(state: SessionState): void {
     this.state = state;
     this.deps.metrics.state(state);
   }
-}
-
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
 }
 
 /** Error context safe and small enough for an event: primitives and short string lists only. */
