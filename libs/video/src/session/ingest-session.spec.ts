@@ -1,8 +1,10 @@
 /**
  * IngestSession's timing and warnings with scripted collaborators (a source that yields given frames, a publisher
- * that records): which clock frames are timed on, the sender-clock offset, and "frames in, no results out".
+ * that records): which clock frames are timed on, the sender-clock offset, "frames in, no results out", and the
+ * reconnect supervision (which failures are retried, what each attempt announces).
  */
-import { SESSION_WARNING_CODES, type FrameMeta, type SightlineError } from '@sightline/contracts';
+import { SESSION_WARNING_CODES, SightlineError, type FrameMeta } from '@sightline/contracts';
+import { RtspErrorCode } from '@sightline/rtsp';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.js';
@@ -165,5 +167,70 @@ describe('IngestSession: frames in, no results out', () => {
     session.resultSeen();
     await new Promise((r) => setTimeout(r, 300));
     expect(session.activeWarnings).toEqual([]);
+  });
+});
+
+type ScriptedRun = { frames: SourceFrame[]; then: 'hold' } | { frames: SourceFrame[]; then: 'fail'; error: SightlineError };
+
+/** A live source whose n-th open() plays the n-th script: its frames, then a failure or staying open until closed. */
+class ScriptedRunsSource extends ScriptedSource {
+  opened = 0;
+  constructor(private readonly runs: ScriptedRun[]) {
+    super(() => []);
+  }
+
+  override async open(): Promise<SourceRun> {
+    const script = this.runs[Math.min(this.opened++, this.runs.length - 1)]!;
+    let close!: () => void;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (const frame of script.frames) yield frame;
+        if (script.then === 'fail') throw script.error;
+        await closed;
+      },
+      close: async () => close(),
+    };
+  }
+}
+
+describe('IngestSession: reconnect supervision', () => {
+  it('reconnects after failures, counts each attempt, announces the recovery and keeps seq and pts going', async () => {
+    const now = Date.now();
+    const lost = new SightlineError(RtspErrorCode.connectFailed, 'connection refused');
+    const source = new ScriptedRunsSource([
+      { frames: [frame(0, now), frame(1, now + 16), frame(2, now + 33)], then: 'fail', error: lost },
+      { frames: [], then: 'fail', error: lost },
+      { frames: [frame(0, now + 500), frame(1, now + 516)], then: 'hold' },
+    ]);
+    const { session, published, events } = startSession(source);
+    await until(() => published.length === 5, 'the frames of both runs');
+
+    expect(published.map((m) => m.seq)).toEqual([0, 1, 2, 3, 4]);
+    const pts = published.map((m) => m.pts);
+    expect(pts.slice(0, 3)).toEqual([0, 0.016667, 0.033333]);
+    expect(pts[3]).toBeGreaterThan(pts[2]!);
+    expect(pts[4]! - pts[3]!).toBeCloseTo(1 / 60, 6);
+    expect(events.map((e) => e.event)).toEqual(['sessionStarted', 'sourceReconnecting', 'sourceReconnecting', 'sourceRecovered']);
+    expect(events[1]!.payload).toMatchObject({ attempt: 1, reason: `${RtspErrorCode.connectFailed}: connection refused` });
+    expect(events[2]!.payload).toMatchObject({ attempt: 2 });
+    expect(events[3]!.payload).toMatchObject({ attempts: 2 });
+    const info = session.info();
+    expect(info).toMatchObject({ state: 'live', lastError: { code: RtspErrorCode.connectFailed }, stats: { reconnects: 2, framesIn: 5 } });
+    expect(source.opened).toBe(3);
+  });
+
+  it('ends in error without retrying on a failure reconnecting cannot fix', async () => {
+    const source = new ScriptedRunsSource([
+      { frames: [], then: 'fail', error: new SightlineError(RtspErrorCode.unauthorized, 'the server refused the credentials') },
+    ]);
+    const { session, events } = startSession(source);
+    await session.done;
+
+    expect(source.opened).toBe(1);
+    expect(events.map((e) => e.event)).toEqual(['sessionStarted', 'sourceError', 'sessionStopped']);
+    expect(events[1]!.payload).toMatchObject({ code: RtspErrorCode.unauthorized, fatal: true });
+    expect(events[2]!.payload).toEqual({ reason: 'error', framesPublished: 0, framesDropped: 0 });
+    expect(session.info()).toMatchObject({ state: 'error', lastError: { code: RtspErrorCode.unauthorized }, stats: { reconnects: 0 } });
   });
 });
