@@ -81,6 +81,22 @@ interface OutgoingFrame {
   meta: FrameMeta;
 }
 
+/** Reconnect attempts since the source last delivered a frame. */
+interface Outage {
+  attempt: number;
+  /** When the current outage began; undefined while the source delivers. */
+  downSince?: number;
+  /** Whether any run delivered a frame (a failure after that is never a configuration error). */
+  everLive: boolean;
+}
+
+interface SourceFailure {
+  error: SightlineError;
+  code: string;
+  /** Reconnecting cannot help (bad credentials, corrupt file, ...): the session ends in error. */
+  fatal: boolean;
+}
+
 export class IngestSession {
   private state: SessionState = 'starting';
   private readonly startedAt = new Date();
@@ -108,12 +124,15 @@ export class IngestSession {
   private queue?: FrameQueue<OutgoingFrame>;
   private lastProgressAt = Date.now();
   private finished?: Promise<void>;
+  /** For logs and errors. */
+  private readonly context: Record<string, unknown>;
 
   constructor(
     readonly id: string,
     private readonly deps: SessionDependencies,
     private readonly options: SessionOptions,
   ) {
+    this.context = { sessionId: id, source: deps.source.description };
     this.stats = new SessionStats(deps.metrics);
     this.stamper = new FrameStamper({
       sessionId: id,
@@ -208,8 +227,18 @@ export class IngestSession {
   }
 
   private async run(): Promise<void> {
+    const queue = this.begin();
+    const publishing = this.publishLoop(queue);
+    const endReason = await this.superviseSource(queue);
+    // Batch files publish everything they decoded; anything else discards what was not published yet.
+    queue.close(endReason !== 'endOfStream');
+    await publishing;
+    await this.finish(endReason);
+  }
+
+  /** Announces the session and sets up what runs beside the source: the queue to the publisher and the ticker. */
+  private begin(): FrameQueue<OutgoingFrame> {
     const { source, events, logger } = this.deps;
-    const context = { sessionId: this.id, source: source.description };
     this.setState('starting');
     const zones = this.options.zones;
     void events.emit('sessionStarted', {
@@ -217,7 +246,7 @@ export class IngestSession {
       live: source.live,
       ...(zones && { zones }),
     });
-    logger.info('session started', { ...context, live: source.live });
+    logger.info('session started', { ...this.context, live: source.live });
 
     // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
     // backlog is the real bound.
@@ -225,74 +254,95 @@ export class IngestSession {
     const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.stats.dropped(1));
     this.queue = queue;
     if (this.stopReason) queue.close(true);
-    const publishing = this.publishLoop(queue);
     this.stats.startTicker(this.options.tickMs ?? 1000, () => this.checkResults());
+    return queue;
+  }
 
-    let endReason: StopReason = 'stopped';
-    let attempt = 0;
-    let downSince: number | undefined;
-    let everLive = false;
+  /**
+   * Opens the source again and again (reconnect supervision) until it ends by itself, fails fatally or the session
+   * is stopped; says which of those ended it.
+   */
+  private async superviseSource(queue: FrameQueue<OutgoingFrame>): Promise<StopReason> {
+    const { source } = this.deps;
+    const outage: Outage = { attempt: 0, everLive: false };
     while (!this.stopReason) {
       let run: SourceRun | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       try {
         run = await source.open({
-          onDecodeError: this.decodeErrorReporter(context),
+          onDecodeError: this.decodeErrorReporter(),
           onDroppedBeforeDecode: (count) => this.stats.droppedBeforeDecode(count),
         });
         this.currentRun = run;
         if (this.stopReason) break;
         watchdog = this.startWatchdog(run, queue);
-        let firstOfRun = true;
-        for await (const frame of run) {
-          this.lastProgressAt = Date.now();
-          if (this.state !== 'live') {
-            this.becameLive(attempt, downSince);
-            attempt = 0;
-            downSince = undefined;
-            everLive = true;
-          }
-          const outgoing = this.outgoing(frame, firstOfRun);
-          firstOfRun = false;
-          if (outgoing) await queue.put(outgoing);
-          if (this.publishFailure) throw this.publishFailure;
-        }
+        await this.forward(run, queue, outage);
         if (this.stopReason) break;
-        if (source.endsNaturally) {
-          endReason = 'endOfStream';
-          break;
-        }
-        throw new SightlineError('SOURCE_ENDED', 'the source ended unexpectedly', context);
+        if (source.endsNaturally) return 'endOfStream';
+        throw new SightlineError('SOURCE_ENDED', 'the source ended unexpectedly', this.context);
       } catch (err) {
         if (this.stopReason) break;
-        const error = this.publishFailure ?? asSightlineError(err, 'DECODE_FAILED');
-        const code = sourceErrorCode(error);
-        this.lastError = { code, message: error.message };
-        if (isFatal(code, { sourceType: source.type, everLive })) {
-          endReason = 'error';
-          this.setState('error');
-          logger.error('source failed', { ...context, code, error: error.message, context: error.context });
-          void events.emit('sourceError', { code, message: error.message, fatal: true, context: eventContext(error.context) });
-          break;
+        const failure = this.classifyFailure(err, outage.everLive);
+        this.lastError = { code: failure.code, message: failure.error.message };
+        if (failure.fatal) {
+          this.failedFatally(failure);
+          return 'error';
         }
-        attempt++;
-        downSince ??= Date.now();
-        const delayMs = this.deps.reconnect.delayMs(attempt);
-        this.stats.reconnect();
-        this.setState('reconnecting');
-        logger.warn('source failed, reconnecting', { ...context, code, error: error.message, attempt, delayMs });
-        void events.emit('sourceReconnecting', { attempt, delayMs, reason: `${code}: ${error.message}` });
-        await sleep(delayMs, this.stopSignal.signal);
+        await sleep(this.reconnecting(failure, outage), this.stopSignal.signal);
       } finally {
         clearInterval(watchdog);
         this.currentRun = undefined;
         await run?.close();
       }
     }
+    return 'stopped';
+  }
 
-    // Batch files publish everything they decoded; anything else discards what was not published yet.
-    queue.close(endReason !== 'endOfStream');
-    await publishing;
+  /** One run's frames into the queue; the first frame after starting or an outage makes the session live. */
+  private async forward(run: SourceRun, queue: FrameQueue<OutgoingFrame>, outage: Outage): Promise<void> {
+    let firstOfRun = true;
+    for await (const frame of run) {
+      this.lastProgressAt = Date.now();
+      if (this.state !== 'live') {
+        this.becameLive(outage.attempt, outage.downSince);
+        outage.attempt = 0;
+        outage.downSince = undefined;
+        outage.everLive = true;
+      }
+      const outgoing = this.outgoing(frame, firstOfRun);
+      firstOfRun = false;
+      if (outgoing) await queue.put(outgoing);
+      if (this.publishFailure) throw this.publishFailure;
+    }
+  }
+
+  /** Why the run ended, as a coded error, and whether reconnecting could help. */
+  private classifyFailure(err: unknown, everLive: boolean): SourceFailure {
+    const error = this.publishFailure ?? asSightlineError(err, 'DECODE_FAILED');
+    const code = sourceErrorCode(error);
+    return { error, code, fatal: isFatal(code, { sourceType: this.deps.source.type, everLive }) };
+  }
+
+  private failedFatally({ error, code }: SourceFailure): void {
+    this.setState('error');
+    this.deps.logger.error('source failed', { ...this.context, code, error: error.message, context: error.context });
+    void this.deps.events.emit('sourceError', { code, message: error.message, fatal: true, context: eventContext(error.context) });
+  }
+
+  /** Counts the outage's next attempt and announces it; returns how long to wait before it. */
+  private reconnecting({ error, code }: SourceFailure, outage: Outage): number {
+    const attempt = ++outage.attempt;
+    outage.downSince ??= Date.now();
+    const delayMs = this.deps.reconnect.delayMs(attempt);
+    this.stats.reconnect();
+    this.setState('reconnecting');
+    this.deps.logger.warn('source failed, reconnecting', { ...this.context, code, error: error.message, attempt, delayMs });
+    void this.deps.events.emit('sourceReconnecting', { attempt, delayMs, reason: `${code}: ${error.message}` });
+    return delayMs;
+  }
+
+  /** After the source and the publisher stopped: the final state, and the sessionStopped event stored. */
+  private async finish(endReason: StopReason): Promise<void> {
     this.stats.stopTicker();
     // An ended session expects no more results; what it warned about is in its events and logs.
     for (const code of this.warnings.keys()) this.deps.metrics.warning(code, false);
@@ -302,8 +352,8 @@ export class IngestSession {
     const reason = this.stopReason ?? endReason;
     if (reason !== 'error') this.setState('stopped');
     const stats = this.stats.snapshot();
-    logger.info('session stopped', { ...context, reason, ...stats });
-    await events.emit('sessionStopped', {
+    this.deps.logger.info('session stopped', { ...this.context, reason, ...stats });
+    await this.deps.events.emit('sessionStopped', {
       reason,
       framesPublished: stats.framesPublished,
       framesDropped: stats.framesDropped,
@@ -315,7 +365,7 @@ export class IngestSession {
    * Damaged input FFmpeg decodes around (a truncated file, lost RTSP packets) is reported once per run as a non-fatal
    * sourceError: the frames keep coming, but agents learn that some are missing or concealed.
    */
-  private decodeErrorReporter(context: Record<string, unknown>): (line: string) => void {
+  private decodeErrorReporter(): (line: string) => void {
     let reported = false;
     return (line) => {
       if (reported) return;
@@ -323,7 +373,7 @@ export class IngestSession {
       const code = this.deps.source.type === 'file' ? DecodeErrorCode.sourceCorrupt : DecodeErrorCode.decodeFailed;
       const message = `FFmpeg decoded around damaged input: ${line}`;
       this.lastError = { code, message };
-      this.deps.logger.warn('damaged input', { ...context, code, error: line });
+      this.deps.logger.warn('damaged input', { ...this.context, code, error: line });
       void this.deps.events.emit('sourceError', { code, message, fatal: false });
     };
   }
