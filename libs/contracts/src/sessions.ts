@@ -84,7 +84,7 @@ export const SESSION_STATES = ['starting', 'live', 'reconnecting', 'error', 'sto
 export type SessionState = (typeof SESSION_STATES)[number];
 
 export const sessionStatsSchema = z.object({
-  /** Decoded. */
+  /** Decoded: each one published, skipped, not timed, dropped before publishing, or discarded by a stop. */
   framesIn: z.number().int(),
   /** Decoded but not analysed by choice: above the session's maxFps. */
   framesSkipped: z.number().int(),
@@ -96,6 +96,11 @@ export const sessionStatsSchema = z.object({
   fpsOut: z.number(),
   /** Of framesDropped: H.264 units dropped before decoding to catch up with live (the decoder fell behind). */
   framesDroppedBeforeDecode: z.number().int().optional(),
+  /**
+   * Decoded but not published because they have no presentation time of their own (RTSP H.264: FFmpeg gave no input
+   * position for the frame, its RTP time is not after the last frame's, or it is a second picture of one access unit).
+   */
+  framesNotTimed: z.number().int().optional(),
   /** frameAnalyzed results seen for this session's frames (any inference replica). */
   resultsSeen: z.number().int().optional(),
   /**

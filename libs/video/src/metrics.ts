@@ -18,7 +18,9 @@ export class IngestMetrics {
     const registers = [registry];
     this.frames = new Counter({
       name: 'sightline_ingest_frames_total',
-      help: 'Decoded frames by outcome: published to the frames stream, or dropped (live back-pressure, stream unreachable)',
+      help:
+        'Decoded frames by outcome: published to the frames stream, dropped (live back-pressure, stream unreachable), ' +
+        'or not_timed (no presentation time of its own: skipped after decoding)',
       labelNames: ['session', 'outcome'],
       registers,
     });
@@ -77,6 +79,7 @@ export class IngestMetrics {
     return {
       published: () => this.frames.inc({ session, outcome: 'published' }),
       dropped: (count) => this.frames.inc({ session, outcome: 'dropped' }, count),
+      notTimed: () => this.frames.inc({ session, outcome: 'not_timed' }),
       fps: (fpsIn, fpsOut) => {
         this.fps.set({ session, direction: 'in' }, fpsIn);
         this.fps.set({ session, direction: 'out' }, fpsOut);
@@ -93,7 +96,7 @@ export class IngestMetrics {
         for (const state of SESSION_STATES) this.state.set({ session, state }, state === current ? 1 : 0);
       },
       remove: () => {
-        for (const outcome of ['published', 'dropped']) this.frames.remove({ session, outcome });
+        for (const outcome of ['published', 'dropped', 'not_timed']) this.frames.remove({ session, outcome });
         for (const direction of ['in', 'out']) this.fps.remove({ session, direction });
         for (const state of SESSION_STATES) this.state.remove({ session, state });
         this.decodeSeconds.remove({ session });
@@ -110,6 +113,8 @@ export class IngestMetrics {
 export interface SessionMetrics {
   published(): void;
   dropped(count: number): void;
+  /** A decoded frame skipped for having no presentation time of its own. */
+  notTimed(): void;
   fps(fpsIn: number, fpsOut: number): void;
   decoded(ms: number): void;
   reconnect(): void;

@@ -11,7 +11,7 @@ import { silentLogger } from '../logger.js';
 import { IngestMetrics } from '../metrics.js';
 import type { FramePublisher } from '../publish/frame-publisher.js';
 import type { SessionEvents } from '../publish/session-events.js';
-import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
+import type { FrameSource, RunHooks, SourceFrame, SourceRun } from '../sources/source.js';
 import { IngestSession, type SessionOptions } from './ingest-session.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 
@@ -232,5 +232,41 @@ describe('IngestSession: reconnect supervision', () => {
     expect(events[1]!.payload).toMatchObject({ code: RtspErrorCode.unauthorized, fatal: true });
     expect(events[2]!.payload).toEqual({ reason: 'error', framesPublished: 0, framesDropped: 0 });
     expect(session.info()).toMatchObject({ state: 'error', lastError: { code: RtspErrorCode.unauthorized }, stats: { reconnects: 0 } });
+  });
+});
+
+describe('IngestSession: frames the source decoded but could not time', () => {
+  it('counts them in framesIn and framesNotTimed, so that the counts add up', async () => {
+    const now = Date.now();
+    const source: FrameSource = {
+      type: 'rtsp',
+      live: true,
+      endsNaturally: false,
+      description: 'rtsp://camera/stream',
+      async open(hooks: RunHooks = {}): Promise<SourceRun> {
+        let close!: () => void;
+        const closed = new Promise<void>((resolve) => (close = resolve));
+        return {
+          async *[Symbol.asyncIterator]() {
+            yield frame(0, now);
+            hooks.onFrameNotTimed?.(); // e.g. FFmpeg gave no input position for the next picture
+            yield frame(2, now + 33);
+            hooks.onFrameNotTimed?.();
+            hooks.onFrameNotTimed?.();
+            yield frame(5, now + 83);
+            await closed;
+          },
+          close: async () => close(),
+        };
+      },
+    };
+    const { session, published, registry } = startSession(source);
+    await until(() => published.length === 3, 'the timed frames');
+
+    const { stats } = session.info();
+    expect(stats).toMatchObject({ framesIn: 6, framesNotTimed: 3, framesPublished: 3, framesDropped: 0, framesSkipped: 0 });
+    expect(stats.framesPublished + stats.framesNotTimed! + stats.framesSkipped + stats.framesDropped).toBe(stats.framesIn);
+    expect(published.map((m) => m.seq)).toEqual([0, 1, 2]);
+    expect(await registry.metrics()).toContain('sightline_ingest_frames_total{session="cam1",outcome="not_timed"} 3');
   });
 });

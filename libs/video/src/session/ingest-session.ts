@@ -272,6 +272,7 @@ export class IngestSession {
         run = await source.open({
           onDecodeError: this.decodeErrorReporter(),
           onDroppedBeforeDecode: (count) => this.stats.droppedBeforeDecode(count),
+          onFrameNotTimed: () => this.stats.notTimed(),
         });
         this.currentRun = run;
         if (this.stopReason) break;

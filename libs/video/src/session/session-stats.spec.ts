@@ -35,6 +35,7 @@ describe('SessionStats', () => {
       framesPublished: 6,
       framesDropped: 7,
       framesDroppedBeforeDecode: 5,
+      framesNotTimed: 0,
       reconnects: 1,
       resultsSeen: 2,
       fpsIn: 0,
@@ -51,6 +52,29 @@ describe('SessionStats', () => {
     expect(await series('sightline_ingest_results_seen_total')).toEqual(['sightline_ingest_results_seen_total{session="cam1"} 2']);
     expect(await series('sightline_ingest_source_clock_offset_seconds')).toEqual([
       'sightline_ingest_source_clock_offset_seconds{session="cam1"} -0.42',
+    ]);
+  });
+
+  it('counts decoded frames without a time of their own as decoded, apart, and in the frames series', async () => {
+    const { stats, series } = makeStats();
+    for (let i = 0; i < 7; i++) stats.frameIn();
+    stats.notTimed();
+    stats.notTimed();
+    for (let i = 0; i < 5; i++) stats.published();
+    stats.skipped();
+    stats.dropped(1);
+    stats.droppedBeforeDecode(3);
+
+    const counts = stats.snapshot();
+    expect(counts).toMatchObject({ framesIn: 9, framesNotTimed: 2, framesPublished: 5, framesSkipped: 1, framesDropped: 4 });
+    // Every decoded frame is accounted for once; units dropped before decoding never were frames.
+    expect(
+      counts.framesPublished + counts.framesSkipped + counts.framesNotTimed! + counts.framesDropped - counts.framesDroppedBeforeDecode!,
+    ).toBe(counts.framesIn);
+    expect(await series('sightline_ingest_frames_total')).toEqual([
+      'sightline_ingest_frames_total{session="cam1",outcome="not_timed"} 2',
+      'sightline_ingest_frames_total{session="cam1",outcome="published"} 5',
+      'sightline_ingest_frames_total{session="cam1",outcome="dropped"} 4',
     ]);
   });
 

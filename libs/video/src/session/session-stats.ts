@@ -16,6 +16,7 @@ export class SessionStats {
     fpsOut: 0,
     resultsSeen: 0,
     framesDroppedBeforeDecode: 0,
+    framesNotTimed: 0,
     sourceClockOffsetMs: undefined as number | undefined,
   };
   private rateBase: { at: number; framesIn: number; framesPublished: number };
@@ -38,6 +39,13 @@ export class SessionStats {
   /** A decoded frame was skipped by the session's frame-rate limit. */
   skipped(): void {
     this.counts.framesSkipped++;
+  }
+
+  /** A decoded frame was skipped before the session saw it: it has no presentation time of its own. */
+  notTimed(): void {
+    this.counts.framesIn++;
+    this.counts.framesNotTimed++;
+    this.metrics.notTimed();
   }
 
   published(): void {

@@ -81,7 +81,7 @@ export class RtspSource implements FrameSource {
     const ptsFrom = stream.media.codec === 'h264' ? { rtpClockRate: stream.media.format.clockRate || 90_000 } : 'decoder';
     const maxLagMs = this.options.maxDecodeLagMs ?? 500;
     const gate = maxLagMs > 0 ? new CatchUpGate({ maxLagMs }) : undefined;
-    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context, gate, hooks.onDroppedBeforeDecode);
+    return new RtspRun(stream, decoder, ptsFrom, this.logger, this.context, gate, hooks);
   }
 
   private authOptions(): RtspAuthOptions {
@@ -105,7 +105,7 @@ class RtspRun implements SourceRun {
     private readonly context: Record<string, unknown>,
     /** Drops before decoding when decoding falls behind: per access unit (H.264), per frame in TS packets (MP2T). */
     private readonly gate?: CatchUpGate,
-    private readonly onDropped?: (count: number) => void,
+    private readonly hooks: RunHooks = {},
   ) {
     this.tsCatchUp = gate && stream.media.codec === 'mp2t' ? new TsCatchUp(gate) : undefined;
     void this.pump();
@@ -121,6 +121,7 @@ class RtspRun implements SourceRun {
       const sample = pos === undefined ? undefined : this.ledger.lookup(pos);
       const timed = rtpPts?.next(sample);
       if (timed && 'skip' in timed) {
+        this.hooks.onFrameNotTimed?.();
         if (!warned.has(timed.skip)) this.warnSkipped(timed.skip, pos);
         warned.add(timed.skip);
         continue;
@@ -142,7 +143,7 @@ class RtspRun implements SourceRun {
     }
   }
 
-  /** Logged once per run and kind: the frames of an RTP-timed run that are not published (see RtpFramePts). */
+  /** Logged once per run and kind (each one is counted): the frames of an RTP-timed run that are not published (see RtpFramePts). */
   private warnSkipped(skip: FramePtsSkip, pos: number | undefined): void {
     if (skip === 'sameSample') {
       // One H.264 access unit is one picture. A second one from the same unit comes from a sender that puts
@@ -187,12 +188,12 @@ class RtspRun implements SourceRun {
         }
         let data = sample.data;
         if (sample.codec === 'h264' && this.gate && this.gate.decide(sample, Date.now()) !== 'write') {
-          this.onDropped?.(1);
+          this.hooks.onDroppedBeforeDecode?.(1);
           continue;
         }
         if (sample.codec === 'mp2t' && this.tsCatchUp) {
           const kept = this.tsCatchUp.filter(sample.data, sample.arrivalMs, Date.now());
-          if (kept.droppedFrames) this.onDropped?.(kept.droppedFrames);
+          if (kept.droppedFrames) this.hooks.onDroppedBeforeDecode?.(kept.droppedFrames);
           if (kept.data.length === 0) continue;
           data = kept.data;
         }

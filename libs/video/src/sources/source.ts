@@ -33,6 +33,8 @@ export interface RunHooks {
   onDecodeError?: (line: string) => void;
   /** Units dropped before decoding to catch up with live (they never become frames). */
   onDroppedBeforeDecode?: (count: number) => void;
+  /** A decoded frame was skipped: it has no presentation time of its own (see RtpFramePts). */
+  onFrameNotTimed?: () => void;
 }
 
 export interface FrameSource {
