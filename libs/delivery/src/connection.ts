@@ -19,7 +19,6 @@ import {
   SightlineError,
   WS_CLOSE,
   WsCommandErrorCode,
-  type DeliveryPolicy,
   type ErrorPayload,
   type Principal,
   type SubscribedPayload,
@@ -36,9 +35,9 @@ import { type ReplayBudget } from './replay-budget.js';
 import { type ResultDecoder } from './result-decoder.js';
 import { ResultSubscription, type StartPosition } from './result-subscription.js';
 import { BoundedSendQueue, type OutgoingMessage } from './send-queue.js';
+import { SubscriptionSet, type ActiveSubscription, type DeliveryState, type SubscribeCommand } from './subscription-set.js';
 
 type ClientCommand = z.output<typeof clientMessageSchema>;
-type SubscribeCommand = Extract<ClientCommand, { type: 'subscribe' }>;
 
 export interface ConnectionSettings {
   /** Bytes held for one client (queue + socket buffer) before it is closed as a slow consumer. */
@@ -74,24 +73,6 @@ export interface ConnectionDeps {
   onClosed: (connection: AnalysisConnection) => void;
 }
 
-interface DeliveryState {
-  policy: DeliveryPolicy;
-  /** Only these events are delivered (undefined: all). */
-  events?: ReadonlySet<string>;
-  /**
-   * Behind the stream head (started from a past sequence/time, until a result with nothing pending arrives). While
-   * replaying, an `every` subscription reads only as fast as the client drains: a backlog never overflows the buffer.
-   */
-  replaying: boolean;
-  /** Holds one of the user's replay slots (until the head is reached or the subscription ends). */
-  holdsReplaySlot?: boolean;
-}
-
-interface ActiveSubscription {
-  state: DeliveryState;
-  subscription: ResultSubscription;
-}
-
 /** Error replies: a burst of 10, then one per second; beyond that malformed input is dropped silently. */
 const ERROR_REPLY_BURST = 10;
 const ERROR_REPLY_REFILL_PER_MS = 1 / 1000;
@@ -104,7 +85,7 @@ let nextConnectionId = 1;
 
 export class AnalysisConnection {
   readonly id = `c${nextConnectionId++}`;
-  private readonly subscriptions = new Map<string, ActiveSubscription>();
+  private readonly subscriptions: SubscriptionSet;
   private readonly queue: BoundedSendQueue;
   private commands: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
@@ -145,6 +126,13 @@ export class AnalysisConnection {
       deps.logger.warn('websocket error', { connectionId: this.id, error: err.message });
     });
     socket.on('close', (code) => this.onSocketClosed(code));
+    this.subscriptions = new SubscriptionSet({
+      principal,
+      maxSubscriptions: deps.settings.maxSubscriptions,
+      replays: deps.replays,
+      open: (target, start) => ResultSubscription.open(deps.nats, target, start),
+      gauge: deps.metrics.subscriptions,
+    });
     this.commandBucket = new TokenBucket(this.commandsPerMinute);
     this.armExpiry();
     this.armDefaultSubscription();
@@ -283,118 +271,32 @@ export class AnalysisConnection {
   }
 
   private async subscribe(command: SubscribeCommand): Promise<void> {
-    const requested = command.sessions === ALL_SESSIONS ? [ALL_SESSIONS] : [...new Set(command.sessions)];
-    const all = requested[0] === ALL_SESSIONS;
-    const forbidden = all ? [] : requested.filter((id) => !canSeeSession(this.principal, id));
-    if (forbidden.length) {
-      // The same answer whether or not the sessions exist.
-      throw new SightlineError(WsCommandErrorCode.sessionForbidden, 'not granted access to these sessions', { sessions: forbidden });
-    }
-    // '*' for a principal without any grant is a subscription to nothing: no consumer at all.
-    const targets = all && this.principal.sessions !== ALL_SESSIONS && this.principal.sessions.length === 0 ? [] : requested;
-    if (!all && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError(
-        WsCommandErrorCode.subscriptionConflict,
-        "already subscribed to '*'; unsubscribe '*' first to pick sessions",
-        {
-          sessions: targets,
-        },
-      );
-    }
-    // '*' replaces everything; a session subscribed again is replaced (new start point or policy).
-    const replaced = all ? [...this.subscriptions.keys()] : targets.filter((t) => this.subscriptions.has(t));
-    const total = this.subscriptions.size - replaced.length + targets.length;
-    if (total > this.deps.settings.maxSubscriptions) {
-      throw new SightlineError(
-        WsCommandErrorCode.tooManySubscriptions,
-        `at most ${this.deps.settings.maxSubscriptions} subscriptions per connection`,
-        {
-          requested: total,
-        },
-      );
-    }
+    const plan = this.subscriptions.plan(command);
     const start: StartPosition =
       command.fromSequence !== undefined
         ? { afterSequence: command.fromSequence }
         : command.fromTime !== undefined
           ? { fromTime: command.fromTime }
           : { afterSequence: await ResultSubscription.lastSequence(this.deps.nats) };
-    const replaying = command.fromSequence !== undefined || command.fromTime !== undefined;
-    const replays = this.deps.replays;
-    if (replaying && replays && !replays.tryAcquire(this.principal.userId, targets.length)) {
-      throw new SightlineError(
-        WsCommandErrorCode.tooManyReplays,
-        `at most ${replays.perUser} replays per user at once; retry once one has caught up`,
-        {
-          sessions: all ? ALL_SESSIONS : targets,
-        },
-      );
-    }
-    const holdsReplaySlot = replaying && replays !== undefined;
-    await Promise.all(replaced.map((target) => this.stopSubscription(target)));
-
-    const opened: ActiveSubscription[] = [];
-    try {
-      for (const target of targets) {
-        const subscription = await ResultSubscription.open(this.deps.nats, target, start);
-        opened.push({
-          state: { policy: command.policy, replaying, holdsReplaySlot, ...(command.events && { events: new Set(command.events) }) },
-          subscription,
-        });
-      }
-    } catch (err) {
-      await Promise.all(opened.map((a) => a.subscription.close()));
-      if (holdsReplaySlot) replays.release(this.principal.userId, targets.length);
-      throw new SightlineError(WsCommandErrorCode.subscribeFailed, 'could not start delivery', { sessions: targets }, { cause: err });
-    }
-    if (this.closing) {
-      await Promise.all(opened.map((a) => a.subscription.close()));
-      if (holdsReplaySlot) replays.release(this.principal.userId, targets.length);
-      return;
-    }
-    opened.forEach((active, i) => this.subscriptions.set(targets[i]!, active));
-    this.deps.metrics.subscriptions.inc(opened.length);
+    const opened = await this.subscriptions.open(plan, command, start, () => this.closing);
+    if (!opened) return;
     const reply: SubscribedPayload = {
-      sessions: all ? ALL_SESSIONS : targets,
+      sessions: plan.all ? ALL_SESSIONS : plan.targets,
       policy: command.policy,
       ...(command.events && { events: [...new Set(command.events)] }),
       ...('afterSequence' in start ? { afterSequence: start.afterSequence } : { fromTime: start.fromTime }),
     };
     // The reply goes out before any result: consumers have been pulling, but nothing is handed out before `run`.
     this.sendControl(CONTROL_EVENTS.subscribed, reply);
-    opened.forEach((active, i) => this.runSubscription(targets[i]!, active));
+    opened.forEach((active) => this.runSubscription(active));
     this.deps.logger.info('subscribed', { connectionId: this.id, username: this.principal.username, ...reply });
   }
 
   private async unsubscribe(sessions: string[] | typeof ALL_SESSIONS): Promise<void> {
-    if (sessions !== ALL_SESSIONS && this.subscriptions.has(ALL_SESSIONS)) {
-      throw new SightlineError(
-        WsCommandErrorCode.subscriptionConflict,
-        "subscribed to '*': unsubscribe '*' (sessions cannot be excluded from it)",
-        {
-          sessions,
-        },
-      );
-    }
-    const targets = sessions === ALL_SESSIONS ? [...this.subscriptions.keys()] : sessions;
-    await Promise.all(targets.map((target) => this.stopSubscription(target)));
+    const targets = this.subscriptions.unsubscribeTargets(sessions);
+    await Promise.all(targets.map((target) => this.subscriptions.stop(target)));
     const reply: UnsubscribedPayload = { sessions };
     this.sendControl(CONTROL_EVENTS.unsubscribed, reply);
-  }
-
-  private async stopSubscription(target: string): Promise<void> {
-    const active = this.subscriptions.get(target);
-    if (!active) return;
-    this.subscriptions.delete(target);
-    this.deps.metrics.subscriptions.dec();
-    this.releaseReplaySlot(active.state);
-    await active.subscription.close();
-  }
-
-  private releaseReplaySlot(state: DeliveryState): void {
-    if (!state.holdsReplaySlot) return;
-    state.holdsReplaySlot = false;
-    this.deps.replays?.release(this.principal.userId);
   }
 
   private rejectCommand(error: SightlineError): void {
@@ -414,13 +316,14 @@ export class AnalysisConnection {
   // Delivery.
   // -------------------------------------------------------------------------------------------------------------
 
-  private runSubscription(target: string, active: ActiveSubscription): void {
+  private runSubscription(active: ActiveSubscription): void {
+    const { target } = active;
     active.subscription
       .run((msg) => this.onResult(active.state, msg))
       .catch((err: Error) => {
-        if (this.closing || this.subscriptions.get(target) !== active) return;
+        if (this.closing || !this.subscriptions.isCurrent(active)) return;
         this.deps.logger.warn('subscription stopped', { connectionId: this.id, target, error: err.message });
-        void this.stopSubscription(target);
+        void this.subscriptions.stop(target);
         this.sendControl(CONTROL_EVENTS.error, {
           code: WsCommandErrorCode.deliveryStopped,
           message: 'delivery stopped; subscribe again',
@@ -434,7 +337,7 @@ export class AnalysisConnection {
     if (!state.replaying) return;
     if (msg.info.pending === 0) {
       state.replaying = false;
-      this.releaseReplaySlot(state);
+      this.subscriptions.releaseReplaySlot(state);
     } else if (state.policy === 'every' && this.queue.congested) return this.queue.drained();
   }
 
@@ -502,9 +405,9 @@ export class AnalysisConnection {
     clearTimeout(this.expiryTimer);
     clearTimeout(this.defaultSubscription);
     const discarded = this.queue.stop();
-    const targets = [...this.subscriptions.keys()];
+    const targets = this.subscriptions.targets;
     // Consumers are closed in the background; a failure here only leaves an ephemeral consumer to expire on its own.
-    void Promise.all(targets.map((t) => this.stopSubscription(t))).catch((err: Error) =>
+    void Promise.all(targets.map((t) => this.subscriptions.stop(t))).catch((err: Error) =>
       this.deps.logger.warn('closing subscriptions failed', { connectionId: this.id, error: err.message }),
     );
     return discarded;
