@@ -1,9 +1,10 @@
 /**
  * A connection's command handling with a fake socket and a NATS whose consumer creation never answers (so subscribe
  * commands stay pending): the command rate limit, the bound on pending commands, and the default subscription that a
- * first command cancels. Delivery itself is covered against a real nats-server in apps/gateway/test.
+ * first command cancels; keep-alive and token expiry. The subscription rules are SubscriptionSet's (its own spec);
+ * delivery itself is covered against a real nats-server in apps/gateway/test.
  */
-import { type Principal } from '@sightline/contracts';
+import { WS_CLOSE, type Principal } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
 import { createLogger } from '@sightline/observability';
 import { EventEmitter } from 'node:events';
@@ -21,9 +22,18 @@ class FakeSocket extends EventEmitter {
     this.sent.push(JSON.parse(data));
     done?.();
   }
-  ping(): void {}
-  close(): void {}
-  terminate(): void {}
+  pings = 0;
+  closedWith?: { code: number; reason: string };
+  terminated = false;
+  ping(): void {
+    this.pings++;
+  }
+  close(code: number, reason: string): void {
+    this.closedWith = { code, reason };
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
   command(value: unknown): void {
     this.emit('message', Buffer.from(JSON.stringify(value)), false);
   }
@@ -34,12 +44,12 @@ class FakeSocket extends EventEmitter {
 
 const principal: Principal = { userId: '1', username: 'ada', roles: ['agent'], sessions: ['cam-1'], issuedAt: 0, expiresAt: 2 ** 31 };
 
-function connect(settings: Partial<ConnectionSettings> = {}) {
+function connect(settings: Partial<ConnectionSettings> = {}, who: Principal = principal) {
   const socket = new FakeSocket();
   const streamInfo = vi.fn(async () => ({ state: { last_seq: 41 } }));
   const createConsumer = vi.fn(() => new Promise(() => undefined));
   const nats = { manager: { streams: { info: streamInfo } }, jetstream: { consumers: { get: createConsumer } } } as unknown as NatsClient;
-  const connection = new AnalysisConnection(socket as unknown as WebSocket, principal, {
+  const connection = new AnalysisConnection(socket as unknown as WebSocket, who, {
     nats,
     decoder: new ResultDecoder(() => undefined),
     logger: createLogger('connection-test', 'error'),
@@ -95,5 +105,37 @@ describe('client commands', () => {
     await vi.advanceTimersByTimeAsync(5000);
     expect(talking.createConsumer).not.toHaveBeenCalled();
     expect(talking.socket.sent.map((m) => m.event)).toEqual(['unsubscribed']);
+  });
+});
+
+describe('keep-alive and token expiry', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('pings on each heartbeat and terminates a client that did not answer the previous ping', () => {
+    const answering = connect();
+    answering.connection.heartbeat();
+    answering.socket.emit('pong');
+    answering.connection.heartbeat();
+    expect(answering.socket.pings).toBe(2);
+    expect(answering.socket.terminated).toBe(false);
+
+    const silent = connect();
+    silent.connection.heartbeat();
+    silent.connection.heartbeat();
+    expect(silent.socket.pings).toBe(1);
+    expect(silent.socket.terminated).toBe(true);
+  });
+
+  it("closes with tokenExpired when the token's exp passes, and at once for a token already expired", () => {
+    vi.useFakeTimers({ now: 1_750_000_000_000 });
+    const nowS = 1_750_000_000;
+    const { socket } = connect({}, { ...principal, expiresAt: nowS + 60 });
+    vi.advanceTimersByTime(59_999);
+    expect(socket.closedWith).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    expect(socket.closedWith).toEqual({ code: WS_CLOSE.tokenExpired, reason: 'token expired: reconnect with a fresh token' });
+
+    const expired = connect({}, { ...principal, expiresAt: nowS - 1 });
+    expect(expired.socket.closedWith?.code).toBe(WS_CLOSE.tokenExpired);
   });
 });
