@@ -15,13 +15,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { ReconnectBackoff, RECONNECT_SCHEDULE_MS } from './backoff.js';
+import { resumePlan, targetsOf } from './resume-plan.js';
 import {
   ALL_SESSIONS,
   CONTROL_EVENTS,
   isAnalysisEvent,
   WS_SUBPROTOCOL,
   type AnalysisEvent,
-  type ClientMessage,
   type ControlMessage,
   type DeliveryPolicy,
   type EventName,
@@ -101,8 +101,6 @@ const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   maxBufferedEvents: 1000,
 };
-/** Per-message cap of the gateway's subscribe command (contracts: sessions array max 64). */
-const MAX_SESSIONS_PER_COMMAND = 64;
 const REFUSAL_BODY_LIMIT = 4096;
 
 export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implements AsyncIterable<AnalysisEvent> {
@@ -235,7 +233,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     this.stableTimer = setTimeout(() => this.backoff.reset(), this.options.stableAfterMs ?? DEFAULTS.stableAfterMs);
     this.stableTimer.unref?.();
     this.armLivenessTimer(socket);
-    for (const command of this.subscribeCommands()) socket.send(JSON.stringify(command));
+    for (const command of resumePlan(this.cursors, this.options)) socket.send(JSON.stringify(command));
   }
 
   /** The gateway answered the upgrade with an HTTP error (401, 403, 503, …): read its `{code, message}` body. */
@@ -358,38 +356,6 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     this.emit('closed', { error: this.terminalError });
   }
 
-  /** One subscribe per distinct start point: resumed targets from their cursor, new ones from the options. */
-  private subscribeCommands(): ClientMessage[] {
-    const policy = this.options.policy ?? 'every';
-    const filter = this.options.events?.length ? { events: [...this.options.events] } : {};
-    const initialStart =
-      this.options.fromSequence !== undefined
-        ? { fromSequence: this.options.fromSequence }
-        : this.options.fromTime !== undefined
-          ? { fromTime: new Date(this.options.fromTime).toISOString() }
-          : {};
-    const groups = new Map<string, { start: { fromSequence?: number; fromTime?: string }; targets: string[] }>();
-    for (const target of targetsOf(this.options.sessions)) {
-      const cursor = this.cursors.get(target);
-      const start = cursor !== undefined ? { fromSequence: cursor } : initialStart;
-      const key = JSON.stringify(start);
-      const group = groups.get(key) ?? { start, targets: [] };
-      group.targets.push(target);
-      groups.set(key, group);
-    }
-    const commands: ClientMessage[] = [];
-    for (const { start, targets } of groups.values()) {
-      if (targets[0] === ALL_SESSIONS) {
-        commands.push({ type: 'subscribe', sessions: ALL_SESSIONS, policy, ...filter, ...start });
-        continue;
-      }
-      for (let i = 0; i < targets.length; i += MAX_SESSIONS_PER_COMMAND) {
-        commands.push({ type: 'subscribe', sessions: targets.slice(i, i + MAX_SESSIONS_PER_COMMAND), policy, ...filter, ...start });
-      }
-    }
-    return commands;
-  }
-
   // -------------------------------------------------------------------------------------------------------------
   // Async iteration with socket back-pressure.
   // -------------------------------------------------------------------------------------------------------------
@@ -421,10 +387,6 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     }
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
-}
-
-function targetsOf(sessions: SessionSelector): string[] {
-  return sessions === ALL_SESSIONS ? [ALL_SESSIONS] : [...new Set(sessions)];
 }
 
 function asError(err: unknown): Error {
