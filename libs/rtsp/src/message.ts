@@ -1,7 +1,9 @@
 /**
  * RTSP/1.0 messages (RFC 2326) and the reader that splits one TCP byte stream into RTSP messages and `$`-framed
- * interleaved binary data (RFC 2326 §10.12), which arrive mixed on the same socket.
+ * interleaved binary data (RFC 2326 §10.12), which arrive mixed on the same socket; and the values a session reads
+ * from response headers (Public, Session, Transport).
  */
+import { RtspErrorCode, rtspError } from './errors.js';
 
 export interface RtspRequest {
   method: string;
@@ -147,4 +149,37 @@ function parseHeaderLines(lines: string[]): Array<[string, string]> {
     if (colon > 0) headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
   }
   return headers;
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// Header values of the responses a session depends on.
+// -------------------------------------------------------------------------------------------------------------------
+
+const DEFAULT_SESSION_TIMEOUT_S = 60;
+/** A server's `Session: …;timeout=` is clamped to this range: 0 or 9999999999 must not become a 1 ms keep-alive. */
+export const SESSION_TIMEOUT_RANGE_S = { min: 2, max: 3600 } as const;
+
+export function supportsGetParameter(options: RtspResponse): boolean {
+  return (options.header('Public') ?? '').split(',').some((method) => method.trim().toUpperCase() === 'GET_PARAMETER');
+}
+
+/** `Session: <id>[;timeout=<seconds>]`. */
+export function parseSessionHeader(setup: RtspResponse, context: Record<string, unknown>): { id: string; timeoutS: number } {
+  const [id = '', ...params] = (setup.header('Session') ?? '').split(';').map((s) => s.trim());
+  if (!id) throw rtspError(RtspErrorCode.protocol, 'SETUP response without a Session header', { ...context, method: 'SETUP' });
+  const timeout = params.map((p) => /^timeout=(\d+)$/i.exec(p)?.[1]).find(Boolean);
+  return { id, timeoutS: timeout ? clampSessionTimeout(Number(timeout)) : DEFAULT_SESSION_TIMEOUT_S };
+}
+
+export function clampSessionTimeout(seconds: number): number {
+  if (!Number.isFinite(seconds)) return SESSION_TIMEOUT_RANGE_S.max;
+  return Math.min(SESSION_TIMEOUT_RANGE_S.max, Math.max(SESSION_TIMEOUT_RANGE_S.min, seconds));
+}
+
+/** The server may pick other channels than we asked for. */
+export function interleavedChannels(transport: string | undefined): { rtp: number; rtcp: number } {
+  const match = /interleaved=(\d+)(?:-(\d+))?/i.exec(transport ?? '');
+  if (!match) return { rtp: 0, rtcp: 1 };
+  const rtp = Number(match[1]);
+  return { rtp, rtcp: match[2] === undefined ? rtp + 1 : Number(match[2]) };
 }

@@ -8,7 +8,7 @@ import { NalType } from './h264-depacketizer.js';
 import { openRtspStream, RtspErrorCode, type RtspSample } from './index.js';
 import { MAX_IN_FLIGHT_REQUESTS, RtspConnection } from './connection.js';
 import { NoAuthStrategy } from './auth/auth-strategy.js';
-import { clampSessionTimeout } from './rtsp-stream.js';
+import { clampSessionTimeout } from './message.js';
 import { waitUntil } from '@sightline/local-infra';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -16,9 +16,10 @@ import { RtspConnection } from './connection.js';
 import { RtspErrorCode, rtspError } from './errors.js';
 import { H264Depacketizer } from './h264-depacketizer.js';
 import { Mp2tDepacketizer } from './mp2t-depacketizer.js';
-import type { RtspResponse } from './message.js';
+import { interleavedChannels, parseSessionHeader, supportsGetParameter } from './message.js';
 import { parseRtcpSenderReports, parseRtpPacket, RtpTimeline, wallClockOf, type SenderReport } from './rtp.js';
 import { parseSdp, parseSpropParameterSets, resolveControlUrl, type MediaFormat, type SessionDescription } from './sdp.js';
+import { parseRtspUrl, type RtspTarget } from './url.js';
 
 export interface RtspAuthOptions {
   type: RtspAuthType;
@@ -88,11 +89,6 @@ export interface RtspStreamStats {
   /** Sender timeline breaks (new SSRC, RTP timestamp jump) bridged so that pts keep increasing. */
   discontinuities: number;
 }
-
-const DEFAULT_PORT = 554;
-const DEFAULT_SESSION_TIMEOUT_S = 60;
-/** A server's `Session: …;timeout=` is clamped to this range: 0 or 9999999999 must not become a 1 ms keep-alive. */
-export const SESSION_TIMEOUT_RANGE_S = { min: 2, max: 3600 } as const;
 
 export async function openRtspStream(options: OpenRtspStreamOptions): Promise<RtspStream> {
   const target = parseRtspUrl(options.url);
@@ -374,58 +370,8 @@ function codecOf(format: MediaFormat): RtspCodec | undefined {
   return undefined;
 }
 
-interface RtspTarget {
-  host: string;
-  port: number;
-  /** Request URL: the given URL without userinfo. */
-  url: string;
-  credentials?: Credentials;
-}
-
-function parseRtspUrl(raw: string): RtspTarget {
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw rtspError(RtspErrorCode.protocol, 'invalid RTSP URL', { url: redactUrl(raw) });
-  }
-  if (parsed.protocol !== 'rtsp:') throw rtspError(RtspErrorCode.protocol, 'not an rtsp:// URL', { url: redactUrl(raw) });
-  const credentials = parsed.username
-    ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }
-    : undefined;
-  parsed.username = '';
-  parsed.password = '';
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { host, port: parsed.port ? Number(parsed.port) : DEFAULT_PORT, url: parsed.toString(), credentials };
-}
-
 function toAuthStrategy(auth: OpenRtspStreamOptions['auth'], urlCredentials: Credentials | undefined): AuthStrategy {
   if (auth && 'applyAuthHeaders' in auth) return auth;
   const credentials = auth?.username !== undefined ? { username: auth.username, password: auth.password ?? '' } : urlCredentials;
   return createAuthStrategy(auth?.type ?? 'auto', credentials);
-}
-
-function supportsGetParameter(options: RtspResponse): boolean {
-  return (options.header('Public') ?? '').split(',').some((method) => method.trim().toUpperCase() === 'GET_PARAMETER');
-}
-
-/** `Session: <id>[;timeout=<seconds>]`. */
-function parseSessionHeader(setup: RtspResponse, context: Record<string, unknown>): { id: string; timeoutS: number } {
-  const [id = '', ...params] = (setup.header('Session') ?? '').split(';').map((s) => s.trim());
-  if (!id) throw rtspError(RtspErrorCode.protocol, 'SETUP response without a Session header', { ...context, method: 'SETUP' });
-  const timeout = params.map((p) => /^timeout=(\d+)$/i.exec(p)?.[1]).find(Boolean);
-  return { id, timeoutS: timeout ? clampSessionTimeout(Number(timeout)) : DEFAULT_SESSION_TIMEOUT_S };
-}
-
-export function clampSessionTimeout(seconds: number): number {
-  if (!Number.isFinite(seconds)) return SESSION_TIMEOUT_RANGE_S.max;
-  return Math.min(SESSION_TIMEOUT_RANGE_S.max, Math.max(SESSION_TIMEOUT_RANGE_S.min, seconds));
-}
-
-/** The server may pick other channels than we asked for. */
-function interleavedChannels(transport: string | undefined): { rtp: number; rtcp: number } {
-  const match = /interleaved=(\d+)(?:-(\d+))?/i.exec(transport ?? '');
-  if (!match) return { rtp: 0, rtcp: 1 };
-  const rtp = Number(match[1]);
-  return { rtp, rtcp: match[2] === undefined ? rtp + 1 : Number(match[2]) };
 }
