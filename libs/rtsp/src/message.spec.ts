@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { RtspHeaderInjection, RtspProtocolViolation, RtspStreamReader, serializeRequest, type RtspIncoming } from './message.js';
+import {
+  interleavedChannels,
+  parseSessionHeader,
+  RtspHeaderInjection,
+  RtspProtocolViolation,
+  RtspResponse,
+  RtspStreamReader,
+  serializeRequest,
+  supportsGetParameter,
+  type RtspIncoming,
+} from './message.js';
 
 const interleaved = (channel: number, data: Buffer) =>
   Buffer.concat([Buffer.from([0x24, channel, data.length >> 8, data.length & 0xff]), data]);
@@ -66,5 +76,30 @@ describe('serializeRequest', () => {
       }
     })();
     expect(error?.message).toBe('line break in the "Authorization" header');
+  });
+});
+
+describe('header values a session reads', () => {
+  const response = (headers: Array<[string, string]>) => new RtspResponse(200, 'OK', headers, Buffer.alloc(0));
+
+  it('Session: the id, and its timeout clamped (60 s when absent)', () => {
+    expect(parseSessionHeader(response([['Session', '12345678;timeout=30']]), {})).toEqual({ id: '12345678', timeoutS: 30 });
+    expect(parseSessionHeader(response([['Session', 'abc ; Timeout=0']]), {})).toEqual({ id: 'abc', timeoutS: 2 });
+    expect(parseSessionHeader(response([['Session', 'abc']]), {})).toEqual({ id: 'abc', timeoutS: 60 });
+    expect(() => parseSessionHeader(response([]), { host: 'cam' })).toThrow(
+      expect.objectContaining({ code: 'RTSP_PROTOCOL', context: { host: 'cam', method: 'SETUP' } }),
+    );
+  });
+
+  it('Transport: the interleaved channels the server chose, 0-1 when it names none', () => {
+    expect(interleavedChannels('RTP/AVP/TCP;unicast;interleaved=4-5')).toEqual({ rtp: 4, rtcp: 5 });
+    expect(interleavedChannels('RTP/AVP/TCP;interleaved=2')).toEqual({ rtp: 2, rtcp: 3 });
+    expect(interleavedChannels(undefined)).toEqual({ rtp: 0, rtcp: 1 });
+  });
+
+  it('Public: whether GET_PARAMETER is offered', () => {
+    expect(supportsGetParameter(response([['Public', 'OPTIONS, DESCRIBE, get_parameter , PLAY']]))).toBe(true);
+    expect(supportsGetParameter(response([['Public', 'OPTIONS, DESCRIBE, SETUP']]))).toBe(false);
+    expect(supportsGetParameter(response([]))).toBe(false);
   });
 });
