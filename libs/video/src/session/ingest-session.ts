@@ -9,6 +9,7 @@
  * Two loops run per session: the source loop (decode → queue) and the publisher loop (queue → JetStream); the
  * queue between them decides what back-pressure does (drop-oldest for live sources, wait for batch files).
  */
+import { BoundedAsyncQueue } from '@sightline/async';
 import {
   computeLetterbox,
   SESSION_WARNING_CODES,
@@ -32,7 +33,6 @@ import { SnapshotCache } from '../snapshot.js';
 import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
 import { ClockOffsetEstimate } from '../timing/clock-offset.js';
 import { sleep } from '../util/sleep.js';
-import { FrameQueue } from './frame-queue.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
 
@@ -122,7 +122,7 @@ export class IngestSession {
   private readonly stopSignal = new AbortController();
   private currentRun?: SourceRun;
   private publishFailure?: SightlineError;
-  private queue?: FrameQueue<OutgoingFrame>;
+  private queue?: BoundedAsyncQueue<OutgoingFrame>;
   private lastProgressAt = Date.now();
   private rateBase = { at: Date.now(), framesIn: 0, framesPublished: 0 };
   private finished?: Promise<void>;
@@ -172,7 +172,7 @@ export class IngestSession {
     if (!this.stopReason) {
       this.stopReason = reason;
       this.stopSignal.abort();
-      this.queue?.close(true);
+      this.queue?.close();
       await this.currentRun?.close();
     }
     await this.done;
@@ -231,12 +231,18 @@ export class IngestSession {
     });
     logger.info('session started', { ...context, live: source.live });
 
-    // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
-    // backlog is the real bound.
+    // Live sessions never block the decoder: when the publisher falls behind, the oldest waiting frame is dropped (and
+    // counted). Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the
+    // stream's backlog is the real bound. Batch sessions block the decoder instead, which stops reading FFmpeg's
+    // stdout, which pauses FFmpeg: nothing is lost.
     const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
-    const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.countDropped(1));
+    const queue = new BoundedAsyncQueue<OutgoingFrame>({
+      capacity,
+      overflow: source.live ? 'dropOldest' : 'wait',
+      onDrop: () => this.countDropped(1),
+    });
     this.queue = queue;
-    if (this.stopReason) queue.close(true);
+    if (this.stopReason) queue.close();
     const publishing = this.publishLoop(queue);
     const ticker = this.startRateTicker();
 
@@ -269,7 +275,7 @@ export class IngestSession {
           }
           const outgoing = this.outgoing(frame, firstOfRun);
           firstOfRun = false;
-          if (outgoing) await queue.put(outgoing);
+          if (outgoing) await queue.push(outgoing);
           if (this.publishFailure) throw this.publishFailure;
         }
         if (this.stopReason) break;
@@ -307,7 +313,8 @@ export class IngestSession {
     }
 
     // Batch files publish everything they decoded; anything else discards what was not published yet.
-    queue.close(endReason !== 'endOfStream');
+    if (endReason === 'endOfStream') queue.end();
+    else queue.close();
     await publishing;
     clearInterval(ticker);
     // An ended session expects no more results; what it warned about is in its events and logs.
@@ -345,9 +352,9 @@ export class IngestSession {
     };
   }
 
-  private async publishLoop(queue: FrameQueue<OutgoingFrame>): Promise<void> {
+  private async publishLoop(queue: BoundedAsyncQueue<OutgoingFrame>): Promise<void> {
     const mode = this.live ? 'live' : 'batch';
-    for (let item = await queue.take(); item; item = await queue.take()) {
+    for await (const item of queue) {
       try {
         const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
         if (result.evicted) this.countDropped(result.evicted);
@@ -364,7 +371,7 @@ export class IngestSession {
       } catch (err) {
         // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
         this.publishFailure = asSightlineError(err, 'PUBLISH_FAILED');
-        queue.close(true);
+        queue.close();
         await this.currentRun?.close(this.publishFailure);
         return;
       }
@@ -433,7 +440,7 @@ export class IngestSession {
   }
 
   /** A source that produces nothing for stallTimeoutMs is restarted, unless our own back-pressure holds it. */
-  private startWatchdog(run: SourceRun, queue: FrameQueue<OutgoingFrame>): NodeJS.Timeout {
+  private startWatchdog(run: SourceRun, queue: BoundedAsyncQueue<OutgoingFrame>): NodeJS.Timeout {
     this.lastProgressAt = Date.now();
     const { stallTimeoutMs } = this.options;
     const timer = setInterval(
