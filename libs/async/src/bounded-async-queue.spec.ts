@@ -178,6 +178,24 @@ describe('BoundedAsyncQueue', () => {
       expect(calls).toHaveLength(2);
     });
 
+    it('after resetCongestion() (a new producer), asks again at high water and not before', async () => {
+      const calls: string[] = [];
+      const queue = new BoundedAsyncQueue<number>({
+        highWater: 4,
+        onHigh: () => calls.push(`high at ${queue.length}`),
+        onLow: () => calls.push(`low at ${queue.length}`),
+      });
+      for (let n = 1; n <= 4; n++) await queue.push(n);
+      await queue.next(); // 3 left, above low water (2)
+      queue.resetCongestion();
+      expect(queue.congested).toBe(false);
+      await queue.next(); // 2 left: no onLow, nobody was asked to pause
+      await queue.push(5); // 3 waiting
+      expect(calls).toEqual(['high at 4']);
+      await queue.push(6);
+      expect(calls).toEqual(['high at 4', 'high at 4']);
+    });
+
     it('defaults low water to half of high water (rounded down)', async () => {
       const calls: string[] = [];
       const queue = new BoundedAsyncQueue<number>({
@@ -201,8 +219,17 @@ describe('BoundedAsyncQueue', () => {
       expect(highs).toBe(0);
     });
 
-    it('refuses a low water mark that is not below the high one, and a capacity below 1', () => {
-      expect(() => new BoundedAsyncQueue({ highWater: 2, lowWater: 2 })).toThrow(RangeError);
+    it('with high water 0, asks the producer to pause at every queued item and to go on once it is taken', async () => {
+      const calls: string[] = [];
+      const queue = new BoundedAsyncQueue<number>({ highWater: 0, onHigh: () => calls.push('high'), onLow: () => calls.push('low') });
+      await queue.push(1);
+      await queue.next();
+      expect(calls).toEqual(['high', 'low']);
+    });
+  });
+
+  describe('options', () => {
+    it('refuses a capacity below 1', () => {
       expect(() => new BoundedAsyncQueue({ capacity: 0 })).toThrow(RangeError);
     });
   });

@@ -55,7 +55,6 @@ export class BoundedAsyncQueue<T> implements AsyncIterable<T> {
     this.highWater = options.highWater ?? Infinity;
     this.lowWater = options.lowWater ?? Math.floor(this.highWater / 2);
     if (!(this.capacity >= 1)) throw new RangeError(`capacity must be at least 1 (got ${options.capacity})`);
-    if (this.highWater !== Infinity && !(this.lowWater < this.highWater)) throw new RangeError('lowWater must be below highWater');
   }
 
   /** Items waiting to be taken. */
@@ -127,6 +126,14 @@ export class BoundedAsyncQueue<T> implements AsyncIterable<T> {
       else taker.resolve(DONE);
     }
     for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  /**
+   * The producer that was asked to pause is gone and a new one flows (a reconnected socket): onHigh asks again once
+   * high water is reached (at the next push if it already is), and onLow waits for that.
+   */
+  resetCongestion(): void {
+    this.isCongested = false;
   }
 
   /** Ends now, discarding what is queued. */
