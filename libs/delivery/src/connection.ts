@@ -21,12 +21,12 @@ import {
   WsCommandErrorCode,
   type DeliveryPolicy,
   type ErrorPayload,
+  type LoggerPort,
   type Principal,
   type SubscribedPayload,
   type UnsubscribedPayload,
 } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
-import { type Logger } from '@sightline/observability';
 import { TokenBucket } from '@sightline/service-kit';
 import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
@@ -61,7 +61,7 @@ export const MAX_PENDING_COMMANDS = 4;
 export interface ConnectionDeps {
   nats: NatsClient;
   decoder: ResultDecoder;
-  logger: Logger;
+  logger: LoggerPort;
   metrics: GatewayMetrics;
   settings: ConnectionSettings;
   /** Shared by the user's connections: how many replays may run at once. */
