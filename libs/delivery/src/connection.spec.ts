@@ -3,9 +3,8 @@
  * commands stay pending): the command rate limit, the bound on pending commands, and the default subscription that a
  * first command cancels. Delivery itself is covered against a real nats-server in apps/gateway/test.
  */
-import { type Principal } from '@sightline/contracts';
+import { silentLogger, type Principal } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
-import { createLogger } from '@sightline/observability';
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -42,7 +41,7 @@ function connect(settings: Partial<ConnectionSettings> = {}) {
   const connection = new AnalysisConnection(socket as unknown as WebSocket, principal, {
     nats,
     decoder: new ResultDecoder(() => undefined),
-    logger: createLogger('connection-test', 'error'),
+    logger: silentLogger,
     metrics: new GatewayMetrics(new Registry(), () => []),
     settings: { sendBufferBytes: 1 << 20, maxSubscriptions: 64, ...settings },
     connectedAfterSequence: 41,
