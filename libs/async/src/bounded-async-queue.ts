@@ -1,7 +1,7 @@
 /**
  * A bounded hand-off from a producer to an async consumer (`await queue.next()` or `for await`): the one queue behind
  * the RTSP client's samples, an ingest session's frames and the agent SDK's events. The SDK keeps a byte-identical
- * copy of this file (libs/client/src/bounded-async-queue.ts) because it is published without dependencies.
+ * copy of this file (libs/client/src/bounded-async-queue.ts): it is published on its own, depending on `ws` only.
  *
  * Two kinds of bound, usable together:
  * - Water marks: once `highWater` items wait, `onHigh` asks the producer to pause (a socket stops being read); once
