@@ -29,7 +29,7 @@ import { ActiveSessionGuard } from './authenticated.js';
 
 @Module({})
 export class AppModule {
-  static register(config: AuthConfig, logger: Logger = createLogger('auth')): DynamicModule {
+  static register(config: AuthConfig, logger: Logger = createLogger('auth', config.LOG_LEVEL)): DynamicModule {
     // The verifier guarding our own routes trusts exactly our signer's public key, like every other service does
     // through the JWKS endpoint.
     const signer = loadSigningKey(config, logger);

@@ -8,7 +8,7 @@ import { installConsole } from './console-server.js';
 await bootstrapService({
   service: 'console',
   loadConfig: () => loadConsoleConfig(),
-  module: (config) => AppModule.register(config),
+  module: (config, logger) => AppModule.register(config, logger),
   port: (config) => config.HTTP_PORT,
   configure: (app, config) => installConsole(app as NestExpressApplication, config),
 });

@@ -17,11 +17,11 @@ import {
   type EventPayloads,
   type ResultEnvelope,
   type RevocationFeed,
+  silentLogger,
   type SessionScope,
 } from '@sightline/contracts';
 import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
-import { createLogger } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
 import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { rmSync } from 'node:fs';
@@ -29,8 +29,6 @@ import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { AppModule } from '../src/app.module.js';
 import { loadGatewayConfig } from '../src/config.js';
-
-export const quietLogger = createLogger('gateway-test', 'error');
 
 export class GatewayFixture {
   private gateway?: INestApplication;
@@ -55,7 +53,7 @@ export class GatewayFixture {
   static async start(env: Record<string, string> = {}): Promise<GatewayFixture> {
     const dataDir = await makeTempDir('gateway');
     const nats = await LocalNatsServer.start({ dataDir });
-    const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: quietLogger });
+    const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: silentLogger });
     await ensureStreams(natsClient.manager);
     const signer = await TokenSigner.generate();
     const revocations: RevocationFeed['revocations'] = [];

@@ -3,7 +3,7 @@
  * real FFmpeg: CUDA fallback, the face in 1080p coordinates, stale-frame skipping, dead letters, graceful stop.
  */
 import { rm } from 'node:fs/promises';
-import { CONSUMERS, HEADERS, STREAMS, SUBJECTS } from '@sightline/contracts';
+import { CONSUMERS, HEADERS, STREAMS, SUBJECTS, silentLogger } from '@sightline/contracts';
 import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { DEFAULT_MODEL_ID, type InputFrame } from '@sightline/vision';
@@ -22,7 +22,6 @@ import {
 } from './support.js';
 
 const DEADLINE_MS = 5000;
-const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('inference service, one replica', () => {
   let folder: string;
@@ -35,7 +34,7 @@ describe('inference service, one replica', () => {
   beforeAll(async () => {
     [folder, face] = await Promise.all([makeTempDir('inference-e2e'), astronautFrame1080p(), buildInferenceService()]);
     nats = await LocalNatsServer.start({ dataDir: folder });
-    client = await NatsClient.connect({ url: nats.url, name: 'inference-e2e', logger });
+    client = await NatsClient.connect({ url: nats.url, name: 'inference-e2e', logger: silentLogger });
     publisher = new JetStreamPublisher(client);
     await ensureStreams(client.manager);
     // This workspace installs onnxruntime-node without its CUDA providers (.npmrc), so CUDA cannot load here.

@@ -4,7 +4,7 @@
  * mid-stream the frames it held are redelivered to the other.
  */
 import { rm } from 'node:fs/promises';
-import { CONSUMERS, STREAMS } from '@sightline/contracts';
+import { CONSUMERS, STREAMS, silentLogger } from '@sightline/contracts';
 import { LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import type { InputFrame } from '@sightline/vision';
@@ -20,7 +20,6 @@ import {
   type Replica,
 } from './support.js';
 
-const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPLICA_ENV = { INFERENCE_PROVIDER: 'cpu', INFERENCE_PREFETCH: '4' };
 
 describe('two inference replicas sharing one consumer', () => {
@@ -34,7 +33,7 @@ describe('two inference replicas sharing one consumer', () => {
   beforeAll(async () => {
     [folder, face] = await Promise.all([makeTempDir('inference-replicas'), astronautFrame1080p(), buildInferenceService()]);
     nats = await LocalNatsServer.start({ dataDir: folder });
-    client = await NatsClient.connect({ url: nats.url, name: 'inference-replicas', logger });
+    client = await NatsClient.connect({ url: nats.url, name: 'inference-replicas', logger: silentLogger });
     publisher = new JetStreamPublisher(client);
     await ensureStreams(client.manager);
     replicas = await Promise.all(['a', 'b'].map((n) => startReplica(`inference-${n}`, { NATS_URL: nats.url, ...REPLICA_ENV })));

@@ -3,7 +3,7 @@
  * 1. a consumer on the same durable commits a batch and dies before acking it (deterministic), and
  * 2. the running service is SIGKILLed mid-stream and restarted while results keep arriving.
  */
-import { CONSUMERS, STREAMS } from '@sightline/contracts';
+import { CONSUMERS, STREAMS, silentLogger } from '@sightline/contracts';
 import { ResultStore, RESULT_ENTITIES, RESULT_MIGRATIONS, createDataSource } from '@sightline/db';
 import { ManagedProcess } from '@sightline/local-infra';
 import { NatsClient, ensureConsumer } from '@sightline/messaging';
@@ -43,7 +43,7 @@ describe('persistence survives crashes between commit and ack', () => {
 
     // A consumer takes 1,000 results from the durable, commits them, and dies before acking.
     await ensureConsumer(h.client.manager, persistenceConsumerDefinition({ maxInFlight: 2000, ackWaitMs: ACK_WAIT_MS }));
-    const doomed = await NatsClient.connect({ url: h.nats.url, name: 'doomed', logger: { info() {}, warn() {}, error() {} } });
+    const doomed = await NatsClient.connect({ url: h.nats.url, name: 'doomed', logger: silentLogger });
     const dataSource = createDataSource({ url: h.pg.url, entities: RESULT_ENTITIES, migrations: RESULT_MIGRATIONS });
     await dataSource.initialize();
     const fetched = await (await doomed.jetstream.consumers.get(STREAMS.results, CONSUMERS.persistence)).fetch({ max_messages: 1000 });

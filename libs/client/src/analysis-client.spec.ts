@@ -229,6 +229,50 @@ describe('AnalysisClient delivery', () => {
     expect(gateway.authorizations).toContain('Bearer fresh-2');
   });
 
+  it('pauses the socket while the iterator lags maxBufferedEvents behind, also across a reconnect, losing nothing', async () => {
+    const gateway = track(
+      await ScriptedGateway.start({
+        onCommand: (ws, command) => subscribed(ws, { sessions: command.sessions, policy: 'every', afterSequence: 0 }),
+      }),
+    );
+    let received = 0;
+    const client = track(
+      new AnalysisClient(base(gateway.url, { maxBufferedEvents: 4, reconnectScheduleMs: [10], onMessage: () => received++ })),
+    );
+    // The socket is private: its pause state is what back-pressure is about.
+    const socket = () => (client as unknown as { socket?: WebSocket }).socket;
+    const paused = () => socket()?.isPaused;
+    const subscribedOnce = next(client, 'subscribed');
+    const events = client[Symbol.asyncIterator]();
+    await subscribedOnce;
+    for (let seq = 1; seq <= 4; seq++) gateway.latest.send(JSON.stringify(result('cam-1', seq)));
+    await vi.waitFor(() => expect(received).toBe(4));
+    expect(paused()).toBe(true);
+    const taken: number[] = [];
+    const take = async () => {
+      const event = await events.next();
+      if (!event.done) taken.push(event.value.seq);
+    };
+    await take(); // 3 left: above low water (2)
+    expect(paused()).toBe(true);
+
+    // The connection drops while the iterator is still behind (a paused socket reads no FIN: the client's liveness
+    // timer is what ends it, with terminate()). The new socket flows until the buffer is at high water again.
+    const reconnected = next(client, 'subscribed');
+    socket()!.terminate();
+    await reconnected;
+    expect(paused()).toBe(false);
+    gateway.latest.send(JSON.stringify(result('cam-1', 5)));
+    await vi.waitFor(() => expect(received).toBe(5));
+    expect(paused()).toBe(true);
+    await take(); // 3 left
+    expect(paused()).toBe(true);
+    await take(); // 2 left: low water
+    expect(paused()).toBe(false);
+    while (taken.length < 5) await take();
+    expect(taken).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('yields typed events to for-await, and leaving the loop closes the client', async () => {
     const gateway = track(
       await ScriptedGateway.start({

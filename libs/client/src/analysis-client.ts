@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { ReconnectBackoff, RECONNECT_SCHEDULE_MS } from './backoff.js';
+import { BoundedAsyncQueue } from './bounded-async-queue.js';
 import { resumePlan, targetsOf } from './resume-plan.js';
 import {
   ALL_SESSIONS,
@@ -113,11 +114,9 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
   private livenessTimer?: NodeJS.Timeout;
   private terminalError?: AnalysisClientError;
   private duplicates = 0;
-  // Async iteration state.
   private iterating = false;
-  private readonly buffered: AnalysisEvent[] = [];
-  private readonly waiters: Array<{ resolve: (r: IteratorResult<AnalysisEvent>) => void; reject: (e: Error) => void }> = [];
-  private socketPaused = false;
+  /** Events for the async iterator; at high water the socket is paused (TCP back-pressure), at low water resumed. */
+  private readonly forIterator: BoundedAsyncQueue<AnalysisEvent>;
 
   constructor(private readonly options: AnalysisClientOptions) {
     super();
@@ -126,6 +125,11 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
       throw new AnalysisClientError('CONFIG_INVALID', "sessions must name at least one session (or be '*')");
     }
     this.backoff = new ReconnectBackoff(options.reconnectScheduleMs ?? RECONNECT_SCHEDULE_MS, options.jitterRatio ?? 0);
+    this.forIterator = new BoundedAsyncQueue({
+      highWater: options.maxBufferedEvents ?? DEFAULTS.maxBufferedEvents,
+      onHigh: () => this.socket?.pause(),
+      onLow: () => this.socket?.resume(),
+    });
   }
 
   get state(): ClientState {
@@ -170,7 +174,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     this.iterating = true;
     this.start();
     return {
-      next: () => this.nextEvent(),
+      next: () => this.forIterator.next(),
       return: async () => {
         this.iterating = false;
         await this.close();
@@ -299,14 +303,15 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     this.cursors.set(target, event.seq);
     this.options.onMessage?.(event);
     this.emit('message', event);
-    if (this.iterating) this.enqueueForIterator(event);
+    if (this.iterating) void this.forIterator.push(event);
   }
 
   private onClose(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.socket) return;
     this.clearConnectionTimers();
     this.socket = undefined;
-    this.socketPaused = false;
+    // The next socket flows until the iterator's buffer reaches high water again.
+    this.forIterator.resetCongestion();
     if (this.currentState === 'closed') return;
     if (this.currentState === 'open') this.emit('disconnected', { code, reason });
     if (this.terminalError) {
@@ -349,43 +354,8 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     this.currentState = 'closed';
     clearTimeout(this.reconnectTimer);
     this.clearConnectionTimers();
-    for (const waiter of this.waiters.splice(0)) {
-      if (this.terminalError) waiter.reject(this.terminalError);
-      else waiter.resolve({ done: true, value: undefined });
-    }
+    this.forIterator.end(this.terminalError);
     this.emit('closed', { error: this.terminalError });
-  }
-
-  // -------------------------------------------------------------------------------------------------------------
-  // Async iteration with socket back-pressure.
-  // -------------------------------------------------------------------------------------------------------------
-
-  private enqueueForIterator(event: AnalysisEvent): void {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      waiter.resolve({ done: false, value: event });
-      return;
-    }
-    this.buffered.push(event);
-    if (!this.socketPaused && this.buffered.length >= (this.options.maxBufferedEvents ?? DEFAULTS.maxBufferedEvents)) {
-      this.socketPaused = true;
-      this.socket?.pause();
-    }
-  }
-
-  private nextEvent(): Promise<IteratorResult<AnalysisEvent>> {
-    const event = this.buffered.shift();
-    if (event) {
-      if (this.socketPaused && this.buffered.length <= (this.options.maxBufferedEvents ?? DEFAULTS.maxBufferedEvents) / 2) {
-        this.socketPaused = false;
-        this.socket?.resume();
-      }
-      return Promise.resolve({ done: false, value: event });
-    }
-    if (this.currentState === 'closed') {
-      return this.terminalError ? Promise.reject(this.terminalError) : Promise.resolve({ done: true, value: undefined });
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 }
 

@@ -3,9 +3,8 @@
  * `upgrade` listener, so authentication, subprotocol and capacity are decided on the raw request and refused with an
  * HTTP status before any WebSocket opens. It also owns the keep-alive timer and closes every client on shutdown.
  */
-import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL } from '@sightline/contracts';
+import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL, type LoggerPort } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
-import { type Logger } from '@sightline/observability';
 import { type RevocationList, type TokenVerifier } from '@sightline/security';
 import { type IncomingMessage, type Server } from 'node:http';
 import { type Duplex } from 'node:stream';
@@ -21,7 +20,7 @@ import { authorizeUpgrade, refuse, writeRefusal, type UpgradeRefusal } from './u
 export interface AnalysisServerOptions extends ConnectionSettings {
   nats: NatsClient;
   verifier: TokenVerifier;
-  logger: Logger;
+  logger: LoggerPort;
   registry: Registry;
   maxConnections: number;
   /** Open sockets per user; beyond → HTTP 429 TOO_MANY_USER_CONNECTIONS (one user cannot take every slot). */

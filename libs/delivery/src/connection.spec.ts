@@ -4,9 +4,8 @@
  * first command cancels; keep-alive and token expiry. The subscription rules are SubscriptionSet's (its own spec);
  * delivery itself is covered against a real nats-server in apps/gateway/test.
  */
-import { WS_CLOSE, type Principal } from '@sightline/contracts';
+import { silentLogger, WS_CLOSE, type Principal } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
-import { createLogger } from '@sightline/observability';
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -52,7 +51,7 @@ function connect(settings: Partial<ConnectionSettings> = {}, who: Principal = pr
   const connection = new AnalysisConnection(socket as unknown as WebSocket, who, {
     nats,
     decoder: new ResultDecoder(() => undefined),
-    logger: createLogger('connection-test', 'error'),
+    logger: silentLogger,
     metrics: new GatewayMetrics(new Registry(), () => []),
     settings: { sendBufferBytes: 1 << 20, maxSubscriptions: 64, ...settings },
     connectedAfterSequence: 41,

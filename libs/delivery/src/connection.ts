@@ -20,12 +20,12 @@ import {
   WS_CLOSE,
   WsCommandErrorCode,
   type ErrorPayload,
+  type LoggerPort,
   type Principal,
   type SubscribedPayload,
   type UnsubscribedPayload,
 } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
-import { type Logger } from '@sightline/observability';
 import { TokenBucket } from '@sightline/service-kit';
 import { type JsMsg } from 'nats';
 import { type WebSocket } from 'ws';
@@ -60,7 +60,7 @@ export const MAX_PENDING_COMMANDS = 4;
 export interface ConnectionDeps {
   nats: NatsClient;
   decoder: ResultDecoder;
-  logger: Logger;
+  logger: LoggerPort;
   metrics: GatewayMetrics;
   settings: ConnectionSettings;
   /** Shared by the user's connections: how many replays may run at once. */
@@ -75,7 +75,7 @@ export interface ConnectionDeps {
 
 /** Error replies: a burst of 10, then one per second; beyond that malformed input is dropped silently. */
 const ERROR_REPLY_BURST = 10;
-const ERROR_REPLY_REFILL_PER_MS = 1 / 1000;
+const ERROR_REPLIES_PER_MINUTE = 60;
 /** After a close frame, how long a client gets to complete the closing handshake before the socket is destroyed. */
 const CLOSE_GRACE_MS = 5000;
 /** setTimeout's ceiling (~24.8 days); longer token lifetimes are re-armed. */
@@ -95,8 +95,7 @@ export class AnalysisConnection {
   private closing = false;
   private disconnectReason: DisconnectReason = 'client';
   private expiryTimer?: NodeJS.Timeout;
-  private errorTokens = ERROR_REPLY_BURST;
-  private errorTokensAt = Date.now();
+  private readonly errorReplies = new TokenBucket(ERROR_REPLIES_PER_MINUTE, Date.now(), ERROR_REPLY_BURST);
   private markClosed!: () => void;
   /** Resolves once the socket is closed and the connection's resources are released. */
   readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -300,14 +299,10 @@ export class AnalysisConnection {
   }
 
   private rejectCommand(error: SightlineError): void {
-    const now = Date.now();
-    this.errorTokens = Math.min(ERROR_REPLY_BURST, this.errorTokens + (now - this.errorTokensAt) * ERROR_REPLY_REFILL_PER_MS);
-    this.errorTokensAt = now;
-    if (this.errorTokens < 1) {
+    if (!this.errorReplies.tryTake()) {
       this.deps.metrics.clientMessages.inc({ outcome: 'rate_limited' });
       return;
     }
-    this.errorTokens -= 1;
     this.deps.metrics.clientMessages.inc({ outcome: 'invalid' });
     this.sendControl(CONTROL_EVENTS.error, errorPayload(error));
   }

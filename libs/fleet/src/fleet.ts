@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
+import { silentLogger } from '@sightline/contracts';
 import { DATABASE_SERVICES, provisionDatabase, serviceDatabaseUrl, type DatabaseService } from '@sightline/db';
 import { NATS_IDENTITIES, NatsClient, keepStreamsProvisioned, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
@@ -64,8 +65,6 @@ export interface FleetOptions {
    */
   natsIdentities?: boolean;
 }
-
-const quietLogger = { info() {}, warn() {}, error() {} };
 
 export interface RunningService {
   name: ServiceName;
@@ -330,9 +329,9 @@ const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): 
 
 /** Connects as the provisioning identity, the only one allowed to create streams, and keeps them provisioned. */
 async function connectProvisioner(url: string, password: string): Promise<NatsClient> {
-  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: quietLogger });
+  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: silentLogger });
   try {
-    await keepStreamsProvisioned(client, quietLogger);
+    await keepStreamsProvisioned(client, silentLogger);
     return client;
   } catch (err) {
     await client.drain();

@@ -17,6 +17,7 @@ import {
   EVENTS,
   STREAMS,
   WS_PATH,
+  silentLogger,
   type FrameAnalyzedPayload,
   type ResultEnvelope,
   type SessionInfo,
@@ -34,7 +35,6 @@ const ADMIN = { username: 'operator', email: 'operator@sightline.test', password
  * for a 2-core box shared with other work (measured: 0.3-19 s at a load average of 30; docs/operations.md).
  */
 const RECOVERY_BOUND_MS = 45_000;
-const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let dir: string;
 let rtsp: GstRtspServer | undefined;
@@ -210,7 +210,7 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     const nats = await NatsClient.connect({
       url: fleet!.nats.url,
       name: 'chaos-test',
-      logger: quietLogger,
+      logger: silentLogger,
       ...fleet!.natsCredentials('provisioner'),
     });
     try {

@@ -9,11 +9,11 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { makeTempDir, postgresBinDir } from '@sightline/local-infra';
+import { silentLogger } from '@sightline/contracts';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFleet, serviceEnvironment } from '../src/index.js';
 
-const quiet = { info() {}, warn() {}, error() {} };
 let fleet: LocalFleet;
 
 /** This machine's first non-loopback IPv4 address (a laptop's Wi-Fi address). */
@@ -48,14 +48,14 @@ describe('the local fleet', () => {
 
   it('runs NATS with identities: anonymous clients are refused, the inference identity cannot delete a stream', async () => {
     await expect(
-      NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: quiet, connectTimeoutMs: 500 }),
+      NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: silentLogger, connectTimeoutMs: 500 }),
     ).rejects.toMatchObject({
       code: 'NATS_UNAVAILABLE',
     });
     const inference = await NatsClient.connect({
       url: fleet.nats.url,
       name: 'as-inference',
-      logger: quiet,
+      logger: silentLogger,
       ...fleet.natsCredentials('inference'),
     });
     try {

@@ -20,6 +20,7 @@ import {
   TRACKING_EVENTS,
   WS_PATH,
   resultEnvelopeSchema,
+  silentLogger,
   type FrameAnalyzedPayload,
   type SessionInfo,
   type StartSessionRequest,
@@ -60,7 +61,6 @@ const ADMIN = { username: 'e2e-admin', email: 'e2e-admin@sightline.test', passwo
 const WINDOW_MS = 8000;
 const TOLERANCE = { centrePx: 40, minIoU: 0.4, minMatchingShare: 0.9 };
 const LATENCY_STAGES = ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'] as const;
-const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let dataDir: string | undefined;
 /** Set while setting up and by any failed test: the services' logs are then kept. */
@@ -118,7 +118,7 @@ beforeAll(async () => {
     },
   });
   // The fleet's NATS has identities: the test observes as the provisioning identity (stream and consumer state).
-  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: quietLogger, ...fleet.natsCredentials('provisioner') });
+  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: silentLogger, ...fleet.natsCredentials('provisioner') });
 
   const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
   authorization = `Bearer ${accessToken}`;

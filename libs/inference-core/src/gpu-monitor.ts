@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Gauge, type Registry } from 'prom-client';
-import type { MessagingLogger } from '@sightline/messaging';
+import type { LoggerPort } from '@sightline/contracts';
 
 const run = promisify(execFile);
 
@@ -45,7 +45,7 @@ export function parseNvidiaSmiCsv(output: string): GpuSample[] {
 
 export interface GpuMonitorOptions {
   registry: Registry;
-  logger: MessagingLogger;
+  logger: LoggerPort;
   /** The nvidia-smi executable. */
   command?: string;
   intervalMs?: number;

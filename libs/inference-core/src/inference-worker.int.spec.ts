@@ -14,6 +14,7 @@ import {
   deadLetterSchema,
   parseJson,
   resultEnvelopeSchema,
+  silentLogger,
   type FrameMeta,
   type ResultEnvelope,
 } from '@sightline/contracts';
@@ -25,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnxModel } from '@sightline/vision/testing';
 import { InferenceWorker } from './inference-worker.js';
 
-const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
+const logger = process.env.DEBUG_TEST ? console : silentLogger;
 
 /** 20x20 NCHW input reshaped into the YOLO output [batch, 4 + 1 class, 240 boxes]: black frames detect nothing. */
 const SIZE = 20;

@@ -4,15 +4,8 @@
  * Frames are micro-batched across sessions when the model takes a dynamic batch, one at a time otherwise, and
  * acknowledged only after their results are stored.
  */
-import { CONSUMERS, STREAMS } from '@sightline/contracts';
-import {
-  CONSUMER_DEFINITIONS,
-  JetStreamPublisher,
-  PullWorker,
-  ensureConsumer,
-  type MessagingLogger,
-  type NatsClient,
-} from '@sightline/messaging';
+import { CONSUMERS, STREAMS, type LoggerPort } from '@sightline/contracts';
+import { CONSUMER_DEFINITIONS, JetStreamPublisher, PullWorker, ensureConsumer, type NatsClient } from '@sightline/messaging';
 import type { Detector } from '@sightline/vision';
 import type { Registry } from 'prom-client';
 import { FrameAnalyzer } from './frame-analyzer.js';
@@ -22,7 +15,7 @@ import { inferenceMetrics } from './inference-metrics.js';
 export interface InferenceWorkerOptions {
   client: NatsClient;
   detector: Pick<Detector, 'detect' | 'warmUp' | 'provider' | 'modelId' | 'inputSize' | 'maxBatch'>;
-  logger: MessagingLogger;
+  logger: LoggerPort;
   registry: Registry;
   /** Most frames per inference run; capped by what the model takes (1 for a fixed batch of 1). */
   maxBatch: number;

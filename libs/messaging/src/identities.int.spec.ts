@@ -4,7 +4,7 @@
  * service's subjects or replies, no forged events. The local fleet and compose run this configuration.
  */
 import { randomBytes } from 'node:crypto';
-import { CONSUMERS, EVENTS, STREAMS, SUBJECTS } from '@sightline/contracts';
+import { CONSUMERS, EVENTS, STREAMS, SUBJECTS, silentLogger } from '@sightline/contracts';
 import { LocalNatsServer, makeTempDir } from '@sightline/local-infra';
 import { AckPolicy } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import { NATS_IDENTITIES, natsAuthorizationConfig, type NatsIdentity } from './i
 import { JetStreamPublisher } from './publisher.js';
 import { CONSUMER_DEFINITIONS, awaitStreams, ensureConsumer, ensureStreams } from './streams.js';
 
-const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const passwords = Object.fromEntries(NATS_IDENTITIES.map((id) => [id, randomBytes(12).toString('hex')])) as Record<NatsIdentity, string>;
 
 let nats: LocalNatsServer;
@@ -31,7 +30,7 @@ beforeAll(async () => {
       name: `test-${id}`,
       user: id,
       password: passwords[id],
-      logger,
+      logger: silentLogger,
       connectTimeoutMs: 5000,
     });
   }
@@ -56,11 +55,20 @@ async function receivedOn(client: NatsClient, subject: string, publish: () => Pr
 
 describe('NATS identities', () => {
   it('refuses a client without credentials or with a wrong password', async () => {
-    await expect(NatsClient.connect({ url: nats.url, name: 'anonymous', logger, connectTimeoutMs: 500 })).rejects.toMatchObject({
+    await expect(
+      NatsClient.connect({ url: nats.url, name: 'anonymous', logger: silentLogger, connectTimeoutMs: 500 }),
+    ).rejects.toMatchObject({
       code: 'NATS_UNAVAILABLE',
     });
     await expect(
-      NatsClient.connect({ url: nats.url, name: 'guess', user: 'inference', password: 'guess', logger, connectTimeoutMs: 500 }),
+      NatsClient.connect({
+        url: nats.url,
+        name: 'guess',
+        user: 'inference',
+        password: 'guess',
+        logger: silentLogger,
+        connectTimeoutMs: 500,
+      }),
     ).rejects.toMatchObject({ code: 'NATS_UNAVAILABLE' });
   });
 

@@ -7,6 +7,7 @@ import {
   deadLetterSchema,
   frameMetaSchema,
   InvalidMessageError,
+  silentLogger,
   type DeadLetter,
   type FrameMeta,
 } from '@sightline/contracts';
@@ -17,7 +18,7 @@ import { JetStreamPublisher } from './publisher.js';
 import { PullWorker, type Delivery } from './pull-worker.js';
 import { CONSUMER_DEFINITIONS, DEFAULT_STREAM_LIMITS, ensureConsumer, ensureStreams } from './streams.js';
 
-const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
+const logger = process.env.DEBUG_TEST ? console : silentLogger;
 
 function frameMeta(sessionId: string, seq: number): FrameMeta {
   return {

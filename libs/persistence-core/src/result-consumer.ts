@@ -8,7 +8,7 @@
  * A result PostgreSQL refuses outright (e.g. a NUL character inside a JSON string) is isolated and dead-lettered
  * with the database's reason; the rest of its batch is stored.
  */
-import { CONSUMERS, SightlineError, STREAMS, type ResultEnvelope } from '@sightline/contracts';
+import { CONSUMERS, SightlineError, STREAMS, type LoggerPort, type ResultEnvelope } from '@sightline/contracts';
 import { ResultStore, connectAndMigrate, isDatabaseUp, isRowRejection, sqlState, type NewResult } from '@sightline/db';
 import {
   CONSUMER_DEFINITIONS,
@@ -20,7 +20,6 @@ import {
   seconds,
   type DurableConsumerDefinition,
   type Delivery,
-  type MessagingLogger,
   type NatsClient,
 } from '@sightline/messaging';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +34,7 @@ export interface ResultConsumerOptions {
   client: NatsClient;
   /** Not yet initialised is fine: start() connects and migrates it. */
   dataSource: DataSource;
-  logger: MessagingLogger;
+  logger: LoggerPort;
   registry: Registry;
   /** Rows per insert (PERSIST_BATCH_SIZE). */
   batchSize: number;

@@ -8,6 +8,7 @@
  * The iterator ends after close(); it throws a SightlineError (RTSP_STREAM_ENDED, RTSP_PROTOCOL, ...) when the
  * server goes away. Reconnecting is the caller's policy.
  */
+import { BoundedAsyncQueue } from '@sightline/async';
 import { redactUrl, type RtspAuthType, type SightlineError } from '@sightline/contracts';
 import { createAuthStrategy } from './auth/create-auth-strategy.js';
 import type { AuthStrategy, Credentials } from './auth/auth-strategy.js';
@@ -111,13 +112,10 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   private sessionHeader?: string;
   private aggregateUrl = '';
 
-  private readonly queue: RtspSample[] = [];
-  private waiting?: { resolve: (result: IteratorResult<RtspSample>) => void; reject: (error: SightlineError) => void };
-  private ended = false;
+  /** Depacketised samples for the consumer; at its high water mark the socket stops being read (TCP back-pressure). */
+  private readonly samples: BoundedAsyncQueue<RtspSample>;
   /** close() was called: incoming media is ignored from then on. */
   private closing = false;
-  private failure?: SightlineError;
-  private readonly maxBuffered: number;
 
   /** Use openRtspStream(). */
   constructor(
@@ -125,7 +123,11 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     private readonly auth: AuthStrategy,
     private readonly options: OpenRtspStreamOptions,
   ) {
-    this.maxBuffered = options.maxBufferedSamples ?? 240;
+    this.samples = new BoundedAsyncQueue({
+      highWater: options.maxBufferedSamples ?? 240,
+      onHigh: () => this.connection?.pause(),
+      onLow: () => this.connection?.resume(),
+    });
   }
 
   get sdp(): SessionDescription {
@@ -201,9 +203,9 @@ export class RtspStream implements AsyncIterable<RtspSample> {
   /** TEARDOWN (best effort, briefly awaited) and disconnect. Samples not yet taken are discarded; iteration ends. */
   async close(): Promise<void> {
     const connection = this.connection;
-    if (!connection || this.closing || this.ended || this.failure) return;
+    if (!connection || this.closing || this.samples.ended) return;
     this.closing = true;
-    this.queue.length = 0;
+    this.samples.close();
     clearInterval(this.keepAliveTimer);
     connection.resume(); // back-pressure may have paused reading, and the TEARDOWN answer must get through
     if (this.sessionHeader) {
@@ -214,7 +216,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
 
   [Symbol.asyncIterator](): AsyncIterator<RtspSample> {
     return {
-      next: () => this.next(),
+      next: () => this.samples.next(),
       return: async () => {
         await this.close();
         return { value: undefined, done: true };
@@ -222,37 +224,10 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     };
   }
 
-  private next(): Promise<IteratorResult<RtspSample>> {
-    const sample = this.queue.shift();
-    if (sample) {
-      if (this.queue.length === Math.floor(this.maxBuffered / 2)) this.connection?.resume();
-      return Promise.resolve({ value: sample, done: false });
-    }
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
-
-  private push(sample: RtspSample): void {
-    const waiting = this.waiting;
-    if (waiting) {
-      this.waiting = undefined;
-      return waiting.resolve({ value: sample, done: false });
-    }
-    this.queue.push(sample);
-    if (this.queue.length === this.maxBuffered) this.connection?.pause();
-  }
-
   private onClosed(error: SightlineError | undefined): void {
     clearInterval(this.keepAliveTimer);
     // While closing, the server hanging up after TEARDOWN is the expected end, not a failure.
-    const failure = this.closing ? undefined : error;
-    if (failure) this.failure = failure;
-    else this.ended = true;
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (waiting && failure) waiting.reject(failure);
-    else waiting?.resolve({ value: undefined, done: true });
+    this.samples.end(this.closing ? undefined : error);
   }
 
   private onInterleaved(channel: number, data: Buffer): void {
@@ -273,7 +248,7 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     this.ssrc = packet.ssrc;
     if (this.depacketizer instanceof H264Depacketizer) {
       for (const unit of this.depacketizer.push(packet)) {
-        this.push({
+        void this.samples.push({
           codec: 'h264',
           data: unit.data,
           keyframe: unit.keyframe,
@@ -284,7 +259,12 @@ export class RtspStream implements AsyncIterable<RtspSample> {
     } else {
       const packets = this.depacketizer.push(packet);
       if (packets) {
-        this.push({ codec: 'mp2t', data: packets.data, discontinuity: packets.discontinuity, ...this.timing(packets.rtpTimestamp) });
+        void this.samples.push({
+          codec: 'mp2t',
+          data: packets.data,
+          discontinuity: packets.discontinuity,
+          ...this.timing(packets.rtpTimestamp),
+        });
       }
     }
   }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Body, Controller, Get, Module, NotFoundException, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { errorBodySchema, SightlineError } from '@sightline/contracts';
+import { errorBodySchema, SightlineError, silentLogger } from '@sightline/contracts';
 import { LOGGER } from '@sightline/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -71,7 +71,7 @@ class ThingsController {
 
 @Module({
   controllers: [ThingsController],
-  providers: [{ provide: LOGGER, useValue: { error: () => {} } }, httpErrorFilter(options)],
+  providers: [{ provide: LOGGER, useValue: silentLogger }, httpErrorFilter(options)],
 })
 class ThingsModule {}
 

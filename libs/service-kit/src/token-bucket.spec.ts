@@ -20,4 +20,13 @@ describe('TokenBucket', () => {
     expect(bucket.isFull(3_600_000)).toBe(false);
     expect(bucket.refill(3_600_000)).toBe(2);
   });
+
+  it('holds a burst above its rate when told to (3 at once, then one every 20 minutes)', () => {
+    const bucket = new TokenBucket(3 / 60, 0, 3);
+    for (let i = 0; i < 3; i++) expect(bucket.tryTake(0)).toBe(true);
+    expect(bucket.tryTake(0)).toBe(false);
+    expect(bucket.secondsUntilToken(0)).toBe(1200);
+    expect(bucket.refill(100 * 3_600_000)).toBe(3);
+    expect(bucket.isFull(100 * 3_600_000)).toBe(true);
+  });
 });

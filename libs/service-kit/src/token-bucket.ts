@@ -1,6 +1,7 @@
 /**
  * One token bucket for every rate limit at a service's edge (gateway commands per connection; auth's per-IP and
- * per-account limits keep one per key): `perMinute` tokens, refilled continuously, and also the burst size.
+ * per-account limits keep one per key in identity's RateLimiter): `perMinute` tokens, refilled continuously, and
+ * `burst` (default `perMinute`) at once after a quiet period.
  */
 export class TokenBucket {
   private tokens: number;
@@ -10,15 +11,17 @@ export class TokenBucket {
   constructor(
     readonly perMinute: number,
     now = Date.now(),
+    /** Tokens a full bucket holds: requests allowed at once (e.g. 3 mails at once at 3 an hour). */
+    readonly burst = perMinute,
   ) {
-    this.tokens = perMinute;
+    this.tokens = burst;
     this.updatedAt = now;
     this.refillPerMs = perMinute / 60_000;
   }
 
   /** Brings the bucket up to `now` and returns the tokens in it (fractional). */
   refill(now = Date.now()): number {
-    this.tokens = Math.min(this.perMinute, this.tokens + Math.max(0, now - this.updatedAt) * this.refillPerMs);
+    this.tokens = Math.min(this.burst, this.tokens + Math.max(0, now - this.updatedAt) * this.refillPerMs);
     this.updatedAt = now;
     return this.tokens;
   }
@@ -43,6 +46,6 @@ export class TokenBucket {
 
   /** Full, as a new bucket: nothing is gained by keeping it (memory bounds drop these first). */
   isFull(now = Date.now()): boolean {
-    return this.refill(now) >= this.perMinute;
+    return this.refill(now) >= this.burst;
   }
 }

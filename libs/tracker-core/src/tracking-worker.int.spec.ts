@@ -5,6 +5,7 @@ import {
   makeEnvelope,
   parseJson,
   resultEnvelopeSchema,
+  silentLogger,
   type ResultEnvelope,
   type SessionZones,
 } from '@sightline/contracts';
@@ -14,7 +15,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrackingWorker, partitionOf, trackerConsumerName, type TrackingWorkerOptions } from './tracking-worker.js';
 
-const logger = process.env.DEBUG_TEST ? console : { info: () => undefined, warn: () => undefined, error: () => undefined };
+const logger = process.env.DEBUG_TEST ? console : silentLogger;
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 
 // A face walking right, 10 px per frame (centre x = 40 + 10·seq); the zone spans x 305..505: inside from frame 27.

@@ -21,16 +21,9 @@ import {
   type FrameAnalyzedPayload,
   type ResultEnvelope,
   type SessionZones,
+  type LoggerPort,
 } from '@sightline/contracts';
-import {
-  JetStreamPublisher,
-  PullWorker,
-  ensureConsumer,
-  seconds,
-  type Delivery,
-  type MessagingLogger,
-  type NatsClient,
-} from '@sightline/messaging';
+import { JetStreamPublisher, PullWorker, ensureConsumer, seconds, type Delivery, type NatsClient } from '@sightline/messaging';
 import {
   DEFAULT_REORDER_OPTIONS,
   DEFAULT_TRACKER_OPTIONS,
@@ -48,7 +41,7 @@ import { TrackerStateStore, type SessionSnapshot } from './state-store.js';
 
 export interface TrackingWorkerOptions {
   client: NatsClient;
-  logger: MessagingLogger;
+  logger: LoggerPort;
   registry: Registry;
   /** A session's zones and lines (re-read every `zonesRefreshMs` while it is tracked); throws when unavailable. */
   zonesFor: (sessionId: string) => Promise<SessionZones>;

@@ -10,6 +10,7 @@ import {
   frameMetaSchema,
   parseJson,
   resultEnvelopeSchema,
+  silentLogger,
   type FrameMeta,
   type ResultEnvelope,
 } from '@sightline/contracts';
@@ -23,10 +24,9 @@ import { SessionManager, type IngestSettings, type VideoLogger } from '../src/in
 export const TEST_FRAME = { width: 256, height: 256, pixelFormat: 'rgb24' } as const;
 export const TEST_FRAME_BYTES = TEST_FRAME.width * TEST_FRAME.height * 3;
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 export const testLogger: VideoLogger = process.env.DEBUG_TEST
   ? { debug: console.debug, info: console.info, warn: console.warn, error: console.error }
-  : quiet;
+  : silentLogger;
 
 /** Polls until `probe` returns a value. The default bound is a hang detector: 1080p60 decoding on a loaded 2-core box can run at a few fps. */
 export async function until<T>(
@@ -56,7 +56,7 @@ export async function startIngestHarness(
   options: { settings?: Partial<IngestSettings>; limits?: Partial<StreamLimits>; logger?: VideoLogger } = {},
 ): Promise<IngestHarness> {
   const nats = await LocalNatsServer.start({ dataDir: await makeTempDir('ingest') });
-  const client = await NatsClient.connect({ url: nats.url, name: 'ingest-test', logger: quiet });
+  const client = await NatsClient.connect({ url: nats.url, name: 'ingest-test', logger: silentLogger });
   await ensureStreams(client.manager, { ...DEFAULT_STREAM_LIMITS, ...options.limits });
   const publisher = new JetStreamPublisher(client);
   const registry = new Registry();

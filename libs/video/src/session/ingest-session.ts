@@ -9,6 +9,7 @@
  * Two loops run per session: the source loop (decode → queue) and the publisher loop (queue → JetStream); the
  * queue between them decides what back-pressure does (drop-oldest for live sources, wait for batch files).
  */
+import { BoundedAsyncQueue } from '@sightline/async';
 import {
   SESSION_WARNING_CODES,
   SightlineError,
@@ -30,7 +31,6 @@ import { SnapshotCache } from '../snapshot.js';
 import type { FrameSource, SourceFrame, SourceRun } from '../sources/source.js';
 import { ClockOffsetEstimate } from '../timing/clock-offset.js';
 import { sleep } from '../util/sleep.js';
-import { FrameQueue } from './frame-queue.js';
 import { FrameStamper } from './frame-stamper.js';
 import { SessionStats } from './session-stats.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
@@ -121,7 +121,7 @@ export class IngestSession {
   private readonly stopSignal = new AbortController();
   private currentRun?: SourceRun;
   private publishFailure?: SightlineError;
-  private queue?: FrameQueue<OutgoingFrame>;
+  private queue?: BoundedAsyncQueue<OutgoingFrame>;
   private lastProgressAt = Date.now();
   private finished?: Promise<void>;
   /** For logs and errors. */
@@ -180,7 +180,7 @@ export class IngestSession {
     if (!this.stopReason) {
       this.stopReason = reason;
       this.stopSignal.abort();
-      this.queue?.close(true);
+      this.queue?.close();
       await this.currentRun?.close();
     }
     await this.done;
@@ -231,13 +231,14 @@ export class IngestSession {
     const publishing = this.publishLoop(queue);
     const endReason = await this.superviseSource(queue);
     // Batch files publish everything they decoded; anything else discards what was not published yet.
-    queue.close(endReason !== 'endOfStream');
+    if (endReason === 'endOfStream') queue.end();
+    else queue.close();
     await publishing;
     await this.finish(endReason);
   }
 
   /** Announces the session and sets up what runs beside the source: the queue to the publisher and the ticker. */
-  private begin(): FrameQueue<OutgoingFrame> {
+  private begin(): BoundedAsyncQueue<OutgoingFrame> {
     const { source, events, logger } = this.deps;
     this.setState('starting');
     const zones = this.options.zones;
@@ -248,12 +249,18 @@ export class IngestSession {
     });
     logger.info('session started', { ...this.context, live: source.live });
 
-    // Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the stream's
-    // backlog is the real bound.
+    // Live sessions never block the decoder: when the publisher falls behind, the oldest waiting frame is dropped (and
+    // counted). Live: room for 8 frames of publish jitter (80 ms at 100 fps, 133 ms at 60) before the oldest go; the
+    // stream's backlog is the real bound. Batch sessions block the decoder instead, which stops reading FFmpeg's
+    // stdout, which pauses FFmpeg: nothing is lost.
     const capacity = this.options.queueCapacity ?? (source.live ? 8 : 4);
-    const queue = new FrameQueue<OutgoingFrame>(capacity, source.live ? 'dropOldest' : 'wait', () => this.stats.dropped(1));
+    const queue = new BoundedAsyncQueue<OutgoingFrame>({
+      capacity,
+      overflow: source.live ? 'dropOldest' : 'wait',
+      onDrop: () => this.stats.dropped(1),
+    });
     this.queue = queue;
-    if (this.stopReason) queue.close(true);
+    if (this.stopReason) queue.close();
     this.stats.startTicker(this.options.tickMs ?? 1000, () => this.checkResults());
     return queue;
   }
@@ -262,7 +269,7 @@ export class IngestSession {
    * Opens the source again and again (reconnect supervision) until it ends by itself, fails fatally or the session
    * is stopped; says which of those ended it.
    */
-  private async superviseSource(queue: FrameQueue<OutgoingFrame>): Promise<StopReason> {
+  private async superviseSource(queue: BoundedAsyncQueue<OutgoingFrame>): Promise<StopReason> {
     const { source } = this.deps;
     const outage: Outage = { attempt: 0, everLive: false };
     while (!this.stopReason) {
@@ -300,7 +307,7 @@ export class IngestSession {
   }
 
   /** One run's frames into the queue; the first frame after starting or an outage makes the session live. */
-  private async forward(run: SourceRun, queue: FrameQueue<OutgoingFrame>, outage: Outage): Promise<void> {
+  private async forward(run: SourceRun, queue: BoundedAsyncQueue<OutgoingFrame>, outage: Outage): Promise<void> {
     let firstOfRun = true;
     for await (const frame of run) {
       this.lastProgressAt = Date.now();
@@ -312,7 +319,7 @@ export class IngestSession {
       }
       const outgoing = this.outgoing(frame, firstOfRun);
       firstOfRun = false;
-      if (outgoing) await queue.put(outgoing);
+      if (outgoing) await queue.push(outgoing);
       if (this.publishFailure) throw this.publishFailure;
     }
   }
@@ -379,9 +386,9 @@ export class IngestSession {
     };
   }
 
-  private async publishLoop(queue: FrameQueue<OutgoingFrame>): Promise<void> {
+  private async publishLoop(queue: BoundedAsyncQueue<OutgoingFrame>): Promise<void> {
     const mode = this.live ? 'live' : 'batch';
-    for (let item = await queue.take(); item; item = await queue.take()) {
+    for await (const item of queue) {
       try {
         const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
         if (result.evicted) this.stats.dropped(result.evicted);
@@ -397,7 +404,7 @@ export class IngestSession {
       } catch (err) {
         // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
         this.publishFailure = asSightlineError(err, 'PUBLISH_FAILED');
-        queue.close(true);
+        queue.close();
         await this.currentRun?.close(this.publishFailure);
         return;
       }
@@ -434,7 +441,7 @@ export class IngestSession {
   }
 
   /** A source that produces nothing for stallTimeoutMs is restarted, unless our own back-pressure holds it. */
-  private startWatchdog(run: SourceRun, queue: FrameQueue<OutgoingFrame>): NodeJS.Timeout {
+  private startWatchdog(run: SourceRun, queue: BoundedAsyncQueue<OutgoingFrame>): NodeJS.Timeout {
     this.lastProgressAt = Date.now();
     const { stallTimeoutMs } = this.options;
     const timer = setInterval(

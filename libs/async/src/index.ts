@@ -1,0 +1,1 @@
+export { BoundedAsyncQueue, type BoundedAsyncQueueOptions, type OverflowPolicy } from './bounded-async-queue.js';
