@@ -29,8 +29,7 @@ function simulate(arbiter: FairShareArbiter | undefined, rates: Record<string, n
       if (now - next.publishedAt > 500) {
         arbiter?.missed(next.sessionId, now);
         c.stale++;
-      }
-      else if (arbiter?.decide({ ...next, live: true }, now) === 'shed') c.shed++;
+      } else if (arbiter?.decide({ ...next, live: true }, now) === 'shed') c.shed++;
       else {
         c.analyzed++;
         work--;
