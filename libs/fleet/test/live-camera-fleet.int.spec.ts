@@ -27,8 +27,8 @@ const RTSP_PASSWORD = `live:${randomBytes(6).toString('hex')}@"/`;
 const ADMIN = { username: 'rows-admin', email: 'rows-admin@sightline.test', password: randomBytes(18).toString('base64url') };
 const HOUR_MS = 3600 * 1000;
 /**
- * Longer than any frame can wait (FRAMES holds at most 120 frames a session: 12 s at 10 fps), so no frame is skipped
- * for its age on however loaded a box; a camera clock charged instead of ours would show in sourceTime (below).
+ * Longer than any frame can wait (FRAMES holds at most 30 frames a session: 3 s at 10 fps, plus decoding), so no
+ * frame is skipped for its age on however loaded a box; a camera clock charged instead of ours shows in sourceTime.
  */
 const DEADLINE_MS = 20_000;
 const MAX_FPS = 10;
