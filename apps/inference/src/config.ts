@@ -16,6 +16,13 @@ export const inferenceConfigShape = {
   INFERENCE_PREFETCH: env.int(16, 1),
   /** Live frames older than this (capture to dequeue) are skipped and counted; 0 never skips. */
   INFERENCE_FRAME_DEADLINE_MS: env.int(500, 0),
+  /**
+   * Queue wait (publish to batch start) above which the worker counts as behind and sheds the live frames of sessions
+   * that had more than their share (docs/inference.md, "Fair share"); 0 = FIFO, only the deadline sheds.
+   */
+  INFERENCE_FAIR_SHARE_QUEUE_MS: env.int(50, 0),
+  /** How far back analysed frames count towards a session's share. */
+  INFERENCE_FAIR_SHARE_WINDOW_MS: env.int(2000, 100),
   /** How long a partial micro-batch waits for more frames. */
   INFERENCE_LINGER_MS: env.int(2, 0),
   /**

@@ -40,6 +40,7 @@ export class InferenceLifecycle implements OnApplicationBootstrap, BeforeApplica
       prefetch: config.INFERENCE_PREFETCH,
       lingerMs: config.INFERENCE_LINGER_MS,
       frameDeadlineMs: config.INFERENCE_FRAME_DEADLINE_MS,
+      fairShare: { pressureQueueMs: config.INFERENCE_FAIR_SHARE_QUEUE_MS, windowMs: config.INFERENCE_FAIR_SHARE_WINDOW_MS },
     });
     this.gpuMonitor = new GpuMonitor({
       registry,

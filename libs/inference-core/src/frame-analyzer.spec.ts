@@ -7,7 +7,7 @@ import { Detector, builtinManifest } from '@sightline/vision';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { uniformFrame } from '@sightline/vision/testing';
-import { FrameAnalyzer } from './frame-analyzer.js';
+import { FrameAnalyzer, type FrameAnalyzerOptions } from './frame-analyzer.js';
 import type { QueuedFrame } from './frame-message.js';
 import { inferenceMetrics } from './inference-metrics.js';
 
@@ -44,11 +44,12 @@ describe('FrameAnalyzer', () => {
   let published: Published[];
   let failPublish: Error | undefined;
 
-  const analyzer = (frameDeadlineMs = 500) =>
+  const analyzer = (frameDeadlineMs = 500, fairShare?: FrameAnalyzerOptions['fairShare']) =>
     new FrameAnalyzer({
       detector,
       metrics: inferenceMetrics(registry),
       frameDeadlineMs,
+      fairShare,
       now: () => NOW,
       publisher: {
         publishJson: async (subject, envelope, options = {}) => {
@@ -150,6 +151,40 @@ describe('FrameAnalyzer', () => {
 
     await analyzer(0).analyze([queuedFrame({ seq: 2, captureTime: NOW - 60_000 })]);
     expect(published.map((p) => p.envelope.payload.frameSeq)).toEqual([2]);
+  });
+
+  it('while behind, sheds the frames of the session that had more than its share and counts every frame per session', async () => {
+    const fair = analyzer(500, { pressureQueueMs: 150, windowMs: 2000 });
+    // cam-a had 3 frames analysed; cam-b asked for 3 and lost them all to the deadline.
+    await fair.analyze([1, 2, 3].map((seq) => queuedFrame({ seq })));
+    await fair.analyze([1, 2, 3].map((seq) => queuedFrame({ seq, sessionId: 'cam-b', captureTime: NOW - 600 })));
+    // Now both wait 200 ms in the queue (behind): cam-b's frames are analysed, cam-a's shed until cam-b has its share.
+    const behind = { publishedAt: NOW - 200, captureTime: NOW - 250 };
+    await fair.analyze([
+      queuedFrame({ seq: 4, ...behind }),
+      queuedFrame({ seq: 4, sessionId: 'cam-b', ...behind }),
+      queuedFrame({ seq: 5, ...behind }),
+      queuedFrame({ seq: 5, sessionId: 'cam-b', ...behind }),
+    ]);
+    expect(published.map((p) => [p.envelope.sessionId, p.envelope.payload.frameSeq])).toEqual([
+      ['cam-a', 1],
+      ['cam-a', 2],
+      ['cam-a', 3],
+      ['cam-b', 4],
+      ['cam-b', 5],
+    ]);
+    const counts = async (session: string) =>
+      Object.fromEntries(
+        await Promise.all(
+          (['analyzed', 'skipped_stale', 'shed_fair_share'] as const).map(async (outcome) => [
+            outcome,
+            await metricValue('sightline_inference_session_frames_total', { session, outcome }),
+          ]),
+        ),
+      );
+    expect(await counts('cam-a')).toEqual({ analyzed: 3, skipped_stale: undefined, shed_fair_share: 2 });
+    expect(await counts('cam-b')).toEqual({ analyzed: 2, skipped_stale: 3, shed_fair_share: undefined });
+    expect(await metricValue('sightline_inference_frames_total', { outcome: 'shed_fair_share' })).toBe(2);
   });
 
   it('rejects when a result cannot be stored, so the frames are not acknowledged', async () => {

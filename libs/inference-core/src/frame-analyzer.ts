@@ -1,14 +1,16 @@
 /**
- * Analyses a micro-batch of frames: skips live frames past their deadline, runs the detector once for the rest,
- * and publishes one `frameAnalyzed` result per frame. It resolves only when every result is stored in the RESULTS
- * stream, so the caller may then acknowledge the frames; a failure rejects (the frames are redelivered, and the
- * results' message ids make the retried publishes idempotent).
+ * Analyses a micro-batch of frames: skips live frames past their deadline, sheds live frames of over-served sessions
+ * while the worker is behind (FairShareArbiter), runs the detector once for the rest, and publishes one
+ * `frameAnalyzed` result per frame. It resolves only when every result is stored in the RESULTS stream, so the
+ * caller may then acknowledge the frames; a failure rejects (the frames are redelivered, and the results' message ids
+ * make the retried publishes idempotent).
  */
 import { EVENTS, MESSAGE_IDS, SUBJECTS, makeEnvelope, type FrameAnalyzedPayload, type LatencyBreakdown } from '@sightline/contracts';
 import type { JetStreamPublisher } from '@sightline/messaging';
 import type { DetectionTimings, Detector, FrameDetections } from '@sightline/vision';
+import { FairShareArbiter, type FairShareOptions } from './fair-share.js';
 import type { QueuedFrame } from './frame-message.js';
-import type { InferenceMetrics, LatencyStage } from './inference-metrics.js';
+import type { FrameOutcome, InferenceMetrics, LatencyStage } from './inference-metrics.js';
 
 export type FrameDetector = Pick<Detector, 'detect' | 'provider' | 'modelId'>;
 export type ResultPublisher = Pick<JetStreamPublisher, 'publishJson'>;
@@ -19,29 +21,45 @@ export interface FrameAnalyzerOptions {
   metrics: InferenceMetrics;
   /** A live frame whose capture is older than this when its batch starts is skipped; 0 never skips. */
   frameDeadlineMs: number;
+  /** Who loses when the worker is behind; absent: FIFO (only the deadline sheds). */
+  fairShare?: FairShareOptions;
   /** Wall clock, epoch milliseconds. */
   now?: () => number;
 }
 
 export class FrameAnalyzer {
   private readonly now: () => number;
+  private readonly arbiter?: FairShareArbiter;
 
   constructor(private readonly options: FrameAnalyzerOptions) {
     this.now = options.now ?? Date.now;
+    if (options.fairShare && options.fairShare.pressureQueueMs > 0) this.arbiter = new FairShareArbiter(options.fairShare);
   }
 
   async analyze(frames: readonly QueuedFrame[]): Promise<void> {
-    const { detector, metrics } = this.options;
+    const { detector } = this.options;
     const startedAt = this.now();
-    const fresh = frames.filter((frame) => !this.isStale(frame, startedAt));
-    metrics.frames.inc({ outcome: 'skipped_stale' }, frames.length - fresh.length);
-    if (!fresh.length) return;
+    const admitted: QueuedFrame[] = [];
+    for (const frame of frames) {
+      if (this.isStale(frame, startedAt)) {
+        this.arbiter?.missed(frame.meta.sessionId, startedAt);
+        this.count(frame, 'skipped_stale');
+      } else if (this.arbiter?.decide(frame.meta, startedAt) === 'shed') this.count(frame, 'shed_fair_share');
+      else admitted.push(frame);
+    }
+    if (!admitted.length) return;
 
-    const results = await detector.detect(fresh);
+    const results = await detector.detect(admitted);
     const analyzedAt = this.now();
     this.observeRuns(results);
-    await Promise.all(fresh.map((frame, i) => this.publish(frame, results[i], analyzedAt)));
-    metrics.frames.inc({ outcome: 'analyzed' }, fresh.length);
+    await Promise.all(admitted.map((frame, i) => this.publish(frame, results[i], analyzedAt)));
+    for (const frame of admitted) this.count(frame, 'analyzed');
+  }
+
+  /** Every frame taken off the queue is counted once, in total and for its session. */
+  private count({ meta }: QueuedFrame, outcome: FrameOutcome): void {
+    this.options.metrics.frames.inc({ outcome });
+    this.options.metrics.sessionFrames.inc({ session: meta.sessionId, outcome });
   }
 
   /** Latency beats completeness for live video; batch (file) frames are always analysed. */

@@ -1,3 +1,4 @@
+export { FairShareArbiter, type FairShareOptions, type FairShareVerdict } from './fair-share.js';
 export { decodeFrameMessage, type QueuedFrame } from './frame-message.js';
 export { FrameAnalyzer, type FrameAnalyzerOptions, type FrameDetector, type ResultPublisher } from './frame-analyzer.js';
 export {

@@ -2,7 +2,11 @@
 import { LATENCY_BUCKETS } from '@sightline/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export const FRAME_OUTCOMES = ['analyzed', 'skipped_stale'] as const;
+/**
+ * What became of a frame taken off the queue: analysed; skipped as older than the deadline; shed by the fair-share
+ * arbiter because the worker was behind and its session had more than its share.
+ */
+export const FRAME_OUTCOMES = ['analyzed', 'skipped_stale', 'shed_fair_share'] as const;
 export type FrameOutcome = (typeof FRAME_OUTCOMES)[number];
 
 /** Per-frame latency stages, as in the frameAnalyzed payload's `latency`. */
@@ -14,6 +18,8 @@ export interface InferenceMetrics {
   inferenceSeconds: Histogram<'model' | 'provider'>;
   batchSize: Histogram<'model' | 'provider'>;
   frames: Counter<'outcome'>;
+  /** The same, per session: the counts the fair-share arbiter equalises. */
+  sessionFrames: Counter<'session' | 'outcome'>;
   /** Frames received again because the replica that had them did not acknowledge in time (crash, overload). */
   redeliveredFrames: Counter;
   frameLatency: Histogram<'stage'>;
@@ -44,8 +50,14 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     }),
     frames: new Counter({
       name: 'sightline_inference_frames_total',
-      help: 'Frames taken off the queue, by outcome (analyzed, skipped_stale: a live frame older than the deadline)',
+      help: 'Frames taken off the queue, by outcome (analyzed, skipped_stale: a live frame older than the deadline, shed_fair_share: shed while behind because its session had more than its share)',
       labelNames: ['outcome'],
+      registers,
+    }),
+    sessionFrames: new Counter({
+      name: 'sightline_inference_session_frames_total',
+      help: 'Frames taken off the queue per session, by outcome (as sightline_inference_frames_total)',
+      labelNames: ['session', 'outcome'],
       registers,
     }),
     redeliveredFrames: new Counter({

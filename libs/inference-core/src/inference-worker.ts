@@ -8,6 +8,7 @@ import { CONSUMERS, STREAMS, type LoggerPort } from '@sightline/contracts';
 import { CONSUMER_DEFINITIONS, JetStreamPublisher, PullWorker, ensureConsumer, type NatsClient } from '@sightline/messaging';
 import type { Detector } from '@sightline/vision';
 import type { Registry } from 'prom-client';
+import type { FairShareOptions } from './fair-share.js';
 import { FrameAnalyzer } from './frame-analyzer.js';
 import { decodeFrameMessage, type QueuedFrame } from './frame-message.js';
 import { inferenceMetrics } from './inference-metrics.js';
@@ -28,6 +29,8 @@ export interface InferenceWorkerOptions {
   lingerMs: number;
   /** Live frames older than this are skipped; 0 never skips. */
   frameDeadlineMs: number;
+  /** Who loses while the worker is behind (see FairShareArbiter); absent or `pressureQueueMs` 0: FIFO. */
+  fairShare?: FairShareOptions;
 }
 
 export class InferenceWorker {
@@ -50,6 +53,7 @@ export class InferenceWorker {
       publisher: new JetStreamPublisher(client),
       metrics,
       frameDeadlineMs: options.frameDeadlineMs,
+      fairShare: options.fairShare,
     });
     const batchSize = Math.max(1, Math.min(options.maxBatch, detector.maxBatch));
     // Before the first frame: ORT allocates its buffers (and CUDA loads and tunes kernels) on a shape's first run,
@@ -83,6 +87,7 @@ export class InferenceWorker {
       batchSize,
       maxInFlight: options.maxInFlight,
       frameDeadlineMs: options.frameDeadlineMs,
+      fairShare: options.fairShare ?? 'off',
       warmUpMs: Math.round(warmUpMs),
     });
     return new InferenceWorker(worker, batchSize);

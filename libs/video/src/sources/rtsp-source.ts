@@ -95,6 +95,8 @@ export class RtspSource implements FrameSource {
 class RtspRun implements SourceRun {
   private readonly ledger = new SampleLedger<SampleTiming>();
   private readonly tsCatchUp?: TsCatchUp;
+  /** Input byte offset of the newest sample a decoded frame came from: FFmpeg has consumed the pipe up to there. */
+  private decodedUpTo = -1;
 
   constructor(
     private readonly stream: RtspStream,
@@ -127,6 +129,7 @@ class RtspRun implements SourceRun {
         continue;
       }
       // FFmpeg's first frames include its start-up probe: their latency says nothing about keeping up.
+      if (sample) this.decodedUpTo = Math.max(this.decodedUpTo, sample.start);
       if (sample && ++decodedFrames > DECODE_WARM_UP_FRAMES) this.gate?.decoded(frame.emergedAt - sample.writtenAt, sample.writtenAt);
       const decoderPts = frame.info?.ptsTime ?? 0;
       firstDecoderPts ??= decoderPts;
@@ -187,12 +190,13 @@ class RtspRun implements SourceRun {
           discontinuities = this.stream.discontinuities;
         }
         let data = sample.data;
-        if (sample.codec === 'h264' && this.gate && this.gate.decide(sample, Date.now()) !== 'write') {
+        const inFlightSince = this.gate && this.ledger.writtenAfter(this.decodedUpTo);
+        if (sample.codec === 'h264' && this.gate && this.gate.decide(sample, Date.now(), inFlightSince) !== 'write') {
           this.hooks.onDroppedBeforeDecode?.(1);
           continue;
         }
         if (sample.codec === 'mp2t' && this.tsCatchUp) {
-          const kept = this.tsCatchUp.filter(sample.data, sample.arrivalMs, Date.now());
+          const kept = this.tsCatchUp.filter(sample.data, sample.arrivalMs, Date.now(), inFlightSince);
           if (kept.droppedFrames) this.hooks.onDroppedBeforeDecode?.(kept.droppedFrames);
           if (kept.data.length === 0) continue;
           data = kept.data;

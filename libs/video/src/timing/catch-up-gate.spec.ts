@@ -32,9 +32,29 @@ describe('CatchUpGate', () => {
 
   it('drops non-reference units first when behind, and keeps the reference chain decodable', () => {
     const gate = armedGate();
-    const decisions = [unit('ref', 600), unit('nonref', 600), unit('ref', 900), unit('nonref', 700)].map((u) => gate.decide(u, NOW));
-    expect(decisions).toEqual(['write', 'dropNonReference', 'write', 'dropNonReference']);
+    const decisions = [unit('nonref', 600), unit('ref', 600), unit('ref', 900), unit('nonref', 700)].map((u) => gate.decide(u, NOW));
+    expect(decisions).toEqual(['dropNonReference', 'write', 'write', 'dropNonReference']);
     expect(gate.dropped).toBe(2);
+  });
+
+  it('in a stream with nothing non-reference to drop (baseline camera), skips to the next keyframe as soon as behind', () => {
+    const gate = armedGate();
+    // Lags of 0.5-1 s would otherwise be decoded, and every such frame is past inference's deadline.
+    const units = [unit('ref', 400), unit('ref', 600), unit('ref', 100), unit('key', 700), unit('ref', 0)];
+    expect(units.map((u) => gate.decide(u, NOW))).toEqual(['write', 'dropToKeyframe', 'dropToKeyframe', 'write', 'write']);
+    expect(gate.dropped).toBe(2);
+  });
+
+  it("counts a backlog in FFmpeg's input pipe as behind, except what was written before the last resync", () => {
+    const gate = armedGate();
+    // Fresh unit, fresh decoded frame, but the oldest unit FFmpeg has not decoded yet was written 700 ms ago.
+    expect(gate.decide(unit('nonref', 0), NOW, NOW - 400)).toBe('write');
+    expect(gate.decide(unit('nonref', 0), NOW, NOW - 700)).toBe('dropNonReference');
+    expect(gate.decide(unit('ref', 0), NOW, NOW - 1100)).toBe('dropToKeyframe');
+    expect(gate.decide(unit('key', 0), NOW, NOW - 1100)).toBe('write');
+    // Units written before the keyframe restarted decoding drain from the pipe; they do not make the gate drop again.
+    expect(gate.decide(unit('nonref', 0), NOW + 10, NOW - 1100)).toBe('write');
+    expect(gate.decide(unit('nonref', 0), NOW + 600, NOW + 50)).toBe('dropNonReference');
   });
 
   it('far behind, drops everything up to the next keyframe, writes it, and is live again', () => {

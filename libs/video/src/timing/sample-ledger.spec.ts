@@ -32,6 +32,20 @@ describe('SampleLedger', () => {
     expect(ledger.size).toBeLessThanOrEqual(9);
   });
 
+  it('tells when the oldest sample not decoded yet was written (a backlog in the pipe)', () => {
+    let now = 1000;
+    const ledger = new SampleLedger<string>(65_536, 4096, () => now);
+    ledger.record(100, 'a'); // bytes 0..99 at 1000
+    now = 1040;
+    ledger.record(50, 'b'); // 100..149 at 1040
+    now = 1080;
+    ledger.record(10, 'c'); // 150..159 at 1080
+    expect(ledger.writtenAfter(-1)).toBe(1000); // nothing decoded yet
+    expect(ledger.writtenAfter(0)).toBe(1040); // a frame from sample a came out
+    expect(ledger.writtenAfter(100)).toBe(1080);
+    expect(ledger.writtenAfter(150)).toBeUndefined(); // FFmpeg has everything written
+  });
+
   it('bounds memory by count when nothing is looked up, never forgetting the newest', () => {
     const ledger = new SampleLedger<number>(100);
     for (let i = 0; i < 3000; i++) ledger.record(10, i);

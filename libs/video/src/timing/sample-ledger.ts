@@ -58,6 +58,19 @@ export class SampleLedger<T> {
     return entry;
   }
 
+  /** When the first sample starting after byte `pos` was written: the oldest one not decoded yet; undefined: none. */
+  writtenAfter(pos: number): number | undefined {
+    let lo = this.head;
+    let hi = this.entries.length;
+    // First entry whose start > pos.
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.entries[mid]!.start <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.entries[lo]?.writtenAt;
+  }
+
   get size(): number {
     return this.entries.length - this.head;
   }

@@ -60,7 +60,8 @@ export class TsCatchUp {
 
   constructor(private readonly gate: CatchUpGate) {}
 
-  filter(run: Buffer, arrivalMs: number, now: number): TsFilterResult {
+  /** `inFlightSince`: as CatchUpGate.decide's. */
+  filter(run: Buffer, arrivalMs: number, now: number, inFlightSince?: number): TsFilterResult {
     const packets: Buffer[] = [];
     const headers: TsHeader[] = [];
     let keyframeAt = -1;
@@ -79,7 +80,7 @@ export class TsCatchUp {
     if (this.videoPid === undefined) return { data: run, droppedFrames: 0 };
 
     const wasSkipping = this.skipping;
-    const decision = this.gate.decide({ keyframe: keyframeAt >= 0, reference: true, arrivalMs }, now);
+    const decision = this.gate.decide({ keyframe: keyframeAt >= 0, reference: true, arrivalMs }, now, inFlightSince);
     // Video packets from `dropFrom` (inclusive) to `keepFrom` (exclusive) are dropped.
     let dropFrom = packets.length;
     let keepFrom = packets.length;
