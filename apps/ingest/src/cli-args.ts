@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RTSP_AUTH_TYPES, SightlineError, type RtspAuthType, type SourceType, type StartSessionRequest } from '@sightline/contracts';
+import { IngestCode } from './codes.js';
 
 export const CLI_USAGE = `usage: sightline-ingest --source <rtsp://…|/path/clip.mp4|/dev/videoN> [options]
        sightline-ingest --config <sessions.yaml|json>
@@ -89,5 +90,5 @@ function sourceTypeOf(source: string): SourceType {
 }
 
 function usageError(message: string): SightlineError {
-  return new SightlineError('CLI_USAGE', message);
+  return new SightlineError(IngestCode.cliUsage, message);
 }

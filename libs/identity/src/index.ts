@@ -3,6 +3,7 @@
  * and the signing key — everything the auth service does, without HTTP. apps/auth wires it into NestJS controllers.
  */
 export { type IdentityConfig } from './config.js';
+export { IdentityErrorCode } from './errors.js';
 export { DatabaseLifecycle, openIdentityDatabase } from './database.js';
 export { IdentityBootstrap } from './identity-bootstrap.js';
 export { LoginService } from './login.service.js';

@@ -1,4 +1,5 @@
 export { NatsClient, type MessagingLogger, type NatsClientOptions } from './connection.js';
+export { MessagingErrorCode } from './errors.js';
 export {
   CONSUMER_DEFINITIONS,
   awaitStreams,

@@ -32,6 +32,7 @@ export {
 } from './ffmpeg/ffmpeg-path.js';
 export { probeHardwareDecoder, usableHardwareDecoder, type HardwareDecoderProbe } from './ffmpeg/hardware-decoder.js';
 export { DecodeErrorCode } from './ffmpeg/stderr.js';
+export { VideoErrorCode, VideoWarningCode } from './errors.js';
 export { parseDeviceUrl } from './sources/device-source.js';
 export type { FrameSource, SourceFrame, SourceRun } from './sources/source.js';
 export type { VideoLogger } from './logger.js';

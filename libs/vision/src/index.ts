@@ -1,5 +1,6 @@
 export { Detector, type DetectionTimings, type DetectorOptions, type FrameDetections } from './detector.js';
 export type { InputFrame } from './preprocess.js';
+export { VisionErrorCode } from './errors.js';
 export {
   BUILTIN_MODEL_IDS,
   DEFAULT_MODEL_ID,

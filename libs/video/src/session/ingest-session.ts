@@ -35,6 +35,7 @@ import { sleep } from '../util/sleep.js';
 import { FrameQueue } from './frame-queue.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
+import { VideoErrorCode } from '../errors.js';
 
 export interface SessionDependencies {
   source: FrameSource;
@@ -277,10 +278,10 @@ export class IngestSession {
           endReason = 'endOfStream';
           break;
         }
-        throw new SightlineError('SOURCE_ENDED', 'the source ended unexpectedly', context);
+        throw new SightlineError(VideoErrorCode.sourceEnded, 'the source ended unexpectedly', context);
       } catch (err) {
         if (this.stopReason) break;
-        const error = this.publishFailure ?? asSightlineError(err, 'DECODE_FAILED');
+        const error = this.publishFailure ?? asSightlineError(err, DecodeErrorCode.decodeFailed);
         const code = sourceErrorCode(error);
         this.lastError = { code, message: error.message };
         if (isFatal(code, { sourceType: source.type, everLive })) {
@@ -363,7 +364,7 @@ export class IngestSession {
         }
       } catch (err) {
         // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
-        this.publishFailure = asSightlineError(err, 'PUBLISH_FAILED');
+        this.publishFailure = asSightlineError(err, VideoErrorCode.publishFailed);
         queue.close(true);
         await this.currentRun?.close(this.publishFailure);
         return;
@@ -445,7 +446,9 @@ export class IngestSession {
         const silentMs = Date.now() - this.lastProgressAt;
         if (silentMs < stallTimeoutMs) return;
         clearInterval(timer);
-        void run.close(new SightlineError('SOURCE_STALLED', `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }));
+        void run.close(
+          new SightlineError(VideoErrorCode.sourceStalled, `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }),
+        );
       },
       Math.max(50, Math.min(1000, stallTimeoutMs / 4)),
     );
