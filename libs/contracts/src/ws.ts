@@ -1,5 +1,5 @@
 /**
- * The /ws/analysis protocol. Server -> client messages are the spec's envelope plus `seq` (the RESULTS stream
+ * The /ws/analysis protocol. Server -> client messages are the envelope of requirements §6.4 plus `seq` (the RESULTS stream
  * sequence, usable as a resume point). Client -> server messages are small JSON commands.
  */
 import { z } from 'zod';

@@ -149,7 +149,7 @@ export class UsersService {
       await this.lockAdminRole(tx);
       const user = await this.get(id, tx);
       if (user.roles.includes(ROLES.admin)) await this.assertNotLastAdmin(tx, id);
-      // user_roles has no ON DELETE CASCADE (the spec's DDL): remove the memberships explicitly, same transaction.
+      // user_roles has no ON DELETE CASCADE (requirements §8.1's DDL): remove the memberships explicitly, same transaction.
       await tx.query('DELETE FROM user_roles WHERE user_id = $1', [id]);
       await tx.delete(UserEntity, { id });
       // The revocation outlives the user: it is how the other services learn that the user's tokens are void.

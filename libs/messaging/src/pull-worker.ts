@@ -1,9 +1,9 @@
 /**
  * A durable pull consumer that acks only after the handler succeeded.
  * - decode() throws  → the message is malformed: dead-lettered with the reason at once (retrying cannot help).
- * Always stop() a worker: an iterator abandoned without close() leaves the client's pull subscription dangling.
  * - handle() throws  → nak with back-off; after `maxDeliver` deliveries it is dead-lettered. Nothing is dropped silently.
  * Messages can be handled one by one or in micro-batches (bounded size and linger), in arrival order.
+ * Always stop() a worker: an iterator abandoned without close() leaves the client's pull subscription dangling.
  */
 import { ContractErrorCode, InvalidMessageError, SightlineError } from '@sightline/contracts';
 import { ConsumerEvents, type ConsumerMessages, type JsMsg } from 'nats';
