@@ -35,7 +35,7 @@ export default tseslint.config(
               group: ['@sightline/client', '@sightline/client/*'],
               message: 'servers never depend on the agent SDK: shared wire types live in @sightline/contracts',
             },
-            { group: ['**/test-support/**', '**/test/**'], message: 'runtime code never imports test support' },
+            { group: ['**/test-support/**', '**/test/**', '@sightline/*/testing'], message: 'runtime code never imports test support' },
           ],
         },
       ],

@@ -30,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{apps,libs,deploy,tools}/**/*.int.spec.ts', 'bench/**/*.int.spec.ts'],
+          include: ['{apps,libs,deploy,bench}/**/*.int.spec.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,

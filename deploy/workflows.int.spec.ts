@@ -1,7 +1,7 @@
 /**
  * The GitHub Actions workflows, checked with GitHub's own workflow parser and schema (@actions/workflow-parser, the
  * parser of the Actions language services): every file must parse without a schema or expression error. The
- * delivery workflow is then checked for the spec's four steps in order and for images of every app.
+ * delivery workflow is then checked for the four steps of requirements §10.2 in order and for images of every app.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { register } from 'node:module';

@@ -13,12 +13,9 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   resolve: {
     alias: {
-      // Browser-safe sources of workspace libs (their package entry points pull in Node-only modules or need a build).
+      // The contracts' sources, so that the module filter below can leave out the zod-building ones. The client SDK's
+      // browser-safe modules come through its own subpath exports (@sightline/client/protocol, /backoff).
       '@sightline/contracts': resolve(repo, 'libs/contracts/src/index.ts'),
-      // Workaround until @sightline/client exports its browser-safe modules on their own (see docs/console.md): its
-      // entry point pulls in `ws` and node:events.
-      '@sightline/client/backoff': resolve(repo, 'libs/client/src/backoff.ts'),
-      '@sightline/client/protocol': resolve(repo, 'libs/client/src/protocol.ts'),
     },
   },
   build: {

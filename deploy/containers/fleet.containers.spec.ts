@@ -110,7 +110,7 @@ beforeAll(async () => {
     AUTH_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     AUTH_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
   });
-  // What the pipeline computes, not how fast: the shared 2-core machine is far below the spec's GPU host.
+  // What the pipeline computes, not how fast: the shared 2-core machine is far below the GPU host of requirements §4.1.
   setEnv(join(dir, 'deploy/env/inference.env'), { INFERENCE_FRAME_DEADLINE_MS: '10000' });
 
   await project.compose(['up', '-d']);

@@ -3,7 +3,15 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post } from '@nest
 import { ApiTags } from '@nestjs/swagger';
 import { JWKS_PATH, SightlineError, userViewSchema, type Principal, type UserView } from '@sightline/contracts';
 import { CurrentPrincipal, TokenSigner } from '@sightline/security';
-import { LoginService, AuthMetrics, PasswordResetService, RateLimits, SignupService, UsersService } from '@sightline/identity';
+import {
+  AuthMetrics,
+  IdentityErrorCode,
+  LoginService,
+  PasswordResetService,
+  RateLimits,
+  SignupService,
+  UsersService,
+} from '@sightline/identity';
 import { AuthEndpoint, jwksSchema, tokenResponseSchema } from './openapi.js';
 import { Authenticated } from './authenticated.js';
 import {
@@ -97,7 +105,8 @@ export class AuthController {
       this.limits.enforce([this.limits.loginPerIp, ip]);
       this.limits.refuseWhileExhausted(this.limits.loginFailuresPerAccount, accountAtIp);
       const { token, expiresIn } = await this.logins.login(body.username, body.password).catch((err: unknown) => {
-        if (err instanceof SightlineError && err.code === 'INVALID_CREDENTIALS') this.limits.loginFailuresPerAccount.take(accountAtIp);
+        if (err instanceof SightlineError && err.code === IdentityErrorCode.invalidCredentials)
+          this.limits.loginFailuresPerAccount.take(accountAtIp);
         throw err;
       });
       this.metrics.logins.inc({ outcome: 'success' });

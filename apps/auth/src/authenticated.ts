@@ -9,7 +9,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import { type Principal, type Role } from '@sightline/contracts';
+import { TokenErrorCode, type Principal, type Role } from '@sightline/contracts';
 import { TokenRevocations } from '@sightline/identity';
 import { JwtAuthGuard, Roles } from '@sightline/security';
 
@@ -23,10 +23,10 @@ export class ActiveSessionGuard implements CanActivate {
     const userId = Number(request.principal?.userId);
     const issuedAt = request.principal?.issuedAt;
     if (!Number.isSafeInteger(userId) || issuedAt === undefined) {
-      throw new UnauthorizedException({ code: 'TOKEN_INVALID', message: 'token invalid' });
+      throw new UnauthorizedException({ code: TokenErrorCode.tokenInvalid, message: 'token invalid' });
     }
     const state = await this.revocations.check(userId, issuedAt);
-    if (state !== 'active') throw new UnauthorizedException({ code: 'TOKEN_REVOKED', message: 'token revoked: log in again' });
+    if (state !== 'active') throw new UnauthorizedException({ code: TokenErrorCode.tokenRevoked, message: 'token revoked: log in again' });
     return true;
   }
 }

@@ -20,6 +20,9 @@ export function configureHttp(nestApp: INestApplication, config: AuthConfig): vo
   serveOpenApi(app, AUTH_API);
 }
 
+/** Codes of a request body body-parser refused. */
+const BodyErrorCode = { tooLarge: 'BODY_TOO_LARGE', malformed: 'MALFORMED_BODY', badRequest: 'BAD_REQUEST' } as const;
+
 /** body-parser failures (too large, malformed, unsupported charset) as our JSON error shape instead of HTML. */
 function bodyParserErrors(
   err: { status?: number; type?: string; message?: string } | undefined,
@@ -29,7 +32,8 @@ function bodyParserErrors(
 ) {
   const status = err?.status;
   if (!err || !status || status >= 500) return next(err);
-  const code = status === 413 ? 'BODY_TOO_LARGE' : err.type === 'entity.parse.failed' ? 'MALFORMED_BODY' : 'BAD_REQUEST';
+  const code =
+    status === 413 ? BodyErrorCode.tooLarge : err.type === 'entity.parse.failed' ? BodyErrorCode.malformed : BodyErrorCode.badRequest;
   res
     .status(status)
     .json({ statusCode: status, code, message: status === 413 ? 'request body too large' : 'request body could not be parsed' });

@@ -4,7 +4,7 @@
  * the previous key have expired (AUTH_ACCESS_TOKEN_TTL_SECONDS after the promotion) unless --force (after a compromise).
  */
 import { createLogger } from '@sightline/observability';
-import { rotateSigningKey, type RotationStep } from '@sightline/identity';
+import { IdentityErrorCode, rotateSigningKey, type RotationStep } from '@sightline/identity';
 import { loadAuthConfig } from './config.js';
 
 const logger = createLogger('auth-key-rotation');
@@ -18,6 +18,6 @@ try {
   logger.info(`signing key rotation: ${step} done; restart auth (every replica) now`, keys);
 } catch (err) {
   const e = err as Error & { code?: string };
-  logger.error('signing key rotation refused', { code: e.code ?? 'KEY_ROTATION_REFUSED', error: e.message });
+  logger.error('signing key rotation refused', { code: e.code ?? IdentityErrorCode.keyRotationRefused, error: e.message });
   process.exitCode = 1;
 }

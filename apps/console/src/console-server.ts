@@ -33,9 +33,17 @@ export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/** Codes the console server raises, logs and answers. */
+export const ConsoleCode = {
+  /** The SPA has not been built into dist/public; the server refuses to start. */
+  notBuilt: 'CONSOLE_NOT_BUILT',
+  /** An API service behind the console's proxy is not reachable (502 `{code, message}`). */
+  upstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
+} as const;
+
 export function installConsole(app: NestExpressApplication, config: ConsoleConfig): void {
   if (!existsSync(join(PUBLIC_DIR, 'index.html'))) {
-    throw new SightlineError('CONSOLE_NOT_BUILT', 'the SPA is not built: run `npm run build` (or `npm run build -w apps/console`)', {
+    throw new SightlineError(ConsoleCode.notBuilt, 'the SPA is not built: run `npm run build` (or `npm run build -w apps/console`)', {
       publicDir: PUBLIC_DIR,
     });
   }
@@ -100,7 +108,7 @@ function createUpstreamProxies(config: ConsoleConfig, logger: Logger, registry: 
           server.on('error', (error: Error & { code?: string }, req, target) => {
             requests.inc({ upstream, outcome: 'unreachable' });
             logger.warn('upstream unreachable', {
-              code: 'UPSTREAM_UNAVAILABLE',
+              code: ConsoleCode.upstreamUnavailable,
               upstream,
               path: pathOf(req.url),
               error: error.code ?? error.message,
@@ -125,7 +133,7 @@ function respondUnavailable(target: ServerResponse | Socket, upstream: Upstream)
   }
   target
     .writeHead(502, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
-    .end(JSON.stringify({ code: 'UPSTREAM_UNAVAILABLE', message: `the ${upstream} service is not reachable` }));
+    .end(JSON.stringify({ code: ConsoleCode.upstreamUnavailable, message: `the ${upstream} service is not reachable` }));
 }
 
 /** The request path without its query (as Caddy's path matchers see it). */

@@ -1,6 +1,6 @@
 /**
  * What a connection may see and for how long, against a real nats-server: a token's session grants limit
- * subscriptions and `*`; a client that sends no command (written from the spec alone) is pushed every session it may
+ * subscriptions and `*`; a client that sends no command (written from requirements §6.5 alone) is pushed every session it may
  * see; one user cannot take every connection slot; a revoked token's socket is closed within seconds.
  */
 import { WS_CLOSE } from '@sightline/contracts';

@@ -19,7 +19,7 @@ describe('gateway delivery', () => {
 
   const open = (): Promise<Probe> => openProbe(fixture.wsUrl, { token });
 
-  it('delivers exactly the subscribed session results, in order, as the spec envelope plus seq', async () => {
+  it('delivers exactly the subscribed session results, in order, as the requirements §6.4 envelope plus seq', async () => {
     const agent = await open();
     const reply = await agent.subscribe({ sessions: ['cam-1'] });
     expect(reply).toMatchObject({ sessionId: '*', event: CONTROL_EVENTS.subscribed, payload: { sessions: ['cam-1'], policy: 'every' } });

@@ -6,8 +6,6 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ALL_SESSIONS,
-  JWKS_PATH,
-  REVOCATIONS_PATH,
   makeEnvelope,
   MESSAGE_IDS,
   SUBJECTS,
@@ -23,9 +21,9 @@ import {
 import { freePort, LocalNatsServer, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
+import { startAuthStub, type AuthStub } from '@sightline/security/testing';
 import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { AppModule } from '../src/app.module.js';
 import { loadGatewayConfig } from '../src/config.js';
@@ -40,14 +38,20 @@ export class GatewayFixture {
     readonly natsClient: NatsClient,
     readonly publisher: JetStreamPublisher,
     readonly signer: TokenSigner,
-    private readonly jwksServer: Server,
-    readonly jwksUrl: string,
+    private readonly authStub: AuthStub,
     port: number,
     private readonly env: Record<string, string>,
-    /** What the fixture's revocation feed serves; push `{userId, revokedBefore}` to revoke. */
-    readonly revocations: RevocationFeed['revocations'],
   ) {
     this.port = port;
+  }
+
+  get jwksUrl(): string {
+    return this.authStub.jwksUrl;
+  }
+
+  /** What the fixture's revocation feed serves; push `{userId, revokedBefore}` to revoke. */
+  get revocations(): RevocationFeed['revocations'] {
+    return this.authStub.revocations;
   }
 
   static async start(env: Record<string, string> = {}): Promise<GatewayFixture> {
@@ -56,26 +60,17 @@ export class GatewayFixture {
     const natsClient = await NatsClient.connect({ url: nats.url, name: 'gateway-test', logger: silentLogger });
     await ensureStreams(natsClient.manager);
     const signer = await TokenSigner.generate();
-    const revocations: RevocationFeed['revocations'] = [];
     // The auth service's two public documents: its keys, and the revocation feed (tests push entries into it).
-    const jwksServer = createServer((req, res) => {
-      const body = req.url === JWKS_PATH ? signer.jwks() : req.url === REVOCATIONS_PATH ? { revocations } : undefined;
-      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body ?? {}));
-    });
-    const jwksPort = await freePort();
-    await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
+    const authStub = await startAuthStub(signer);
     const fixture = new GatewayFixture(
       nats,
       dataDir,
       natsClient,
       new JetStreamPublisher(natsClient),
       signer,
-      jwksServer,
-      `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
+      authStub,
       await freePort(),
       env,
-      revocations,
     );
     await fixture.startGateway();
     return fixture;
@@ -111,7 +106,7 @@ export class GatewayFixture {
   async close(): Promise<void> {
     await this.stopGateway();
     await this.natsClient.drain();
-    await new Promise((r) => this.jwksServer.close(r));
+    await this.authStub.close();
     await this.nats.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }

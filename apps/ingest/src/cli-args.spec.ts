@@ -18,7 +18,7 @@ describe('ingest CLI arguments', () => {
     });
   });
 
-  it('sends the spec scalar auth form, which the session API reads as the object form', () => {
+  it('sends the scalar auth form of requirements §5.3, which the session API reads as the object form', () => {
     const command = parseCliArgs(['--source', 'rtsp://cam.local/stream', '--auth=basic', '--username', 'viewer', '--password', 'pw'], {});
     if (command.kind !== 'sessions') throw new Error(command.kind);
     expect(startSessionSchema.parse(command.requests[0]).source.auth).toEqual({ type: 'basic', username: 'viewer', password: 'pw' });

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RTSP_AUTH_TYPES, SightlineError, type RtspAuthType, type SourceType, type StartSessionRequest } from '@sightline/contracts';
+import { IngestCode } from './codes.js';
 
 export const CLI_USAGE = `usage: sightline-ingest --source <rtsp://…|/path/clip.mp4|/dev/videoN> [options]
        sightline-ingest --config <sessions.yaml|json>
@@ -63,7 +64,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const maxFps = values['max-fps'] === undefined ? undefined : Number(values['max-fps']);
   if (maxFps !== undefined && !(maxFps > 0 && maxFps <= 1000)) throw usageError('--max-fps must be a number in (0, 1000]');
   const password = values.password ?? env.RTSP_PASSWORD;
-  // The spec's scalar form (requirements §5.3): `auth: basic|digest` with the credentials as separate keys.
+  // The scalar form of requirements §5.3: `auth: basic|digest` with the credentials as separate keys.
   const auth =
     type === 'rtsp' && (authType || values.username)
       ? { auth: authType ?? 'auto', ...(values.username && { username: values.username, password: password ?? '' }) }
@@ -89,5 +90,5 @@ function sourceTypeOf(source: string): SourceType {
 }
 
 function usageError(message: string): SightlineError {
-  return new SightlineError('CLI_USAGE', message);
+  return new SightlineError(IngestCode.cliUsage, message);
 }

@@ -8,6 +8,7 @@ import { createLogger, createMetricsRegistry } from '@sightline/observability';
 import { SessionManager, loadSessionsFile } from '@sightline/video';
 import { CLI_USAGE, parseCliArgs } from './cli-args.js';
 import { ingestSettings, loadIngestConfig } from './config.js';
+import { IngestCode } from './codes.js';
 
 const logger = createLogger('ingest-cli');
 
@@ -32,7 +33,7 @@ async function main(): Promise<number> {
     stopping = true;
     void manager.stopAll('shutdown');
     setTimeout(() => {
-      logger.error('shutdown timed out', { code: 'SHUTDOWN_TIMEOUT', timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+      logger.error('shutdown timed out', { code: IngestCode.shutdownTimeout, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
   };
@@ -53,8 +54,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: Error & { code?: string }) => {
-    logger.error('ingest cli failed', { code: err.code ?? 'CLI_FAILED', error: err.message });
-    if (err.code === 'CLI_USAGE') console.error(CLI_USAGE);
+    logger.error('ingest cli failed', { code: err.code ?? IngestCode.cliFailed, error: err.message });
+    if (err.code === IngestCode.cliUsage) console.error(CLI_USAGE);
     setTimeout(() => process.exit(2), 100);
   },
 );

@@ -1,5 +1,5 @@
 import { baseConfigShape, env, loadConfig } from '@sightline/config';
-import { PIXEL_FORMATS, RTSP_AUTH_TYPES, SightlineError } from '@sightline/contracts';
+import { PIXEL_FORMATS, RTSP_AUTH_TYPES, SharedErrorCode, SightlineError } from '@sightline/contracts';
 import { AddressPolicy } from '@sightline/rtsp';
 import {
   HARDWARE_DECODERS,
@@ -10,6 +10,7 @@ import {
   type IngestSettings,
   type VideoLogger,
 } from '@sightline/video';
+import { IngestCode } from './codes.js';
 
 /** The default media directory of file sources (the images' only writable state lies under /var/lib/sightline). */
 export const DEFAULT_MEDIA_ROOT = '/var/lib/sightline/media';
@@ -107,13 +108,15 @@ async function logFfmpeg(path: string, logger: Pick<VideoLogger, 'info' | 'warn'
   try {
     version = await ffmpegVersion(path);
   } catch (err) {
-    throw new SightlineError('CONFIG_INVALID', `FFMPEG_PATH does not run FFmpeg: ${(err as Error).message}`, { ffmpegPath: path });
+    throw new SightlineError(SharedErrorCode.configInvalid, `FFMPEG_PATH does not run FFmpeg: ${(err as Error).message}`, {
+      ffmpegPath: path,
+    });
   }
   const origin = ffmpegOrigin(path);
   logger.info('ffmpeg', { ffmpegPath: path, ffmpegVersion: version, ffmpegOrigin: origin });
   if (origin === 'bundled') {
     logger.warn('decoding with the npm static FFmpeg build (no security updates); install the system ffmpeg package', {
-      code: 'FFMPEG_BUNDLED',
+      code: IngestCode.ffmpegBundled,
       ffmpegPath: path,
       ffmpegVersion: version,
     });
@@ -124,6 +127,9 @@ function rtspAddressPolicy(config: IngestConfig): AddressPolicy {
   try {
     return new AddressPolicy({ allow: config.INGEST_RTSP_ALLOWED_NETS, deny: config.INGEST_RTSP_DENIED_NETS });
   } catch (err) {
-    throw new SightlineError('CONFIG_INVALID', `INGEST_RTSP_ALLOWED_NETS / INGEST_RTSP_DENIED_NETS: ${(err as Error).message}`);
+    throw new SightlineError(
+      SharedErrorCode.configInvalid,
+      `INGEST_RTSP_ALLOWED_NETS / INGEST_RTSP_DENIED_NETS: ${(err as Error).message}`,
+    );
   }
 }

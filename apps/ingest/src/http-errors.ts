@@ -1,17 +1,12 @@
 /** The codes the session API raises, and the HTTP status of each; anything else (e.g. SNAPSHOT_FAILED) is a logged 500. */
-import { ContractErrorCode, type ErrorCodeOf } from '@sightline/contracts';
+import { type ContractErrorCode } from '@sightline/contracts';
 import { type StatusByCode } from '@sightline/service-kit';
+import { type VideoErrorCode } from '@sightline/video';
 
 /** Client-facing codes of SessionManager (@sightline/video) and its source parsers. */
-export const SessionApiErrorCode = {
-  invalidSource: 'INVALID_SOURCE',
-  sessionNotFound: 'SESSION_NOT_FOUND',
-  snapshotUnavailable: 'SNAPSHOT_UNAVAILABLE',
-  sourcePictureUnavailable: 'SOURCE_PICTURE_UNAVAILABLE',
-  sessionExists: 'SESSION_EXISTS',
-  sessionLimitReached: 'SESSION_LIMIT_REACHED',
-} as const;
-type IngestHttpCode = ErrorCodeOf<typeof SessionApiErrorCode> | ContractErrorCode;
+type SessionApiErrorCode = (typeof VideoErrorCode)[
+  'invalidSource' | 'sessionNotFound' | 'snapshotUnavailable' | 'sourcePictureUnavailable' | 'sessionExists' | 'sessionLimitReached'];
+type IngestHttpCode = SessionApiErrorCode | ContractErrorCode;
 
 export const INGEST_STATUS_BY_CODE: StatusByCode<IngestHttpCode> = {
   INVALID_MESSAGE: 400,

@@ -4,6 +4,7 @@ import { LOGGER, type Logger } from '@sightline/observability';
 import { SessionManager, loadSessionsFile } from '@sightline/video';
 import { APP_CONFIG, stopWithin } from '@sightline/service-kit';
 import type { IngestConfig } from './config.js';
+import { IngestCode } from './codes.js';
 
 @Injectable()
 export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -31,6 +32,6 @@ export class IngestLifecycle implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     const timeoutMs = this.config.SHUTDOWN_TIMEOUT_MS;
     const stopped = await stopWithin(timeoutMs, () => this.sessions.stopAll('shutdown'));
-    if (!stopped) this.logger.warn('sessions not stopped within the shutdown timeout', { code: 'SHUTDOWN_TIMEOUT', timeoutMs });
+    if (!stopped) this.logger.warn('sessions not stopped within the shutdown timeout', { code: IngestCode.shutdownTimeout, timeoutMs });
   }
 }

@@ -4,16 +4,16 @@
  * INGEST_SESSIONS_FILE, and sessions stopped on shutdown.
  */
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { type INestApplication } from '@nestjs/common';
-import { JWKS_PATH, REVOCATIONS_PATH, ROLES, type RevocationFeed, type SessionInfo } from '@sightline/contracts';
+import { ROLES, type SessionInfo } from '@sightline/contracts';
 import { LocalNatsServer, ffmpegPath, freePort, makeTempDir, makeTestClip } from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
+import { startAuthStub, type AuthStub } from '@sightline/security/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector, testLogger, until } from '@sightline/video/testing';
 import { AppModule } from '../src/app.module.js';
@@ -21,7 +21,8 @@ import { loadIngestConfig } from '../src/config.js';
 import { configureHttp } from '../src/openapi.js';
 
 let nats: LocalNatsServer;
-let jwksServer: Server;
+/** The stand-in auth service: its keys and its revocation feed. */
+let authStub: AuthStub;
 let app: INestApplication;
 let appClosed = false;
 let client: NatsClient;
@@ -29,8 +30,6 @@ let base: string;
 let signer: TokenSigner;
 let clip: string;
 const tokens: Record<string, string> = {};
-/** What the stand-in auth service's revocation feed serves. */
-const revocations: RevocationFeed['revocations'] = [];
 
 beforeAll(async () => {
   process.env.LOG_LEVEL ??= 'warn';
@@ -48,12 +47,7 @@ beforeAll(async () => {
     await signer.sign({ userId: 'boot-viewer', username: 'boot-viewer', roles: [ROLES.agent], sessions: ['boot'] }, 600)
   ).token;
   tokens.newcomer = (await signer.sign({ userId: 'newcomer', username: 'newcomer', roles: [ROLES.agent], sessions: [] }, 600)).token;
-  jwksServer = createServer((req, res) => {
-    const body = req.url === JWKS_PATH ? signer.jwks() : req.url === REVOCATIONS_PATH ? { revocations } : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
-  });
-  const jwksPort = await freePort();
-  await new Promise<void>((resolve) => jwksServer.listen(jwksPort, '127.0.0.1', resolve));
+  authStub = await startAuthStub(signer);
 
   const sessionsFile = join(dir, 'sessions.yaml');
   await writeFile(sessionsFile, `sessions:\n  - sessionId: boot\n    source: { type: file, url: ${clip}, loop: true }\n`);
@@ -61,7 +55,7 @@ beforeAll(async () => {
   const config = loadIngestConfig({
     NATS_URL: nats.url,
     HTTP_PORT: String(port),
-    AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}${JWKS_PATH}`,
+    AUTH_JWKS_URL: authStub.jwksUrl,
     INGEST_SESSIONS_FILE: sessionsFile,
     INGEST_MAX_SESSIONS: '3',
     INGEST_FILE_ROOT: dirname(clip),
@@ -79,7 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!appClosed) await app?.close();
   await client?.drain();
-  await new Promise((resolve) => jwksServer?.close(resolve));
+  await authStub?.close();
   await nats?.stop();
 });
 
@@ -149,7 +143,7 @@ describe('ingest session API', () => {
       await signer.sign({ userId: 'revoked-user', username: 'revoked-user', roles: [ROLES.agent], sessions: '*' }, 600)
     ).token;
     expect((await call('GET', '/sessions', 'revoked')).status).toBe(200);
-    revocations.push({ userId: 'revoked-user', revokedBefore: new Date(Date.now() + 2000).toISOString() });
+    authStub.revocations.push({ userId: 'revoked-user', revokedBefore: new Date(Date.now() + 2000).toISOString() });
     // The feed is polled every 2 s.
     const refused = await until(
       async () => {

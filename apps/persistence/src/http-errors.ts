@@ -1,16 +1,16 @@
 /** The codes the query and zones APIs raise, and the HTTP status of each (anything else is a logged 500). */
-import { type ErrorCodeOf } from '@sightline/contracts';
+import { ContractErrorCode, SharedErrorCode, type ErrorCodeOf } from '@sightline/contracts';
 import { QueryErrorCode } from '@sightline/db';
 import { type StatusByCode } from '@sightline/service-kit';
 
 /** Codes the controllers raise themselves; the query functions add QueryErrorCode. */
 export const PersistenceApiErrorCode = {
   invalidQuery: 'INVALID_QUERY',
-  invalidSessionId: 'INVALID_SESSION_ID',
+  invalidSessionId: ContractErrorCode.invalidSessionId,
   invalidZones: 'INVALID_ZONES',
-  sessionNotFound: 'SESSION_NOT_FOUND',
+  sessionNotFound: SharedErrorCode.sessionNotFound,
   zonesNotFound: 'ZONES_NOT_FOUND',
-  dbUnavailable: 'DB_UNAVAILABLE',
+  dbUnavailable: SharedErrorCode.dbUnavailable,
 } as const;
 type PersistenceHttpCode = ErrorCodeOf<typeof PersistenceApiErrorCode> | QueryErrorCode;
 

@@ -6,6 +6,8 @@ import { createLogger } from '@sightline/observability';
 import { loadDatabaseConfig } from './config.js';
 import { resultsDataSource } from './database.js';
 
+/** Logged code of a failed migration whose error has no code of its own. */
+const MIGRATION_FAILED = 'MIGRATION_FAILED';
 const logger = createLogger('persistence-migrate');
 try {
   const config = loadDatabaseConfig();
@@ -15,6 +17,6 @@ try {
   await dataSource.destroy();
 } catch (err) {
   const e = err as Error & { code?: string };
-  logger.error('migration failed', { code: e.code ?? 'MIGRATION_FAILED', error: e.message });
+  logger.error('migration failed', { code: e.code ?? MIGRATION_FAILED, error: e.message });
   process.exitCode = 1;
 }

@@ -3,7 +3,6 @@
  * built service itself as a child process (so it can be SIGKILLed), fed exactly as the inference service feeds it.
  */
 import {
-  JWKS_PATH,
   MESSAGE_IDS,
   STREAMS,
   SUBJECTS,
@@ -18,10 +17,10 @@ import {
 import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, makeTempDir, waitUntil } from '@sightline/local-infra';
 import { JetStreamPublisher, NatsClient, ensureStreams } from '@sightline/messaging';
 import { TokenSigner } from '@sightline/security';
+import { startAuthStub, type AuthStub } from '@sightline/security/testing';
 import { frameAnalyzedResult } from '@sightline/contracts/testing';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -47,8 +46,7 @@ export class PersistenceHarness {
     readonly nats: LocalNatsServer,
     readonly client: NatsClient,
     readonly signer: TokenSigner,
-    private readonly jwksServer: Server,
-    readonly jwksUrl: string,
+    private readonly authStub: AuthStub,
   ) {
     this.publisher = new JetStreamPublisher(client);
   }
@@ -64,13 +62,7 @@ export class PersistenceHarness {
     const client = await NatsClient.connect({ url: nats.url, name: `${name}-test`, logger: silentLogger });
     await ensureStreams(client.manager);
     const signer = await TokenSigner.generate();
-    const jwks = JSON.stringify(signer.jwks());
-    const jwksServer = createServer((req, res) => {
-      res.writeHead(req.url === JWKS_PATH ? 200 : 404, { 'content-type': 'application/json' }).end(jwks);
-    });
-    const jwksPort = await freePort();
-    await new Promise<void>((r) => jwksServer.listen(jwksPort, '127.0.0.1', r));
-    return new PersistenceHarness(dir, pg, nats, client, signer, jwksServer, `http://127.0.0.1:${jwksPort}${JWKS_PATH}`);
+    return new PersistenceHarness(dir, pg, nats, client, signer, await startAuthStub(signer));
   }
 
   /**
@@ -88,7 +80,7 @@ export class PersistenceHarness {
         NATS_URL: this.nats.url,
         DATABASE_URL: this.pg.url,
         HTTP_PORT: String(port),
-        AUTH_JWKS_URL: this.jwksUrl,
+        AUTH_JWKS_URL: this.authStub.jwksUrl,
         PERSIST_RETRY_MAX_MS: '1000',
         ...env,
       },
@@ -152,7 +144,7 @@ export class PersistenceHarness {
   async stop(...services: Array<ServiceProcess | undefined>): Promise<void> {
     for (const service of services) await service?.process.stop('SIGTERM', 10_000);
     await this.client.drain();
-    await new Promise((r) => this.jwksServer.close(r));
+    await this.authStub.close();
     await Promise.all([this.pg.stop(), this.nats.stop()]);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { type ScalingBackend } from './backends.js';
 import { SCALING_ACTIONS, type LoadSignals, type ScalingDecision, type ScalingPolicy } from './policy.js';
 import { type SignalSource } from './signals.js';
+import { AutoscalingErrorCode } from './errors.js';
 
 /** The slice of the logger port (@sightline/contracts) the autoscaler calls. */
 export type AutoscalerLogger = Pick<LoggerPort, 'info' | 'warn' | 'error'>;
@@ -125,7 +126,7 @@ export class Autoscaler {
   }
 
   private fail(stage: EvaluationStage, err: unknown): void {
-    const code = err instanceof SightlineError ? err.code : 'AUTOSCALER_FAILED';
+    const code = err instanceof SightlineError ? err.code : AutoscalingErrorCode.autoscalerFailed;
     const message = (err as Error).message;
     this.lastError = { stage, code, message, at: Date.now() };
     this.metrics.errors.inc({ stage });

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { SightlineError } from '@sightline/contracts';
+import { AutoscalingErrorCode } from './errors.js';
 
 export interface ScalingBackend {
   /** For logs and metrics. */
@@ -48,7 +49,7 @@ export class ComposeBackend implements ScalingBackend {
   /** The argv (after the executable) that scales the service to `replicas`. */
   scaleArgs(replicas: number): string[] {
     if (!Number.isInteger(replicas) || replicas < 0) {
-      throw new SightlineError('AUTOSCALER_INVALID_REPLICAS', `cannot scale to ${replicas} replicas`, { replicas });
+      throw new SightlineError(AutoscalingErrorCode.invalidReplicas, `cannot scale to ${replicas} replicas`, { replicas });
     }
     const { service } = this.options;
     return [...this.composeArgs(), 'up', '--detach', '--no-recreate', '--scale', `${service}=${replicas}`, service];
@@ -104,7 +105,7 @@ export class ComposeBackend implements ScalingBackend {
           if (!err) return resolve(stdout);
           const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
           reject(
-            new SightlineError('SCALE_COMMAND_FAILED', `compose ${subcommand} failed: ${firstLine(stderr) || e.message}`, {
+            new SightlineError(AutoscalingErrorCode.scaleCommandFailed, `compose ${subcommand} failed: ${firstLine(stderr) || e.message}`, {
               command: [executable, ...args],
               exitCode: e.code,
               timedOut: e.killed === true,
@@ -135,9 +136,13 @@ export function countRunningContainers(output: string, service: string): number 
           .filter(Boolean)
           .map((line) => JSON.parse(line));
   } catch (err) {
-    throw new SightlineError('SCALE_COMMAND_OUTPUT_INVALID', `cannot read docker compose ps output: ${(err as Error).message}`, {
-      output: text.slice(0, 500),
-    });
+    throw new SightlineError(
+      AutoscalingErrorCode.scaleCommandOutputInvalid,
+      `cannot read docker compose ps output: ${(err as Error).message}`,
+      {
+        output: text.slice(0, 500),
+      },
+    );
   }
   return entries.filter((e) => e.Service === service && e.State === 'running').length;
 }

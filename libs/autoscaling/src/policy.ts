@@ -8,6 +8,7 @@
  * answered) interrupts both conditions: the autoscaler never acts on data it does not have.
  */
 import { SightlineError } from '@sightline/contracts';
+import { AutoscalingErrorCode } from './errors.js';
 
 export interface ScalingPolicyOptions {
   minReplicas: number;
@@ -149,5 +150,5 @@ function validateOptions(o: ScalingPolicyOptions): void {
   }
   if (!(o.lagScaleUpThreshold >= 0)) problems.push('lagScaleUpThreshold must be >= 0');
   if (!(o.windowMs >= 0) || !(o.cooldownMs >= 0)) problems.push('windowMs and cooldownMs must be >= 0');
-  if (problems.length) throw new SightlineError('AUTOSCALER_POLICY_INVALID', problems.join('; '), { options: o });
+  if (problems.length) throw new SightlineError(AutoscalingErrorCode.policyInvalid, problems.join('; '), { options: o });
 }

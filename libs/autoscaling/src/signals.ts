@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { CONSUMERS, SightlineError } from '@sightline/contracts';
 import { type LoadSignals } from './policy.js';
 import { parsePrometheusText, selectSamples, type MetricSample } from '@sightline/observability';
+import { AutoscalingErrorCode } from './errors.js';
 
 export const GPU_UTILIZATION_METRIC = 'sightline_gpu_utilization_ratio';
 export const CONSUMER_HANDLE_SECONDS_SUM = 'sightline_consumer_handle_seconds_sum';
@@ -146,13 +147,16 @@ export class PrometheusSource implements SignalSource {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
       body = (await res.json()) as PrometheusResponse;
     } catch (err) {
-      throw new SightlineError('PROMETHEUS_UNAVAILABLE', `Prometheus query failed: ${(err as Error).message}`, {
+      throw new SightlineError(AutoscalingErrorCode.prometheusUnavailable, `Prometheus query failed: ${(err as Error).message}`, {
         url: this.options.url,
         query: promql,
       });
     }
     if (body.status !== 'success' || !body.data) {
-      throw new SightlineError('PROMETHEUS_QUERY_FAILED', body.error ?? 'query failed', { query: promql, errorType: body.errorType });
+      throw new SightlineError(AutoscalingErrorCode.prometheusQueryFailed, body.error ?? 'query failed', {
+        query: promql,
+        errorType: body.errorType,
+      });
     }
     const { resultType, result } = body.data;
     const raw =

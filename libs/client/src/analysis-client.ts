@@ -4,7 +4,7 @@
  * - Authenticates with `Authorization: Bearer <JWT>` (or, for environments that cannot set headers, the token as a
  *   second offered subprotocol) and insists on the `json` subprotocol.
  * - Subscribes to the requested sessions and remembers, per subscription target, the last `seq` it delivered. After
- *   any disconnect it reconnects on the spec's schedule (1 → 2 → 5 → 10 → 20 → 30 → 60 s) and re-subscribes with
+ *   any disconnect it reconnects on the schedule of requirements §6.7 (1 → 2 → 5 → 10 → 20 → 30 → 60 s) and re-subscribes with
  *   `fromSequence` = that cursor, so the application sees every retained result once, in order (results at or below
  *   the cursor are dropped should a server ever resend them).
  * - Treats the server as dead when nothing (ping or message) arrived for 2 × the server's ping interval.
@@ -55,7 +55,7 @@ export interface AnalysisClientOptions {
   onMessage?: (event: AnalysisEvent) => void;
   /** The gateway's ping interval (its GATEWAY_PING_INTERVAL_MS); silence for twice this long means a dead server. */
   serverPingIntervalMs?: number;
-  /** Reconnect delays; the last one repeats. Default: the spec's 1, 2, 5, 10, 20, 30, 60 s. */
+  /** Reconnect delays; the last one repeats. Default: requirements §6.7's 1, 2, 5, 10, 20, 30, 60 s. */
   reconnectScheduleMs?: readonly number[];
   /** 0 (default) to 1: shortens each delay by up to this fraction, at random. */
   jitterRatio?: number;

@@ -1,5 +1,5 @@
 /**
- * The spec's reconnect schedule (requirements §6.7): 1 → 2 → 5 → 10 → 20 → 30 → 60 s, then 60 s for every further
+ * The reconnect schedule of requirements §6.7: 1 → 2 → 5 → 10 → 20 → 30 → 60 s, then 60 s for every further
  * attempt. The client resets it once a connection has stayed up long enough to count as stable.
  */
 export const RECONNECT_SCHEDULE_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000];

@@ -67,7 +67,7 @@ export const CONTROL_EVENTS: typeof CONTRACT_CONTROL_EVENTS = {
 export const ALL_SESSIONS = '*';
 
 /**
- * One analysis result as delivered: the spec's envelope `{sessionId, timestamp, event, payload}` plus `seq`, the
+ * One analysis result as delivered: the envelope of requirements §6.4 `{sessionId, timestamp, event, payload}` plus `seq`, the
  * RESULTS stream sequence (strictly increasing per subscription; the resume point). Discriminated by `event`, so
  * `if (m.event === 'frameAnalyzed') m.payload.detections` type-checks.
  */

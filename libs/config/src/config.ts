@@ -2,12 +2,12 @@
  * Environment-variable configuration. Each service declares a zod object whose keys are the variable names;
  * `loadConfig` validates `process.env` against it at start-up and fails with one message naming every bad variable.
  */
-import { SightlineError } from '@sightline/contracts';
+import { SharedErrorCode, SightlineError } from '@sightline/contracts';
 import { z } from 'zod';
 
-export class ConfigError extends SightlineError {
+export class ConfigError extends SightlineError<typeof SharedErrorCode.configInvalid> {
   constructor(readonly problems: string[]) {
-    super('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+    super(SharedErrorCode.configInvalid, `invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
     this.name = 'ConfigError';
   }
 }

@@ -1,10 +1,111 @@
-export * from './errors.js';
-export * from './events.js';
-export * from './subjects.js';
-export * from './schemas.js';
-export * from './geometry.js';
-export * from './sessions.js';
-export * from './ws.js';
-export * from './auth.js';
-export * from './api.js';
-export * from './logger.js';
+export { ContractErrorCode, InvalidMessageError, SharedErrorCode, SightlineError, TokenErrorCode, type ErrorCodeOf } from './errors.js';
+export { EVENT_NAMES, EVENTS, isSkippableEvent, TRACKING_EVENTS, type EventName } from './events.js';
+export { assertSessionId, CONSUMERS, HEADERS, KV_BUCKETS, MESSAGE_IDS, STREAMS, SUBJECTS } from './subjects.js';
+export {
+  BYTES_PER_PIXEL,
+  deadLetterSchema,
+  describeIssues,
+  frameByteLength,
+  frameMetaSchema,
+  makeEnvelope,
+  MAX_RESULT_BYTES,
+  parseJson,
+  PIXEL_FORMATS,
+  resultEnvelopeSchema,
+  sessionIdSchema,
+  sessionZonesSchema,
+  SOURCE_TYPES,
+  validate,
+  type Box,
+  type CountingLine,
+  type DeadLetter,
+  type Detection,
+  type EventPayloads,
+  type FrameAnalyzedPayload,
+  type FrameMeta,
+  type FrameRef,
+  type LatencyBreakdown,
+  type Letterbox,
+  type PixelFormat,
+  type ResultEnvelope,
+  type SessionZones,
+  type Size,
+  type SourceType,
+  type Zone,
+} from './schemas.js';
+export { computeLetterbox, unletterboxBox, unletterboxPoint } from './geometry.js';
+export {
+  redactUrl,
+  RTSP_AUTH_TYPES,
+  SESSION_STATES,
+  SESSION_WARNING_CODES,
+  sessionInfoSchema,
+  startSessionSchema,
+  withoutOperationalDetails,
+  type RtspAuthType,
+  type SessionInfo,
+  type SessionState,
+  type SessionStats,
+  type SessionWarning,
+  type SourceSpec,
+  type StartSessionRequest,
+} from './sessions.js';
+export {
+  ALL_SESSIONS,
+  clientMessageSchema,
+  CONTROL_EVENTS,
+  DELIVERY_POLICIES,
+  WS_CLOSE,
+  WS_PATH,
+  WS_SUBPROTOCOL,
+  WsCommandErrorCode,
+  WsUpgradeRefusalCode,
+  type AnalysisMessage,
+  type ClientMessage,
+  type DeliveryPolicy,
+  type ErrorPayload,
+  type SessionSelector,
+  type SubscribedPayload,
+  type UnsubscribedPayload,
+} from './ws.js';
+export {
+  ALL_ROLES,
+  canSeeSession,
+  isOperating,
+  JWKS_PATH,
+  JWT_ALGORITHM,
+  JWT_DEFAULTS,
+  MAX_SESSION_GRANTS,
+  REVOCATIONS_PATH,
+  ROLES,
+  sessionScopeOf,
+  type AccessTokenClaims,
+  type Principal,
+  type Role,
+  type SessionScope,
+} from './auth.js';
+export {
+  errorBodySchema,
+  revocationFeedSchema,
+  roleViewSchema,
+  sessionGrantsSchema,
+  sessionResultPageSchema,
+  sessionSummaryPageSchema,
+  sessionSummarySchema,
+  sessionZonesViewSchema,
+  userPageSchema,
+  userViewSchema,
+  type ErrorBody,
+  type ResultPage,
+  type RevocationFeed,
+  type RoleView,
+  type SessionGrants,
+  type SessionResultPage,
+  type SessionSummary,
+  type SessionSummaryPage,
+  type SessionZonesView,
+  type StoredResult,
+  type UserPage,
+  type UserView,
+} from './api.js';
+export { silentLogger, type LoggerPort } from './logger.js';

@@ -71,7 +71,7 @@ export function frameByteLength(meta: Pick<FrameMeta, 'frame'>): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Results: the spec's envelope {sessionId, timestamp, event, payload}.
+// Results: the envelope of requirements §6.4 {sessionId, timestamp, event, payload}.
 // ---------------------------------------------------------------------------------------------------------------
 export const pointSchema = z.object({ x: z.number(), y: z.number() });
 export const boxSchema = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
@@ -320,7 +320,7 @@ export const EVENT_PAYLOAD_SCHEMAS: { [K in keyof EventPayloads]: z.ZodType<Even
 /** Results larger than this are refused (they would not fit a reasonable JSONB row or WebSocket frame budget). */
 export const MAX_RESULT_BYTES = 256 * 1024;
 
-/** The spec's envelope, as stored in the RESULTS stream and in `analysis_results`. */
+/** The envelope of requirements §6.4, as stored in the RESULTS stream and in `analysis_results`. */
 export const resultEnvelopeSchema = z
   .object({
     sessionId: sessionIdSchema,

@@ -32,7 +32,7 @@ export const sourceSpecSchema = z
       .max(2048)
       .refine((url) => !CONTROL_CHARACTERS.test(urlCredentials(url)), 'credentials in the URL must not contain control characters'),
     /**
-     * RTSP auth: the spec's scalar form `auth: basic|digest` (requirements §5.3), credentials from the URL's userinfo
+     * RTSP auth: the scalar form `auth: basic|digest` of requirements §5.3, credentials from the URL's userinfo
      * or the `username`/`password` keys beside it, or the object form `{type, username, password}`.
      */
     auth: z.union([z.enum(RTSP_AUTH_TYPES), rtspAuthObjectSchema]).optional(),

@@ -1,9 +1,10 @@
 /**
- * The /ws/analysis protocol. Server -> client messages are the spec's envelope plus `seq` (the RESULTS stream
+ * The /ws/analysis protocol. Server -> client messages are the envelope of requirements §6.4 plus `seq` (the RESULTS stream
  * sequence, usable as a resume point). Client -> server messages are small JSON commands.
  */
 import { z } from 'zod';
 import { EVENT_NAMES, type EventName } from './events.js';
+import { SharedErrorCode, TokenErrorCode, type ErrorCodeOf } from './errors.js';
 import { sessionIdSchema, type ResultEnvelope } from './schemas.js';
 
 export const WS_PATH = '/ws/analysis';
@@ -75,9 +76,9 @@ export interface ErrorPayload {
 /** Codes of `error` control replies: why the gateway refused a command or stopped a delivery. */
 export const WsCommandErrorCode = {
   binaryNotSupported: 'BINARY_NOT_SUPPORTED',
-  rateLimited: 'RATE_LIMITED',
+  rateLimited: SharedErrorCode.rateLimited,
   tooManyPendingCommands: 'TOO_MANY_PENDING_COMMANDS',
-  sessionForbidden: 'SESSION_FORBIDDEN',
+  sessionForbidden: SharedErrorCode.sessionForbidden,
   subscriptionConflict: 'SUBSCRIPTION_CONFLICT',
   tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   tooManyReplays: 'TOO_MANY_REPLAYS',
@@ -85,3 +86,19 @@ export const WsCommandErrorCode = {
   deliveryStopped: 'DELIVERY_STOPPED',
 } as const;
 export type WsCommandErrorCode = (typeof WsCommandErrorCode)[keyof typeof WsCommandErrorCode];
+
+/** Codes of a refused WebSocket upgrade (a plain HTTP answer `{code, message}`; no WebSocket is opened). */
+export const WsUpgradeRefusalCode = {
+  ...TokenErrorCode,
+  /** Not the /ws/analysis path. */
+  notFound: 'NOT_FOUND',
+  shuttingDown: 'SHUTTING_DOWN',
+  /** The gateway's connection limit (503) or the per-user one (429). */
+  tooManyConnections: 'TOO_MANY_CONNECTIONS',
+  tooManyUserConnections: 'TOO_MANY_USER_CONNECTIONS',
+  /** The `json` subprotocol was not offered. */
+  subprotocolRequired: 'SUBPROTOCOL_REQUIRED',
+  /** A token in the query string (it would end up in access logs): refused. */
+  tokenInQuery: 'TOKEN_IN_QUERY',
+} as const;
+export type WsUpgradeRefusalCode = ErrorCodeOf<typeof WsUpgradeRefusalCode>;

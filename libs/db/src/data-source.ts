@@ -7,6 +7,7 @@
  */
 import { SightlineError } from '@sightline/contracts';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import { DbErrorCode } from './errors.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -59,7 +60,7 @@ export async function connectAndMigrate(dataSource: DataSource): Promise<string[
       await lock.release();
     }
   } catch (err) {
-    throw new SightlineError('DB_UNAVAILABLE', `database not usable: ${(err as Error).message}`, {}, { cause: err });
+    throw new SightlineError(DbErrorCode.dbUnavailable, `database not usable: ${(err as Error).message}`, {}, { cause: err });
   }
 }
 

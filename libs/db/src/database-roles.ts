@@ -9,6 +9,7 @@ import { type DataSource } from 'typeorm';
 import { connectAndMigrate, createDataSource } from './data-source.js';
 import { IDENTITY_ENTITIES, IDENTITY_MIGRATIONS } from './identity/index.js';
 import { RESULT_ENTITIES, RESULT_MIGRATIONS } from './results/index.js';
+import { DbErrorCode } from './errors.js';
 
 export const DATABASE_SERVICES = ['auth', 'persistence', 'tracker'] as const;
 export type DatabaseService = (typeof DATABASE_SERVICES)[number];
@@ -63,7 +64,7 @@ export const MIGRATIONS_TABLE = 'typeorm_migrations';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const ident = (name: string): string => {
-  if (!IDENTIFIER.test(name)) throw new SightlineError('CONFIG_INVALID', `not a plain SQL identifier: ${name}`);
+  if (!IDENTIFIER.test(name)) throw new SightlineError(DbErrorCode.configInvalid, `not a plain SQL identifier: ${name}`);
   return `"${name}"`;
 };
 const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
@@ -123,13 +124,13 @@ async function grantServiceRoles(db: DataSource, passwords: Partial<Record<Datab
       for (const service of DATABASE_SERVICES) {
         const password = passwords[service];
         if (password === undefined) continue;
-        if (!password) throw new SightlineError('CONFIG_INVALID', `empty database password for ${service}`);
+        if (!password) throw new SightlineError(DbErrorCode.configInvalid, `empty database password for ${service}`);
         for (const statement of serviceRoleStatements(service, password, database)) await tx.query(statement);
       }
     });
   } catch (err) {
     if (err instanceof SightlineError) throw err;
     // The statements carry passwords: keep the database's reason only, not the failed query (no `cause`).
-    throw new SightlineError('DB_PROVISION_FAILED', `database roles not provisioned: ${(err as Error).message}`);
+    throw new SightlineError(DbErrorCode.dbProvisionFailed, `database roles not provisioned: ${(err as Error).message}`);
   }
 }

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { redactUrl } from '@sightline/contracts';
 import { DATABASE_SERVICES, provisionDatabase, type DatabaseService } from './database-roles.js';
+import { DbErrorCode } from './errors.js';
 
 const log = (level: string, message: string, meta: Record<string, unknown> = {}) =>
   process.stdout.write(JSON.stringify({ level, message, service: 'db-provision', ...meta }) + '\n');
@@ -21,6 +22,6 @@ try {
   log('info', 'database provisioned', { database: redactUrl(url), applied, roles: Object.keys(passwords) });
 } catch (err) {
   const e = err as Error & { code?: string };
-  log('error', 'database provisioning failed', { code: e.code ?? 'DB_PROVISION_FAILED', error: e.message });
+  log('error', 'database provisioning failed', { code: e.code ?? DbErrorCode.dbProvisionFailed, error: e.message });
   process.exitCode = 1;
 }

@@ -3,7 +3,7 @@
  * `upgrade` listener, so authentication, subprotocol and capacity are decided on the raw request and refused with an
  * HTTP status before any WebSocket opens. It also owns the keep-alive timer and closes every client on shutdown.
  */
-import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL, type LoggerPort } from '@sightline/contracts';
+import { ALL_ROLES, WS_CLOSE, WS_PATH, WS_SUBPROTOCOL, WsUpgradeRefusalCode as Code, type LoggerPort } from '@sightline/contracts';
 import { type NatsClient } from '@sightline/messaging';
 import { type RevocationList, type TokenVerifier } from '@sightline/security';
 import { type IncomingMessage, type Server } from 'node:http';
@@ -111,9 +111,9 @@ export class AnalysisServer {
     // Until `ws` owns the socket, a reset from the client must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     if (new URL(request.url ?? '/', 'http://gateway').pathname !== WS_PATH) {
-      return this.refuse(socket, refuse(404, 'NOT_FOUND', `the WebSocket endpoint is ${WS_PATH}`).refusal);
+      return this.refuse(socket, refuse(404, Code.notFound, `the WebSocket endpoint is ${WS_PATH}`).refusal);
     }
-    if (this.shuttingDown) return this.refuse(socket, refuse(503, 'SHUTTING_DOWN', 'gateway is shutting down').refusal);
+    if (this.shuttingDown) return this.refuse(socket, refuse(503, Code.shuttingDown, 'gateway is shutting down').refusal);
     const decision = await authorizeUpgrade(request, this.options.verifier, this.options.allowedRoles ?? ALL_ROLES);
     if ('refusal' in decision) return this.refuse(socket, decision.refusal);
     // Where "from now on" begins for the default subscription; taken before the socket opens.
@@ -122,12 +122,12 @@ export class AnalysisServer {
     if (this.connections.size >= this.options.maxConnections) {
       return this.refuse(
         socket,
-        refuse(503, 'TOO_MANY_CONNECTIONS', `the gateway serves at most ${this.options.maxConnections} connections`).refusal,
+        refuse(503, Code.tooManyConnections, `the gateway serves at most ${this.options.maxConnections} connections`).refusal,
       );
     }
     const perUser = this.options.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER;
     if ([...this.connections].filter((c) => c.principal.userId === decision.principal.userId).length >= perUser) {
-      return this.refuse(socket, refuse(429, 'TOO_MANY_USER_CONNECTIONS', `at most ${perUser} connections per user`).refusal);
+      return this.refuse(socket, refuse(429, Code.tooManyUserConnections, `at most ${perUser} connections per user`).refusal);
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, decision.principal, connectedAfterSequence));

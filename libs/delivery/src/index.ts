@@ -1,1 +1,1 @@
-export { AnalysisServer, type AnalysisServerOptions } from './analysis-server.js';
+export { AnalysisServer } from './analysis-server.js';

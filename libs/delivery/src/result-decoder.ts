@@ -1,6 +1,6 @@
 /**
  * Turns a RESULTS stream message into the frame every subscriber receives. The wire form depends only on the message
- * (the spec's envelope plus its stream sequence), so it is built once and shared by every connection that reads the
+ * (the envelope of requirements §6.4 plus its stream sequence), so it is built once and shared by every connection that reads the
  * same message: N agents cost one parse, one schema check and one JSON.stringify, not N.
  */
 import { EVENTS, parseJson, resultEnvelopeSchema, type AnalysisMessage, type EventName, type ResultEnvelope } from '@sightline/contracts';
@@ -54,7 +54,7 @@ export class ResultDecoder {
 }
 
 function frameOf(envelope: ResultEnvelope, seq: number): DecodedResult {
-  // Exactly the spec's envelope (the schema strips unknown keys), plus the stream sequence as the resume point.
+  // Exactly the envelope of requirements §6.4 (the schema strips unknown keys), plus the stream sequence as the resume point.
   const message: AnalysisMessage = {
     sessionId: envelope.sessionId,
     timestamp: envelope.timestamp,

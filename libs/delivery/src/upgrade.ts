@@ -4,7 +4,7 @@
  * subprotocol (browsers cannot set headers), never in the query string, and it must verify and carry an allowed role.
  * A refusal becomes a plain HTTP response (status + `{code, message}` JSON) written on the raw socket.
  */
-import { SightlineError, WS_SUBPROTOCOL, type Principal } from '@sightline/contracts';
+import { SightlineError, WS_SUBPROTOCOL, WsUpgradeRefusalCode as Code, type Principal } from '@sightline/contracts';
 import { bearerToken, hasAnyRole, type TokenVerifier } from '@sightline/security';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { type Duplex } from 'node:stream';
@@ -12,7 +12,7 @@ import { type AuthFailureReason } from './metrics.js';
 
 export interface UpgradeRefusal {
   status: 400 | 401 | 403 | 404 | 429 | 503;
-  code: string;
+  code: Code;
   message: string;
   /** Set when the refusal is an authentication/authorisation failure (counted by reason). */
   authFailure?: AuthFailureReason;
@@ -49,37 +49,37 @@ export async function authorizeUpgrade(
   allowedRoles: readonly string[],
 ): Promise<UpgradeDecision> {
   if (!offeredSubprotocols(request.headers).includes(WS_SUBPROTOCOL)) {
-    return refuse(400, 'SUBPROTOCOL_REQUIRED', `offer the WebSocket subprotocol "${WS_SUBPROTOCOL}" (Sec-WebSocket-Protocol)`);
+    return refuse(400, Code.subprotocolRequired, `offer the WebSocket subprotocol "${WS_SUBPROTOCOL}" (Sec-WebSocket-Protocol)`);
   }
   const query = new URL(request.url ?? '/', 'http://gateway').searchParams;
   if (QUERY_TOKEN_PARAMS.some((name) => query.has(name))) {
     // Query strings end up in proxy and access logs: refuse rather than silently accept a leaked credential.
     return refuse(
       400,
-      'TOKEN_IN_QUERY',
+      Code.tokenInQuery,
       'tokens are not accepted in the query string; use Authorization: Bearer or a subprotocol',
       'token_in_query',
     );
   }
   const token = upgradeToken(request.headers);
   if (!token) {
-    return refuse(401, 'TOKEN_MISSING', 'Authorization: Bearer <token> (or the token as a second subprotocol) required', 'missing');
+    return refuse(401, Code.tokenMissing, 'Authorization: Bearer <token> (or the token as a second subprotocol) required', 'missing');
   }
   let principal: Principal;
   try {
     principal = await verifier.verify(token);
   } catch (err) {
-    const code = err instanceof SightlineError ? err.code : 'TOKEN_INVALID';
-    if (code === 'TOKEN_EXPIRED') return refuse(401, code, 'token expired', 'expired');
-    if (code === 'TOKEN_REVOKED') return refuse(401, code, 'token revoked: log in again', 'revoked');
-    if (code === 'AUTH_KEYS_UNAVAILABLE' || isKeyFetchFailure(err)) {
+    const code = err instanceof SightlineError ? err.code : Code.tokenInvalid;
+    if (code === Code.tokenExpired) return refuse(401, code, 'token expired', 'expired');
+    if (code === Code.tokenRevoked) return refuse(401, code, 'token revoked: log in again', 'revoked');
+    if (code === Code.authKeysUnavailable || isKeyFetchFailure(err)) {
       // Our problem, not the client's: 503 so agents retry instead of giving up on a good token.
-      return refuse(503, 'AUTH_KEYS_UNAVAILABLE', 'cannot verify tokens right now; retry shortly', 'keys_unavailable');
+      return refuse(503, Code.authKeysUnavailable, 'cannot verify tokens right now; retry shortly', 'keys_unavailable');
     }
-    return refuse(401, 'TOKEN_INVALID', 'token invalid', 'invalid');
+    return refuse(401, Code.tokenInvalid, 'token invalid', 'invalid');
   }
   if (!hasAnyRole(principal, allowedRoles)) {
-    return refuse(403, 'FORBIDDEN', `requires one of the roles: ${allowedRoles.join(', ')}`, 'forbidden');
+    return refuse(403, Code.forbidden, `requires one of the roles: ${allowedRoles.join(', ')}`, 'forbidden');
   }
   return { principal };
 }
@@ -96,7 +96,7 @@ function isKeyFetchFailure(err: unknown): boolean {
 
 export function refuse(
   status: UpgradeRefusal['status'],
-  code: string,
+  code: Code,
   message: string,
   authFailure?: AuthFailureReason,
 ): { refusal: UpgradeRefusal } {

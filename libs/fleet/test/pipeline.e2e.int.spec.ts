@@ -5,7 +5,7 @@
  * Every service is its built `dist/main.js`, started by LocalFleet with a real nats-server and PostgreSQL.
  *
  * One session runs for a few seconds; the assertions then check what came out at each end: the boxes the agent got
- * follow the face, every message is the spec's envelope, RESULTS, the agent and analysis_results hold the same
+ * follow the face, every message is the envelope of requirements §6.4, RESULTS, the agent and analysis_results hold the same
  * frames (each row exactly once), and every result carries its latency breakdown. A second, short session on the
  * same fleet feeds a 1080p100 file (requirements §12.2: 100 fps per session) and checks that every frame is analysed
  * and stored with its presentation time exactly n/100 s.
@@ -137,7 +137,7 @@ beforeAll(async () => {
 
   const request: StartSessionRequest = {
     sessionId: SESSION_ID,
-    // The spec's configuration shape (requirements §5.3): `auth: digest`, the credentials as separate keys.
+    // The configuration shape of requirements §5.3: `auth: digest`, the credentials as separate keys.
     source: { type: 'rtsp', url: rtsp.url('ts'), auth: 'digest', username: RTSP_USER, password: RTSP_PASSWORD },
   };
   const started = await fetch(`${fleet.url('ingest')}/sessions`, {
@@ -254,7 +254,7 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     expect(Math.max(...detectedX) - Math.min(...detectedX)).toBeGreaterThan(300);
   });
 
-  it('sends every message as the spec envelope {sessionId, timestamp (UTC), event, payload} plus seq', () => {
+  it('sends every message as the requirements §6.4 envelope {sessionId, timestamp (UTC), event, payload} plus seq', () => {
     for (const event of observed.received) {
       expect(Object.keys(event).sort()).toEqual(['event', 'payload', 'seq', 'sessionId', 'timestamp']);
       expect(() => resultEnvelopeSchema.parse(event)).not.toThrow();

@@ -3,6 +3,7 @@
  * found. Failures are logged, never thrown; shutdown waits for what is running, within the shutdown budget.
  */
 import { type Logger } from '@sightline/observability';
+import { IdentityLogCode } from './errors.js';
 
 export class BackgroundWork {
   private readonly inFlight = new Set<Promise<void>>();
@@ -15,7 +16,7 @@ export class BackgroundWork {
   run(work: () => Promise<void>, onSettled?: () => void): void {
     const running = work()
       .catch((err: Error & { code?: string }) => {
-        this.logger.error(this.failureMessage, { code: err.code ?? 'BACKGROUND_WORK_FAILED', error: err.message });
+        this.logger.error(this.failureMessage, { code: err.code ?? IdentityLogCode.backgroundWorkFailed, error: err.message });
       })
       .finally(() => {
         onSettled?.();

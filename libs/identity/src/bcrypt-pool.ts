@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { SightlineError } from '@sightline/contracts';
+import { IdentityErrorCode } from './errors.js';
 
 type Job = { op: 'hash'; password: string; cost: number } | { op: 'compare'; password: string; hash: string };
 interface Pending {
@@ -62,7 +63,7 @@ export class BcryptPool {
   }
 
   async close(): Promise<void> {
-    for (const pending of this.queue.splice(0)) pending.reject(new SightlineError('AUTH_BUSY', 'shutting down'));
+    for (const pending of this.queue.splice(0)) pending.reject(new SightlineError(IdentityErrorCode.authBusy, 'shutting down'));
     await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
   }
 
@@ -72,7 +73,9 @@ export class BcryptPool {
       const worker = this.idle.pop();
       if (worker) return this.run(worker, pending);
       if (this.queue.length >= this.maxQueued) {
-        return reject(new SightlineError('AUTH_BUSY', 'too many password checks in progress, retry shortly', { retryAfterSeconds: 1 }));
+        return reject(
+          new SightlineError(IdentityErrorCode.authBusy, 'too many password checks in progress, retry shortly', { retryAfterSeconds: 1 }),
+        );
       }
       this.queue.push(pending);
     });

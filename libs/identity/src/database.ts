@@ -8,6 +8,7 @@ import { connectAndMigrate, createDataSource, IDENTITY_ENTITIES, IDENTITY_MIGRAT
 import { HealthRegistry, type Logger } from '@sightline/observability';
 import { DataSource } from 'typeorm';
 import { type IdentityConfig } from './config.js';
+import { IdentityErrorCode } from './errors.js';
 
 export async function openIdentityDatabase(config: IdentityConfig, logger: Logger): Promise<DataSource> {
   const db = createDataSource({
@@ -20,7 +21,12 @@ export async function openIdentityDatabase(config: IdentityConfig, logger: Logge
   try {
     await db.initialize();
   } catch (err) {
-    throw new SightlineError('DB_UNAVAILABLE', `cannot connect to the database: ${(err as Error).message}`, {}, { cause: err });
+    throw new SightlineError(
+      IdentityErrorCode.dbUnavailable,
+      `cannot connect to the database: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
   const applied = await connectAndMigrate(db);
   if (applied.length) logger.info('database migrated', { applied });

@@ -12,6 +12,8 @@ import { type IdentityConfig } from './config.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
 import { parseRequest, usernameSchema, emailSchema } from './requests.js';
+import { IdentityErrorCode } from './errors.js';
+import { IdentityLogCode } from './errors.js';
 
 @Injectable()
 export class IdentityBootstrap implements OnApplicationBootstrap {
@@ -25,7 +27,9 @@ export class IdentityBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const defaultRole = this.config.AUTH_SIGNUP_DEFAULT_ROLE;
     if (!(await this.db.manager.existsBy(RoleEntity, { name: defaultRole }))) {
-      throw new SightlineError('CONFIG_INVALID', `AUTH_SIGNUP_DEFAULT_ROLE: role "${defaultRole}" does not exist`, { role: defaultRole });
+      throw new SightlineError(IdentityErrorCode.configInvalid, `AUTH_SIGNUP_DEFAULT_ROLE: role "${defaultRole}" does not exist`, {
+        role: defaultRole,
+      });
     }
     await this.ensureFirstAdmin();
   }
@@ -39,7 +43,7 @@ export class IdentityBootstrap implements OnApplicationBootstrap {
     } = this.config;
     if (!rawUsername || !rawEmail || !password) {
       this.logger.warn('no administrator exists: set AUTH_BOOTSTRAP_ADMIN_USERNAME, _EMAIL and _PASSWORD and restart', {
-        code: 'NO_ADMIN',
+        code: IdentityLogCode.noAdmin,
       });
       return;
     }
@@ -49,12 +53,16 @@ export class IdentityBootstrap implements OnApplicationBootstrap {
       const admin = await this.users.create({ username, email, password, roles: [ROLES.admin] });
       this.logger.info('first administrator created', { userId: admin.id, username });
     } catch (err) {
-      if (!(err instanceof SightlineError && err.code === 'USER_EXISTS')) throw err;
+      if (!(err instanceof SightlineError && err.code === IdentityErrorCode.userExists)) throw err;
       // Another replica may have created it a moment ago; otherwise the name belongs to someone else.
       if (await this.users.adminExists()) return;
-      throw new SightlineError('BOOTSTRAP_ADMIN_CONFLICT', `cannot create the first administrator: ${err.message} by a non-admin account`, {
-        username,
-      });
+      throw new SightlineError(
+        IdentityErrorCode.bootstrapAdminConflict,
+        `cannot create the first administrator: ${err.message} by a non-admin account`,
+        {
+          username,
+        },
+      );
     }
   }
 }

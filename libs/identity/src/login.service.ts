@@ -7,6 +7,7 @@ import { PasswordHasher } from './passwords.js';
 import { SessionAccess } from './session-access.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
+import { IdentityErrorCode } from './errors.js';
 
 @Injectable()
 export class LoginService {
@@ -22,10 +23,10 @@ export class LoginService {
   async login(username: string, password: string): Promise<SignedToken> {
     const candidate = await this.users.findForLogin(username);
     const valid = await this.hasher.verify(password, candidate?.passwordHash);
-    if (!candidate || !valid) throw new SightlineError('INVALID_CREDENTIALS', 'invalid username or password');
+    if (!candidate || !valid) throw new SightlineError(IdentityErrorCode.invalidCredentials, 'invalid username or password');
     // Told only to whoever knows the password.
     if (await this.users.awaitsVerification(candidate.id)) {
-      throw new SightlineError('EMAIL_NOT_VERIFIED', 'confirm your e-mail address first: open the link we mailed you');
+      throw new SightlineError(IdentityErrorCode.emailNotVerified, 'confirm your e-mail address first: open the link we mailed you');
     }
     const sessions = await this.access.scopeFor(candidate.id, candidate.roles);
     return this.signer.sign(

@@ -9,6 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type IdentityConfig } from './config.js';
+import { IdentityErrorCode } from './errors.js';
+import { IdentityLogCode } from './errors.js';
 
 export interface OutgoingMail {
   to: string;
@@ -39,7 +41,7 @@ export class Mailer {
       }, 'smtp');
     }
     logger.warn('SMTP_URL not set: mails are written to the outbox directory (development only)', {
-      code: 'MAIL_OUTBOX',
+      code: IdentityLogCode.mailOutbox,
       dir: config.MAIL_OUTBOX_DIR,
     });
     const json = nodemailer.createTransport({ jsonTransport: true });
@@ -63,7 +65,7 @@ export class Mailer {
       await this.deliver(mail);
     } catch (err) {
       throw new SightlineError(
-        'MAIL_FAILED',
+        IdentityErrorCode.mailFailed,
         `mail delivery failed: ${(err as Error).message}`,
         { transport: this.transport },
         { cause: err },

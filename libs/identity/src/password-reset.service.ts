@@ -23,6 +23,7 @@ import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
 import { passwordProblems } from './requests.js';
+import { IdentityErrorCode } from './errors.js';
 
 @Injectable()
 export class PasswordResetService implements BeforeApplicationShutdown {
@@ -63,7 +64,8 @@ export class PasswordResetService implements BeforeApplicationShutdown {
       .getOne();
     if (!pending?.user) throw this.invalidToken();
     const [identityProblem] = passwordProblems(newPassword, pending.user.username, pending.user.email);
-    if (identityProblem) throw new SightlineError('VALIDATION_FAILED', 'invalid body', { fieldErrors: { newPassword: [identityProblem] } });
+    if (identityProblem)
+      throw new SightlineError(IdentityErrorCode.validationFailed, 'invalid body', { fieldErrors: { newPassword: [identityProblem] } });
 
     const passwordHash = await this.hasher.hash(newPassword);
     const cutoff = await this.db.transaction(async (tx) => {
@@ -132,6 +134,6 @@ export class PasswordResetService implements BeforeApplicationShutdown {
 
   private invalidToken(): SightlineError {
     this.metrics.passwordResets.inc({ stage: 'invalid_token' });
-    return new SightlineError('RESET_TOKEN_INVALID', 'reset token invalid, used or expired');
+    return new SightlineError(IdentityErrorCode.resetTokenInvalid, 'reset token invalid, used or expired');
   }
 }

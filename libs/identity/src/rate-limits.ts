@@ -3,6 +3,7 @@ import { SightlineError } from '@sightline/contracts';
 import { type IdentityConfig } from './config.js';
 import { type AuthMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { IdentityErrorCode } from './errors.js';
 
 export class RateLimits {
   readonly loginPerIp: RateLimiter;
@@ -50,6 +51,9 @@ export class RateLimits {
   private refuse(limiter: RateLimiter, retryAfterSeconds: number): void {
     if (retryAfterSeconds <= 0) return;
     this.metrics.rateLimited.inc({ limit: limiter.rule.name });
-    throw new SightlineError('RATE_LIMITED', 'too many requests, slow down', { limit: limiter.rule.name, retryAfterSeconds });
+    throw new SightlineError(IdentityErrorCode.rateLimited, 'too many requests, slow down', {
+      limit: limiter.rule.name,
+      retryAfterSeconds,
+    });
   }
 }

@@ -6,6 +6,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { type IdentityConfig } from './config.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
+import { IdentityErrorCode } from './errors.js';
 
 @Injectable()
 export class RolesService {
@@ -29,7 +30,7 @@ export class RolesService {
       return { id: role.id, name: role.name, userCount: 0, protected: false };
     } catch (err) {
       if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === '23505') {
-        throw new SightlineError('ROLE_EXISTS', 'role already exists', { role: name });
+        throw new SightlineError(IdentityErrorCode.roleExists, 'role already exists', { role: name });
       }
       throw err;
     }
@@ -37,10 +38,10 @@ export class RolesService {
 
   /** Deletes the role and its memberships; its holders' tokens (which still name it) are revoked. */
   async delete(name: string): Promise<void> {
-    if (this.isProtected(name)) throw new SightlineError('ROLE_PROTECTED', 'this role cannot be deleted', { role: name });
+    if (this.isProtected(name)) throw new SightlineError(IdentityErrorCode.roleProtected, 'this role cannot be deleted', { role: name });
     const cutoff = await this.db.transaction(async (tx) => {
       const role = await tx.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
-      if (!role) throw new SightlineError('ROLE_NOT_FOUND', 'role not found', { role: name });
+      if (!role) throw new SightlineError(IdentityErrorCode.roleNotFound, 'role not found', { role: name });
       // The role row is locked: no assignment can be added between this read and the delete.
       const holders: { user_id: number }[] = await tx.query('SELECT user_id FROM user_roles WHERE role_id = $1', [role.id]);
       await tx.query('DELETE FROM user_roles WHERE role_id = $1', [role.id]);

@@ -21,6 +21,7 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { TokenRevocations } from './token-revocations.js';
+import { IdentityErrorCode } from './errors.js';
 
 /** Longest token lifetime the service allows (AUTH_ACCESS_TOKEN_TTL_SECONDS ≤ 86400) plus clock tolerance. */
 const FEED_WINDOW_SECONDS = 86_400 + 60;
@@ -52,9 +53,13 @@ export class SessionAccess {
       await this.assertUser(tx, userId, true);
       const current = await this.granted(tx, userId);
       if (!current.includes(sessionId) && sessionId !== ALL_SESSIONS && current.length >= MAX_SESSION_GRANTS) {
-        throw new SightlineError('TOO_MANY_GRANTS', `at most ${MAX_SESSION_GRANTS} session grants per user; grant "*" instead`, {
-          userId,
-        });
+        throw new SightlineError(
+          IdentityErrorCode.tooManyGrants,
+          `at most ${MAX_SESSION_GRANTS} session grants per user; grant "*" instead`,
+          {
+            userId,
+          },
+        );
       }
       await tx.query('INSERT INTO session_grants (user_id, session_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, sessionId]);
       return { userId, sessions: await this.granted(tx, userId) };
@@ -95,6 +100,6 @@ export class SessionAccess {
 
   private async assertUser(tx: EntityManager, userId: number, lock = false): Promise<void> {
     const rows: unknown[] = await tx.query(`SELECT 1 FROM users WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [userId]);
-    if (!rows.length) throw new SightlineError('USER_NOT_FOUND', 'user not found', { userId });
+    if (!rows.length) throw new SightlineError(IdentityErrorCode.userNotFound, 'user not found', { userId });
   }
 }

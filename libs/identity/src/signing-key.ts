@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type IdentityConfig } from './config.js';
+import { IdentityErrorCode } from './errors.js';
+import { IdentityLogCode } from './errors.js';
 
 export const nextKeyFile = (file: string): string => `${file}.next`;
 export const previousKeyFile = (file: string): string => `${file}.previous`;
@@ -46,7 +48,7 @@ async function readKeyFile(path: string, config: IdentityConfig): Promise<TokenS
   if (mode === undefined) return undefined;
   if (mode & 0o077) {
     throw new SightlineError(
-      'SIGNING_KEY_EXPOSED',
+      IdentityErrorCode.signingKeyExposed,
       `signing key file ${path} is accessible to other users: rotate the key, then chmod 600 it`,
       { file: path },
     );
@@ -55,7 +57,7 @@ async function readKeyFile(path: string, config: IdentityConfig): Promise<TokenS
     return await TokenSigner.fromPkcs8(await readFile(path, 'utf8'), options);
   } catch (err) {
     throw new SightlineError(
-      'SIGNING_KEY_INVALID',
+      IdentityErrorCode.signingKeyInvalid,
       `cannot use the signing key file: ${(err as Error).message}`,
       { file: path },
       { cause: err },
@@ -87,7 +89,7 @@ export async function rotateSigningKey(
       () => false,
     );
   const kidOf = async (path: string) => (await TokenSigner.fromPkcs8(await readFile(path, 'utf8'))).publicJwk.kid!;
-  const refuse = (message: string) => new SightlineError('KEY_ROTATION_REFUSED', message, { file });
+  const refuse = (message: string) => new SightlineError(IdentityErrorCode.keyRotationRefused, message, { file });
   switch (step) {
     case 'prepare': {
       if (await exists(next)) throw refuse(`a next key is already prepared (${next}): promote it, or remove it first`);
@@ -127,7 +129,7 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
   const file = config.AUTH_SIGNING_KEY_FILE;
   if (!file) {
     logger.warn('AUTH_SIGNING_KEY_FILE not set: signing with an in-memory key; issued tokens stop verifying on restart', {
-      code: 'SIGNING_KEY_EPHEMERAL',
+      code: IdentityLogCode.signingKeyEphemeral,
     });
     return TokenSigner.generate(options);
   }
@@ -138,7 +140,7 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
   );
   if (mode !== undefined && mode & 0o077) {
     throw new SightlineError(
-      'SIGNING_KEY_EXPOSED',
+      IdentityErrorCode.signingKeyExposed,
       `signing key file ${file} is accessible to other users: rotate the key, then chmod 600 it`,
       { file },
     );
@@ -150,7 +152,7 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new SightlineError(
-        'SIGNING_KEY_INVALID',
+        IdentityErrorCode.signingKeyInvalid,
         `cannot use the signing key file: ${(err as Error).message}`,
         { file },
         { cause: err },
@@ -168,7 +170,7 @@ async function loadCurrentKey(config: IdentityConfig, logger: Logger): Promise<T
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadCurrentKey(config, logger);
     throw new SightlineError(
-      'SIGNING_KEY_INVALID',
+      IdentityErrorCode.signingKeyInvalid,
       `cannot write the signing key file: ${(err as Error).message}`,
       { file },
       { cause: err },

@@ -24,6 +24,7 @@ import { RateLimits } from './rate-limits.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { UsersService } from './users.service.js';
 import { type SignupRequest } from './requests.js';
+import { IdentityErrorCode } from './errors.js';
 
 @Injectable()
 export class SignupService implements BeforeApplicationShutdown {
@@ -44,7 +45,8 @@ export class SignupService implements BeforeApplicationShutdown {
 
   /** Accepts a signup; the outcome is mailed. SIGNUP_DISABLED is the only refusal (it is the same for everyone). */
   request(request: SignupRequest): void {
-    if (!this.config.AUTH_SIGNUP_ENABLED) throw new SightlineError('SIGNUP_DISABLED', 'signup is disabled; ask an administrator');
+    if (!this.config.AUTH_SIGNUP_ENABLED)
+      throw new SightlineError(IdentityErrorCode.signupDisabled, 'signup is disabled; ask an administrator');
     this.metrics.signups.inc({ outcome: 'accepted' });
     this.work.run(() => this.process(request));
   }
@@ -52,7 +54,8 @@ export class SignupService implements BeforeApplicationShutdown {
   /** Uses a mailed verification token: the account may log in from now on. Returns it. */
   async verify(token: string): Promise<UserView> {
     const userId = await consumeVerification(this.db.manager, hashToken(token));
-    if (userId === undefined) throw new SightlineError('VERIFICATION_TOKEN_INVALID', 'verification token invalid, used or expired');
+    if (userId === undefined)
+      throw new SightlineError(IdentityErrorCode.verificationTokenInvalid, 'verification token invalid, used or expired');
     this.metrics.signups.inc({ outcome: 'verified' });
     return this.users.get(userId);
   }
@@ -76,7 +79,7 @@ export class SignupService implements BeforeApplicationShutdown {
     try {
       user = await this.users.create(request, (tx, userId) => this.storePending(tx, userId, tokenHash));
     } catch (err) {
-      if (!(err instanceof SightlineError && err.code === 'USER_EXISTS')) throw err;
+      if (!(err instanceof SightlineError && err.code === IdentityErrorCode.userExists)) throw err;
       // Taken in the meantime (a race) or by another address: tell this address, and nobody else.
       return this.notify(request.email, 'Your Sightline signup did not go through', [
         `The username "${request.username}" (or this address) is already taken. Sign up again with another username,`,

@@ -13,6 +13,7 @@ import { PasswordHasher } from './passwords.js';
 import { TokenRevocations } from './token-revocations.js';
 import { AUTH_CONFIG } from './tokens.js';
 import { type CreateUserRequest, type ListUsersQuery, type UpdateUserRequest } from './requests.js';
+import { IdentityErrorCode } from './errors.js';
 
 /** What login needs: the hash, which no other read selects. */
 export interface LoginCandidate {
@@ -68,7 +69,7 @@ export class UsersService {
 
   async get(id: number, tx: EntityManager = this.db.manager): Promise<UserView> {
     const user = await tx.findOne(UserEntity, { where: { id }, relations: { roles: true } });
-    if (!user) throw new SightlineError('USER_NOT_FOUND', 'user not found', { userId: id });
+    if (!user) throw new SightlineError(IdentityErrorCode.userNotFound, 'user not found', { userId: id });
     return toView(user);
   }
 
@@ -148,7 +149,7 @@ export class UsersService {
       await this.lockAdminRole(tx);
       const user = await this.get(id, tx);
       if (user.roles.includes(ROLES.admin)) await this.assertNotLastAdmin(tx, id);
-      // user_roles has no ON DELETE CASCADE (the spec's DDL): remove the memberships explicitly, same transaction.
+      // user_roles has no ON DELETE CASCADE (requirements §8.1's DDL): remove the memberships explicitly, same transaction.
       await tx.query('DELETE FROM user_roles WHERE user_id = $1', [id]);
       await tx.delete(UserEntity, { id });
       // The revocation outlives the user: it is how the other services learn that the user's tokens are void.
@@ -160,7 +161,7 @@ export class UsersService {
   async assignRole(id: number, roleName: string): Promise<UserView> {
     return this.db.transaction(async (tx) => {
       await this.get(id, tx);
-      const [role] = await this.findRoles(tx, [roleName], 'ROLE_NOT_FOUND');
+      const [role] = await this.findRoles(tx, [roleName], IdentityErrorCode.roleNotFound);
       await tx.query('INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, role!.id]);
       return this.get(id, tx);
     });
@@ -170,7 +171,7 @@ export class UsersService {
     const cutoff = await this.db.transaction(async (tx) => {
       if (roleName === ROLES.admin) await this.lockAdminRole(tx);
       const user = await this.get(id, tx);
-      const [role] = await this.findRoles(tx, [roleName], 'ROLE_NOT_FOUND');
+      const [role] = await this.findRoles(tx, [roleName], IdentityErrorCode.roleNotFound);
       if (!user.roles.includes(role!.name)) return undefined;
       if (role!.name === ROLES.admin) await this.assertNotLastAdmin(tx, id);
       await tx.query('DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2', [id, role!.id]);
@@ -181,14 +182,18 @@ export class UsersService {
   }
 
   /** Resolves role names; an unknown one is a field error of a request body, or a 404 for a path parameter. */
-  private async findRoles(tx: EntityManager, names: string[], missingCode: 'VALIDATION_FAILED' | 'ROLE_NOT_FOUND' = 'VALIDATION_FAILED') {
+  private async findRoles(
+    tx: EntityManager,
+    names: string[],
+    missingCode: typeof IdentityErrorCode.validationFailed | typeof IdentityErrorCode.roleNotFound = IdentityErrorCode.validationFailed,
+  ) {
     const unique = [...new Set(names)];
     const roles = unique.length ? await tx.find(RoleEntity, { where: { name: In(unique) } }) : [];
     const missing = unique.filter((name) => !roles.some((r) => r.name === name));
     if (missing.length) {
-      throw missingCode === 'ROLE_NOT_FOUND'
-        ? new SightlineError('ROLE_NOT_FOUND', 'role not found', { role: missing[0] })
-        : new SightlineError('VALIDATION_FAILED', 'invalid body', {
+      throw missingCode === IdentityErrorCode.roleNotFound
+        ? new SightlineError(IdentityErrorCode.roleNotFound, 'role not found', { role: missing[0] })
+        : new SightlineError(IdentityErrorCode.validationFailed, 'invalid body', {
             fieldErrors: { roles: missing.map((name) => `unknown role "${name}"`) },
           });
     }
@@ -228,11 +233,11 @@ export class UsersService {
 
   private async assertNotLastAdmin(tx: EntityManager, userId: number): Promise<void> {
     if ((await this.countHolders(tx, ROLES.admin, userId)) === 0) {
-      throw new SightlineError('LAST_ADMIN', 'refused: this is the last administrator', { userId });
+      throw new SightlineError(IdentityErrorCode.lastAdmin, 'refused: this is the last administrator', { userId });
     }
   }
 }
 
 function conflict(field: 'username' | 'email'): SightlineError {
-  return new SightlineError('USER_EXISTS', `${field} already taken`, { fieldErrors: { [field]: ['already taken'] } });
+  return new SightlineError(IdentityErrorCode.userExists, `${field} already taken`, { fieldErrors: { [field]: ['already taken'] } });
 }

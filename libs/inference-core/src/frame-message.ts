@@ -13,6 +13,7 @@ import {
   type Size,
 } from '@sightline/contracts';
 import type { JsMsg } from 'nats';
+import { InferenceErrorCode } from './errors.js';
 
 export interface QueuedFrame {
   meta: FrameMeta;
@@ -31,14 +32,14 @@ export function decodeFrameMessage(msg: Pick<JsMsg, 'headers' | 'data'>, modelIn
   const expectedBytes = frameByteLength(meta);
   if (msg.data.length !== expectedBytes) {
     throw new SightlineError(
-      'FRAME_LENGTH_MISMATCH',
+      InferenceErrorCode.frameLengthMismatch,
       `frame body has ${msg.data.length} bytes; ${width}x${height} ${pixelFormat} needs ${expectedBytes}`,
       { ...context, bytes: msg.data.length, expectedBytes },
     );
   }
   if (width !== modelInput.width || height !== modelInput.height) {
     throw new SightlineError(
-      'FRAME_SIZE_MISMATCH',
+      InferenceErrorCode.frameSizeMismatch,
       `frame is ${width}x${height}, the model input is ${modelInput.width}x${modelInput.height}; ingest must letterbox to the model size`,
       { ...context, modelInput },
     );

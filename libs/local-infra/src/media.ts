@@ -1,6 +1,6 @@
 /**
  * Test media generated with FFmpeg at test time (no binary fixtures besides one public-domain photo): H.264 + AAC
- * MP4 clips shaped like the spec's input (1080p60), a clip with a real face moving along a known path, and a corrupt
+ * MP4 clips shaped like the required input (1080p60, requirements §2.1), a clip with a real face moving along a known path, and a corrupt
  * MP4. Clips are cached by their parameters, so a test suite encodes each clip once per machine.
  */
 import { execFile } from 'node:child_process';

@@ -5,6 +5,7 @@
 import { SightlineError, type LoggerPort } from '@sightline/contracts';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { inboxPrefix } from './identities.js';
+import { MessagingErrorCode } from './errors.js';
 
 /** The slice of the logger port (@sightline/contracts) the messaging lib calls. */
 export type MessagingLogger = Pick<LoggerPort, 'info' | 'warn' | 'error'>;
@@ -56,7 +57,7 @@ export class NatsClient {
       } catch (err) {
         if (Date.now() > deadline) {
           throw new SightlineError(
-            'NATS_UNAVAILABLE',
+            MessagingErrorCode.natsUnavailable,
             `cannot connect to NATS at ${servers.join(',')}`,
             { attempt },
             {

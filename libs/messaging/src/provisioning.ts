@@ -5,6 +5,7 @@
  */
 import type { MessagingLogger, NatsClient } from './connection.js';
 import { ensureStreams, type ProvisionOutcome, type StreamLimits } from './streams.js';
+import { MessagingErrorCode } from './errors.js';
 
 /** Provisions the streams now, and again after every reconnect of `client`. Returns the first outcomes. */
 export async function keepStreamsProvisioned(
@@ -27,7 +28,7 @@ async function provisionAfterReconnect(client: NatsClient, logger: MessagingLogg
     } catch (err) {
       if (attempt === 30 || !client.isConnected()) {
         logger.warn('jetstream streams not provisioned after a reconnect', {
-          code: 'NATS_UNAVAILABLE',
+          code: MessagingErrorCode.natsUnavailable,
           attempt,
           error: (err as Error).message,
         });

@@ -2,6 +2,7 @@
 import { SightlineError } from '@sightline/contracts';
 import { headers as natsHeaders, type PubAck } from 'nats';
 import { type NatsClient } from './connection.js';
+import { MessagingErrorCode } from './errors.js';
 
 export interface PublishOptions {
   /** JetStream de-duplication id: a retried publish with the same id is stored once. */
@@ -42,14 +43,19 @@ function classifyPublishError(err: unknown, subject: string): SightlineError {
   const apiError = (err as { api_error?: { err_code?: number; description?: string } })?.api_error;
   const message = apiError?.description ?? (err as Error)?.message ?? String(err);
   if (apiError?.err_code === JS_ERR_MAX_MSGS_PER_SUBJECT) {
-    return new SightlineError('STREAM_SUBJECT_FULL', 'per-subject backlog limit reached', { subject }, { cause: err });
+    return new SightlineError(MessagingErrorCode.streamSubjectFull, 'per-subject backlog limit reached', { subject }, { cause: err });
   }
   if (/maximum payload exceeded|message size exceeds/i.test(message)) {
-    return new SightlineError('MESSAGE_TOO_LARGE', message, { subject }, { cause: err });
+    return new SightlineError(MessagingErrorCode.messageTooLarge, message, { subject }, { cause: err });
   }
   // nats.js reports "no responders" (no stream listens on the subject, or JetStream is down) as a bare "503".
   if (/^503$|no responders|timeout|TIMEOUT/i.test(message)) {
-    return new SightlineError('PUBLISH_UNACKNOWLEDGED', `no acknowledgement from JetStream: ${message}`, { subject }, { cause: err });
+    return new SightlineError(
+      MessagingErrorCode.publishUnacknowledged,
+      `no acknowledgement from JetStream: ${message}`,
+      { subject },
+      { cause: err },
+    );
   }
-  return new SightlineError('PUBLISH_FAILED', message, { subject }, { cause: err });
+  return new SightlineError(MessagingErrorCode.publishFailed, message, { subject }, { cause: err });
 }

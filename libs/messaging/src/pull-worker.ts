@@ -1,16 +1,17 @@
 /**
  * A durable pull consumer that acks only after the handler succeeded.
  * - decode() throws  → the message is malformed: dead-lettered with the reason at once (retrying cannot help).
- * Always stop() a worker: an iterator abandoned without close() leaves the client's pull subscription dangling.
  * - handle() throws  → nak with back-off; after `maxDeliver` deliveries it is dead-lettered. Nothing is dropped silently.
  * Messages can be handled one by one or in micro-batches (bounded size and linger), in arrival order.
+ * Always stop() a worker: an iterator abandoned without close() leaves the client's pull subscription dangling.
  */
-import { InvalidMessageError, SightlineError } from '@sightline/contracts';
+import { ContractErrorCode, InvalidMessageError, SightlineError } from '@sightline/contracts';
 import { ConsumerEvents, type ConsumerMessages, type JsMsg } from 'nats';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type MessagingLogger, type NatsClient } from './connection.js';
 import { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
 import { JetStreamPublisher } from './publisher.js';
+import { MessagingErrorCode } from './errors.js';
 
 export interface Delivery<T> {
   item: T;
@@ -160,7 +161,7 @@ export class PullWorker<T> {
     try {
       item = this.options.decode(msg);
     } catch (err) {
-      const code = err instanceof SightlineError ? err.code : 'INVALID_MESSAGE';
+      const code = err instanceof SightlineError ? err.code : ContractErrorCode.invalidMessage;
       await this.deadLetter(msg, code, (err as Error).message);
       return;
     }
@@ -203,7 +204,7 @@ export class PullWorker<T> {
   private async fail(msg: JsMsg, err: Error): Promise<void> {
     const deliveries = msg.info.redeliveryCount;
     const maxDeliver = this.options.maxDeliver ?? 5;
-    const code = err instanceof SightlineError ? err.code : 'HANDLER_FAILED';
+    const code = err instanceof SightlineError ? err.code : MessagingErrorCode.handlerFailed;
     if (err instanceof InvalidMessageError || (maxDeliver > 0 && deliveries >= maxDeliver)) {
       await this.deadLetter(msg, code, `${err.message} (after ${deliveries} deliveries)`);
       return;

@@ -13,6 +13,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from 'nats';
+import { MessagingErrorCode } from './errors.js';
 
 const SECOND_NS = 1_000_000_000;
 export const seconds = (s: number): number => Math.round(s * SECOND_NS);
@@ -143,7 +144,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   const immutable = changed.filter((k) => IMMUTABLE_STREAM_KEYS.includes(k));
   if (immutable.length) {
     throw new SightlineError(
-      'STREAM_CONFIG_CONFLICT',
+      MessagingErrorCode.streamConfigConflict,
       `stream ${config.name} exists with different ${immutable.join(', ')}; delete it or migrate by hand`,
       { stream: config.name, keys: immutable },
     );
@@ -188,9 +189,13 @@ export async function awaitStreams(jsm: JetStreamManager, timeoutMs = 60_000): P
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (Date.now() > deadline) {
-          throw new SightlineError('STREAMS_NOT_PROVISIONED', `stream ${name} does not exist; run the NATS provisioning step`, {
-            stream: name,
-          });
+          throw new SightlineError(
+            MessagingErrorCode.streamsNotProvisioned,
+            `stream ${name} does not exist; run the NATS provisioning step`,
+            {
+              stream: name,
+            },
+          );
         }
         await new Promise((r) => setTimeout(r, 500));
       }

@@ -1,8 +1,6 @@
 /** One prom-client registry per process, labelled with the service name, default Node metrics included. */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
-export const METRIC_PREFIX = 'sightline_';
-
 export function createMetricsRegistry(service: string, collectDefaults = true): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });

@@ -1,2 +1,1 @@
-export { ApiEndpoint, buildOpenApiDocument, openApiSchema, serveOpenApi, writeOpenApiDocument, type ApiInfo } from './openapi.js';
-export { errorBodySchema } from '@sightline/contracts';
+export { ApiEndpoint, serveOpenApi, writeOpenApiDocument, type ApiInfo } from './openapi.js';

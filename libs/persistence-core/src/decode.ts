@@ -11,6 +11,7 @@ import {
   resultEnvelopeSchema,
   type ResultEnvelope,
 } from '@sightline/contracts';
+import { PersistenceErrorCode } from './errors.js';
 
 export interface ResultMessage {
   subject: string;
@@ -19,11 +20,15 @@ export interface ResultMessage {
 
 export function decodeResult(msg: ResultMessage): ResultEnvelope {
   if (msg.data.length > MAX_RESULT_BYTES) {
-    throw new SightlineError('MESSAGE_TOO_LARGE', `result of ${msg.data.length} bytes exceeds the ${MAX_RESULT_BYTES}-byte limit`, {
-      subject: msg.subject,
-      bytes: msg.data.length,
-      limit: MAX_RESULT_BYTES,
-    });
+    throw new SightlineError(
+      PersistenceErrorCode.messageTooLarge,
+      `result of ${msg.data.length} bytes exceeds the ${MAX_RESULT_BYTES}-byte limit`,
+      {
+        subject: msg.subject,
+        bytes: msg.data.length,
+        limit: MAX_RESULT_BYTES,
+      },
+    );
   }
   const envelope = parseJson(resultEnvelopeSchema, msg.data, 'result envelope') as ResultEnvelope;
   // Publishers derive the subject from the envelope; a mismatch means a broken publisher, not a result to keep.

@@ -1,3 +1,2 @@
-export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
-export { decodeResult, type ResultMessage } from './decode.js';
-export { ResultConsumer, persistenceConsumerDefinition, type ResultConsumerOptions } from './result-consumer.js';
+export { decodeResult } from './decode.js';
+export { ResultConsumer, persistenceConsumerDefinition } from './result-consumer.js';

@@ -29,6 +29,7 @@ import { type DataSource } from 'typeorm';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { decodeResult } from './decode.js';
 import { persistenceMetrics, type PersistenceMetrics } from './metrics.js';
+import { PersistenceErrorCode } from './errors.js';
 
 export interface ResultConsumerOptions {
   client: NatsClient;
@@ -146,7 +147,7 @@ export class ResultConsumer {
       return decodeResult(msg);
     } catch (err) {
       // The pull worker dead-letters it with this code and the error message as the reason.
-      this.metrics.deadLetters.inc({ code: err instanceof SightlineError ? err.code : 'INVALID_MESSAGE' });
+      this.metrics.deadLetters.inc({ code: err instanceof SightlineError ? err.code : PersistenceErrorCode.invalidMessage });
       throw err;
     }
   }
@@ -166,7 +167,7 @@ export class ResultConsumer {
           this.metrics.insertErrors.inc({ kind: 'unavailable' });
           if (this.stopping.signal.aborted) {
             throw new SightlineError(
-              'DB_UNAVAILABLE',
+              PersistenceErrorCode.dbUnavailable,
               'stopping before the batch was stored; JetStream redelivers it',
               {
                 rows: batch.length,
@@ -219,7 +220,7 @@ export class ResultConsumer {
   }
 
   private async deadLetter(msg: JsMsg, err: unknown): Promise<void> {
-    const code = 'DB_REJECTED';
+    const code = PersistenceErrorCode.dbRejected;
     const reason = `PostgreSQL refused the result: ${(err as Error).message} (SQLSTATE ${sqlState(err)})`;
     await publishDeadLetter(this.publisher, buildDeadLetter(msg, CONSUMERS.persistence, code, reason));
     this.metrics.deadLetters.inc({ code });
@@ -228,6 +229,7 @@ export class ResultConsumer {
 }
 
 function describeError(err: unknown): { code: string; error: string } {
-  const code = err instanceof SightlineError ? err.code : (sqlState(err) ?? (err as { code?: string }).code ?? 'UNKNOWN');
+  const code =
+    err instanceof SightlineError ? err.code : (sqlState(err) ?? (err as { code?: string }).code ?? PersistenceErrorCode.unknown);
   return { code: String(code), error: (err as Error).message ?? String(err) };
 }

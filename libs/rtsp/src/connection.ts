@@ -165,7 +165,7 @@ export class RtspConnection {
       if (!(err instanceof RtspHeaderInjection)) throw err;
       // Credentials are validated before they get here; this is the last line, and retrying cannot fix it.
       return Promise.reject(
-        new SightlineError('INVALID_SOURCE', `refusing to send ${request.method}: ${err.message}`, {
+        rtspError(RtspErrorCode.invalidSource, `refusing to send ${request.method}: ${err.message}`, {
           ...this.context(),
           method: request.method,
         }),

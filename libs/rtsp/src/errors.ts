@@ -1,4 +1,4 @@
-import { SightlineError } from '@sightline/contracts';
+import { SharedErrorCode, SightlineError, type ErrorCodeOf } from '@sightline/contracts';
 
 /** Codes of the errors this library raises (part of the public contract: they reach `sourceError` events). */
 export const RtspErrorCode = {
@@ -18,9 +18,16 @@ export const RtspErrorCode = {
   streamEnded: 'RTSP_STREAM_ENDED',
   /** The server's address is outside the allowed networks (AddressPolicy); nothing was sent to it. */
   addressNotAllowed: 'RTSP_ADDRESS_NOT_ALLOWED',
+  /** A request we refuse to send (credentials or URL that would inject headers); retrying cannot fix it. */
+  invalidSource: SharedErrorCode.invalidSource,
 } as const;
-export type RtspErrorCode = (typeof RtspErrorCode)[keyof typeof RtspErrorCode];
+export type RtspErrorCode = ErrorCodeOf<typeof RtspErrorCode>;
 
-export function rtspError(code: RtspErrorCode, message: string, context: Record<string, unknown>, cause?: unknown): SightlineError {
+export function rtspError<C extends RtspErrorCode>(
+  code: C,
+  message: string,
+  context: Record<string, unknown>,
+  cause?: unknown,
+): SightlineError<C> {
   return new SightlineError(code, message, context, cause === undefined ? undefined : { cause });
 }

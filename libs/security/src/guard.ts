@@ -16,6 +16,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { canSeeSession, SightlineError, type Principal, type Role } from '@sightline/contracts';
 import { TokenVerifier, bearerToken } from './tokens.js';
+import { SecurityErrorCode } from './errors.js';
 
 const ROLES_KEY = 'sightline:roles';
 
@@ -38,7 +39,7 @@ export const CurrentPrincipal = createParamDecorator(
  */
 export function assertSessionGranted(principal: Principal, sessionId: string): void {
   if (!canSeeSession(principal, sessionId)) {
-    throw new ForbiddenException({ code: 'SESSION_FORBIDDEN', message: `not granted access to session ${sessionId}` });
+    throw new ForbiddenException({ code: SecurityErrorCode.sessionForbidden, message: `not granted access to session ${sessionId}` });
   }
 }
 
@@ -56,21 +57,26 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(request.headers.authorization);
-    if (!token) throw new UnauthorizedException({ code: 'TOKEN_MISSING', message: 'Authorization: Bearer <token> required' });
+    if (!token)
+      throw new UnauthorizedException({ code: SecurityErrorCode.tokenMissing, message: 'Authorization: Bearer <token> required' });
     try {
       request.principal = await this.verifier.verify(token);
     } catch (err) {
-      const code = err instanceof SightlineError ? err.code : 'TOKEN_INVALID';
-      if (code === 'AUTH_KEYS_UNAVAILABLE') {
+      const code = err instanceof SightlineError ? err.code : SecurityErrorCode.tokenInvalid;
+      if (code === SecurityErrorCode.authKeysUnavailable) {
         throw new ServiceUnavailableException({ code, message: 'cannot verify tokens right now: auth keys unavailable' });
       }
       const message =
-        code === 'TOKEN_EXPIRED' ? 'token expired' : code === 'TOKEN_REVOKED' ? 'token revoked: log in again' : 'token invalid';
+        code === SecurityErrorCode.tokenExpired
+          ? 'token expired'
+          : code === SecurityErrorCode.tokenRevoked
+            ? 'token revoked: log in again'
+            : 'token invalid';
       throw new UnauthorizedException({ code, message });
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? [];
     if (!hasAnyRole(request.principal, roles)) {
-      throw new ForbiddenException({ code: 'FORBIDDEN', message: `requires one of the roles: ${roles.join(', ')}` });
+      throw new ForbiddenException({ code: SecurityErrorCode.forbidden, message: `requires one of the roles: ${roles.join(', ')}` });
     }
     return true;
   }

@@ -1,4 +1,4 @@
-export { TokenSigner, TokenVerifier, bearerToken, type SignedToken, type TokenVerifierOptions } from './tokens.js';
+export { TokenSigner, TokenVerifier, bearerToken, type SignedToken } from './tokens.js';
 export { CurrentPrincipal, JwtAuthGuard, Roles, assertSessionGranted, hasAnyRole } from './guard.js';
-export { DEFAULT_REVOCATION_POLL_MS, RevocationList, type RevocationListOptions } from './revocations.js';
-export { SecurityModule, type SecurityModuleOptions } from './security.module.js';
+export { RevocationList } from './revocations.js';
+export { SecurityModule } from './security.module.js';

@@ -6,6 +6,7 @@
  * a failed refresh keeps the previous keys. Only before the first successful fetch are verifications refused.
  */
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { SecurityWarningCode } from './errors.js';
 
 export interface RemoteKeySetOptions {
   cacheMaxAgeMs?: number;
@@ -75,7 +76,7 @@ function warnStale(error: Error): void {
     JSON.stringify({
       level: 'warn',
       message: 'auth keys refresh failed; verifying with the last good keys',
-      code: 'AUTH_KEYS_STALE',
+      code: SecurityWarningCode.authKeysStale,
       error: error.message,
     }) + '\n',
   );

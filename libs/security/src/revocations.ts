@@ -9,6 +9,7 @@
  * the last good list stays in force.
  */
 import { REVOCATIONS_PATH, SightlineError, revocationFeedSchema, type Principal, type RevocationFeed } from '@sightline/contracts';
+import { SecurityErrorCode } from './errors.js';
 
 export interface RevocationListOptions {
   /** The auth service's feed, e.g. `http://auth:3001/token-revocations`. */
@@ -74,7 +75,8 @@ export class RevocationList {
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
         headers: { accept: 'application/json' },
       });
-      if (!response.ok) throw new SightlineError('REVOCATIONS_UNAVAILABLE', `token revocation feed answered ${response.status}`);
+      if (!response.ok)
+        throw new SightlineError(SecurityErrorCode.revocationsUnavailable, `token revocation feed answered ${response.status}`);
       const feed = revocationFeedSchema.parse(await response.json());
       this.replace(feed);
       if (this.failing) this.options.onHealthChange?.(undefined);

@@ -27,6 +27,7 @@ import {
 } from 'jose';
 import { type RevocationList } from './revocations.js';
 import { RemoteKeySet, type RemoteKeySetOptions } from './key-set.js';
+import { SecurityErrorCode } from './errors.js';
 
 export interface TokenVerifierOptions {
   /** Remote key set (the auth service's JWKS URL), fetched lazily and cached. */
@@ -55,7 +56,7 @@ export class TokenVerifier {
   constructor(private readonly options: TokenVerifierOptions) {
     if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
     else if (options.jwksUrl) this.keys = new RemoteKeySet(new URL(options.jwksUrl), options.keySet).resolve;
-    else throw new SightlineError('CONFIG_INVALID', 'TokenVerifier needs jwksUrl or jwks');
+    else throw new SightlineError(SecurityErrorCode.configInvalid, 'TokenVerifier needs jwksUrl or jwks');
     this.issuer = options.issuer ?? JWT_DEFAULTS.issuer;
     this.audience = options.audience ?? JWT_DEFAULTS.audience;
   }
@@ -73,7 +74,7 @@ export class TokenVerifier {
       });
       const claims = payload as Partial<AccessTokenClaims>;
       if (typeof claims.username !== 'string' || !Array.isArray(claims.roles)) {
-        throw new SightlineError('TOKEN_INVALID', 'token lacks username/roles claims');
+        throw new SightlineError(SecurityErrorCode.tokenInvalid, 'token lacks username/roles claims');
       }
       const roles = claims.roles.map(String);
       const principal: Principal = {
@@ -84,16 +85,17 @@ export class TokenVerifier {
         issuedAt: claims.iat!,
         expiresAt: claims.exp!,
       };
-      if (this.options.revocations?.isRevoked(principal)) throw new SightlineError('TOKEN_REVOKED', 'token revoked: log in again');
+      if (this.options.revocations?.isRevoked(principal))
+        throw new SightlineError(SecurityErrorCode.tokenRevoked, 'token revoked: log in again');
       return principal;
     } catch (err) {
       if (err instanceof SightlineError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new SightlineError('TOKEN_EXPIRED', 'token expired');
+      if (err instanceof joseErrors.JWTExpired) throw new SightlineError(SecurityErrorCode.tokenExpired, 'token expired');
       if (isKeyFetchFailure(err)) {
-        throw new SightlineError('AUTH_KEYS_UNAVAILABLE', 'cannot fetch the auth service keys', {}, { cause: err });
+        throw new SightlineError(SecurityErrorCode.authKeysUnavailable, 'cannot fetch the auth service keys', {}, { cause: err });
       }
       // Deliberately vague towards the client; the precise reason stays in `cause` for our logs.
-      throw new SightlineError('TOKEN_INVALID', 'token invalid', { reason: (err as Error).message }, { cause: err });
+      throw new SightlineError(SecurityErrorCode.tokenInvalid, 'token invalid', { reason: (err as Error).message }, { cause: err });
     }
   }
 }

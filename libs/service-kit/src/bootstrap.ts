@@ -7,6 +7,9 @@ import { type DynamicModule, type INestApplication, type Type } from '@nestjs/co
 import { NestFactory } from '@nestjs/core';
 import { createLogger, NestJsonLogger, type Logger } from '@sightline/observability';
 
+/** Logged code of a start-up failure whose error has no code of its own. */
+const STARTUP_FAILED = 'STARTUP_FAILED';
+
 export interface BootstrapOptions<C extends { LOG_LEVEL?: string }> {
   service: string;
   /** Reads and validates the environment; throwing here aborts start-up with the error logged. */
@@ -34,7 +37,7 @@ export async function bootstrapService<C extends { LOG_LEVEL?: string }>(options
     return app;
   } catch (err) {
     const e = err as Error & { code?: string; context?: unknown };
-    logger.error('service failed to start', { code: e.code ?? 'STARTUP_FAILED', error: e.message, context: e.context });
+    logger.error('service failed to start', { code: e.code ?? STARTUP_FAILED, error: e.message, context: e.context });
     // Let the log line flush before exiting.
     await new Promise((resolve) => setTimeout(resolve, 100));
     process.exit(1);

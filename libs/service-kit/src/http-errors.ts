@@ -8,7 +8,7 @@
  */
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { SightlineError, type ErrorBody } from '@sightline/contracts';
+import { SharedErrorCode, SightlineError, type ErrorBody } from '@sightline/contracts';
 import { LOGGER, type Logger } from '@sightline/observability';
 
 /** HTTP status of each code a service's endpoints may raise: `Record<MyCode, number>`, so none is forgotten. */
@@ -27,9 +27,9 @@ const PUBLIC_CONTEXT = ['fieldErrors', 'retryAfterSeconds'] as const;
 const DB_DOWN = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|^08|^57P0/;
 
 /** Codes the kit itself raises (ZodPipe), mapped for every service. */
-export const SERVICE_KIT_STATUS_BY_CODE = { VALIDATION_FAILED: 400 } as const satisfies StatusByCode;
+export const SERVICE_KIT_STATUS_BY_CODE = { [SharedErrorCode.validationFailed]: 400 } as const satisfies StatusByCode;
 
-const INTERNAL: ErrorBody = { statusCode: 500, code: 'INTERNAL', message: 'internal error' };
+const INTERNAL: ErrorBody = { statusCode: 500, code: SharedErrorCode.internal, message: 'internal error' };
 
 export function describeError<C extends string>(err: unknown, options: HttpErrorOptions<C>): ErrorBody {
   if (err instanceof SightlineError) {
@@ -51,7 +51,7 @@ export function describeError<C extends string>(err: unknown, options: HttpError
   }
   const code = String((err as { code?: unknown }).code ?? (err as { driverError?: { code?: unknown } }).driverError?.code ?? '');
   if (DB_DOWN.test(code) || /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error).message ?? '')) {
-    return { statusCode: 503, code: 'DB_UNAVAILABLE', message: 'database unavailable, retry shortly', retryAfterSeconds: 5 };
+    return { statusCode: 503, code: SharedErrorCode.dbUnavailable, message: 'database unavailable, retry shortly', retryAfterSeconds: 5 };
   }
   return INTERNAL;
 }

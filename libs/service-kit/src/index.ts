@@ -1,6 +1,6 @@
-export { bootstrapService, type BootstrapOptions } from './bootstrap.js';
+export { bootstrapService } from './bootstrap.js';
 export { APP_CONFIG } from './config-token.js';
-export { describeError, HttpErrorFilter, httpErrorFilter, type HttpErrorOptions, type StatusByCode } from './http-errors.js';
+export { describeError, httpErrorFilter, type HttpErrorOptions, type StatusByCode } from './http-errors.js';
 export { writeOpenApiCli } from './openapi-cli.js';
 export { stopWithin } from './stop-within.js';
 export { parseRequest, ZodPipe } from './validation.js';

@@ -1,13 +1,18 @@
 /** Request validation with zod at the HTTP edge: a failed parse is a 400 carrying `{field: [messages]}`. */
 import { type PipeTransform } from '@nestjs/common';
-import { describeIssues, SightlineError } from '@sightline/contracts';
+import { describeIssues, SharedErrorCode, SightlineError } from '@sightline/contracts';
 import { type z } from 'zod';
 
 /**
  * Parses request input; a failure is a SightlineError with `code` (default VALIDATION_FAILED) carrying
  * `fieldErrors`. `what` names the input (`body`, `query`, `id`) and is the field of root-level problems.
  */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string, code = 'VALIDATION_FAILED'): z.output<S> {
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  code: string = SharedErrorCode.validationFailed,
+): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const fieldErrors: Record<string, string[]> = {};
@@ -15,7 +20,9 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, wha
     const field = issue.path.length ? issue.path.join('.') : what;
     (fieldErrors[field] ??= []).push(issue.message);
   }
-  throw new SightlineError(code, code === 'VALIDATION_FAILED' ? `invalid ${what}` : describeIssues(result.error), { fieldErrors });
+  throw new SightlineError(code, code === SharedErrorCode.validationFailed ? `invalid ${what}` : describeIssues(result.error), {
+    fieldErrors,
+  });
 }
 
 /** `@Body(new ZodPipe(schema, 'body'))`, `@Param('id', new ZodPipe(userIdSchema, 'id'))`. */
@@ -23,7 +30,7 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   constructor(
     readonly schema: S,
     private readonly what: string,
-    private readonly code = 'VALIDATION_FAILED',
+    private readonly code: string = SharedErrorCode.validationFailed,
   ) {}
 
   transform(value: unknown): z.output<S> {

@@ -1,2 +1,1 @@
-export { TrackingWorker, partitionOf, trackerConsumerName, type TrackingWorkerOptions } from './tracking-worker.js';
-export { TrackerStateStore, type SessionSnapshot } from './state-store.js';
+export { TrackingWorker } from './tracking-worker.js';

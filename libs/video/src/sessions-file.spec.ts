@@ -36,7 +36,7 @@ describe('sessions file', () => {
     ]);
   });
 
-  it("reads the spec's scalar auth form, credentials from separate keys or the URL, beside the object form", async () => {
+  it('reads the scalar auth form of requirements §5.3, credentials from separate keys or the URL, beside the object form', async () => {
     const path = file(
       'scalar-auth.yaml',
       [

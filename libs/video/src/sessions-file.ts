@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { SightlineError, describeIssues, startSessionSchema, type StartSessionRequest } from '@sightline/contracts';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { VideoErrorCode } from './errors.js';
 
 const sessionsSchema = z.array(startSessionSchema);
 
@@ -21,12 +22,12 @@ export async function loadSessionsFile(path: string): Promise<StartSessionReques
   try {
     document = parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new SightlineError('CONFIG_INVALID', `cannot read sessions file ${path}: ${(err as Error).message}`, { path });
+    throw new SightlineError(VideoErrorCode.configInvalid, `cannot read sessions file ${path}: ${(err as Error).message}`, { path });
   }
   const list = document && typeof document === 'object' && 'sessions' in document ? document.sessions : (document ?? []);
   const result = sessionsSchema.safeParse(list);
   if (!result.success) {
-    throw new SightlineError('CONFIG_INVALID', `sessions file ${path} is invalid: ${describeIssues(result.error)}`, { path });
+    throw new SightlineError(VideoErrorCode.configInvalid, `sessions file ${path} is invalid: ${describeIssues(result.error)}`, { path });
   }
   return result.data;
 }

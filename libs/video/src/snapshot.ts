@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { SightlineError } from '@sightline/contracts';
 import { buildJpegArgs, type FrameFormat } from './ffmpeg/command.js';
+import { VideoErrorCode } from './errors.js';
 
 export function encodeJpeg(ffmpegPath: string, pixels: Uint8Array, format: FrameFormat): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -14,7 +15,8 @@ export function encodeJpeg(ffmpegPath: string, pixels: Uint8Array, format: Frame
       buildJpegArgs(format),
       { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024, timeout: 5000 },
       (error, stdout, stderr) => {
-        if (error) reject(new SightlineError('SNAPSHOT_FAILED', `JPEG encoding failed: ${stderr.toString().trim() || error.message}`));
+        if (error)
+          reject(new SightlineError(VideoErrorCode.snapshotFailed, `JPEG encoding failed: ${stderr.toString().trim() || error.message}`));
         else resolve(stdout);
       },
     );

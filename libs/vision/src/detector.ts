@@ -12,6 +12,7 @@ import type { ModelManifest } from './manifest.js';
 import { nonMaxSuppression, type Candidate, type NmsOptions } from './nms.js';
 import { InputTensorPacker, type InputFrame } from './preprocess.js';
 import { createInferenceSession, type ExecutionProvider, type RuntimeOptions } from './runtime.js';
+import { VisionErrorCode } from './errors.js';
 
 export interface DetectorOptions extends RuntimeOptions {
   manifest: ModelManifest;
@@ -93,7 +94,7 @@ export class Detector {
   /** One result per frame, in order. Frames must be letterboxed to `inputSize`. */
   detect(frames: readonly InputFrame[]): Promise<FrameDetections[]> {
     if (this.released) {
-      return Promise.reject(new SightlineError('DETECTOR_RELEASED', 'detector was released', { model: this.modelId }));
+      return Promise.reject(new SightlineError(VisionErrorCode.detectorReleased, 'detector was released', { model: this.modelId }));
     }
     const results = this.queue.then(async () => {
       const perFrame: FrameDetections[] = [];
@@ -176,7 +177,7 @@ interface ModelBatch {
 function modelBatch(manifest: ModelManifest, inputs: readonly InferenceSession.ValueMetadata[]): ModelBatch {
   const { name, width, height, layout, type = 'float32' } = manifest.input;
   const mismatch = (reason: string, context: Record<string, unknown> = {}) =>
-    new SightlineError('MODEL_INPUT_MISMATCH', `model ${manifest.id}: ${reason}`, { model: manifest.id, ...context });
+    new SightlineError(VisionErrorCode.modelInputMismatch, `model ${manifest.id}: ${reason}`, { model: manifest.id, ...context });
   const meta = inputs.find((i) => i.name === name);
   if (!meta?.isTensor || meta.type !== type) {
     throw mismatch(`no ${type} input "${name}"`, { inputs: inputs.map((i) => i.name) });

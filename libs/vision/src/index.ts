@@ -1,21 +1,5 @@
-export { Detector, type DetectionTimings, type DetectorOptions, type FrameDetections } from './detector.js';
+export { Detector, type DetectionTimings, type FrameDetections } from './detector.js';
 export type { InputFrame } from './preprocess.js';
-export {
-  BUILTIN_MODEL_IDS,
-  DEFAULT_MODEL_ID,
-  builtinManifest,
-  loadManifestFile,
-  resolveManifest,
-  type ModelManifest,
-  type ModelInputSpec,
-  type DecoderSpec,
-  type BlazeFaceDecoderSpec,
-  type YoloDecoderSpec,
-} from './manifest.js';
-export {
-  PROVIDER_PREFERENCES,
-  type ExecutionProvider,
-  type ProviderPreference,
-  type RuntimeOptions,
-  type VisionLogger,
-} from './runtime.js';
+export { VisionErrorCode } from './errors.js';
+export { DEFAULT_MODEL_ID, builtinManifest, loadManifestFile, resolveManifest, type ModelManifest } from './manifest.js';
+export { PROVIDER_PREFERENCES, type VisionLogger } from './runtime.js';

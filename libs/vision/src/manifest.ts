@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SightlineError } from '@sightline/contracts';
 import { z } from 'zod';
 import { errorMessage } from './errors.js';
+import { VisionErrorCode } from './errors.js';
 
 export const TENSOR_LAYOUTS = ['NHWC', 'NCHW'] as const;
 export type TensorLayout = (typeof TENSOR_LAYOUTS)[number];
@@ -178,7 +179,7 @@ export const BUILTIN_MODEL_IDS = Object.keys(BUILTIN_MANIFESTS);
 
 export function builtinManifest(id: string): ModelManifest {
   if (!Object.hasOwn(BUILTIN_MANIFESTS, id)) {
-    throw new SightlineError('MODEL_UNKNOWN', `no built-in model "${id}"`, { id, builtin: BUILTIN_MODEL_IDS });
+    throw new SightlineError(VisionErrorCode.modelUnknown, `no built-in model "${id}"`, { id, builtin: BUILTIN_MODEL_IDS });
   }
   return structuredClone(BUILTIN_MANIFESTS[id]);
 }
@@ -230,7 +231,7 @@ export async function loadManifestFile(path: string): Promise<ModelManifest> {
   const manifestPath = resolve(path);
   const fail = (reason: string, cause?: unknown): never => {
     const message = `model manifest ${manifestPath}: ${reason}`;
-    throw new SightlineError('MANIFEST_INVALID', message, { path: manifestPath }, { cause });
+    throw new SightlineError(VisionErrorCode.manifestInvalid, message, { path: manifestPath }, { cause });
   };
   let json: unknown;
   try {

@@ -7,6 +7,7 @@
  */
 import { BYTES_PER_PIXEL, SightlineError, type FrameMeta, type PixelFormat } from '@sightline/contracts';
 import type { ChannelOrder, ModelInputSpec, PixelRange } from './manifest.js';
+import { VisionErrorCode } from './errors.js';
 
 export interface InputFrame {
   pixels: Uint8Array;
@@ -89,7 +90,7 @@ export class InputTensorPacker {
     const sizeMatches = meta.frame.width === width && meta.frame.height === height;
     if (!sizeMatches || pixels.length < this.pixelsPerFrame * bytesPerPixel) {
       throw new SightlineError(
-        'FRAME_SIZE_MISMATCH',
+        VisionErrorCode.frameSizeMismatch,
         `frame ${meta.frame.width}x${meta.frame.height} (${pixels.length} bytes) does not match the model input ` +
           `${width}x${height}; ingest must letterbox to the model size`,
         { frame: meta.frame, bytes: pixels.length, modelInput: { width, height } },

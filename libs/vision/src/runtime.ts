@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import { SightlineError, type LoggerPort } from '@sightline/contracts';
 import { errorMessage } from './errors.js';
+import { VisionErrorCode } from './errors.js';
+import { VisionWarningCode } from './errors.js';
 
 export const PROVIDER_PREFERENCES = ['auto', 'cuda', 'cpu'] as const;
 export type ProviderPreference = (typeof PROVIDER_PREFERENCES)[number];
@@ -58,7 +60,7 @@ export async function createInferenceSession(modelPath: string, options: Runtime
       return { session, provider: 'cuda' };
     } catch (error) {
       options.logger?.warn(`CUDA execution provider unavailable, running on CPU: ${errorMessage(error)}`, {
-        code: 'CUDA_UNAVAILABLE',
+        code: VisionWarningCode.cudaUnavailable,
         requestedProvider: preference,
         model: modelPath,
       });
@@ -73,5 +75,10 @@ export async function createInferenceSession(modelPath: string, options: Runtime
 }
 
 function loadFailed(modelPath: string, cause: unknown): SightlineError {
-  return new SightlineError('MODEL_LOAD_FAILED', `cannot load model ${modelPath}: ${errorMessage(cause)}`, { model: modelPath }, { cause });
+  return new SightlineError(
+    VisionErrorCode.modelLoadFailed,
+    `cannot load model ${modelPath}: ${errorMessage(cause)}`,
+    { model: modelPath },
+    { cause },
+  );
 }

@@ -2,7 +2,7 @@
  * The console's one WebSocket to the gateway while someone is signed in: every session's results, policy `latest`
  * (a browser that falls behind gets the newest frame, never a backlog; lifecycle events are never skipped). Browsers
  * cannot set headers on a WebSocket, so the token travels as the second offered subprotocol (`['json', token]`),
- * which the gateway accepts and never echoes. Reconnects on the spec's schedule and resumes after the last seq.
+ * which the gateway accepts and never echoes. Reconnects on the schedule of requirements §6.7 and resumes after the last seq.
  */
 import { ReconnectBackoff } from '@sightline/client/backoff';
 import {

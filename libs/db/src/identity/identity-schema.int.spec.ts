@@ -1,5 +1,5 @@
 /**
- * The identity migration against a real PostgreSQL: the spec's users/roles/user_roles DDL exactly (types, sizes,
+ * The identity migration against a real PostgreSQL: the users/roles/user_roles DDL of requirements §8.1 exactly (types, sizes,
  * nullability, defaults, keys), seeded roles, the entity mapping, and a clean revert.
  */
 import { LocalPostgres, makeTempDir } from '@sightline/local-infra';
@@ -54,7 +54,7 @@ describe('identity schema', () => {
     expect(constraints('users')).toEqual(['PRIMARY KEY (id)', 'UNIQUE (email)', 'UNIQUE (username)']);
     expect(columns('roles')).toEqual(["id|integer||NO|nextval('roles_id_seq'::regclass)", 'name|character varying|32|NO|']);
     expect(constraints('roles')).toEqual(['PRIMARY KEY (id)', 'UNIQUE (name)']);
-    // Part of a composite primary key, hence NOT NULL, as in the spec's DDL.
+    // Part of a composite primary key, hence NOT NULL, as in the DDL of requirements §8.1.
     expect(columns('user_roles')).toEqual(['user_id|integer||NO|', 'role_id|integer||NO|']);
     expect(constraints('user_roles')).toEqual([
       'FOREIGN KEY (role_id) REFERENCES roles(id)',
@@ -78,7 +78,7 @@ describe('identity schema', () => {
     const loaded = await db.getRepository(UserEntity).findOneOrFail({ where: { id: saved.id }, relations: { roles: true } });
     expect(loaded).toMatchObject({ username: 'ada', roles: [{ name: 'agent' }], createdAt: expect.any(Date) });
     expect(loaded).not.toHaveProperty('password');
-    // user_roles keeps the spec's plain FK: deleting a user with roles is refused until its memberships are gone.
+    // user_roles keeps the plain FK of requirements §8.1: deleting a user with roles is refused until its memberships are gone.
     expect(() => pg.psql(`DELETE FROM users WHERE id = ${saved.id}`)).toThrow(/user_roles_user_id_fkey/);
   });
 

@@ -5,6 +5,7 @@
  */
 import { SightlineError } from '@sightline/contracts';
 import { type DataSource } from 'typeorm';
+import { DbErrorCode } from '../errors.js';
 
 /** What is stored for one result: the specification's envelope. */
 export interface NewResult {
@@ -73,7 +74,7 @@ export class ResultStore {
   async insertBatch(results: readonly NewResult[]): Promise<InsertOutcome> {
     if (!results.length) return { inserted: 0, duplicates: 0 };
     if (results.length > MAX_ROWS_PER_BATCH) {
-      throw new SightlineError('BATCH_TOO_LARGE', `at most ${MAX_ROWS_PER_BATCH} rows per insert`, { rows: results.length });
+      throw new SightlineError(DbErrorCode.batchTooLarge, `at most ${MAX_ROWS_PER_BATCH} rows per insert`, { rows: results.length });
     }
     const params = results.flatMap((r) => [r.sessionId, r.timestamp, r.event, JSON.stringify(r.payload)]);
     const rows: Array<{ inserted: number }> = await this.dataSource.transaction(async (tx) => {

@@ -11,7 +11,7 @@ import { findSessionResults, findSessionSummary, listSessionSummaries } from './
 import { ResultStore, isRowRejection } from './result-store.js';
 import { deleteSessionZones, findSessionZones, saveSessionZones } from './zones.js';
 
-/** Specification §7, verbatim: the migrated table must be indistinguishable from this. */
+/** The DDL of requirements §7.1/§7.2, verbatim: the migrated table must be indistinguishable from this. */
 const SPEC_DDL = `
 CREATE TABLE analysis_results (
   id          SERIAL PRIMARY KEY,

@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { VideoLogger } from '../logger.js';
 import { FILE_INPUT_RESTRICTIONS, nvdecDecode, type HardwareDecoder, type KnownVideoStream } from './command.js';
 import { parseInputVideoStream } from './stderr.js';
+import { VideoWarningCode } from '../errors.js';
 
 export type HardwareDecoderProbe = { available: true } | { available: false; reason: string };
 
@@ -113,7 +114,7 @@ export async function usableHardwareDecoder(
     return requested;
   }
   logger.warn(`hardware decoding (${requested}) unavailable, decoding in software: ${probe.reason}`, {
-    code: 'HWACCEL_UNAVAILABLE',
+    code: VideoWarningCode.hwaccelUnavailable,
     hwaccel: requested,
     ffmpegPath,
   });

@@ -8,9 +8,10 @@
  *  - batch: wait and retry until there is room (nothing is dropped).
  */
 import { HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
-import type { JetStreamPublisher, NatsClient } from '@sightline/messaging';
+import { MessagingErrorCode, type JetStreamPublisher, type NatsClient } from '@sightline/messaging';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { sleep } from '../util/sleep.js';
+import { VideoErrorCode } from '../errors.js';
 
 export type DeliveryMode = 'live' | 'batch';
 
@@ -67,7 +68,7 @@ export class FramePublisher {
         return { published: true, evicted };
       } catch (err) {
         const error = this.classify(err, meta);
-        if (error.code !== 'STREAM_SUBJECT_FULL' || round >= this.options.maxEvictionsPerFrame) {
+        if (error.code !== MessagingErrorCode.streamSubjectFull || round >= this.options.maxEvictionsPerFrame) {
           return { published: false, evicted, error };
         }
         evicted += await this.evictOldest(SUBJECTS.frame(meta.sessionId));
@@ -83,7 +84,7 @@ export class FramePublisher {
         return { published: true, evicted: 0 };
       } catch (err) {
         const error = this.classify(err, meta);
-        if (error.code !== 'STREAM_SUBJECT_FULL') {
+        if (error.code !== MessagingErrorCode.streamSubjectFull) {
           this.logger.warn('frame publish failed, retrying', {
             sessionId: meta.sessionId,
             seq: meta.seq,
@@ -108,10 +109,10 @@ export class FramePublisher {
   }
 
   private classify(err: unknown, meta: FrameMeta): SightlineError {
-    const error = err instanceof SightlineError ? err : new SightlineError('PUBLISH_FAILED', String(err));
-    if (error.code === 'MESSAGE_TOO_LARGE') {
+    const error = err instanceof SightlineError ? err : new SightlineError(VideoErrorCode.publishFailed, String(err));
+    if (error.code === MessagingErrorCode.messageTooLarge) {
       throw new SightlineError(
-        'FRAME_TOO_LARGE',
+        VideoErrorCode.frameTooLarge,
         `a ${meta.frame.width}x${meta.frame.height} ${meta.frame.pixelFormat} frame (${frameByteLength(meta)} bytes) exceeds the stream's message size limit`,
         { sessionId: meta.sessionId, frame: meta.frame },
         { cause: err },

@@ -34,6 +34,7 @@ import { sleep } from '../util/sleep.js';
 import { FrameStamper } from './frame-stamper.js';
 import { SessionStats } from './session-stats.js';
 import { asSightlineError, isFatal, sourceErrorCode, type ReconnectPolicy } from './reconnect-policy.js';
+import { VideoErrorCode } from '../errors.js';
 
 export interface SessionDependencies {
   source: FrameSource;
@@ -287,7 +288,7 @@ export class IngestSession {
         await this.forward(run, queue, outage);
         if (this.stopReason) break;
         if (source.endsNaturally) return 'endOfStream';
-        throw new SightlineError('SOURCE_ENDED', 'the source ended unexpectedly', this.context);
+        throw new SightlineError(VideoErrorCode.sourceEnded, 'the source ended unexpectedly', this.context);
       } catch (err) {
         if (this.stopReason) break;
         const failure = this.classifyFailure(err, outage.everLive);
@@ -326,7 +327,7 @@ export class IngestSession {
 
   /** Why the run ended, as a coded error, and whether reconnecting could help. */
   private classifyFailure(err: unknown, everLive: boolean): SourceFailure {
-    const error = this.publishFailure ?? asSightlineError(err, 'DECODE_FAILED');
+    const error = this.publishFailure ?? asSightlineError(err, DecodeErrorCode.decodeFailed);
     const code = sourceErrorCode(error);
     return { error, code, fatal: isFatal(code, { sourceType: this.deps.source.type, everLive }) };
   }
@@ -403,7 +404,7 @@ export class IngestSession {
         }
       } catch (err) {
         // Only configuration errors get here (FRAME_TOO_LARGE): no frame will ever fit, end the session.
-        this.publishFailure = asSightlineError(err, 'PUBLISH_FAILED');
+        this.publishFailure = asSightlineError(err, VideoErrorCode.publishFailed);
         queue.close();
         await this.currentRun?.close(this.publishFailure);
         return;
@@ -453,7 +454,9 @@ export class IngestSession {
         const silentMs = Date.now() - this.lastProgressAt;
         if (silentMs < stallTimeoutMs) return;
         clearInterval(timer);
-        void run.close(new SightlineError('SOURCE_STALLED', `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }));
+        void run.close(
+          new SightlineError(VideoErrorCode.sourceStalled, `no frame for ${silentMs} ms`, { sessionId: this.id, stallTimeoutMs }),
+        );
       },
       Math.max(50, Math.min(1000, stallTimeoutMs / 4)),
     );

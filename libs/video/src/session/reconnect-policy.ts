@@ -4,6 +4,7 @@
  */
 import { SightlineError } from '@sightline/contracts';
 import { RtspErrorCode } from '@sightline/rtsp';
+import { VideoErrorCode } from '../errors.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 
 export interface ReconnectPolicyOptions {
@@ -36,8 +37,8 @@ const ALWAYS_FATAL = new Set<string>([
   RtspErrorCode.unsupportedCodec,
   RtspErrorCode.addressNotAllowed,
   DecodeErrorCode.sourceCorrupt,
-  'INVALID_SOURCE',
-  'FRAME_TOO_LARGE',
+  VideoErrorCode.invalidSource,
+  VideoErrorCode.frameTooLarge,
 ]);
 
 /**

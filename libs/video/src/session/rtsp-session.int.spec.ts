@@ -124,7 +124,7 @@ describe.each(['basic', 'digest'] as const)('RTSP with %s auth', (auth) => {
     expect(published).toContain('rtsp://***:***@127.0.0.1');
   });
 
-  it("accepts the spec's scalar form: auth set to the scheme, the credentials in the URL's userinfo", async () => {
+  it("accepts the scalar form of requirements §5.3: auth set to the scheme, the credentials in the URL's userinfo", async () => {
     const sessionId = `${auth}-scalar`;
     const frames = await FrameCollector.start(harness.client, sessionId);
     const url = new URL(server.url('h264'));

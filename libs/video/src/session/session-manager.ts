@@ -29,6 +29,7 @@ import type { FrameSource, SourceSettings } from '../sources/source.js';
 import { IngestSession, type StopReason } from './ingest-session.js';
 import { watchResults, type ResultWatcher } from './result-watcher.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { VideoErrorCode } from '../errors.js';
 
 export interface IngestSettings {
   ffmpegPath: string;
@@ -102,11 +103,11 @@ export class SessionManager {
     const { sessionId = randomUUID(), source: spec, zones } = validate(startSessionSchema, request, 'start session request');
     const existing = this.sessions.get(sessionId);
     if (existing && !existing.ended) {
-      throw new SightlineError('SESSION_EXISTS', `session ${sessionId} is already running`, { sessionId });
+      throw new SightlineError(VideoErrorCode.sessionExists, `session ${sessionId} is already running`, { sessionId });
     }
     const running = [...this.sessions.values()].filter((s) => !s.ended).length;
     if (running >= this.settings.maxSessions) {
-      throw new SightlineError('SESSION_LIMIT_REACHED', `at most ${this.settings.maxSessions} sessions run at once`, {
+      throw new SightlineError(VideoErrorCode.sessionLimitReached, `at most ${this.settings.maxSessions} sessions run at once`, {
         maxSessions: this.settings.maxSessions,
       });
     }
@@ -183,7 +184,7 @@ export class SessionManager {
   /** JPEG of the session's latest published frame; SNAPSHOT_UNAVAILABLE before the first one. */
   async snapshot(sessionId: string): Promise<Buffer> {
     const jpeg = await this.session(sessionId).snapshot();
-    if (!jpeg) throw new SightlineError('SNAPSHOT_UNAVAILABLE', 'no frame published yet', { sessionId });
+    if (!jpeg) throw new SightlineError(VideoErrorCode.snapshotUnavailable, 'no frame published yet', { sessionId });
     return jpeg;
   }
 
@@ -192,14 +193,14 @@ export class SessionManager {
     const picture = await this.session(sessionId).sourcePicture();
     if (!picture) {
       const reason = this.settings.preview ? 'no source picture decoded yet' : 'source pictures are turned off (INGEST_PREVIEW_WIDTH=0)';
-      throw new SightlineError('SOURCE_PICTURE_UNAVAILABLE', reason, { sessionId });
+      throw new SightlineError(VideoErrorCode.sourcePictureUnavailable, reason, { sessionId });
     }
     return picture;
   }
 
   private session(sessionId: string): IngestSession {
     const session = this.sessions.get(sessionId);
-    if (!session) throw new SightlineError('SESSION_NOT_FOUND', `no session ${sessionId}`, { sessionId });
+    if (!session) throw new SightlineError(VideoErrorCode.sessionNotFound, `no session ${sessionId}`, { sessionId });
     return session;
   }
 

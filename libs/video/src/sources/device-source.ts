@@ -9,6 +9,7 @@ import { FfmpegDecoder } from '../ffmpeg/decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import { DecoderTimedRun, type FrameSource, type RunHooks, type SourceRun, type SourceSettings } from './source.js';
+import { VideoErrorCode } from '../errors.js';
 
 const DEVICE_PATH = /^\/dev\/video\d{1,3}$/;
 const VIDEO_SIZE = /^\d{2,5}x\d{2,5}$/;
@@ -16,13 +17,13 @@ const INPUT_FORMAT = /^[a-z0-9_]{1,32}$/;
 
 export function parseDeviceUrl(url: string): V4l2Device {
   const [path = '', query = ''] = url.split('?', 2);
-  if (!DEVICE_PATH.test(path)) throw new SightlineError('INVALID_SOURCE', 'device source must be /dev/videoN', { url });
+  if (!DEVICE_PATH.test(path)) throw new SightlineError(VideoErrorCode.invalidSource, 'device source must be /dev/videoN', { url });
   const device: V4l2Device = { path };
   for (const [key, value] of new URLSearchParams(query)) {
     if (key === 'input_format' && INPUT_FORMAT.test(value)) device.inputFormat = value;
     else if (key === 'video_size' && VIDEO_SIZE.test(value)) device.videoSize = value;
     else if (key === 'framerate' && Number(value) > 0 && Number(value) <= 1000) device.framerate = Number(value);
-    else throw new SightlineError('INVALID_SOURCE', `unsupported device option ${key}=${value}`, { url });
+    else throw new SightlineError(VideoErrorCode.invalidSource, `unsupported device option ${key}=${value}`, { url });
   }
   return device;
 }

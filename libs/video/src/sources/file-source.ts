@@ -8,6 +8,7 @@ import { probeFileVideo } from '../ffmpeg/hardware-decoder.js';
 import { DecodeErrorCode } from '../ffmpeg/stderr.js';
 import type { VideoLogger } from '../logger.js';
 import { DecoderTimedRun, type FrameSource, type RunHooks, type SourceRun, type SourceSettings } from './source.js';
+import { VideoErrorCode } from '../errors.js';
 
 export interface FileSourceOptions {
   /** Absolute path or file:// URL. */
@@ -88,12 +89,12 @@ export function resolveMediaPath(url: string, fileRoot: string): string {
   try {
     path = url.startsWith('file:') ? fileURLToPath(url) : url;
   } catch {
-    throw new SightlineError('INVALID_SOURCE', 'file source must be an absolute path or a file:// URL', { url });
+    throw new SightlineError(VideoErrorCode.invalidSource, 'file source must be an absolute path or a file:// URL', { url });
   }
-  if (!isAbsolute(path)) throw new SightlineError('INVALID_SOURCE', 'file source must be an absolute path', { url });
+  if (!isAbsolute(path)) throw new SightlineError(VideoErrorCode.invalidSource, 'file source must be an absolute path', { url });
   const resolved = resolve(path);
   if (!isInside(resolve(fileRoot), resolved)) {
-    throw new SightlineError('INVALID_SOURCE', 'file source must be inside the media root (INGEST_FILE_ROOT)', { url });
+    throw new SightlineError(VideoErrorCode.invalidSource, 'file source must be inside the media root (INGEST_FILE_ROOT)', { url });
   }
   return resolved;
 }

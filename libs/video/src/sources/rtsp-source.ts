@@ -17,6 +17,7 @@ import { SampleLedger, type LedgerEntry } from '../timing/sample-ledger.js';
 /** Decoded frames of a run whose latency the catch-up gate ignores (FFmpeg probing the stream at start). */
 const DECODE_WARM_UP_FRAMES = 60;
 import type { FrameSource, RunHooks, SourceFrame, SourceRun, SourceSettings } from './source.js';
+import { VideoErrorCode, VideoWarningCode } from '../errors.js';
 
 export interface RtspSourceOptions {
   url: string;
@@ -52,7 +53,7 @@ export class RtspSource implements FrameSource {
     private readonly context: Record<string, unknown>,
   ) {
     if (!/^rtsp:\/\//i.test(options.url))
-      throw new SightlineError('INVALID_SOURCE', 'RTSP source must be an rtsp:// URL', { url: redactUrl(options.url) });
+      throw new SightlineError(VideoErrorCode.invalidSource, 'RTSP source must be an rtsp:// URL', { url: redactUrl(options.url) });
     this.description = redactUrl(options.url);
   }
 
@@ -153,13 +154,13 @@ class RtspRun implements SourceRun {
       // parameter sets between the slices of a picture (seen with GStreamer's h264parse and multi-slice x264).
       this.logger.warn('access unit decoded as two pictures (parameter sets between slices); the second is skipped', {
         ...this.context,
-        code: 'SPLIT_ACCESS_UNIT',
+        code: VideoWarningCode.splitAccessUnit,
       });
     } else {
       const why = skip === 'untraced' ? 'FFmpeg gave no input position for it' : 'its RTP time is not after the last frame';
       this.logger.warn(`decoded frame without a presentation time of its own (${why}); skipped`, {
         ...this.context,
-        code: 'FRAME_NOT_TIMED',
+        code: VideoWarningCode.frameNotTimed,
         reason: skip,
         pos,
       });
@@ -184,7 +185,7 @@ class RtspRun implements SourceRun {
           if (discontinuities === 0) {
             this.logger.warn('the camera restarted or its RTP timeline jumped; presentation times continue', {
               ...this.context,
-              code: 'RTSP_DISCONTINUITY',
+              code: VideoWarningCode.rtspDiscontinuity,
             });
           }
           discontinuities = this.stream.discontinuities;

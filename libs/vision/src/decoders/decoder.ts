@@ -5,6 +5,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { SightlineError } from '@sightline/contracts';
 import type { Candidate } from '../nms.js';
+import { VisionErrorCode } from '../errors.js';
 
 export interface OutputDecoder {
   /** The session outputs this decoder reads. */
@@ -16,7 +17,7 @@ export interface OutputDecoder {
 export type OutputMetadata = readonly InferenceSession.ValueMetadata[];
 
 export function outputMismatch(modelId: string, message: string, context: Record<string, unknown> = {}) {
-  return new SightlineError('MODEL_OUTPUT_MISMATCH', `model ${modelId}: ${message}`, { model: modelId, ...context });
+  return new SightlineError(VisionErrorCode.modelOutputMismatch, `model ${modelId}: ${message}`, { model: modelId, ...context });
 }
 
 /** Static shape of a float32 output, or throws when the model has no such output. Symbolic dimensions are null. */

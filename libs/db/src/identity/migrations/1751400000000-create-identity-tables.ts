@@ -7,7 +7,7 @@ export class CreateIdentityTables1751400000000 implements MigrationInterface {
   name = 'CreateIdentityTables1751400000000';
 
   async up(db: QueryRunner): Promise<void> {
-    // Specification §8, verbatim.
+    // The DDL of requirements §8.1, verbatim.
     await db.query(`
       CREATE TABLE users (
         id          SERIAL PRIMARY KEY,

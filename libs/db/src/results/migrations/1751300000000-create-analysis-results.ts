@@ -4,7 +4,7 @@ export class CreateAnalysisResults1751300000000 implements MigrationInterface {
   name = 'CreateAnalysisResults1751300000000';
 
   async up(db: QueryRunner): Promise<void> {
-    // Specification §7, verbatim (index names are the ones PostgreSQL gives the spec's unnamed indexes).
+    // The DDL of requirements §7.1/§7.2, verbatim (index names are the ones PostgreSQL gives its unnamed indexes).
     await db.query(`
       CREATE TABLE analysis_results (
         id          SERIAL PRIMARY KEY,
