@@ -2,6 +2,12 @@ export { freePort, isAddressInUse, isPortFree, makeTempDir, waitForPort, withFre
 export { waitUntil } from './wait.js';
 export { ManagedProcess, type ExitStatus, type ManagedProcessOptions } from './process.js';
 export { LocalNatsServer, type NatsServerOptions } from './nats-server.js';
+export {
+  RENEW_BEFORE_DAYS,
+  ensureNatsTls,
+  natsServerCertificate,
+  plaintextNatsExchange,
+  type NatsTlsFiles, type NatsTlsOptions } from './nats-tls.js';
 export { LocalPostgres, postgresBinDir, type PostgresOptions } from './postgres.js';
 export {
   GstRtspServer,

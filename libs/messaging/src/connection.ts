@@ -3,6 +3,7 @@
  * readiness probes, and drains (finishes in-flight deliveries, flushes publishes) on shutdown.
  */
 import { SightlineError, type LoggerPort } from '@sightline/contracts';
+import { readFileSync } from 'node:fs';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { inboxPrefix } from './identities.js';
 
@@ -20,7 +21,19 @@ export interface NatsClientOptions {
   /** This service's NATS identity (see identities.ts); replies then arrive on the identity's own inbox prefix. */
   user?: string;
   password?: string;
+  /**
+   * TLS: the CA file that signed the server's certificate. Given, the client speaks TLS only, verifies the server
+   * against this CA alone, and refuses a server that offers no TLS; absent, it connects as the server asks.
+   */
+  tls?: { caFile: string };
 }
+
+export const NatsErrorCode = {
+  /** TLS was asked for but its CA file cannot be read: nothing is tried without it. */
+  tlsCaMissing: 'NATS_TLS_CA_MISSING',
+  /** The first connection could not be made before the deadline. */
+  unavailable: 'NATS_UNAVAILABLE',
+} as const;
 
 export class NatsClient {
   private connected = true;
@@ -37,6 +50,7 @@ export class NatsClient {
 
   static async connect(options: NatsClientOptions): Promise<NatsClient> {
     const servers = options.url.split(',').map((s) => s.trim());
+    const ca = options.tls && readCaFile(options.tls.caFile);
     const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -44,6 +58,7 @@ export class NatsClient {
           servers,
           name: options.name,
           ...(options.user && { user: options.user, pass: options.password, inboxPrefix: inboxPrefix(options.user) }),
+          ...(ca !== undefined && { tls: { ca } }),
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1000,
           reconnectJitter: 500,
@@ -56,7 +71,7 @@ export class NatsClient {
       } catch (err) {
         if (Date.now() > deadline) {
           throw new SightlineError(
-            'NATS_UNAVAILABLE',
+            NatsErrorCode.unavailable,
             `cannot connect to NATS at ${servers.join(',')}`,
             { attempt },
             {
@@ -105,5 +120,14 @@ export class NatsClient {
       this.logger.warn('nats drain failed, closing', { error: (err as Error).message });
       await this.connection.close();
     }
+  }
+}
+
+/** Read once at start: a missing CA stops the service with a code instead of a retry loop that cannot succeed. */
+function readCaFile(caFile: string): string {
+  try {
+    return readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new SightlineError(NatsErrorCode.tlsCaMissing, `NATS TLS CA file ${caFile} cannot be read`, { caFile }, { cause: err });
   }
 }

@@ -1,4 +1,4 @@
-export { NatsClient, type MessagingLogger, type NatsClientOptions } from './connection.js';
+export { NatsClient, NatsErrorCode, type MessagingLogger, type NatsClientOptions } from './connection.js';
 export {
   CONSUMER_DEFINITIONS,
   awaitStreams,

@@ -21,6 +21,8 @@ export interface MessagingModuleOptions {
    */
   user?: string;
   password?: string;
+  /** The CA that signed nats-server's certificate (NATS_TLS_CA_FILE): TLS only, verified against it. */
+  tlsCaFile?: string;
 }
 
 class NatsShutdown implements OnApplicationShutdown {
@@ -41,8 +43,15 @@ export class MessagingModule {
           provide: NatsClient,
           inject: [LOGGER, HealthRegistry],
           useFactory: async (logger: Logger, health: HealthRegistry) => {
-            const { url, user, password } = options;
-            const client = await NatsClient.connect({ url, user, password, name: `${options.name}:${process.pid}`, logger });
+            const { url, user, password, tlsCaFile } = options;
+            const client = await NatsClient.connect({
+              url,
+              user,
+              password,
+              ...(tlsCaFile !== undefined && { tls: { caFile: tlsCaFile } }),
+              name: `${options.name}:${process.pid}`,
+              logger,
+            });
             if (user && user !== 'provisioner') {
               // A service identity may not create streams: the provisioning identity does, also after a NATS restart.
               await awaitStreams(client.manager);
