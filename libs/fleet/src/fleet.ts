@@ -186,7 +186,15 @@ export class LocalFleet {
         tracker: identity('tracker', passwords),
       };
       const serviceDatabaseUrls = postgres && (await provisionServiceRoles(postgres.url));
-      const endpoints = { natsUrl: nats.url, natsCredentials, natsTlsCaFile: tls?.caFile, databaseUrl: postgres?.url ?? '', serviceDatabaseUrls, ports, dataDir };
+      const endpoints = {
+        natsUrl: nats.url,
+        natsCredentials,
+        natsTlsCaFile: tls?.caFile,
+        databaseUrl: postgres?.url ?? '',
+        serviceDatabaseUrls,
+        ports,
+        dataDir,
+      };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords, provisioner);
       fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {

@@ -197,7 +197,9 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     // Back on the same certificate, and every service reconnected over TLS under its own identity.
     expect((await natsServerCertificate(fleet!.nats.port, tls!.caFile)).fingerprint256).toBe(certificateBefore);
     expect(await serviceNatsConnections(fleet!)).toEqual(
-      Object.fromEntries(NATS_SERVICES.filter((s) => s !== 'tracker').map((s) => [s, { user: s, tls: expect.stringMatching(/^1\.[23]$/) }])),
+      Object.fromEntries(
+        NATS_SERVICES.filter((s) => s !== 'tracker').map((s) => [s, { user: s, tls: expect.stringMatching(/^1\.[23]$/) }]),
+      ),
     );
 
     await injectAndRecover('PostgreSQL restart', async () => {

@@ -7,7 +7,9 @@ export {
   ensureNatsTls,
   natsServerCertificate,
   plaintextNatsExchange,
-  type NatsTlsFiles, type NatsTlsOptions } from './nats-tls.js';
+  type NatsTlsFiles,
+  type NatsTlsOptions,
+} from './nats-tls.js';
 export { LocalPostgres, postgresBinDir, type PostgresOptions } from './postgres.js';
 export {
   GstRtspServer,

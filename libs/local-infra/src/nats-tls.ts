@@ -46,7 +46,12 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 export async function ensureNatsTls(dir: string, options: NatsTlsOptions = {}): Promise<NatsTlsFiles & { made: string[] }> {
   const hosts = options.hosts ?? ['127.0.0.1', 'localhost'];
   const openssl = options.openssl ?? 'openssl';
-  const files = { caFile: join(dir, 'ca.crt'), caKey: join(dir, 'ca.key'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') };
+  const files = {
+    caFile: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    certFile: join(dir, 'server.crt'),
+    keyFile: join(dir, 'server.key'),
+  };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const made: string[] = [];
@@ -54,14 +59,31 @@ export async function ensureNatsTls(dir: string, options: NatsTlsOptions = {}): 
   if (!ca || !existsSync(files.caKey) || expiresWithin(ca, RENEW_BEFORE_DAYS)) {
     rmSync(files.certFile, { force: true });
     await run(openssl, [
-      'req', '-x509', ...EC_KEY, '-keyout', files.caKey, '-out', files.caFile, '-days', String(options.caDays ?? 3650),
-      '-subj', '/CN=Sightline local NATS CA', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      files.caKey,
+      '-out',
+      files.caFile,
+      '-days',
+      String(options.caDays ?? 3650),
+      '-subj',
+      '/CN=Sightline local NATS CA',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     made.push('ca');
   }
   const server = readCertificate(files.certFile);
   const caNow = readCertificate(files.caFile)!;
-  if (!server || !existsSync(files.keyFile) || expiresWithin(server, RENEW_BEFORE_DAYS) || !server.verify(caNow.publicKey) || !coversHosts(server, hosts)) {
+  if (
+    !server ||
+    !existsSync(files.keyFile) ||
+    expiresWithin(server, RENEW_BEFORE_DAYS) ||
+    !server.verify(caNow.publicKey) ||
+    !coversHosts(server, hosts)
+  ) {
     const extensions = join(dir, 'server.ext');
     writeFileSync(
       extensions,
@@ -76,10 +98,34 @@ export async function ensureNatsTls(dir: string, options: NatsTlsOptions = {}): 
     );
     const request = join(dir, 'server.csr');
     try {
-      await run(openssl, ['req', '-new', ...EC_KEY, '-keyout', files.keyFile, '-out', request, '-subj', `/CN=${hosts.find((h) => !isIP(h)) ?? hosts[0]}`]);
       await run(openssl, [
-        'x509', '-req', '-in', request, '-CA', files.caFile, '-CAkey', files.caKey, '-set_serial', `0x${(await run(openssl, ['rand', '-hex', '16'])).stdout.trim()}`,
-        '-days', String(options.serverDays ?? 397), '-extfile', extensions, '-out', files.certFile,
+        'req',
+        '-new',
+        ...EC_KEY,
+        '-keyout',
+        files.keyFile,
+        '-out',
+        request,
+        '-subj',
+        `/CN=${hosts.find((h) => !isIP(h)) ?? hosts[0]}`,
+      ]);
+      await run(openssl, [
+        'x509',
+        '-req',
+        '-in',
+        request,
+        '-CA',
+        files.caFile,
+        '-CAkey',
+        files.caKey,
+        '-set_serial',
+        `0x${(await run(openssl, ['rand', '-hex', '16'])).stdout.trim()}`,
+        '-days',
+        String(options.serverDays ?? 397),
+        '-extfile',
+        extensions,
+        '-out',
+        files.certFile,
       ]);
     } finally {
       rmSync(request, { force: true });
@@ -132,7 +178,11 @@ export function natsServerCertificate(port: number, caFile: string, servername =
  * in plaintext, and returns what came back until the server closed the connection (or `timeoutMs` passed).
  * A server that accepted it would answer PONG.
  */
-export function plaintextNatsExchange(port: number, credentials: { user?: string; pass?: string } = {}, timeoutMs = 10_000): Promise<string> {
+export function plaintextNatsExchange(
+  port: number,
+  credentials: { user?: string; pass?: string } = {},
+  timeoutMs = 10_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port });
     let received = '';

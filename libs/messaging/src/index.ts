@@ -16,7 +16,7 @@ export { keepStreamsProvisioned } from './provisioning.js';
 export { JetStreamPublisher, type PublishOptions } from './publisher.js';
 export { buildDeadLetter, publishDeadLetter } from './dead-letters.js';
 export { PullWorker, type Delivery, type PullWorkerOptions } from './pull-worker.js';
-export { MessagingModule, type MessagingModuleOptions } from './messaging.module.js';
+export { MessagingModule, type MessagingModuleOptions, type NatsEnvironment } from './messaging.module.js';
 export {
   NATS_IDENTITIES,
   inboxPrefix,

@@ -32,8 +32,27 @@ class NatsShutdown implements OnApplicationShutdown {
   }
 }
 
+/** The NATS variables of every service's configuration (@sightline/config's baseConfigShape). */
+export interface NatsEnvironment {
+  NATS_URL: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TLS_CA_FILE?: string;
+}
+
 @Module({})
 export class MessagingModule {
+  /** A service's connection as its configuration says: URL, identity and TLS. */
+  static forService(name: string, config: NatsEnvironment): DynamicModule {
+    return MessagingModule.forRoot({
+      url: config.NATS_URL,
+      name,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      tlsCaFile: config.NATS_TLS_CA_FILE,
+    });
+  }
+
   static forRoot(options: MessagingModuleOptions): DynamicModule {
     return {
       module: MessagingModule,

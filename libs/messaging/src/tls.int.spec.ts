@@ -14,7 +14,10 @@ import { NATS_IDENTITIES, natsAuthorizationConfig, type NatsIdentity } from './i
 import { ensureStreams } from './streams.js';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const passwords = Object.fromEntries(NATS_IDENTITIES.map((id) => [id, `n${randomBytes(12).toString('hex')}`])) as Record<NatsIdentity, string>;
+const passwords = Object.fromEntries(NATS_IDENTITIES.map((id) => [id, `n${randomBytes(12).toString('hex')}`])) as Record<
+  NatsIdentity,
+  string
+>;
 
 let dir: string;
 let nats: LocalNatsServer;
@@ -56,7 +59,10 @@ describe('NatsClient over TLS', () => {
           connections: { name: string; authorized_user?: string; tls_version?: string }[];
         };
         for (const id of ['provisioner', 'inference']) {
-          expect(connz.connections.find((c) => c.name === `tls-${id}`)).toMatchObject({ authorized_user: id, tls_version: expect.stringMatching(/^1\.[23]$/) });
+          expect(connz.connections.find((c) => c.name === `tls-${id}`)).toMatchObject({
+            authorized_user: id,
+            tls_version: expect.stringMatching(/^1\.[23]$/),
+          });
         }
       } finally {
         await inference.drain();
@@ -70,7 +76,9 @@ describe('NatsClient over TLS', () => {
     const otherCa = (await ensureNatsTls(join(dir, 'other'))).caFile;
     const refused = connectAs('inference', otherCa, 500);
     await expect(refused).rejects.toMatchObject({ code: 'NATS_UNAVAILABLE' });
-    await expect(refused.catch((err: Error) => String((err.cause as Error)?.message))).resolves.toMatch(/self[- ]signed|unable to (get|verify)/i);
+    await expect(refused.catch((err: Error) => String((err.cause as Error)?.message))).resolves.toMatch(
+      /self[- ]signed|unable to (get|verify)/i,
+    );
     await expect(connectAs('inference', undefined, 500)).rejects.toMatchObject({ code: 'NATS_UNAVAILABLE' });
   });
 
