@@ -8,7 +8,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess, freePort, makeTempDir, plaintextNatsExchange, waitUntil } from '@sightline/local-infra';
@@ -349,8 +349,11 @@ describe('the shipped NATS configuration, run by a real nats-server', () => {
     const b = await startNode('nats-b', 'cluster.conf', tls, portB, [portA, portB]);
     await waitUntil(async () => (await a.routez()).length === 1, 'nats-a and nats-b to route to each other', 30_000);
 
+    // A node that trusts the cluster's CA (so it accepts nats-a's certificate) but presents a certificate another CA
+    // signed: only nats-a's demand for a client certificate from its CA keeps it out.
     const foreignTls = await makeTempDir('sightline-nats-foreign-ca-');
     await run('bash', [join(ROOT, 'deploy/docker/make-nats-certs.sh'), foreignTls]);
+    copyFileSync(join(tls, 'server/ca.crt'), join(foreignTls, 'server/ca.crt'));
     await startNode('nats-foreign', 'cluster.conf', foreignTls, portForeign, [portA, portForeign]);
     await a.node.waitForLine(/TLS route handshake error/, 30_000);
     expect(await a.routez()).toHaveLength(1);
