@@ -7,14 +7,15 @@
  * in a real nats-server. The containers themselves run in deploy/containers/ (`npm run test:containers`).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeTempDir } from '@sightline/local-infra';
+import { ManagedProcess, freePort, makeTempDir, plaintextNatsExchange, waitUntil } from '@sightline/local-infra';
 import { DATABASE_GRANTS, DATABASE_SERVICES } from '@sightline/db';
-import { NATS_IDENTITIES, natsAuthorizationConfig } from '@sightline/messaging';
+import { NATS_IDENTITIES, NatsClient, natsAuthorizationConfig } from '@sightline/messaging';
 import { deployInto } from './containers/support.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const run = promisify(execFile);
@@ -187,7 +188,7 @@ describe('docker-compose.yml', () => {
   it('ships NATS configurations (single server and cluster node) that nats-server accepts', async () => {
     for (const conf of ['single.conf', 'cluster.conf']) {
       const { stdout, stderr } = await run('nats-server', ['-c', conf, '-t'], {
-        cwd: join(ROOT, 'deploy/docker/nats'),
+        cwd: await shippedNatsConfigs(),
         env: { ...process.env, NATS_SERVER_NAME: 'test-node', ...NATS_PASSWORDS },
       });
       expect(stdout + stderr).toContain(`configuration file ${conf} is valid`);
@@ -202,7 +203,7 @@ describe('docker-compose.yml', () => {
     expect(single).toMatch(/^http: 127\.0\.0\.1:8222$/m);
     // Without the passwords nats-server refuses to start (no silent fallback to an open server).
     const { stderr } = await run('nats-server', ['-c', 'single.conf', '-t'], {
-      cwd: join(ROOT, 'deploy/docker/nats'),
+      cwd: await shippedNatsConfigs(),
       env: { PATH: process.env.PATH, NATS_SERVER_NAME: 'test-node' },
     }).catch((err: { stderr: string }) => err);
     expect(stderr).toMatch(/NATS_PROVISIONER_PASSWORD/);
@@ -216,6 +217,40 @@ describe('docker-compose.yml', () => {
     }
     expect(services['nats-provision']).toMatchObject({ restart: 'unless-stopped', environment: { NATS_USER: 'provisioner' } });
     expect(services['nats-exporter']).toMatchObject({ network_mode: 'service:nats' });
+  });
+
+  it('runs NATS over TLS: certificates from prepare-host.sh, the server key only in the NATS nodes, the CA in every client', async () => {
+    const tls = join(project, 'var/nats-tls');
+    const mode = (path: string) => statSync(join(tls, path)).mode & 0o777;
+    expect({ caKey: mode('ca.key'), serverKey: mode('server/server.key'), trust: mode('trust'), trustedCa: mode('trust/ca.crt') }).toEqual({
+      caKey: 0o600,
+      serverKey: 0o600,
+      trust: 0o755,
+      trustedCa: 0o644,
+    });
+    expect(readdirSync(join(tls, 'trust'))).toEqual(['ca.crt']);
+    const server = new X509Certificate(readFileSync(join(tls, 'server/server.crt')));
+    expect(server.verify(new X509Certificate(readFileSync(join(tls, 'trust/ca.crt'))).publicKey)).toBe(true);
+    for (const host of ['nats', 'nats-2', 'nats-3']) expect(server.checkHost(host)).toBe(host);
+    // Never in git: var/ is ignored.
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^var\/$/m);
+
+    // Compose v2 writes volumes as objects, v1 as `source:target[:ro]`: both as `<path under var/nats-tls>:target[:ro]`.
+    type Volume = string | { source?: string; target: string; read_only?: boolean };
+    const mounts = (name: string) =>
+      ((services[name] as ComposeService & { volumes?: Volume[] }).volumes ?? [])
+        .map((v) => (typeof v === 'string' ? v : `${v.source ?? ''}:${v.target}${v.read_only ? ':ro' : ''}`))
+        .filter((v) => v.startsWith(tls))
+        .map((v) => v.slice(tls.length));
+    for (const node of ['nats', 'nats-2', 'nats-3']) expect(mounts(node)).toEqual(['/server:/etc/nats-tls:ro']);
+    for (const client of ['nats-provision', 'ingest', 'inference', 'persistence', 'gateway', 'tracker']) {
+      expect(mounts(client), client).toEqual(['/trust:/etc/sightline/nats-tls:ro']);
+      expect(services[client].environment, client).toMatchObject({ NATS_TLS_CA_FILE: '/etc/sightline/nats-tls/ca.crt' });
+    }
+    const others = Object.keys(services).filter(
+      (name) => !/^nats(-[23]|-provision)?$|^(ingest|inference|persistence|gateway|tracker)$/.test(name),
+    );
+    for (const name of others) expect(mounts(name), `${name} mounts nothing of var/nats-tls`).toEqual([]);
   });
 
   it('connects each database service with its own role, provisioned by the owner before they start', () => {
@@ -253,14 +288,87 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('the shipped NATS configuration, run by a real nats-server', () => {
+  const nodes: ManagedProcess[] = [];
+  afterAll(async () => {
+    for (const node of nodes) await node.stop('SIGTERM', 5000);
+  });
+
+  /**
+   * A node of the shipped configuration in its own directory, on free loopback ports instead of the container's, with
+   * the certificates of `tlsDir` (make-nats-certs.sh's layout), its cluster port, and routes to every node's cluster
+   * port (its own included, as in the shipped list).
+   */
+  async function startNode(name: string, conf: 'single.conf' | 'cluster.conf', tlsDir: string, cluster = 0, routes: number[] = []) {
+    const [client, http] = [await freePort(), await freePort()];
+    const dir = await makeTempDir(`sightline-nats-${name}-`);
+    const shipped = await shippedNatsConfigs();
+    for (const file of readdirSync(shipped).filter((f) => f.endsWith('.conf'))) {
+      const text = readFileSync(join(shipped, file), 'utf8')
+        .replace('listen: 0.0.0.0:4222', `listen: 127.0.0.1:${client}`)
+        .replace('http: 127.0.0.1:8222', `http: 127.0.0.1:${http}`)
+        .replace('store_dir: /data/jetstream', `store_dir: ${JSON.stringify(join(dir, 'jetstream'))}`)
+        .replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${cluster}`)
+        .replace(/routes: \[[^\]]*\]/, `routes: [${routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}]`)
+        .replaceAll(`${join(shipped, 'tls/server')}/`, `${join(tlsDir, 'server')}/`);
+      writeFileSync(join(dir, file), text);
+    }
+    const node = new ManagedProcess('nats-server', ['-c', join(dir, conf)], {
+      name,
+      env: { PATH: process.env.PATH, NATS_SERVER_NAME: name, ...NATS_PASSWORDS },
+    }).start();
+    nodes.push(node);
+    await node.waitForLine(/Server is ready/);
+    const routez = async () =>
+      ((await (await fetch(`http://127.0.0.1:${http}/routez`)).json()) as { routes?: { remote_id: string }[] }).routes ?? [];
+    return { node, client, routez };
+  }
+
+  it('requires TLS of every client: plaintext is refused; a client trusting the CA connects as its identity', async () => {
+    const shipped = await shippedNatsConfigs();
+    const { client } = await startNode('single', 'single.conf', join(shipped, 'tls'));
+    const reply = await plaintextNatsExchange(client, { user: 'ingest', pass: 'x' });
+    expect(reply).toMatch(/"tls_required":true/);
+    expect(reply).not.toMatch(/PONG/);
+    const quiet = { info() {}, warn() {}, error() {} };
+    const ingest = await NatsClient.connect({
+      url: `nats://localhost:${client}`,
+      name: 'shipped-tls',
+      user: 'ingest',
+      password: 'x',
+      tls: { caFile: join(shipped, 'tls/trust/ca.crt') },
+      logger: quiet,
+    });
+    await ingest.drain();
+  });
+
+  it('joins cluster nodes only over mutual TLS with the private CA: a node with another CA cannot open a route', async () => {
+    const tls = join(await shippedNatsConfigs(), 'tls');
+    const [portA, portB, portForeign] = [await freePort(), await freePort(), await freePort()];
+    const a = await startNode('nats-a', 'cluster.conf', tls, portA, [portA, portB]);
+    const b = await startNode('nats-b', 'cluster.conf', tls, portB, [portA, portB]);
+    await waitUntil(async () => (await a.routez()).length === 1, 'nats-a and nats-b to route to each other', 30_000);
+
+    // A node that trusts the cluster's CA (so it accepts nats-a's certificate) but presents a certificate another CA
+    // signed: only nats-a's demand for a client certificate from its CA keeps it out.
+    const foreignTls = await makeTempDir('sightline-nats-foreign-ca-');
+    await run('bash', [join(ROOT, 'deploy/docker/make-nats-certs.sh'), foreignTls]);
+    copyFileSync(join(tls, 'server/ca.crt'), join(foreignTls, 'server/ca.crt'));
+    await startNode('nats-foreign', 'cluster.conf', foreignTls, portForeign, [portA, portForeign]);
+    await a.node.waitForLine(/TLS route handshake error/, 30_000);
+    expect(await a.routez()).toHaveLength(1);
+    expect(await b.routez()).toHaveLength(1);
+  });
+});
+
 describe('NATS passwords in .env', () => {
   /** The NATS_*_PASSWORD lines of a project's .env. */
   const natsPasswords = (dir: string) =>
     Object.fromEntries([...readFileSync(join(dir, '.env'), 'utf8').matchAll(/^(NATS_[A-Z]+_PASSWORD)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   /** `nats-server -t` with these passwords in its environment, as compose passes them: the error text, or '' if valid. */
-  const natsConfigError = (passwords: Record<string, string>) =>
+  const natsConfigError = async (passwords: Record<string, string>) =>
     run('nats-server', ['-c', 'single.conf', '-t'], {
-      cwd: join(ROOT, 'deploy/docker/nats'),
+      cwd: await shippedNatsConfigs(),
       env: { PATH: process.env.PATH, NATS_SERVER_NAME: 'test-node', ...passwords },
     }).then(
       ({ stdout, stderr }) => (`${stdout}${stderr}`.includes('configuration file single.conf is valid') ? '' : `${stdout}${stderr}`),
@@ -307,6 +415,24 @@ describe('NATS passwords in .env', () => {
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(env);
   });
 });
+
+/**
+ * deploy/docker/nats as the NATS container sees it: its files copied with /etc/nats-tls pointing at certificates that
+ * the shipped deploy/docker/make-nats-certs.sh made here (the container mounts var/nats-tls/server there).
+ */
+let natsConfigDir: Promise<string> | undefined;
+function shippedNatsConfigs(): Promise<string> {
+  natsConfigDir ??= (async () => {
+    const dir = await makeTempDir('sightline-nats-conf-');
+    await run('bash', [join(ROOT, 'deploy/docker/make-nats-certs.sh'), join(dir, 'tls')]);
+    for (const file of readdirSync(join(ROOT, 'deploy/docker/nats'))) {
+      const text = readFileSync(join(ROOT, 'deploy/docker/nats', file), 'utf8');
+      writeFileSync(join(dir, file), text.replaceAll('/etc/nats-tls/', `${join(dir, 'tls/server')}/`));
+    }
+    return dir;
+  })();
+  return natsConfigDir;
+}
 
 const NATS_PASSWORDS = Object.fromEntries(NATS_IDENTITIES.map((id) => [`NATS_${id.toUpperCase()}_PASSWORD`, 'x']));
 

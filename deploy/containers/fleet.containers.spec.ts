@@ -189,6 +189,22 @@ describe('the compose fleet on real containers (CPU)', () => {
     expect(received[0]?.event).toBe(EVENTS.sessionStarted);
   });
 
+  it("carries every NATS client's traffic over TLS under its own identity, as nats-server reports it", async () => {
+    // Monitoring listens on the nats container's loopback only: read it from inside.
+    const connz = JSON.parse(
+      await project!.compose(['exec', '-T', 'nats', 'wget', '-qO-', 'http://127.0.0.1:8222/connz?auth=1&limit=1024']),
+    ) as { connections: { name?: string; authorized_user?: string; tls_version?: string }[] };
+    const byName = Object.fromEntries(
+      connz.connections.map((c) => [(c.name ?? '').split(':')[0], { user: c.authorized_user, tls: c.tls_version }]),
+    );
+    const tls = expect.stringMatching(/^1\.[23]$/);
+    expect(byName).toMatchObject({
+      'nats-provision': { user: 'provisioner', tls },
+      ...Object.fromEntries(['ingest', 'inference', 'persistence', 'gateway', 'tracker'].map((s) => [s, { user: s, tls }])),
+    });
+    expect(connz.connections.filter((c) => !c.tls_version)).toEqual([]);
+  });
+
   it('archives PostgreSQL WAL to the S3 store', async () => {
     const segment = await project!.sql('SELECT pg_walfile_name(pg_switch_wal())');
     expect(segment).toMatch(/^[0-9A-F]{24}$/);

@@ -6,8 +6,9 @@
 #     (added when missing; NATS passwords get a letter in front, see nats_secret);
 #   - deploy/env/<service>.env from each example (edit them afterwards);
 #   - the observability profile's secret files (Grafana admin password, Alertmanager secrets);
-#   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one).
-# Needs bash and coreutils. Files holding secrets are created readable by their owner only.
+#   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one);
+#   - var/nats-tls: NATS's private CA and server certificate (deploy/docker/make-nats-certs.sh; renewed when near expiry).
+# Needs bash, coreutils and openssl. Files holding secrets are created readable by their owner only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 umask 077
@@ -70,4 +71,5 @@ fi
 
 mkdir -p var/media deploy/proxy/certs
 chmod 0755 var var/media
+bash deploy/docker/make-nats-certs.sh var/nats-tls
 echo "ready: docker compose pull && docker compose up -d"

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sightline needs on a fresh Debian/Ubuntu machine, then the npm dependencies.
-#   runtime : nats-server, PostgreSQL server, FFmpeg (Debian's: security updates; ingest prefers it to the npm build)
+#   runtime : nats-server, PostgreSQL server, FFmpeg (Debian's: security updates; ingest prefers it to the npm build),
+#             openssl (the local fleet's NATS TLS certificates)
 #   tests   : GStreamer RTSP server (python3 bindings + plugins), Prometheus tools (promtool/amtool), pgBackRest,
 #             docker-compose (validates docker-compose.yml without an engine), Caddy (TLS proxy test),
-#             openssl, Chromium for the web-console browser tests, python3-onnx (re-derives the batched models)
+#             Chromium for the web-console browser tests, python3-onnx (re-derives the batched models)
 # Usage: deploy/local/install-deps.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-runtime=(nats-server postgresql ffmpeg)
+runtime=(nats-server postgresql ffmpeg openssl)
 testing=(gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools prometheus
-  prometheus-alertmanager pgbackrest openssl jq gettext-base chromium docker-compose caddy python3-onnx)
+  prometheus-alertmanager pgbackrest jq gettext-base chromium docker-compose caddy python3-onnx)
 packages=("${runtime[@]}")
 [ "${1:-}" = "--runtime-only" ] || packages+=("${testing[@]}")
 

@@ -103,10 +103,9 @@ describe('autoscaler with the local backend on a real local fleet', () => {
     });
     // It publishes frames, as ingest does, with ingest's NATS identity.
     client = await NatsClient.connect({
-      url: fleet.endpoints.natsUrl,
       name: 'autoscale-test',
       logger: silentLogger,
-      ...fleet.natsCredentials('ingest'),
+      ...fleet.natsConnectOptions('ingest'),
     });
 
     const backend = new LocalFleetBackend(fleet);

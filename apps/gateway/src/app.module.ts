@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'gateway', logger, level: config.LOG_LEVEL }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'gateway', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+        MessagingModule.forService('gateway', config),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       // Only the health and metrics routes are HTTP; unknown routes still answer the common error body.

@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'inference', logger, level: config.LOG_LEVEL }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'inference', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+        MessagingModule.forService('inference', config),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -17,7 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'ingest', logger, level: config.LOG_LEVEL }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'ingest', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+        MessagingModule.forService('ingest', config),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [SessionsController],

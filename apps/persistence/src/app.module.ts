@@ -55,7 +55,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'persistence', logger, level: config.LOG_LEVEL }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'persistence', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+        MessagingModule.forService('persistence', config),
         SecurityModule.forRoot({ jwksUrl: config.AUTH_JWKS_URL }),
       ],
       controllers: [ResultsController, ZonesController],

@@ -14,7 +14,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'tracker', logger, level: config.LOG_LEVEL }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'tracker', user: config.NATS_USER, password: config.NATS_PASSWORD }),
+        MessagingModule.forService('tracker', config),
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, baseConfigShape, env, loadConfig } from './config.js';
@@ -13,6 +15,17 @@ describe('loadConfig', () => {
   it('coerces values and treats empty strings as unset', () => {
     const cfg = loadConfig(shape, { HTTP_PORT: '8080', ENABLED: 'yes', TAGS: 'x, y', LOG_LEVEL: '' });
     expect(cfg).toMatchObject({ HTTP_PORT: 8080, ENABLED: true, TAGS: ['x', 'y'], LOG_LEVEL: 'info' });
+  });
+
+  it('accepts NATS_TLS_CA_FILE naming a readable file and stops with CONFIG_INVALID naming it when it does not', () => {
+    const ca = fileURLToPath(import.meta.url); // any readable file
+    expect(loadConfig(shape, { NATS_TLS_CA_FILE: ca }).NATS_TLS_CA_FILE).toBe(ca);
+    expect(loadConfig(shape, {}).NATS_TLS_CA_FILE).toBeUndefined();
+    for (const missing of ['/nonexistent/nats-ca.crt', dirname(ca)]) {
+      expect(() => loadConfig(shape, { NATS_TLS_CA_FILE: missing })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', problems: [`NATS_TLS_CA_FILE: not a readable file (got "${missing}")`] }),
+      );
+    }
   });
 
   it('names every bad variable in one error, without echoing secrets', () => {

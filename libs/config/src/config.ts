@@ -3,6 +3,7 @@
  * `loadConfig` validates `process.env` against it at start-up and fails with one message naming every bad variable.
  */
 import { SharedErrorCode, SightlineError } from '@sightline/contracts';
+import { accessSync, constants, statSync } from 'node:fs';
 import { z } from 'zod';
 
 export class ConfigError extends SightlineError<typeof SharedErrorCode.configInvalid> {
@@ -39,6 +40,13 @@ export const env = {
         },
         `must be a ${protocols.join('/')} URL`,
       ),
+  /** An optional path that must name a readable file when set (e.g. a CA certificate). */
+  readableFile: () =>
+    z
+      .string()
+      .min(1)
+      .optional()
+      .refine((v) => v === undefined || isReadableFile(v), 'not a readable file'),
   /** Comma-separated list. */
   list: (fallback: string[]) =>
     z
@@ -58,6 +66,11 @@ export const baseConfigShape = {
   /** This service's NATS identity (libs/messaging identities); unset: no authentication (tests). */
   NATS_USER: env.optionalString(),
   NATS_PASSWORD: env.optionalString(),
+  /**
+   * The CA that signed nats-server's certificate: set, the service speaks TLS only to NATS and trusts this CA alone
+   * (the local fleet and compose set it). Checked at start: a missing or unreadable file stops the service.
+   */
+  NATS_TLS_CA_FILE: env.readableFile(),
   LOG_LEVEL: env.oneOf(['error', 'warn', 'info', 'debug'] as const, 'info'),
   /** Listen address of the HTTP server (the local fleet: 127.0.0.1); unset: every interface, as in the images. */
   HTTP_HOST: env.optionalString(),
@@ -80,4 +93,13 @@ function describeValue(source: NodeJS.ProcessEnv, key: PropertyKey | undefined):
   if (typeof key !== 'string' || source[key] === undefined) return ' (not set)';
   // Never echo values of secret-looking variables, nor URLs, which may carry credentials (user:password@).
   return /PASS|SECRET|TOKEN|KEY|URL|DSN/i.test(key) ? ' (value hidden)' : ` (got "${source[key]}")`;
+}
+
+function isReadableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -109,7 +109,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     print(`  results (query API)  ${fleet.url('persistence')}/sessions`);
     print(`  metrics              ${fleet.url('inference')}/metrics (every service has /metrics and /health)`);
     print(
-      `  NATS ${fleet.endpoints.natsUrl}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`,
+      `  NATS ${fleet.endpoints.natsUrl}${fleet.endpoints.natsTlsCaFile ? ` (TLS, CA ${fleet.endpoints.natsTlsCaFile})` : ''}   PostgreSQL ${redactUrl(fleet.endpoints.databaseUrl)} (password in ${join(dataDir, 'postgres-password')})`,
     );
     print('');
 

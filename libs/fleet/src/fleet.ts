@@ -7,10 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalNatsServer, LocalPostgres, ManagedProcess, freePort, isAddressInUse } from '@sightline/local-infra';
+import { LocalNatsServer, LocalPostgres, ManagedProcess, ensureNatsTls, freePort, isAddressInUse } from '@sightline/local-infra';
 import { silentLogger } from '@sightline/contracts';
 import { DATABASE_SERVICES, provisionDatabase, serviceDatabaseUrl, type DatabaseService } from '@sightline/db';
-import { NATS_IDENTITIES, NatsClient, keepStreamsProvisioned, natsAuthorizationConfig, type NatsIdentity } from '@sightline/messaging';
+import {
+  NATS_IDENTITIES,
+  NatsClient,
+  keepStreamsProvisioned,
+  natsAuthorizationConfig,
+  type NatsClientOptions,
+  type NatsIdentity,
+} from '@sightline/messaging';
 import { acquireDataDirLock, assertPortsFree, type DataDirLock } from './preflight.js';
 import {
   Supervisor,
@@ -64,6 +71,11 @@ export interface FleetOptions {
    * the provisioning identity before the services start. `false`: an open server, as in most library tests.
    */
   natsIdentities?: boolean;
+  /**
+   * TLS between every client and NATS (default true): a private CA and a server certificate for 127.0.0.1/localhost
+   * in `<dataDir>/nats-tls` (made once, renewed when near expiry); the services trust that CA alone.
+   */
+  natsTls?: boolean;
 }
 
 export interface RunningService {
@@ -93,9 +105,14 @@ export class LocalFleet {
     private readonly provisioner?: NatsClient,
   ) {}
 
-  /** The credentials of a NATS identity of this fleet (tests connect as a service would); undefined on an open server. */
-  natsCredentials(name: NatsIdentity): NatsCredentials | undefined {
-    return this.natsPasswords && identity(name, this.natsPasswords);
+  /** How to connect as a NATS identity of this fleet, as that service does (its credentials, TLS trusting the fleet's CA). */
+  natsConnectOptions(name: NatsIdentity): Pick<NatsClientOptions, 'url' | 'user' | 'password' | 'tls'> {
+    const caFile = this.endpoints.natsTlsCaFile;
+    return {
+      url: this.nats.url,
+      ...(this.natsPasswords && identity(name, this.natsPasswords)),
+      ...(caFile !== undefined && { tls: { caFile } }),
+    };
   }
 
   /**
@@ -131,16 +148,19 @@ export class LocalFleet {
       }
       const fixed = (name: keyof typeof DEFAULT_PORTS) => (options.ports === 'free' ? undefined : DEFAULT_PORTS[name]);
       const onLine = (source: string) => (line: string) => options.onLine?.(source, line);
+      // Kept in the data directory across runs: a restarted server (supervised or not) presents the same certificate.
+      const tls = options.natsTls === false ? undefined : await ensureNatsTls(join(dataDir, 'nats-tls'));
       nats = await LocalNatsServer.start({
         dataDir: join(dataDir, 'nats'),
         port: fixed('nats'),
         onLine: onLine('nats'),
         ...(passwords && { authorization: natsAuthorizationConfig((id) => JSON.stringify(passwords[id])) }),
+        ...(tls && { tls: { certFile: tls.certFile, keyFile: tls.keyFile } }),
         onProcess: (proc) => supervisor.watch(INFRA_NAMES.nats, proc, () => nats!.start()),
       });
       // The services may not create streams: the provisioning identity stays connected and provisions them again
       // after any restart of the server (supervised or deliberate), as compose's nats-provision does.
-      if (passwords) provisioner = await connectProvisioner(nats.url, passwords.provisioner);
+      if (passwords) provisioner = await connectProvisioner(nats.url, passwords.provisioner, tls?.caFile);
       postgres =
         options.postgres === false
           ? undefined
@@ -165,7 +185,15 @@ export class LocalFleet {
         tracker: identity('tracker', passwords),
       };
       const serviceDatabaseUrls = postgres && (await provisionServiceRoles(postgres.url));
-      const endpoints = { natsUrl: nats.url, natsCredentials, databaseUrl: postgres?.url ?? '', serviceDatabaseUrls, ports, dataDir };
+      const endpoints = {
+        natsUrl: nats.url,
+        natsCredentials,
+        natsTlsCaFile: tls?.caFile,
+        databaseUrl: postgres?.url ?? '',
+        serviceDatabaseUrls,
+        ports,
+        dataDir,
+      };
       const fleet = new LocalFleet(nats, postgres, endpoints, options, supervisor, lock, passwords, provisioner);
       fleet.logs.set('supervisor', supervisorLog); // ended with the others by stop()
       try {
@@ -328,8 +356,15 @@ const identity = (name: NatsIdentity, passwords: Record<NatsIdentity, string>): 
 });
 
 /** Connects as the provisioning identity, the only one allowed to create streams, and keeps them provisioned. */
-async function connectProvisioner(url: string, password: string): Promise<NatsClient> {
-  const client = await NatsClient.connect({ url, name: 'fleet-provisioner', user: 'provisioner', password, logger: silentLogger });
+async function connectProvisioner(url: string, password: string, caFile: string | undefined): Promise<NatsClient> {
+  const client = await NatsClient.connect({
+    url,
+    name: 'fleet-provisioner',
+    user: 'provisioner',
+    password,
+    ...(caFile !== undefined && { tls: { caFile } }),
+    logger: silentLogger,
+  });
   try {
     await keepStreamsProvisioned(client, silentLogger);
     return client;

@@ -26,6 +26,8 @@ export interface FleetEndpoints {
   natsUrl: string;
   /** Each NATS-using service's own identity (absent: the server accepts anyone). */
   natsCredentials?: Partial<Record<ServiceName, NatsCredentials>>;
+  /** The CA that signed the fleet's nats-server certificate (absent: plaintext NATS). */
+  natsTlsCaFile?: string;
   /** The owner's URL (migrations and roles; `psql`-level access): no service connects with it. */
   databaseUrl: string;
   /** Each database-using service's own role, with only its grants (libs/db's DATABASE_GRANTS). */
@@ -48,6 +50,7 @@ export function serviceEnvironment(name: ServiceName, endpoints: FleetEndpoints)
     NATS_URL: endpoints.natsUrl,
     HTTP_PORT: String(endpoints.ports[name]),
     ...(identity && { NATS_USER: identity.user, NATS_PASSWORD: identity.password }),
+    ...(endpoints.natsTlsCaFile !== undefined && { NATS_TLS_CA_FILE: endpoints.natsTlsCaFile }),
   };
   switch (name) {
     case 'auth':

@@ -23,10 +23,17 @@ import {
   type SessionInfo,
 } from '@sightline/contracts';
 import { AnalysisClient, passwordTokenSource, type AnalysisEvent } from '@sightline/client';
-import { makeTempDir, makeTestClip, startGstRtspServer, waitUntil, type GstRtspServer } from '@sightline/local-infra';
+import {
+  makeTempDir,
+  makeTestClip,
+  natsServerCertificate,
+  startGstRtspServer,
+  waitUntil,
+  type GstRtspServer,
+} from '@sightline/local-infra';
 import { NatsClient } from '@sightline/messaging';
 import { INFRA_NAMES, LocalFleet, type ServiceName, type SupervisorEvent } from '../src/index.js';
-import { assertServicesBuilt, consumerCaughtUp, readSessionResults } from './e2e-support.js';
+import { NATS_SERVICES, assertServicesBuilt, consumerCaughtUp, readSessionResults, serviceNatsConnections } from './e2e-support.js';
 
 const SESSION_ID = 'chaos';
 const ADMIN = { username: 'operator', email: 'operator@sightline.test', password: randomBytes(18).toString('base64url') };
@@ -176,6 +183,8 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     await injectAndRecover('kill -9 gateway', killService('gateway'));
 
     const beforeNats = await ingestSession();
+    const { tls } = fleet!.natsConnectOptions('provisioner');
+    const certificateBefore = (await natsServerCertificate(fleet!.nats.port, tls!.caFile)).fingerprint256;
     await injectAndRecover('nats-server restart (down 3 s)', async () => {
       await fleet!.nats.stop();
       await new Promise((r) => setTimeout(r, 3000));
@@ -185,6 +194,13 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
     const afterNats = await ingestSession();
     expect(afterNats).toMatchObject({ state: 'live', startedAt: beforeNats.startedAt });
     expect(afterNats.stats.framesIn).toBeGreaterThan(beforeNats.stats.framesIn);
+    // Back on the same certificate, and every service reconnected over TLS under its own identity.
+    expect((await natsServerCertificate(fleet!.nats.port, tls!.caFile)).fingerprint256).toBe(certificateBefore);
+    expect(await serviceNatsConnections(fleet!)).toEqual(
+      Object.fromEntries(
+        NATS_SERVICES.filter((s) => s !== 'tracker').map((s) => [s, { user: s, tls: expect.stringMatching(/^1\.[23]$/) }]),
+      ),
+    );
 
     await injectAndRecover('PostgreSQL restart', async () => {
       await fleet!.postgres.stop();
@@ -208,10 +224,9 @@ describe('chaos: faults one at a time under a live RTSP session and an SDK agent
       headers: { authorization: `Bearer ${await getToken()}` },
     });
     const nats = await NatsClient.connect({
-      url: fleet!.nats.url,
       name: 'chaos-test',
       logger: silentLogger,
-      ...fleet!.natsCredentials('provisioner'),
+      ...fleet!.natsConnectOptions('provisioner'),
     });
     try {
       await waitUntil(() => consumerCaughtUp(nats, STREAMS.frames, CONSUMERS.inference), 'inference to drain FRAMES', 60_000);

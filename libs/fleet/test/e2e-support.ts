@@ -1,13 +1,14 @@
 /**
  * Helpers for the fleet's end-to-end test: reading one session's results straight from the RESULTS stream, telling
- * when a durable consumer has nothing left to do, and comparing detected face boxes with the clip's known path.
+ * when a durable consumer has nothing left to do, comparing detected face boxes with the clip's known path, and what
+ * the fleet's nats-server says of the services' connections.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { STREAMS, parseJson, resultEnvelopeSchema, type FrameAnalyzedPayload, type ResultEnvelope } from '@sightline/contracts';
 import { astronautFaceBoxAt, type AstronautClipParams } from '@sightline/local-infra';
 import type { NatsClient } from '@sightline/messaging';
-import { REPO_ROOT, SERVICE_NAMES } from '../src/index.js';
+import { REPO_ROOT, SERVICE_NAMES, type LocalFleet } from '../src/index.js';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
 
 /** The fleet runs the services' build output: fail with the remedy rather than with a child's stack trace. */
@@ -126,4 +127,19 @@ export function judgeFace(payload: FrameAnalyzedPayload, clip: AstronautClipPara
     centreErrorPx: best?.centreErrorPx ?? Number.NaN,
     iou: best?.iou ?? Number.NaN,
   };
+}
+
+/** The NATS-using services of the fleet: each holds one connection named `<service>:<pid>`. */
+export const NATS_SERVICES = ['ingest', 'inference', 'persistence', 'gateway', 'tracker'] as const;
+
+/** What the fleet's nats-server reports for each service's connection: the identity it used and its TLS version. */
+export async function serviceNatsConnections(fleet: LocalFleet): Promise<Record<string, { user?: string; tls?: string }>> {
+  const connz = (await (await fetch(`http://127.0.0.1:${fleet.nats.monitorPort}/connz?auth=1&limit=1024`)).json()) as {
+    connections: { name?: string; authorized_user?: string; tls_version?: string }[];
+  };
+  return Object.fromEntries(
+    connz.connections
+      .filter((c) => NATS_SERVICES.some((s) => c.name?.startsWith(`${s}:`)))
+      .map((c) => [c.name!.split(':')[0], { user: c.authorized_user, tls: c.tls_version }]),
+  );
 }

@@ -1,14 +1,15 @@
 /**
  * What the local fleet (`npm run up`) exposes: its services listen on loopback only unless HTTP_HOST says otherwise,
- * its NATS refuses clients without a service identity (each identity's permissions: libs/messaging's
- * identities.int.spec.ts), and its PostgreSQL requires a password kept in the data directory.
+ * its NATS requires TLS under a CA of its own (made in the data directory, kept across restarts) and refuses clients
+ * without a service identity (each identity's permissions: libs/messaging's identities.int.spec.ts), and its PostgreSQL requires a password kept in the data directory.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { makeTempDir, postgresBinDir } from '@sightline/local-infra';
+import { X509Certificate } from 'node:crypto';
+import { makeTempDir, natsServerCertificate, plaintextNatsExchange, postgresBinDir } from '@sightline/local-infra';
 import { silentLogger } from '@sightline/contracts';
 import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,17 +47,35 @@ describe('the local fleet', () => {
     expect(await connects(externalAddress(), port)).toBe(false);
   });
 
+  it('runs NATS with TLS only: a plaintext client is refused, the services get the CA, the keys stay owner-only', async () => {
+    const tlsDir = join(fleet.endpoints.dataDir, 'nats-tls');
+    expect(fleet.endpoints.natsTlsCaFile).toBe(join(tlsDir, 'ca.crt'));
+    for (const key of ['ca.key', 'server.key']) expect(statSync(join(tlsDir, key)).mode & 0o777).toBe(0o600);
+    const reply = await plaintextNatsExchange(fleet.nats.port, { user: 'inference', pass: fleet.natsConnectOptions('inference').password });
+    expect(reply).toMatch(/"tls_required":true/);
+    expect(reply).not.toMatch(/PONG/);
+    const presented = await natsServerCertificate(fleet.nats.port, fleet.endpoints.natsTlsCaFile!, '127.0.0.1');
+    expect(presented.fingerprint256).toBe(new X509Certificate(readFileSync(join(tlsDir, 'server.crt'))).fingerprint256);
+    expect(serviceEnvironment('inference', fleet.endpoints)).toMatchObject({ NATS_TLS_CA_FILE: join(tlsDir, 'ca.crt') });
+    // The running inference service, as the server sees it: its own identity, over TLS.
+    const connz = (await (await fetch(`http://127.0.0.1:${fleet.nats.monitorPort}/connz?auth=1`)).json()) as {
+      connections: { name: string; authorized_user?: string; tls_version?: string }[];
+    };
+    expect(connz.connections.find((c) => c.name.startsWith('inference:'))).toMatchObject({
+      authorized_user: 'inference',
+      tls_version: expect.stringMatching(/^1\.[23]$/),
+    });
+  });
+
   it('runs NATS with identities: anonymous clients are refused, the inference identity cannot delete a stream', async () => {
-    await expect(
-      NatsClient.connect({ url: fleet.nats.url, name: 'anonymous', logger: silentLogger, connectTimeoutMs: 500 }),
-    ).rejects.toMatchObject({
+    const { url, tls } = fleet.natsConnectOptions('inference');
+    await expect(NatsClient.connect({ url, tls, name: 'anonymous', logger: silentLogger, connectTimeoutMs: 500 })).rejects.toMatchObject({
       code: 'NATS_UNAVAILABLE',
     });
     const inference = await NatsClient.connect({
-      url: fleet.nats.url,
       name: 'as-inference',
       logger: silentLogger,
-      ...fleet.natsCredentials('inference'),
+      ...fleet.natsConnectOptions('inference'),
     });
     try {
       await expect(inference.manager.streams.delete('RESULTS')).rejects.toThrow();

@@ -95,12 +95,7 @@ beforeAll(async () => {
       },
     },
   });
-  nats = await NatsClient.connect({
-    url: fleet.nats.url,
-    name: 'rows-test',
-    logger: silentLogger,
-    ...fleet.natsCredentials('provisioner'),
-  });
+  nats = await NatsClient.connect({ name: 'rows-test', logger: silentLogger, ...fleet.natsConnectOptions('provisioner') });
   const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
   const authorization = `Bearer ${accessToken}`;
 

@@ -40,12 +40,14 @@ import { NatsClient } from '@sightline/messaging';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFleet, mediaDir } from '../src/index.js';
 import {
+  NATS_SERVICES,
   assertServicesBuilt,
   consumerCaughtUp,
   counterValue,
   judgeFace,
   percentile,
   readSessionResults,
+  serviceNatsConnections,
   type FaceVerdict,
   type StreamResult,
 } from './e2e-support.js';
@@ -118,7 +120,7 @@ beforeAll(async () => {
     },
   });
   // The fleet's NATS has identities: the test observes as the provisioning identity (stream and consumer state).
-  nats = await NatsClient.connect({ url: fleet.nats.url, name: 'e2e-test', logger: silentLogger, ...fleet.natsCredentials('provisioner') });
+  nats = await NatsClient.connect({ name: 'e2e-test', logger: silentLogger, ...fleet.natsConnectOptions('provisioner') });
 
   const { accessToken } = await loginWithPassword({ authUrl: fleet.url('auth'), username: ADMIN.username, password: ADMIN.password });
   authorization = `Bearer ${accessToken}`;
@@ -242,6 +244,12 @@ describe('RTSP (Digest, MPEG-TS) → ingest → inference → persistence + gate
     expect(observed.received.map((e) => e.seq)).toEqual(delivered.map((r) => r.streamSeq));
     expect(observed.received.map((e) => e.event)).toEqual(delivered.map((r) => r.envelope.event));
     expect(observed.agentDuplicatesDropped).toBe(0);
+  });
+
+  it("carries every service's NATS traffic over TLS, each under its own identity", async () => {
+    expect(await serviceNatsConnections(fleet!)).toEqual(
+      Object.fromEntries(NATS_SERVICES.map((s) => [s, { user: s, tls: expect.stringMatching(/^1\.[23]$/) }])),
+    );
   });
 
   it('reports boxes that follow the known trajectory of the face', () => {

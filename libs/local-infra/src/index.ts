@@ -2,6 +2,7 @@ export { freePort, isAddressInUse, isPortFree, makeTempDir, waitForPort } from '
 export { waitUntil } from './wait.js';
 export { ManagedProcess } from './process.js';
 export { LocalNatsServer } from './nats-server.js';
+export { ensureNatsTls, natsServerCertificate, plaintextNatsExchange } from './nats-tls.js';
 export { LocalPostgres, postgresBinDir } from './postgres.js';
 export { GstRtspServer, startGstRtspServer, type GstRtspLiveCamera, type GstRtspMount } from './gst-rtsp-server.js';
 export {

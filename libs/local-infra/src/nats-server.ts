@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   onProcess?: (process: ManagedProcess) => void;
   /** An `authorization { … }` block (users and permissions); without it the server accepts any client. */
   authorization?: string;
+  /** Require TLS of every client with this certificate (e.g. from ensureNatsTls); without it the server is plaintext. */
+  tls?: { certFile: string; keyFile: string; /** TLS handshake timeout (default 5 s: a loaded box is slow). */ timeoutSeconds?: number };
 }
 
 export class LocalNatsServer {
@@ -67,6 +69,16 @@ export class LocalNatsServer {
         `  max_file_store: 10GB`,
         `}`,
         options.authorization ?? '',
+        ...(options.tls
+          ? [
+              // A top-level tls block makes nats-server refuse every client that does not upgrade to TLS.
+              `tls {`,
+              `  cert_file: ${JSON.stringify(options.tls.certFile)}`,
+              `  key_file: ${JSON.stringify(options.tls.keyFile)}`,
+              `  timeout: ${options.tls.timeoutSeconds ?? 5}`,
+              `}`,
+            ]
+          : []),
         '',
       ].join('\n'),
       // It may hold passwords.

@@ -3,6 +3,7 @@
  * readiness probes, and drains (finishes in-flight deliveries, flushes publishes) on shutdown.
  */
 import { SightlineError, type LoggerPort } from '@sightline/contracts';
+import { readFileSync } from 'node:fs';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { inboxPrefix } from './identities.js';
 import { MessagingErrorCode } from './errors.js';
@@ -21,6 +22,11 @@ export interface NatsClientOptions {
   /** This service's NATS identity (see identities.ts); replies then arrive on the identity's own inbox prefix. */
   user?: string;
   password?: string;
+  /**
+   * TLS: the CA file that signed the server's certificate. Given, the client speaks TLS only, verifies the server
+   * against this CA alone, and refuses a server that offers no TLS; absent, it connects as the server asks.
+   */
+  tls?: { caFile: string };
 }
 
 export class NatsClient {
@@ -38,6 +44,7 @@ export class NatsClient {
 
   static async connect(options: NatsClientOptions): Promise<NatsClient> {
     const servers = options.url.split(',').map((s) => s.trim());
+    const ca = options.tls && readCaFile(options.tls.caFile);
     const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -45,6 +52,7 @@ export class NatsClient {
           servers,
           name: options.name,
           ...(options.user && { user: options.user, pass: options.password, inboxPrefix: inboxPrefix(options.user) }),
+          ...(ca !== undefined && { tls: { ca } }),
           maxReconnectAttempts: -1,
           reconnectTimeWait: 1000,
           reconnectJitter: 500,
@@ -106,5 +114,14 @@ export class NatsClient {
       this.logger.warn('nats drain failed, closing', { error: (err as Error).message });
       await this.connection.close();
     }
+  }
+}
+
+/** Read once at start: a missing CA stops the service with a code instead of a retry loop that cannot succeed. */
+function readCaFile(caFile: string): string {
+  try {
+    return readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new SightlineError(MessagingErrorCode.natsTlsCaMissing, `NATS TLS CA file ${caFile} cannot be read`, { caFile }, { cause: err });
   }
 }

@@ -4,6 +4,8 @@ import { SharedErrorCode, type ErrorCodeOf } from '@sightline/contracts';
 export const MessagingErrorCode = {
   /** NATS unreachable within the connect timeout (also logged when re-provisioning after a reconnect gives up). */
   natsUnavailable: 'NATS_UNAVAILABLE',
+  /** TLS was asked for but its CA file cannot be read: nothing is tried without it. */
+  natsTlsCaMissing: 'NATS_TLS_CA_MISSING',
   /** A stream the service needs does not exist after the wait: the provisioning step has not run. */
   streamsNotProvisioned: 'STREAMS_NOT_PROVISIONED',
   /** A stream exists with settings that cannot be changed in place. */

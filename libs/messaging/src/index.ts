@@ -1,4 +1,4 @@
-export { NatsClient, type MessagingLogger } from './connection.js';
+export { NatsClient, type MessagingLogger, type NatsClientOptions } from './connection.js';
 export { MessagingErrorCode } from './errors.js';
 export {
   CONSUMER_DEFINITIONS,

@@ -21,6 +21,8 @@ export interface MessagingModuleOptions {
    */
   user?: string;
   password?: string;
+  /** The CA that signed nats-server's certificate (NATS_TLS_CA_FILE): TLS only, verified against it. */
+  tlsCaFile?: string;
 }
 
 class NatsShutdown implements OnApplicationShutdown {
@@ -30,8 +32,27 @@ class NatsShutdown implements OnApplicationShutdown {
   }
 }
 
+/** The NATS variables of every service's configuration (@sightline/config's baseConfigShape). */
+export interface NatsEnvironment {
+  NATS_URL: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TLS_CA_FILE?: string;
+}
+
 @Module({})
 export class MessagingModule {
+  /** A service's connection as its configuration says: URL, identity and TLS. */
+  static forService(name: string, config: NatsEnvironment): DynamicModule {
+    return MessagingModule.forRoot({
+      url: config.NATS_URL,
+      name,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      tlsCaFile: config.NATS_TLS_CA_FILE,
+    });
+  }
+
   static forRoot(options: MessagingModuleOptions): DynamicModule {
     return {
       module: MessagingModule,
@@ -41,8 +62,15 @@ export class MessagingModule {
           provide: NatsClient,
           inject: [LOGGER, HealthRegistry],
           useFactory: async (logger: Logger, health: HealthRegistry) => {
-            const { url, user, password } = options;
-            const client = await NatsClient.connect({ url, user, password, name: `${options.name}:${process.pid}`, logger });
+            const { url, user, password, tlsCaFile } = options;
+            const client = await NatsClient.connect({
+              url,
+              user,
+              password,
+              ...(tlsCaFile !== undefined && { tls: { caFile: tlsCaFile } }),
+              name: `${options.name}:${process.pid}`,
+              logger,
+            });
             if (user && user !== 'provisioner') {
               // A service identity may not create streams: the provisioning identity does, also after a NATS restart.
               await awaitStreams(client.manager);

@@ -3,7 +3,7 @@
  * the only one allowed to, and again after every reconnect (a restarted nats-server has lost its memory stream
  * FRAMES, and the services may not create it). With NATS_PROVISION_ONCE=true it exits after the first time; with
  * `--check` (the container's health check) it only checks that every stream exists, exit code 0 or 1.
- * Reads NATS_URL, NATS_USER, NATS_PASSWORD.
+ * Reads NATS_URL, NATS_USER, NATS_PASSWORD and NATS_TLS_CA_FILE (TLS only, verified against that CA).
  */
 import { NatsClient } from './connection.js';
 import { keepStreamsProvisioned } from './provisioning.js';
@@ -22,6 +22,7 @@ const client = await NatsClient.connect({
   name: 'nats-provision',
   user: process.env.NATS_USER,
   password: process.env.NATS_PASSWORD,
+  ...(process.env.NATS_TLS_CA_FILE && { tls: { caFile: process.env.NATS_TLS_CA_FILE } }),
   logger,
 });
 if (process.argv.includes('--check')) {
