@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const APPS = readdirSync(join(ROOT, 'apps')).filter((name) => existsSync(join(ROOT, 'apps', name, 'package.json')));
-const PROFILES = ['autoscaler', 'nats-cluster'];
+const PROFILES = ['autoscaler', 'nats-cluster', 'observability'];
 
 interface ComposeService {
   image?: string;
@@ -250,6 +250,103 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => Object.values(s.environment ?? {}).includes(pass))
       .map(([name]) => name);
     expect(holders.sort()).toEqual(['backup', 'postgres']);
+  });
+});
+
+/** The log pipeline's secrets in .env (prepare-host.sh) and the services that may hold each. */
+const LOG_PIPELINE_SECRETS: Record<string, string[]> = {
+  ELASTIC_PASSWORD: ['elasticsearch', 'elasticsearch-setup'],
+  KIBANA_SYSTEM_PASSWORD: ['elasticsearch-setup', 'kibana'],
+  KIBANA_ENCRYPTION_KEY: ['kibana'],
+  FLUENTD_ES_PASSWORD: ['elasticsearch-setup', 'fluentd'],
+  ELASTALERT_ES_PASSWORD: ['elastalert', 'elasticsearch-setup'],
+  FLUENTD_FORWARD_SHARED_KEY: ['fluentd'],
+};
+
+describe('the log pipeline (profile observability)', () => {
+  let services: Record<string, ComposeService>;
+  let env: Map<string, string>;
+
+  beforeAll(async () => {
+    const project = await makeTempDir('sightline-compose-logs-');
+    deployInto(project);
+    await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    env = new Map([...readFileSync(join(project, '.env'), 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    ({ services } = await composeConfig(project, ['docker-compose.yml']));
+  });
+
+  it('gets its passwords and keys from .env, each only where it is used', () => {
+    for (const [key, expected] of Object.entries(LOG_PIPELINE_SECRETS)) {
+      const value = env.get(key);
+      expect(value, key).toMatch(/^[0-9a-f]{48}$/);
+      const holders = Object.entries(services)
+        .filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes(value!)))
+        .map(([name]) => name);
+      expect(holders.sort(), key).toEqual(expected);
+    }
+  });
+
+  it('runs Elasticsearch with security on, Kibana as kibana_system, Fluentd and ElastAlert as their own users', () => {
+    expect(services.elasticsearch.environment).toMatchObject({
+      'xpack.security.enabled': 'true',
+      ELASTIC_PASSWORD: env.get('ELASTIC_PASSWORD'),
+    });
+    expect(services.elasticsearch.ports ?? []).toEqual([]);
+    // The health check logs in (an unauthenticated request is refused once security is on), with the password the
+    // container's shell expands (`$$` in compose's output): it is not written into the container's configuration.
+    expect(services.elasticsearch.healthcheck?.test).toEqual([
+      'CMD-SHELL',
+      'curl -fs -u "elastic:$$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health || exit 1',
+    ]);
+    expect(services.kibana.environment).toMatchObject({
+      ELASTICSEARCH_USERNAME: 'kibana_system',
+      ELASTICSEARCH_PASSWORD: env.get('KIBANA_SYSTEM_PASSWORD'),
+    });
+    expect(services.elastalert.environment).toMatchObject({
+      ES_USERNAME: 'sightline_elastalert',
+      ES_PASSWORD: env.get('ELASTALERT_ES_PASSWORD'),
+    });
+    // The users exist before their clients start: elasticsearch-setup runs once Elasticsearch is healthy.
+    expect(services['elasticsearch-setup']).toMatchObject({
+      restart: 'no',
+      depends_on: { elasticsearch: { condition: 'service_healthy' } },
+    });
+    for (const client of ['kibana', 'fluentd', 'elastalert']) {
+      expect(services[client].depends_on, client).toEqual({
+        'elasticsearch-setup': expect.objectContaining({ condition: 'service_completed_successfully' }),
+      });
+    }
+  });
+
+  it('has Fluentd demand the shared key on its forward port and write to Elasticsearch as the least-privileged writer', () => {
+    const conf = readFileSync(join(ROOT, 'deploy/monitoring/fluentd/fluent.conf'), 'utf8');
+    const forward = /<source>\s+@type forward[\s\S]*?<\/source>/.exec(conf)?.[0] ?? '';
+    expect(forward).toMatch(/<security>[\s\S]*shared_key "#\{ENV\['FLUENTD_FORWARD_SHARED_KEY'\][^\n]*raise[^\n]*\}"[\s\S]*<\/security>/);
+    const output = /<match docker\.\*\*>[\s\S]*?<\/match>/.exec(conf)?.[0] ?? '';
+    expect(output).toMatch(/^\s+@type elasticsearch$/m);
+    expect(output).toMatch(/^\s+user sightline_fluentd$/m);
+    expect(output).toMatch(/^\s+password "#\{ENV\['FLUENTD_ES_PASSWORD'\][^\n]*raise[^\n]*\}"$/m);
+    expect(output).toMatch(/^\s+write_operation create$/m);
+    // `create` needs an id per record (the plugin drops records without one): generated before the output.
+    expect(output).toMatch(/^\s+id_key _hash$/m);
+    expect(conf.indexOf('@type elasticsearch_genid')).toBeGreaterThan(conf.indexOf('@type parser'));
+    expect(conf.indexOf('@type elasticsearch_genid')).toBeLessThan(conf.indexOf('<match docker.**>'));
+    // The writer may create the daily index and add documents: no reading, overwriting or deleting.
+    const writer = JSON.parse(readFileSync(join(ROOT, 'deploy/monitoring/elasticsearch/roles/sightline_log_writer.json'), 'utf8'));
+    expect(writer).toEqual({
+      cluster: ['monitor'],
+      indices: [{ names: ['sightline-logs-*'], privileges: ['create_index', 'create_doc'] }],
+    });
+  });
+
+  it('refuses to start without the passwords in .env', async () => {
+    const project = await makeTempDir('sightline-compose-logs-missing-');
+    deployInto(project);
+    await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    const envFile = join(project, '.env');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^ELASTIC_PASSWORD=.*\n/m, ''));
+    const failure = await composeConfig(project, ['docker-compose.yml']).catch((err: { stderr: string }) => err);
+    expect((failure as { stderr: string }).stderr).toMatch(/ELASTIC_PASSWORD/);
   });
 });
 
