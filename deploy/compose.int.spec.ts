@@ -238,6 +238,44 @@ describe('docker-compose.yml', () => {
     expect(services['db-provision']).toMatchObject({ restart: 'no', command: ['node', 'libs/db/dist/provision-main.js'] });
   });
 
+  it('confines ingest, which decodes untrusted video: read-only, non-root, no capabilities, default seccomp, no other secret', () => {
+    const ingest = services.ingest as ComposeService & {
+      read_only?: boolean;
+      cap_drop?: string[];
+      cap_add?: string[];
+      security_opt?: string[];
+      privileged?: boolean;
+      user?: string;
+    };
+    expect(ingest).toMatchObject({ read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+    expect(ingest.cap_add ?? []).toEqual([]);
+    expect(ingest.privileged ?? false).toBe(false);
+    // The image's user (ingest builds on the service stage, which ends as uid 10001; ingest switches back to it).
+    expect(ingest.user).toBeUndefined();
+    const stage = dockerfile.slice(dockerfile.indexOf('AS ingest\n'), dockerfile.indexOf('AS ingest-nvdec'));
+    expect(
+      stage
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('USER '))
+        .at(-1),
+    ).toBe('USER 10001:10001');
+    // Docker's default seccomp profile stays in force everywhere: no service turns it off.
+    for (const [name, service] of Object.entries(services)) {
+      expect((service as { security_opt?: string[] }).security_opt ?? [], name).not.toContainEqual(
+        expect.stringMatching(/seccomp[=:]unconfined/),
+      );
+    }
+    // A compromised decoder gets ingest's NATS identity and nothing else of .env: no database, backup or log secret.
+    const env = readFileSync(join(project, '.env'), 'utf8');
+    const otherSecrets = [...env.matchAll(/^([A-Z_]*(?:PASSWORD|SECRET|PASS|KEY)[A-Z_]*)=(.+)$/gm)].filter(
+      ([, key]) => key !== 'NATS_INGEST_PASSWORD' && key !== 'BACKUP_S3_ACCESS_KEY',
+    );
+    expect(otherSecrets.length).toBeGreaterThan(10);
+    const ingestEnv = Object.values(ingest.environment ?? {}).join('\n');
+    expect(otherSecrets.filter(([, , value]) => ingestEnv.includes(value!)).map(([, key]) => key)).toEqual([]);
+  });
+
   it('encrypts the backup repository with a passphrase from .env, given to the database and backup containers only', () => {
     for (const name of ['postgres', 'backup']) {
       expect(services[name].environment).toMatchObject({

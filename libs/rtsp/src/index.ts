@@ -9,7 +9,7 @@ export type {
   RtspStreamStats,
 } from './rtsp-stream.js';
 export { RtspErrorCode } from './errors.js';
-export { AddressPolicy, parseSubnet, type AddressPolicyOptions } from './address-policy.js';
+export { ATTACHED_NETWORKS, AddressPolicy, attachedNetworks, parseSubnet, type AddressPolicyOptions } from './address-policy.js';
 export { BasicAuthStrategy, NoAuthStrategy, type AuthStrategy, type Credentials } from './auth/auth-strategy.js';
 export { DigestAuthStrategy, computeDigestResponse, type DigestAlgorithm } from './auth/digest.js';
 export { AutoAuthStrategy, createAuthStrategy } from './auth/create-auth-strategy.js';
