@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess, freePort, makeTempDir, plaintextNatsExchange, waitUntil } from '@sightline/local-infra';
 import { DATABASE_GRANTS, DATABASE_SERVICES } from '@sightline/db';
+import { silentLogger } from '@sightline/contracts';
 import { NATS_IDENTITIES, NatsClient, natsAuthorizationConfig } from '@sightline/messaging';
 import { deployInto } from './containers/support.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ import { parse } from 'yaml';
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const APPS = readdirSync(join(ROOT, 'apps')).filter((name) => existsSync(join(ROOT, 'apps', name, 'package.json')));
-const PROFILES = ['autoscaler', 'nats-cluster'];
+const PROFILES = ['autoscaler', 'nats-cluster', 'observability'];
 
 interface ComposeService {
   image?: string;
@@ -273,6 +274,44 @@ describe('docker-compose.yml', () => {
     expect(services['db-provision']).toMatchObject({ restart: 'no', command: ['node', 'libs/db/dist/provision-main.js'] });
   });
 
+  it('confines ingest, which decodes untrusted video: read-only, non-root, no capabilities, default seccomp, no other secret', () => {
+    const ingest = services.ingest as ComposeService & {
+      read_only?: boolean;
+      cap_drop?: string[];
+      cap_add?: string[];
+      security_opt?: string[];
+      privileged?: boolean;
+      user?: string;
+    };
+    expect(ingest).toMatchObject({ read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+    expect(ingest.cap_add ?? []).toEqual([]);
+    expect(ingest.privileged ?? false).toBe(false);
+    // The image's user (ingest builds on the service stage, which ends as uid 10001; ingest switches back to it).
+    expect(ingest.user).toBeUndefined();
+    const stage = dockerfile.slice(dockerfile.indexOf('AS ingest\n'), dockerfile.indexOf('AS ingest-nvdec'));
+    expect(
+      stage
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('USER '))
+        .at(-1),
+    ).toBe('USER 10001:10001');
+    // Docker's default seccomp profile stays in force everywhere: no service turns it off.
+    for (const [name, service] of Object.entries(services)) {
+      expect((service as { security_opt?: string[] }).security_opt ?? [], name).not.toContainEqual(
+        expect.stringMatching(/seccomp[=:]unconfined/),
+      );
+    }
+    // A compromised decoder gets ingest's NATS identity and nothing else of .env: no database, backup or log secret.
+    const env = readFileSync(join(project, '.env'), 'utf8');
+    const otherSecrets = [...env.matchAll(/^([A-Z_]*(?:PASSWORD|SECRET|PASS|KEY)[A-Z_]*)=(.+)$/gm)].filter(
+      ([, key]) => key !== 'NATS_INGEST_PASSWORD' && key !== 'BACKUP_S3_ACCESS_KEY',
+    );
+    expect(otherSecrets.length).toBeGreaterThan(10);
+    const ingestEnv = Object.values(ingest.environment ?? {}).join('\n');
+    expect(otherSecrets.filter(([, , value]) => ingestEnv.includes(value!)).map(([, key]) => key)).toEqual([]);
+  });
+
   it('encrypts the backup repository with a passphrase from .env, given to the database and backup containers only', () => {
     for (const name of ['postgres', 'backup']) {
       expect(services[name].environment).toMatchObject({
@@ -330,14 +369,13 @@ describe('the shipped NATS configuration, run by a real nats-server', () => {
     const reply = await plaintextNatsExchange(client, { user: 'ingest', pass: 'x' });
     expect(reply).toMatch(/"tls_required":true/);
     expect(reply).not.toMatch(/PONG/);
-    const quiet = { info() {}, warn() {}, error() {} };
     const ingest = await NatsClient.connect({
       url: `nats://localhost:${client}`,
       name: 'shipped-tls',
       user: 'ingest',
       password: 'x',
       tls: { caFile: join(shipped, 'tls/trust/ca.crt') },
-      logger: quiet,
+      logger: silentLogger,
     });
     await ingest.drain();
   });
@@ -358,6 +396,103 @@ describe('the shipped NATS configuration, run by a real nats-server', () => {
     await a.node.waitForLine(/TLS route handshake error/, 30_000);
     expect(await a.routez()).toHaveLength(1);
     expect(await b.routez()).toHaveLength(1);
+  });
+});
+
+/** The log pipeline's secrets in .env (prepare-host.sh) and the services that may hold each. */
+const LOG_PIPELINE_SECRETS: Record<string, string[]> = {
+  ELASTIC_PASSWORD: ['elasticsearch', 'elasticsearch-setup'],
+  KIBANA_SYSTEM_PASSWORD: ['elasticsearch-setup', 'kibana'],
+  KIBANA_ENCRYPTION_KEY: ['kibana'],
+  FLUENTD_ES_PASSWORD: ['elasticsearch-setup', 'fluentd'],
+  ELASTALERT_ES_PASSWORD: ['elastalert', 'elasticsearch-setup'],
+  FLUENTD_FORWARD_SHARED_KEY: ['fluentd'],
+};
+
+describe('the log pipeline (profile observability)', () => {
+  let services: Record<string, ComposeService>;
+  let env: Map<string, string>;
+
+  beforeAll(async () => {
+    const project = await makeTempDir('sightline-compose-logs-');
+    deployInto(project);
+    await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    env = new Map([...readFileSync(join(project, '.env'), 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    ({ services } = await composeConfig(project, ['docker-compose.yml']));
+  });
+
+  it('gets its passwords and keys from .env, each only where it is used', () => {
+    for (const [key, expected] of Object.entries(LOG_PIPELINE_SECRETS)) {
+      const value = env.get(key);
+      expect(value, key).toMatch(/^[0-9a-f]{48}$/);
+      const holders = Object.entries(services)
+        .filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes(value!)))
+        .map(([name]) => name);
+      expect(holders.sort(), key).toEqual(expected);
+    }
+  });
+
+  it('runs Elasticsearch with security on, Kibana as kibana_system, Fluentd and ElastAlert as their own users', () => {
+    expect(services.elasticsearch.environment).toMatchObject({
+      'xpack.security.enabled': 'true',
+      ELASTIC_PASSWORD: env.get('ELASTIC_PASSWORD'),
+    });
+    expect(services.elasticsearch.ports ?? []).toEqual([]);
+    // The health check logs in (an unauthenticated request is refused once security is on), with the password the
+    // container's shell expands (`$$` in compose's output): it is not written into the container's configuration.
+    expect(services.elasticsearch.healthcheck?.test).toEqual([
+      'CMD-SHELL',
+      'curl -fs -u "elastic:$$ELASTIC_PASSWORD" http://127.0.0.1:9200/_cluster/health || exit 1',
+    ]);
+    expect(services.kibana.environment).toMatchObject({
+      ELASTICSEARCH_USERNAME: 'kibana_system',
+      ELASTICSEARCH_PASSWORD: env.get('KIBANA_SYSTEM_PASSWORD'),
+    });
+    expect(services.elastalert.environment).toMatchObject({
+      ES_USERNAME: 'sightline_elastalert',
+      ES_PASSWORD: env.get('ELASTALERT_ES_PASSWORD'),
+    });
+    // The users exist before their clients start: elasticsearch-setup runs once Elasticsearch is healthy.
+    expect(services['elasticsearch-setup']).toMatchObject({
+      restart: 'no',
+      depends_on: { elasticsearch: { condition: 'service_healthy' } },
+    });
+    for (const client of ['kibana', 'fluentd', 'elastalert']) {
+      expect(services[client].depends_on, client).toEqual({
+        'elasticsearch-setup': expect.objectContaining({ condition: 'service_completed_successfully' }),
+      });
+    }
+  });
+
+  it('has Fluentd demand the shared key on its forward port and write to Elasticsearch as the least-privileged writer', () => {
+    const conf = readFileSync(join(ROOT, 'deploy/monitoring/fluentd/fluent.conf'), 'utf8');
+    const forward = /<source>\s+@type forward[\s\S]*?<\/source>/.exec(conf)?.[0] ?? '';
+    expect(forward).toMatch(/<security>[\s\S]*shared_key "#\{ENV\['FLUENTD_FORWARD_SHARED_KEY'\][^\n]*raise[^\n]*\}"[\s\S]*<\/security>/);
+    const output = /<match docker\.\*\*>[\s\S]*?<\/match>/.exec(conf)?.[0] ?? '';
+    expect(output).toMatch(/^\s+@type elasticsearch$/m);
+    expect(output).toMatch(/^\s+user sightline_fluentd$/m);
+    expect(output).toMatch(/^\s+password "#\{ENV\['FLUENTD_ES_PASSWORD'\][^\n]*raise[^\n]*\}"$/m);
+    expect(output).toMatch(/^\s+write_operation create$/m);
+    // `create` needs an id per record (the plugin drops records without one): generated before the output.
+    expect(output).toMatch(/^\s+id_key _hash$/m);
+    expect(conf.indexOf('@type elasticsearch_genid')).toBeGreaterThan(conf.indexOf('@type parser'));
+    expect(conf.indexOf('@type elasticsearch_genid')).toBeLessThan(conf.indexOf('<match docker.**>'));
+    // The writer may create the daily index and add documents: no reading, overwriting or deleting.
+    const writer = JSON.parse(readFileSync(join(ROOT, 'deploy/monitoring/elasticsearch/roles/sightline_log_writer.json'), 'utf8'));
+    expect(writer).toEqual({
+      cluster: ['monitor'],
+      indices: [{ names: ['sightline-logs-*'], privileges: ['create_index', 'create_doc'] }],
+    });
+  });
+
+  it('refuses to start without the passwords in .env', async () => {
+    const project = await makeTempDir('sightline-compose-logs-missing-');
+    deployInto(project);
+    await run('bash', [join(project, 'deploy/docker/prepare-host.sh')]);
+    const envFile = join(project, '.env');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^ELASTIC_PASSWORD=.*\n/m, ''));
+    const failure = await composeConfig(project, ['docker-compose.yml']).catch((err: { stderr: string }) => err);
+    expect((failure as { stderr: string }).stderr).toMatch(/ELASTIC_PASSWORD/);
   });
 });
 

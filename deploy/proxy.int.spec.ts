@@ -154,7 +154,17 @@ describe('TLS reverse proxy (Caddy)', () => {
   });
 
   it('keeps metrics, health, the autoscaler and the token revocation feed off the public endpoint', async () => {
-    for (const path of ['/metrics', '/health', '/health/ready', '/autoscaler/status', '/token-revocations']) {
+    for (const path of [
+      '/metrics',
+      '/health',
+      '/health/ready',
+      '/autoscaler/status',
+      '/token-revocations',
+      // The services' router takes these too (case-insensitive, trailing slash).
+      '/token-revocations/',
+      '/Token-Revocations',
+      '/METRICS/',
+    ]) {
       expect((await get(path)).status, path).toBe(404);
     }
   });

@@ -4,7 +4,7 @@
  * deploy/backup. It runs what the runbook tells an operator to run, and prints the RPO and RTO it measured.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,14 +222,38 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     expect(agent.outputTail).toContain('backup scheduler stopped');
   });
 
-  it('the daily dump from the bucket restores the same rows', async () => {
+  it('the daily dump is encrypted in the bucket, and the one downloaded from it restores the same rows', async () => {
     const [rows, checksum] = sourceChecksum();
+    const [latest] = (await tool('s3-dumps.sh', ['list']))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; name: string });
+    expect(latest!.name).toMatch(/^sightline-\d{8}T\d{6}Z\.dump\.enc$/);
+    // The object as stored (s3rver keeps it as a file): OpenSSL's envelope, no trace of the dump inside.
+    const [stored] = (readdirSync(join(dir, 's3'), { recursive: true }) as string[]).filter((name) =>
+      name.endsWith(`${latest!.name}._S3rver_object`),
+    );
+    const object = readFileSync(join(dir, 's3', stored!));
+    expect(object.subarray(0, 8).toString('latin1')).toBe('Salted__');
+    expect(object.toString('latin1')).not.toContain('PGDMP'); // pg_dump's custom-format signature
+    expect(object.toString('latin1')).not.toContain('analysis_results');
+
     const file = join(dir, 'latest.dump');
     await tool('s3-dumps.sh', ['download', 'latest', file]);
+    expect(readFileSync(file).subarray(0, 5).toString('latin1')).toBe('PGDMP');
     pg.psql('CREATE DATABASE dump_check', 'postgres');
     execFileSync(join(postgresBinDir(), 'pg_restore'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', pg.user, '-d', 'dump_check', file]);
     expect(pg.psql(CHECKSUM_SQL, 'dump_check').trim().split('|')).toEqual([rows, checksum]);
     expect(rows).toBe('200');
+
+    // Without the passphrase the object is of no use: the download fails, naming why, and leaves no file.
+    const wrong = join(dir, 'wrong-passphrase.dump');
+    const failure = await run(join(backupHome, 'bin/s3-dumps.sh'), ['download', latest!.name, wrong], {
+      env: { ...env, PGBACKREST_REPO1_CIPHER_PASS: 'not-the-passphrase' },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect((failure as { code: number }).code).toBe(1);
+    expect((failure as { stderr: string }).stderr).toContain('DUMP_DECRYPT_FAILED');
+    expect(existsSync(wrong)).toBe(false);
   });
 
   it('point-in-time recovery to T holds exactly the rows written up to T; recovery to the latest WAL holds all', async () => {
@@ -289,7 +313,7 @@ describe('backup and recovery drill (pgBackRest + WAL archive on S3 over TLS)', 
     expect(readFileSync(env.PGBACKREST_CONFIG!, 'utf8')).not.toContain(CIPHER_PASS);
   });
 
-  it('retention expires older full backups and old dumps, keeping the newest', async () => {
+  it('retention expires older full backups and old dumps (from before encryption too), keeping the newest', async () => {
     const [firstLabel] = await fullBackupLabels();
     await tool('backup-full.sh');
     const labels = await fullBackupLabels();

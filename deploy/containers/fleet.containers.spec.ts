@@ -8,7 +8,7 @@
  * agent got; PostgreSQL's WAL reaches the S3 store; `docker-compose down` and `up` again keep every row and user.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -112,6 +112,12 @@ beforeAll(async () => {
   });
   // What the pipeline computes, not how fast: the shared 2-core machine is far below the GPU host of requirements §4.1.
   setEnv(join(dir, 'deploy/env/inference.env'), { INFERENCE_FRAME_DEADLINE_MS: '10000' });
+  // The camera is relayed from the host on the compose network's gateway, which the example's SSRF guard denies
+  // (`attached`): this test's camera is allowed there, everything else the example denies stays denied.
+  const ingestEnv = join(dir, 'deploy/env/ingest.env');
+  const denied = /^INGEST_RTSP_DENIED_NETS=(.*)$/m.exec(readFileSync(ingestEnv, 'utf8'))![1]!.split(',');
+  expect(denied).toContain('attached');
+  setEnv(ingestEnv, { INGEST_RTSP_DENIED_NETS: denied.filter((net) => net !== 'attached').join(',') });
 
   await project.compose(['up', '-d']);
   await project.waitHealthy(ONE_SHOTS);

@@ -115,6 +115,7 @@ export COMPOSE_FILE=docker-compose.yml:deploy/docker/compose.cpu.yml COMPOSE_PRO
 # Variables compose insists on; the build does not use them.
 export POSTGRES_PASSWORD=unused POSTGRES_AUTH_PASSWORD=unused POSTGRES_PERSISTENCE_PASSWORD=unused POSTGRES_TRACKER_PASSWORD=unused BACKUP_S3_ACCESS_KEY=unused BACKUP_S3_SECRET_KEY=unused BACKUP_REPO_CIPHER_PASS=unused
 for identity in PROVISIONER INGEST INFERENCE PERSISTENCE GATEWAY TRACKER; do export "NATS_${identity}_PASSWORD=unused"; done
+for key in ELASTIC_PASSWORD KIBANA_SYSTEM_PASSWORD KIBANA_ENCRYPTION_KEY FLUENTD_ES_PASSWORD ELASTALERT_ES_PASSWORD FLUENTD_FORWARD_SHARED_KEY; do export "$key=unused"; done
 for f in deploy/env/*.env.example; do [[ -f ${f%.example} ]] || { cp "$f" "${f%.example}"; created_env+=("${f%.example}"); }; done
 images=(postgres auth persistence inference gateway ingest console tracker autoscaler)
 log "building ${images[*]} (docker-compose build; BuildKit layer cache)"

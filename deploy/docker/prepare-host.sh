@@ -5,7 +5,9 @@
 #     (POSTGRES_*PASSWORD, BACKUP_S3_SECRET_KEY, BACKUP_REPO_CIPHER_PASS, NATS_*_PASSWORD) filled with a random hex value
 #     (added when missing; NATS passwords get a letter in front, see nats_secret);
 #   - deploy/env/<service>.env from each example (edit them afterwards);
-#   - the observability profile's secret files (Grafana admin password, Alertmanager secrets);
+#   - the observability profile's secrets: in .env, Elasticsearch's passwords (ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD,
+#     FLUENTD_ES_PASSWORD, ELASTALERT_ES_PASSWORD), Kibana's encryption key and Fluentd's forward key (random hex,
+#     added when missing); files for Grafana's admin password and Alertmanager's secrets;
 #   - var/media (MP4 files for ingest) and deploy/proxy/certs (your own TLS certificate, if you use one);
 #   - var/nats-tls: NATS's private CA and server certificate (deploy/docker/make-nats-certs.sh; renewed when near expiry).
 # Needs bash, coreutils and openssl. Files holding secrets are created readable by their owner only.
@@ -58,7 +60,14 @@ for example in deploy/env/*.env.example; do
   fi
 done
 
-# Observability profile secrets: Grafana's admin password, Alertmanager's Slack webhook / SMTP password files.
+# Observability profile secrets: the log pipeline's (docs/monitoring.md, "Who may read and write the logs"), then
+# Grafana's admin password, Alertmanager's Slack webhook / SMTP password files.
+for key in ELASTIC_PASSWORD KIBANA_SYSTEM_PASSWORD KIBANA_ENCRYPTION_KEY FLUENTD_ES_PASSWORD ELASTALERT_ES_PASSWORD FLUENTD_FORWARD_SHARED_KEY; do
+  grep -q "^$key=" .env || echo "$key=" >>.env
+  grep -q "^$key=$" .env || continue
+  sed -i "s|^$key=$|$key=$(random_hex)|" .env
+  echo "generated $key in .env"
+done
 mkdir -p deploy/monitoring/grafana
 if [[ ! -f deploy/monitoring/grafana/admin_password ]]; then
   random_hex >deploy/monitoring/grafana/admin_password

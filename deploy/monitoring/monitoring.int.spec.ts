@@ -1,9 +1,12 @@
 /**
  * Monitoring configuration checked with the real tools (Debian `prometheus`, `prometheus-alertmanager`), rules
  * unit-tested with promtool, dashboards and rules cross-checked against the metrics the code exports, and a real
- * Prometheus scraping a running service.
+ * Prometheus scraping a running service. Elasticsearch is not packaged for Debian and no registry answers here: the
+ * log pipeline's user set-up script runs against a stand-in that records the security API requests it receives.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { promisify } from 'node:util';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LocalNatsServer, ManagedProcess, freePort, makeTempDir } from '@sightline/local-infra';
@@ -145,5 +148,96 @@ describe('a real Prometheus scraping a running service', () => {
     expect(clients[0]?.metric).toMatchObject({ job: 'gateway', service: 'gateway' });
     const cpu = await query('process_cpu_seconds_total{service="gateway"}');
     expect(cpu).toHaveLength(1);
+  });
+});
+
+describe("elasticsearch/setup.sh (the log pipeline's users) against a recording stand-in of the security API", () => {
+  interface Recorded {
+    method: string;
+    url: string;
+    authorization: string;
+    body: string;
+  }
+  const PASSWORDS = {
+    ELASTIC_PASSWORD: 'e'.repeat(24),
+    KIBANA_SYSTEM_PASSWORD: 'k'.repeat(24),
+    FLUENTD_ES_PASSWORD: 'f'.repeat(24),
+    ELASTALERT_ES_PASSWORD: 'a'.repeat(24),
+  };
+  const script = join(here, 'elasticsearch/setup.sh');
+  let server: Server;
+  let recorded: Recorded[] = [];
+  /** Requests to this path are refused with 403, as Elasticsearch refuses a user without the privilege. */
+  let refuse = '';
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        recorded.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization ?? '', body });
+        res.writeHead(req.url === refuse ? 403 : 200, { 'content-type': 'application/json' });
+        res.end(req.url === refuse ? '{"error":"action is unauthorized"}' : '{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => server?.close());
+
+  const setup = (env: Record<string, string>) =>
+    promisify(execFile)('bash', [script], {
+      env: { PATH: process.env.PATH, ES_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}`, ...env },
+    });
+
+  it('writes the roles and users as the superuser, each user with its own role and password from the environment', async () => {
+    recorded = [];
+    refuse = '';
+    await setup(PASSWORDS);
+    const superuser = `Basic ${Buffer.from(`elastic:${PASSWORDS.ELASTIC_PASSWORD}`).toString('base64')}`;
+    expect(recorded.every((r) => r.authorization === superuser)).toBe(true);
+    const role = (name: string) => JSON.parse(readFileSync(join(here, `elasticsearch/roles/${name}.json`), 'utf8'));
+    expect(recorded.map(({ method, url, body }) => ({ method, url, body: body && JSON.parse(body) }))).toEqual([
+      { method: 'GET', url: '/_security/_authenticate', body: '' },
+      { method: 'PUT', url: '/_security/role/sightline_log_writer', body: role('sightline_log_writer') },
+      { method: 'PUT', url: '/_security/role/sightline_log_alerter', body: role('sightline_log_alerter') },
+      {
+        method: 'POST',
+        url: '/_security/user/sightline_fluentd',
+        body: { password: PASSWORDS.FLUENTD_ES_PASSWORD, roles: ['sightline_log_writer'] },
+      },
+      {
+        method: 'POST',
+        url: '/_security/user/sightline_elastalert',
+        body: { password: PASSWORDS.ELASTALERT_ES_PASSWORD, roles: ['sightline_log_alerter'] },
+      },
+      { method: 'POST', url: '/_security/user/kibana_system/_password', body: { password: PASSWORDS.KIBANA_SYSTEM_PASSWORD } },
+    ]);
+    // Only the alerter reads logs; no pipeline role may manage the cluster or delete.
+    expect(role('sightline_log_writer').indices.flatMap((i: { privileges: string[] }) => i.privileges)).not.toContain('read');
+    expect(JSON.stringify([role('sightline_log_writer').cluster, role('sightline_log_alerter').cluster])).toBe('[["monitor"],["monitor"]]');
+  });
+
+  it('fails, naming the request and the answer, when Elasticsearch refuses a step', async () => {
+    recorded = [];
+    refuse = '/_security/user/sightline_fluentd';
+    const failure = (await setup(PASSWORDS).catch((err: unknown) => err)) as { code: number; stderr: string };
+    expect(failure.code).not.toBe(0);
+    expect(failure.stderr).toContain('POST /_security/user/sightline_fluentd answered 403');
+    // Nothing after the refused step was attempted.
+    expect(recorded.at(-1)?.url).toBe(refuse);
+  });
+
+  it('refuses a password that is missing or would break out of the JSON body, before any request', async () => {
+    recorded = [];
+    refuse = '';
+    for (const env of [
+      { ...PASSWORDS, FLUENTD_ES_PASSWORD: `${'x'.repeat(20)}","roles":["superuser` },
+      { ...PASSWORDS, KIBANA_SYSTEM_PASSWORD: '' },
+    ]) {
+      const failure = (await setup(env).catch((err: unknown) => err)) as { code: number; stderr: string };
+      expect(failure.code).toBe(1);
+      expect(failure.stderr).toMatch(/must be at least 16 letters, digits, - or _/);
+    }
+    expect(recorded).toEqual([]);
   });
 });

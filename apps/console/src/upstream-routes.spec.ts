@@ -33,7 +33,9 @@ describe('upstreamFor (the Caddyfile layout)', () => {
     '/METRICS',
     '/metrics/',
     '/Health/Ready',
-  ])('%s is served by the console server itself', (path) => {
+    '/token-revocations',
+    '/Token-Revocations/',
+  ])('%s is served by the console server itself (never forwarded)', (path) => {
     expect(upstreamFor(path)).toBeUndefined();
   });
 });

@@ -6,11 +6,12 @@
 export const UPSTREAMS = ['gateway', 'persistence', 'ingest', 'auth'] as const;
 export type Upstream = (typeof UPSTREAMS)[number];
 
-/** Served by the console server itself: the SPA, its own health and metrics. */
+/** Served by the console server itself: the SPA, its own health and metrics; never forwarded: the revocation feed. */
 export const CONSOLE_PREFIX = '/console';
 // Case-insensitive, trailing slash allowed: the services' router (Express) matches /METRICS and /metrics/ too, so
-// those must not be forwarded to auth's unauthenticated /metrics.
-const OWN_PATHS = /^\/(?:console(?:\/.*)?|metrics\/?|health(?:\/.*)?)?$/i;
+// those must not be forwarded to auth's unauthenticated /metrics. The token revocation feed is for the services,
+// which poll auth directly; like the compose proxy, the console answers it with 404.
+const OWN_PATHS = /^\/(?:console(?:\/.*)?|metrics\/?|health(?:\/.*)?|token-revocations\/?)?$/i;
 const STORED_RESULTS = /^\/sessions\/[^/]+\/(?:results|summary|zones)$/;
 
 /** The service that answers `pathname`, or undefined for the console server's own paths. */

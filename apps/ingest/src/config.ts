@@ -65,8 +65,9 @@ export const ingestConfigShape = {
   /** Live H.264 decoding further behind than this drops units before decoding (non-reference first); 0 = never. */
   INGEST_DECODE_MAX_LAG_MS: env.int(500, 0),
   /**
-   * Networks (CIDRs) RTSP servers may be in, and networks they may never be in (wins). Empty: any. Compose denies
-   * loopback and link-local (cloud metadata) by default; the local fleet and tests use cameras on 127.0.0.1.
+   * Networks (CIDRs, or `attached`: those of this machine's interfaces) RTSP servers may be in, and networks they may
+   * never be in (wins). Empty: any. Compose denies its own network, loopback and link-local (cloud metadata) by
+   * default; the local fleet and tests use cameras on 127.0.0.1.
    */
   INGEST_RTSP_ALLOWED_NETS: env.list([]),
   INGEST_RTSP_DENIED_NETS: env.list([]),

@@ -2,7 +2,7 @@
 # The one place where backup settings get their defaults and are validated. Sourced by every script in this folder
 # (and by the container entrypoint before the Node scheduler starts), so all tools agree on the same values.
 # Secrets never get a default: PGBACKREST_REPO1_S3_KEY / PGBACKREST_REPO1_S3_KEY_SECRET (S3), PGPASSWORD (pg_dump),
-# PGBACKREST_REPO1_CIPHER_PASS (the repository's encryption passphrase).
+# PGBACKREST_REPO1_CIPHER_PASS (the repository's encryption passphrase, which also encrypts the logical dumps).
 
 : "${BACKUP_STANZA:=sightline}"
 : "${BACKUP_S3_HOST:=minio}"
@@ -15,6 +15,7 @@
 : "${BACKUP_REPO_PATH:=/pgbackrest}"
 : "${BACKUP_REPO_CIPHER_TYPE:=aes-256-cbc}"
 : "${BACKUP_DUMP_PREFIX:=dumps/}"
+: "${BACKUP_DUMP_CIPHER_TYPE:=aes-256-cbc}"
 : "${BACKUP_RETENTION_DAYS:=7}"
 : "${BACKUP_ARCHIVE_TIMEOUT_S:=60}"
 : "${BACKUP_PROCESS_MAX:=2}"
@@ -49,11 +50,14 @@ backup_env_fail() {
 [[ $BACKUP_REPO_CIPHER_TYPE =~ ^(aes-256-cbc|none)$ ]] || backup_env_fail "BACKUP_REPO_CIPHER_TYPE must be aes-256-cbc or none"
 [[ $BACKUP_REPO_CIPHER_TYPE == none || -n ${PGBACKREST_REPO1_CIPHER_PASS:-} ]] ||
   backup_env_fail "PGBACKREST_REPO1_CIPHER_PASS is not set: the backup repository is encrypted (BACKUP_REPO_CIPHER_TYPE=$BACKUP_REPO_CIPHER_TYPE)"
+[[ $BACKUP_DUMP_CIPHER_TYPE =~ ^(aes-256-cbc|none)$ ]] || backup_env_fail "BACKUP_DUMP_CIPHER_TYPE must be aes-256-cbc or none"
+[[ $BACKUP_DUMP_CIPHER_TYPE == none || -n ${PGBACKREST_REPO1_CIPHER_PASS:-} ]] ||
+  backup_env_fail "PGBACKREST_REPO1_CIPHER_PASS is not set: the logical dumps are encrypted with it (BACKUP_DUMP_CIPHER_TYPE=$BACKUP_DUMP_CIPHER_TYPE)"
 [[ $BACKUP_DUMP_PREFIX == */ ]] || backup_env_fail "BACKUP_DUMP_PREFIX must end with /"
 [[ -z $BACKUP_S3_CA_FILE || -r $BACKUP_S3_CA_FILE ]] || backup_env_fail "BACKUP_S3_CA_FILE '$BACKUP_S3_CA_FILE' is not readable"
 
 export BACKUP_STANZA BACKUP_S3_HOST BACKUP_S3_PORT BACKUP_S3_BUCKET BACKUP_S3_REGION BACKUP_S3_URI_STYLE \
-  BACKUP_S3_VERIFY_TLS BACKUP_S3_CA_FILE BACKUP_REPO_PATH BACKUP_REPO_CIPHER_TYPE BACKUP_DUMP_PREFIX BACKUP_RETENTION_DAYS BACKUP_ARCHIVE_TIMEOUT_S BACKUP_PROCESS_MAX \
+  BACKUP_S3_VERIFY_TLS BACKUP_S3_CA_FILE BACKUP_REPO_PATH BACKUP_REPO_CIPHER_TYPE BACKUP_DUMP_PREFIX BACKUP_DUMP_CIPHER_TYPE BACKUP_RETENTION_DAYS BACKUP_ARCHIVE_TIMEOUT_S BACKUP_PROCESS_MAX \
   BACKUP_STATE_DIR BACKUP_PGDATA BACKUP_PG_PORT BACKUP_PG_SOCKET BACKUP_PG_USER BACKUP_PG_DATABASE BACKUP_SCHEDULE BACKUP_TIMEZONE \
   BACKUP_ON_START BACKUP_METRICS_PORT BACKUP_METRICS_INTERVAL_S PGBACKREST_CONFIG \
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED

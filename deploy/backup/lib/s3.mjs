@@ -1,17 +1,18 @@
 // @ts-check
 /**
  * The S3 side of the logical dumps: one client built from the same BACKUP_S3_* settings (and the same credentials)
- * as the pgBackRest repository, and the naming rule `<prefix><database>-<YYYYMMDDTHHMMSSZ>.dump` that retention reads.
+ * as the pgBackRest repository, and the naming rule `<prefix><database>-<YYYYMMDDTHHMMSSZ>.dump[.enc]` that retention
+ * reads (`.enc`: encrypted by bin/dump-cipher.sh; dumps from before encryption keep their plain `.dump`).
  */
 import { readFileSync } from 'node:fs';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { requireEnv } from './env.mjs';
 
-/** `sightline-20250626T020000Z.dump` → groups: database, stamp. */
-const DUMP_NAME = /^(?<database>.+)-(?<stamp>\d{8}T\d{6}Z)\.dump$/;
+/** `sightline-20250626T020000Z.dump.enc` → groups: database, stamp, encrypted. */
+const DUMP_NAME = /^(?<database>.+)-(?<stamp>\d{8}T\d{6}Z)\.dump(?<encrypted>\.enc)?$/;
 
 /**
- * @typedef {{ key: string, name: string, database: string, takenAt: Date, sizeBytes: number }} DumpObject
+ * @typedef {{ key: string, name: string, database: string, takenAt: Date, encrypted: boolean, sizeBytes: number }} DumpObject
  */
 
 /** @param {NodeJS.ProcessEnv} env */
@@ -54,12 +55,12 @@ function parseStamp(stamp) {
 
 /**
  * @param {string} name a dump's file name (no prefix)
- * @returns {{ database: string, takenAt: Date } | undefined} undefined when the name does not follow the rule
+ * @returns {{ database: string, takenAt: Date, encrypted: boolean } | undefined} undefined when the name does not follow the rule
  */
 export function parseDumpName(name) {
   const groups = DUMP_NAME.exec(name)?.groups;
   if (!groups?.database || !groups.stamp) return undefined;
-  return { database: groups.database, takenAt: parseStamp(groups.stamp) };
+  return { database: groups.database, takenAt: parseStamp(groups.stamp), encrypted: groups.encrypted !== undefined };
 }
 
 /**

@@ -6,13 +6,30 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+/**
+ * In an allow or deny list, the networks this machine is attached to: its interfaces' subnets. Inside a container
+ * these are the container's networks (the compose network, whose subnet Docker chooses, and the host as its gateway),
+ * so `deny: ['attached']` keeps cameras off the other services without knowing the subnet.
+ */
+export const ATTACHED_NETWORKS = 'attached';
 
 export interface AddressPolicyOptions {
-  /** CIDRs connections may go to; empty: every address not denied. */
+  /** CIDRs connections may go to (or `attached`); empty: every address not denied. */
   allow?: readonly string[];
-  /** CIDRs connections may never go to (wins over `allow`). */
+  /** CIDRs connections may never go to, or `attached` (wins over `allow`). */
   deny?: readonly string[];
 }
+
+/** The subnets of this machine's network interfaces (`10.1.2.3/24`: the interface's address and prefix). */
+export function attachedNetworks(interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string[] {
+  return Object.values(interfaces)
+    .flatMap((addresses) => addresses ?? [])
+    .flatMap((a) => (a.cidr ? [a.cidr] : []));
+}
+
+const expand = (cidrs: readonly string[]) => cidrs.flatMap((cidr) => (cidr.trim() === ATTACHED_NETWORKS ? attachedNetworks() : [cidr]));
 
 export class AddressPolicy {
   private readonly allowList?: BlockList;
@@ -21,9 +38,9 @@ export class AddressPolicy {
   constructor(options: AddressPolicyOptions) {
     if (options.allow?.length) {
       this.allowList = new BlockList();
-      for (const cidr of options.allow) addSubnet(this.allowList, cidr);
+      for (const cidr of expand(options.allow)) addSubnet(this.allowList, cidr);
     }
-    for (const cidr of options.deny ?? []) addSubnet(this.denyList, cidr);
+    for (const cidr of expand(options.deny ?? [])) addSubnet(this.denyList, cidr);
   }
 
   allows(address: string): boolean {

@@ -1,9 +1,11 @@
 /**
  * The SSRF guard of RTSP sources against a real TCP listener: a server in a denied network (here loopback, by IP
  * literal and by name) gets no connection at all, and the session ends at once with RTSP_ADDRESS_NOT_ALLOWED; an
- * allowed network is reached as before.
+ * allowed network is reached as before; `attached` (the networks of this machine's interfaces, in a container the
+ * compose network) refuses a listener on the machine's own network address.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { AddressPolicy, openRtspStream } from '@sightline/rtsp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIngestHarness, type IngestHarness } from '../../test-support/ingest-harness.js';
@@ -55,5 +57,34 @@ describe('RTSP address policy', () => {
       code: expect.not.stringMatching(/ADDRESS_NOT_ALLOWED/),
     });
     expect(connections).toBe(1);
+  });
+
+  it('with `attached`, never connects to the networks this machine is on (in a container: the compose network)', async () => {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    expect(address, 'a non-loopback IPv4 address on this machine').toBeDefined();
+    let neighbourConnections = 0;
+    const neighbour = createServer((socket) => {
+      neighbourConnections++;
+      sockets.push(socket);
+      socket.end('HTTP/1.1 200 OK\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => neighbour.listen(0, address, resolve));
+    try {
+      const url = `rtsp://${address}:${(neighbour.address() as AddressInfo).port}/stream`;
+      await expect(
+        openRtspStream({ url, addressPolicy: new AddressPolicy({ deny: ['attached'] }), connectTimeoutMs: 2000, responseTimeoutMs: 2000 }),
+      ).rejects.toMatchObject({ code: 'RTSP_ADDRESS_NOT_ALLOWED' });
+      expect(neighbourConnections).toBe(0);
+      // The same listener is reached without the policy: the refusal above is the policy's.
+      await expect(openRtspStream({ url, connectTimeoutMs: 2000, responseTimeoutMs: 2000 })).rejects.toMatchObject({
+        code: expect.not.stringMatching(/ADDRESS_NOT_ALLOWED/),
+      });
+      expect(neighbourConnections).toBe(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => neighbour.close(resolve));
+    }
   });
 });
