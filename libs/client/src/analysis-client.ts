@@ -16,6 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { ReconnectBackoff, RECONNECT_SCHEDULE_MS } from './backoff.js';
 import { BoundedAsyncQueue } from './bounded-async-queue.js';
+import { AnalysisClientError, ClientErrorCode } from './errors.js';
 import { resumePlan, targetsOf } from './resume-plan.js';
 import {
   ALL_SESSIONS,
@@ -69,17 +70,6 @@ export interface AnalysisClientOptions {
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
 
-export class AnalysisClientError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'AnalysisClientError';
-  }
-}
-
 export interface AnalysisClientEvents {
   connecting: [{ attempt: number }];
   connected: [{ attempt: number; protocol: string }];
@@ -120,9 +110,9 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
 
   constructor(private readonly options: AnalysisClientOptions) {
     super();
-    if (!options.token && !options.getToken) throw new AnalysisClientError('CONFIG_INVALID', 'token or getToken is required');
+    if (!options.token && !options.getToken) throw new AnalysisClientError(ClientErrorCode.configInvalid, 'token or getToken is required');
     if (options.sessions !== ALL_SESSIONS && options.sessions.length === 0) {
-      throw new AnalysisClientError('CONFIG_INVALID', "sessions must name at least one session (or be '*')");
+      throw new AnalysisClientError(ClientErrorCode.configInvalid, "sessions must name at least one session (or be '*')");
     }
     this.backoff = new ReconnectBackoff(options.reconnectScheduleMs ?? RECONNECT_SCHEDULE_MS, options.jitterRatio ?? 0);
     this.forIterator = new BoundedAsyncQueue({
@@ -170,7 +160,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
 
   /** Leaving the loop (break/return/throw) closes the client. One iterator at a time. */
   [Symbol.asyncIterator](): AsyncIterator<AnalysisEvent> {
-    if (this.iterating) throw new AnalysisClientError('ITERATOR_BUSY', 'only one async iterator at a time');
+    if (this.iterating) throw new AnalysisClientError(ClientErrorCode.iteratorBusy, 'only one async iterator at a time');
     this.iterating = true;
     this.start();
     return {
@@ -195,7 +185,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     try {
       token = this.options.getToken ? await this.options.getToken() : this.options.token!;
     } catch (err) {
-      this.emit('connectError', { error: asError(err), code: 'TOKEN_UNAVAILABLE' });
+      this.emit('connectError', { error: asError(err), code: ClientErrorCode.tokenUnavailable });
       this.scheduleReconnect();
       return;
     }
@@ -227,7 +217,10 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
   private onOpen(socket: WebSocket, attempt: number): void {
     if (socket.protocol !== WS_SUBPROTOCOL) {
       this.emit('connectError', {
-        error: new AnalysisClientError('SUBPROTOCOL_MISMATCH', `server chose subprotocol "${socket.protocol}", expected "json"`),
+        error: new AnalysisClientError(
+          ClientErrorCode.subprotocolMismatch,
+          `server chose subprotocol "${socket.protocol}", expected "json"`,
+        ),
       });
       socket.terminate();
       return;
@@ -266,7 +259,7 @@ export class AnalysisClient extends EventEmitter<AnalysisClientEvents> implement
     try {
       message = JSON.parse(data.toString()) as ServerMessage;
     } catch {
-      this.emit('serverError', { code: 'INVALID_SERVER_MESSAGE', message: 'gateway sent a frame that is not JSON' });
+      this.emit('serverError', { code: ClientErrorCode.invalidServerMessage, message: 'gateway sent a frame that is not JSON' });
       return;
     }
     if (isAnalysisEvent(message)) this.deliver(message);

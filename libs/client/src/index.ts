@@ -1,10 +1,5 @@
-export {
-  AnalysisClient,
-  AnalysisClientError,
-  type AnalysisClientEvents,
-  type AnalysisClientOptions,
-  type ClientState,
-} from './analysis-client.js';
+export { AnalysisClient, type AnalysisClientEvents, type AnalysisClientOptions, type ClientState } from './analysis-client.js';
+export { AnalysisClientError, ClientErrorCode, type AnalysisClientErrorCode } from './errors.js';
 export { RECONNECT_SCHEDULE_MS, ReconnectBackoff } from './backoff.js';
 export { loginWithPassword, passwordTokenSource, type IssuedToken, type PasswordLogin } from './login.js';
 export { parseWatchArgs, runWatch, UsageError, WATCH_USAGE, type WatchCommand, type WatchOutput } from './watch.js';

@@ -3,7 +3,7 @@
  * username and password rather than a token. `passwordTokenSource` caches the token and logs in again shortly before
  * it expires, so it can be handed to AnalysisClient as `getToken`.
  */
-import { AnalysisClientError } from './analysis-client.js';
+import { AnalysisClientError, ClientErrorCode } from './errors.js';
 
 export interface PasswordLogin {
   /** Base URL of the auth service, e.g. `http://127.0.0.1:3001`. */
@@ -29,14 +29,21 @@ export async function loginWithPassword(login: PasswordLogin): Promise<IssuedTok
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new AnalysisClientError('AUTH_UNREACHABLE', `cannot reach the auth service at ${login.authUrl}: ${(err as Error).message}`);
+    throw new AnalysisClientError(
+      ClientErrorCode.authUnreachable,
+      `cannot reach the auth service at ${login.authUrl}: ${(err as Error).message}`,
+    );
   }
   if (!response.ok) {
-    throw new AnalysisClientError('LOGIN_FAILED', `login refused by the auth service (HTTP ${response.status})`, response.status);
+    throw new AnalysisClientError(
+      ClientErrorCode.loginFailed,
+      `login refused by the auth service (HTTP ${response.status})`,
+      response.status,
+    );
   }
   const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
   if (typeof json.access_token !== 'string') {
-    throw new AnalysisClientError('LOGIN_FAILED', 'auth service answered without an access_token');
+    throw new AnalysisClientError(ClientErrorCode.loginFailed, 'auth service answered without an access_token');
   }
   return { accessToken: json.access_token, expiresIn: typeof json.expires_in === 'number' ? json.expires_in : 0 };
 }
