@@ -25,7 +25,10 @@ async function counters(fleet) {
 
 /**
  * Results stored by persistence against results published by inference, over the whole run: persistence acks a
- * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal.
+ * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal. The rows are
+ * counted before the results each time (a row is only ever stored for a result already published, so the rows can
+ * never lead), and the count is taken once the same pair has been read twice: results still in flight when the
+ * sessions stop are published and stored before it, not counted on one side only.
  */
 async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
   const count = () =>
@@ -34,15 +37,19 @@ async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
         .psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`)
         .trim(),
     );
+  const read = async () => {
+    const stored = count();
+    return { stored, published: (await counters(fleet)).analyzed };
+  };
   const deadline = Date.now() + timeoutMs;
-  let published = (await counters(fleet)).analyzed;
-  let stored = count();
-  while (stored < published && Date.now() < deadline) {
+  let last = await read();
+  for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    published = (await counters(fleet)).analyzed;
-    stored = count();
+    const now = await read();
+    const settled = now.stored === now.published && now.stored === last.stored && now.published === last.published;
+    last = now;
+    if (settled || Date.now() >= deadline) return last;
   }
-  return { published, stored };
 }
 
 /** A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service. */
