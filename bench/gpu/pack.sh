@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs everything the GPU host needs into one archive split into transfer-sized chunks (tmp/gpu/ship/sl.tar.xz.*,
-# 54 MiB each: the device tool carries 64 MiB a call, the repository included). What is in it, under /opt/sl there:
+# 52 MiB each: the device tool carries 64 MiB a call, the repository included). What is in it, under /opt/sl there:
 #   app/      the services and bench scripts as single-file bundles + the packages they load from disk (stage.mjs),
 #             onnxruntime-node's CPU binding and its CUDA provider (CUDA 13 build from npm
 #             com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9, same ORT 1.29.0; cubins of other GPUs than sm_90 zeroed
@@ -10,7 +10,7 @@
 #             script; it is also the FFmpeg @ffmpeg-installer finds (software decode and the bench's clips)
 #   pg/       Debian's PostgreSQL server (initdb, postgres, psql), relocatable, with its libraries, behind wrappers
 # Needs: a built workspace (npm run build), Debian's ffmpeg and postgresql installed here, the npm registry (npm pack).
-# Usage: [XZ_LEVEL=9] [CHUNK_MIB=54] [GPU_PACK_DIR=DIR] bench/gpu/pack.sh   (xz -6 by default; -3 packs in a third of
+# Usage: [XZ_LEVEL=9] [CHUNK_MIB=52] [GPU_PACK_DIR=DIR] bench/gpu/pack.sh   (xz -6 by default; -3 packs in a third of
 # the time, a little larger; GPU_PACK_DIR puts stage/, ship/ and work/ there instead of tmp/gpu/) — then see remote.sh and
 # docs/benchmarks.md for the runs.
 set -euo pipefail
@@ -69,8 +69,8 @@ cp -r /usr/share/zoneinfo/{UTC,Etc} "$pg/zoneinfo/"
 
 echo "archive, in chunks"
 du -sh "$stage"/*
-# Chunks of CHUNK_MIB (54 by default): a call carries 64 MiB with the working tree (≈ 8 MiB), so one chunk a call.
-tar -C "$stage" -cf - . | xz -T2 -"${XZ_LEVEL:-6}" | split -b "${CHUNK_MIB:-54}M" - "$ship/sl.tar.xz."
+# Chunks of CHUNK_MIB (52 by default): a call carries 64 MiB with the working tree (≈ 8 MiB), so one chunk a call.
+tar -C "$stage" -cf - . | xz -T2 -"${XZ_LEVEL:-6}" | split -b "${CHUNK_MIB:-52}M" - "$ship/sl.tar.xz."
 ls "$ship" | grep -c '^sl\.tar\.xz\.' > "$ship/sl.chunks"
 (cd "$ship" && sha256sum sl.tar.xz.* > sl.sha256)
 ls -la "$ship"

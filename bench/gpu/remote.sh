@@ -3,7 +3,8 @@
 # travel in ignored folders (.gpu/aa …, one per call, each with sl.chunks). Everything lives under /opt/sl
 # (PostgreSQL runs as `postgres`, which cannot enter /root), and survives between calls while the host stays warm.
 #   remote.sh receive [DIR...]        keep the chunk(s) carried in each DIR (default: beside this script); unpack once
-#                                     all have arrived (sl.chunks says how many); DIR/app/*.mjs replace the archived bundles
+#                                     all have arrived (sl.chunks says how many); DIR/app/*.mjs[.xz] (carried in any
+#                                     call) replace the archived bundles
 #   remote.sh info                    card, driver, vCPU model, and checks of the carried tools (NVDEC, PostgreSQL)
 #   remote.sh gpu-bench [ARGS]        Detector on CUDA (bench/gpu/inference-bench.mjs)
 #   remote.sh decode-bench N...       bare FFmpeg: N parallel 1080p60 decodes for each N, software vs the NVDEC paths, CPU per frame
@@ -69,18 +70,23 @@ fleet() {
 case "$1" in
   receive)
     mkdir -p "$parts"; dirs=("${@:2}"); [ ${#dirs[@]} -gt 0 ] || dirs=("$here")
-    for d in "${dirs[@]}"; do cp "$d"/sl.tar.xz.* "$d/sl.chunks" "$parts/" 2>/dev/null || true; done
+    for d in "${dirs[@]}"; do
+      cp "$d"/sl.tar.xz.* "$d/sl.chunks" "$parts/" 2>/dev/null || true
+      # Bundles rebuilt after the archive was made (DIR/app/NAME.mjs, or .mjs.xz to fit beside a chunk): kept until
+      # the archive is unpacked, then put in place of the archived ones.
+      for f in "$d"/app/*.mjs "$d"/app/*.mjs.xz; do
+        [ -f "$f" ] || continue; mkdir -p "$parts/app"
+        case $f in *.xz) xz -dc "$f" > "$parts/app/$(basename "$f" .xz)" ;; *) cp "$f" "$parts/app/" ;; esac
+      done
+    done
     have=$(ls "$parts" | grep -c '^sl\.tar\.xz\.' || true); want=$(cat "$parts/sl.chunks" 2>/dev/null || echo '?')
     echo "chunks: $have of $want"
     if [ "$have" = "$want" ]; then
-      rm -rf "$root"; mkdir -p "$root"; cat "$parts"/sl.tar.xz.* | xz -dc | tar -C "$root" -xf -; rm -rf "$parts"
-      chmod 755 "$root"
+      rm -rf "$root"; mkdir -p "$root"; cat "$parts"/sl.tar.xz.* | xz -dc | tar -C "$root" -xf -
+      rm -f "$parts"/sl.tar.xz.* "$parts/sl.chunks"; chmod 755 "$root"
       prepare_host; "$root/bin/node" --version; du -sh "$root"
     fi
-    # Bundles rebuilt after the archive was made travel beside a chunk (DIR/app/*.mjs) and replace the archived ones.
-    for d in "${dirs[@]}"; do
-      if [ -d "$d/app" ] && [ -d "$root/app" ]; then cp -v "$d"/app/*.mjs "$root/app/"; fi
-    done ;;
+    if [ -d "$parts/app" ] && [ -d "$root/app" ]; then cp -v "$parts"/app/*.mjs "$root/app/"; rm -rf "$parts/app"; fi ;;
   info)
     prepare_host; need_root
     { date -u +%FT%TZ

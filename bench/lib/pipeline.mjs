@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { AnalysisClient } from '@sightline/client';
+import { REVOCATIONS_PATH } from '@sightline/contracts';
 import { LocalFleet } from '@sightline/fleet';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
@@ -52,11 +53,15 @@ async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
   }
 }
 
-/** A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service. */
+/**
+ * A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service.
+ * Beside it, the revocation feed the services poll from the same origin: none revoked (answering it with the JWKS made
+ * every service log `token revocation feed unavailable` in every run).
+ */
 async function serveJwks(signer) {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(signer.jwks()));
+    res.end(JSON.stringify(req.url?.startsWith(REVOCATIONS_PATH) ? { revocations: [] } : signer.jwks()));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${server.address().port}/.well-known/jwks.json`, close: () => server.close() };
