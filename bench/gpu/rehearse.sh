@@ -29,6 +29,9 @@ for chunk in "$ship"/sl.tar.xz.*; do
   call=$work/carry/${chunk##*.}; mkdir -p "$call"; ln "$chunk" "$call/" 2>/dev/null || cp "$chunk" "$call/"
   cp "$ship/sl.chunks" "$call/"
 done
+# A rebuilt bundle travels xz'd beside the last chunk (pack.sh's stage/ beside ship/ has one) and replaces the archived one.
+last=$(ls -d "$work"/carry/* | tail -1)
+if [ -f "$ship/../stage/app/ingest.mjs" ]; then mkdir -p "$last/app" && xz -c "$ship/../stage/app/ingest.mjs" > "$last/app/ingest.mjs.xz"; fi
 for call in "$work"/carry/*; do echo "== receive ${call##*/}"; host receive "$call"; done
 if [ $# -gt 0 ]; then host "$@"; exit; fi
 host info

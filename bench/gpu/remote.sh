@@ -139,9 +139,17 @@ case "$1" in
       echo "== fleet $name ($sessions sessions, $replicas replicas, $hwaccel, ${fps:-60} fps), ${left} s left"
       start=$SECONDS
       # A step that hangs is stopped at the deadline (with its whole process group), so the call still returns.
+      set +e
       timeout -k 10 "$left" "$here/remote.sh" fleet "$name" "$sessions" "$replicas" "${FLEET_SECONDS:-15}" \
         "${FLEET_MODEL:-blazeface-back-256-batched-u8}" "${FLEET_BATCH:-16}" "$hwaccel" "${fps:-60}" \
-        | grep -v -E '\(skipped\)|^ratio|^\|---' || failed=$((failed + 1))
+        | grep -v -E '\(skipped\)|^ratio|^\|---'
+      rc=${PIPESTATUS[0]}; set -e
+      [ "$rc" = 0 ] || failed=$((failed + 1))
+      if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        echo "fleet $name STOPPED at the deadline (its log: $name.err)"
+        grep -v 'onnxruntime:' "$results/$name.err.full" 2>/dev/null | tail -c 200000 > "$results/$name.err" || true
+        rm -rf "$results/$name.err.full" "/tmp/sl-$name"
+      fi
       took=$((SECONDS - start)); [ $took -le $longest ] || longest=$took
       echo "   $name took ${took} s"
     done
