@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs everything the GPU host needs into one archive split into transfer-sized chunks (tmp/gpu/ship/sl.tar.xz.*,
-# each < 50 MiB: the device tool carries 64 MiB a call, the repository included). What is in it, under /root/sl there:
+# 52 MiB each: the device tool carries 64 MiB a call, the repository included). What is in it, under /opt/sl there:
 #   app/      the services and bench scripts as single-file bundles + the packages they load from disk (stage.mjs),
 #             onnxruntime-node's CPU binding and its CUDA provider (CUDA 13 build from npm
 #             com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9, same ORT 1.29.0; cubins of other GPUs than sm_90 zeroed
@@ -10,10 +10,12 @@
 #             script; it is also the FFmpeg @ffmpeg-installer finds (software decode and the bench's clips)
 #   pg/       Debian's PostgreSQL server (initdb, postgres, psql), relocatable, with its libraries, behind wrappers
 # Needs: a built workspace (npm run build), Debian's ffmpeg and postgresql installed here, the npm registry (npm pack).
-# Usage: [XZ_LEVEL=3] bench/gpu/pack.sh   (xz -6 by default; -3 packs in a third of the time, a little larger) — then see remote.sh and docs/benchmarks.md for the runs.
+# Usage: [XZ_LEVEL=9] [CHUNK_MIB=52] [GPU_PACK_DIR=DIR] bench/gpu/pack.sh   (xz -6 by default; -3 packs in a third of
+# the time, a little larger; GPU_PACK_DIR puts stage/, ship/ and work/ there instead of tmp/gpu/) — then see remote.sh and
+# docs/benchmarks.md for the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ship=tmp/gpu/ship; stage=tmp/gpu/stage; work=tmp/gpu/work
+pack=${GPU_PACK_DIR:-tmp/gpu}; ship=$pack/ship; stage=$pack/stage; work=$pack/work
 rm -rf "$stage" "$ship"; mkdir -p "$ship" "$stage"/{bin,assets} "$work"
 
 # Shared libraries of the given binaries, minus what every Linux has (glibc, and the C++ runtime: the host's is
@@ -60,11 +62,15 @@ for b in initdb postgres psql; do
   printf '#!/bin/sh\nhere=$(dirname "$(readlink -f "$0")")\nLD_LIBRARY_PATH="$here/../libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/../lib/postgresql/%s/bin/%s" "$@"\n' "$pgv" "$b" > "$pg/bin/$b"
   chmod +x "$pg/bin/$b"
 done
+# The libraries both carry (ICU, OpenSSL, Kerberos …, ≈ 52 MB) travel once: tar stores a hard link as a reference.
+for f in "$pg/libs"/*; do n=$nvdec/lib/${f##*/}; if [ -f "$n" ] && cmp -s "$f" "$n"; then ln -f "$n" "$f"; fi; done
 # Debian's PostgreSQL reads time zones from /usr/share/zoneinfo: remote.sh installs these where the host has none.
 cp -r /usr/share/zoneinfo/{UTC,Etc} "$pg/zoneinfo/"
 
 echo "archive, in chunks"
 du -sh "$stage"/*
-tar -C "$stage" -cf - . | xz -T2 -"${XZ_LEVEL:-6}" | split -b 48M - "$ship/sl.tar.xz."
+# Chunks of CHUNK_MIB (52 by default): a call carries 64 MiB with the working tree (≈ 8 MiB), so one chunk a call.
+tar -C "$stage" -cf - . | xz -T2 -"${XZ_LEVEL:-6}" | split -b "${CHUNK_MIB:-52}M" - "$ship/sl.tar.xz."
 ls "$ship" | grep -c '^sl\.tar\.xz\.' > "$ship/sl.chunks"
+(cd "$ship" && sha256sum sl.tar.xz.* > sl.sha256)
 ls -la "$ship"

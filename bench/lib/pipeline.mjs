@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { AnalysisClient } from '@sightline/client';
+import { REVOCATIONS_PATH } from '@sightline/contracts';
 import { LocalFleet } from '@sightline/fleet';
 import { parsePrometheusText, sumSamples } from '@sightline/observability';
 import { TokenSigner } from '@sightline/security';
@@ -25,7 +26,10 @@ async function counters(fleet) {
 
 /**
  * Results stored by persistence against results published by inference, over the whole run: persistence acks a
- * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal.
+ * result only once stored, so once it has caught up (polled up to `timeoutMs`) the two must be equal. The rows are
+ * counted before the results each time (a row is only ever stored for a result already published, so the rows can
+ * never lead), and the count is taken once the same pair has been read twice: results still in flight when the
+ * sessions stop are published and stored before it, not counted on one side only.
  */
 async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
   const count = () =>
@@ -34,22 +38,30 @@ async function storedVersusPublished(fleet, mode, timeoutMs = 60_000) {
         .psql(`SELECT count(*) FROM analysis_results WHERE event = 'frameAnalyzed' AND session_id LIKE 'bench-${mode}-%'`)
         .trim(),
     );
+  const read = async () => {
+    const stored = count();
+    return { stored, published: (await counters(fleet)).analyzed };
+  };
   const deadline = Date.now() + timeoutMs;
-  let published = (await counters(fleet)).analyzed;
-  let stored = count();
-  while (stored < published && Date.now() < deadline) {
+  let last = await read();
+  for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    published = (await counters(fleet)).analyzed;
-    stored = count();
+    const now = await read();
+    const settled = now.stored === now.published && now.stored === last.stored && now.published === last.published;
+    last = now;
+    if (settled || Date.now() >= deadline) return last;
   }
-  return { published, stored };
 }
 
-/** A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service. */
+/**
+ * A JWKS endpoint for the benchmark's own signing key: the fleet's token checks stay real without the auth service.
+ * Beside it, the revocation feed the services poll from the same origin: none revoked (answering it with the JWKS made
+ * every service log `token revocation feed unavailable` in every run).
+ */
 async function serveJwks(signer) {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(signer.jwks()));
+    res.end(JSON.stringify(req.url?.startsWith(REVOCATIONS_PATH) ? { revocations: [] } : signer.jwks()));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${server.address().port}/.well-known/jwks.json`, close: () => server.close() };
