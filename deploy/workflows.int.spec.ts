@@ -82,11 +82,11 @@ describe('GitHub Actions workflows', () => {
     expect(shipped).toEqual(expect.arrayContaining(['docker-compose.yml', 'deploy/monitoring']));
     for (const path of shipped) expect(existsSync(join(ROOT, path)), path).toBe(true);
     // Bind mounts of the compose file: shipped, or made on the host by prepare-host.sh.
-    const madeOnHost = ['deploy/proxy/certs', 'var/media'];
+    const madeOnHost = ['deploy/proxy/certs', 'var/media', 'var/nats-tls'];
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const mounts = [...new Set([...compose.matchAll(/- \.\/([\w./-]+):/g)].map((m) => m[1]!))];
     expect(mounts).toContain('deploy/monitoring/prometheus/prometheus.yml');
-    for (const mount of mounts.filter((m) => !madeOnHost.includes(m))) {
+    for (const mount of mounts.filter((m) => !madeOnHost.some((made) => m === made || m.startsWith(`${made}/`)))) {
       expect(
         shipped.some((path) => mount === path || mount.startsWith(`${path}/`)),
         mount,
