@@ -4,10 +4,12 @@
  *
  * The stream bounds each session's backlog (max_msgs_per_subject, discard-new per subject), so a publish fails with
  * STREAM_SUBJECT_FULL when inference is behind. Then:
- *  - live: purge the session's oldest waiting frame and publish again (latency stays bounded; the drop is counted);
+ *  - live: delete the session's oldest frame that inference has not taken yet and publish again (latency stays
+ *    bounded; the purge is counted). A frame inference already holds is never deleted: it would be analysed anyway,
+ *    and counting it as purged would break the accounting (inference takes exactly published − purged frames);
  *  - batch: wait and retry until there is room (nothing is dropped).
  */
-import { HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
+import { CONSUMERS, HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
 import { MessagingErrorCode, type JetStreamPublisher, type NatsClient } from '@sightline/messaging';
 import { silentLogger, type VideoLogger } from '../logger.js';
 import { sleep } from '../util/sleep.js';
@@ -17,7 +19,7 @@ export type DeliveryMode = 'live' | 'batch';
 
 export interface FramePublishResult {
   published: boolean;
-  /** Older frames of the session deleted from the stream to make room (live only). */
+  /** Older frames of the session deleted from the stream to make room, none of them taken by inference (live only). */
   evicted: number;
   /** Why a live frame was given up (the stream was unreachable), if it was. */
   error?: SightlineError;
@@ -35,6 +37,8 @@ export class FramePublisher {
   private readonly options: Required<FramePublisherOptions>;
   /** FRAMES' max_msgs_per_subject, read once (and again after an eviction found nothing to remove). */
   private perSubjectLimit?: number;
+  /** Stream sequences of each live session's recent frames, oldest first: the candidates for eviction. */
+  private readonly recentSeqs = new Map<string, number[]>();
 
   constructor(
     private readonly client: Pick<NatsClient, 'manager'>,
@@ -64,14 +68,15 @@ export class FramePublisher {
     let evicted = 0;
     for (let round = 0; ; round++) {
       try {
-        await this.send(pixels, meta, this.options.liveTimeoutMs);
+        const { seq } = await this.send(pixels, meta, this.options.liveTimeoutMs);
+        this.remember(meta.sessionId, seq);
         return { published: true, evicted };
       } catch (err) {
         const error = this.classify(err, meta);
         if (error.code !== MessagingErrorCode.streamSubjectFull || round >= this.options.maxEvictionsPerFrame) {
           return { published: false, evicted, error };
         }
-        evicted += await this.evictOldest(SUBJECTS.frame(meta.sessionId));
+        evicted += await this.evictOldestWaiting(meta.sessionId);
       }
     }
   }
@@ -99,9 +104,14 @@ export class FramePublisher {
     return { published: false, evicted: 0 };
   }
 
-  private async send(pixels: Uint8Array, meta: FrameMeta, timeoutMs: number): Promise<void> {
+  /** The session ended: its frames are no longer tracked. */
+  forget(sessionId: string): void {
+    this.recentSeqs.delete(sessionId);
+  }
+
+  private async send(pixels: Uint8Array, meta: FrameMeta, timeoutMs: number): Promise<{ seq: number }> {
     meta.publishedAt = Date.now();
-    await this.publisher.publish(SUBJECTS.frame(meta.sessionId), pixels, {
+    return this.publisher.publish(SUBJECTS.frame(meta.sessionId), pixels, {
       msgId: MESSAGE_IDS.frame(meta.sessionId, meta.seq, meta.run),
       headers: { [HEADERS.frameMeta]: JSON.stringify(meta) },
       timeoutMs,
@@ -121,21 +131,58 @@ export class FramePublisher {
     return error;
   }
 
+  private remember(sessionId: string, seq: number): void {
+    const seqs = this.recentSeqs.get(sessionId) ?? [];
+    seqs.push(seq);
+    // More than the stream can hold of the session are gone already (taken and acknowledged, or deleted).
+    if (seqs.length > (this.perSubjectLimit ?? 1024)) seqs.shift();
+    this.recentSeqs.set(sessionId, seqs);
+  }
+
   /**
-   * Removes the session's oldest frame(s) still in the stream, so one more fits: a purge of the subject keeping the
-   * newest limit-1 (one request, no message body fetched). Returns how many were removed.
+   * Deletes the session's oldest frame that the inference consumer has not been delivered yet (stream sequence above
+   * the consumer's last delivered one; it delivers in stream order), so one more fits. Frames inference already holds
+   * stay: they are analysed or shed and counted there. Returns how many were removed (0 or 1).
    */
-  private async evictOldest(subject: string): Promise<number> {
+  private async evictOldestWaiting(sessionId: string): Promise<number> {
     try {
-      const limit = (this.perSubjectLimit ??= await this.readPerSubjectLimit());
-      const { purged } = await this.client.manager.streams.purge(STREAMS.frames, { filter: subject, keep: Math.max(0, limit - 1) });
-      // Nothing purged although the subject was full: the limit changed (stream updated); read it again next time.
-      if (purged === 0) this.perSubjectLimit = undefined;
-      return purged;
+      this.perSubjectLimit ??= await this.readPerSubjectLimit();
+      const delivered = await this.lastDeliveredSeq();
+      const seqs = this.recentSeqs.get(sessionId) ?? [];
+      while (seqs.length > 0) {
+        const seq = seqs[0]!;
+        if (seq <= delivered) {
+          seqs.shift(); // inference has it: not a candidate, now or later
+          continue;
+        }
+        seqs.shift();
+        if (await this.deleteFrame(seq)) return 1;
+      }
+      return 0;
     } catch (err) {
       this.perSubjectLimit = undefined;
-      this.logger.warn('could not evict old frames', { subject, error: (err as Error).message });
+      this.logger.warn('could not evict old frames', { subject: SUBJECTS.frame(sessionId), error: (err as Error).message });
       return 0;
+    }
+  }
+
+  /** The inference consumer's last delivered stream sequence; 0 before the consumer exists (nobody took a frame). */
+  private async lastDeliveredSeq(): Promise<number> {
+    try {
+      return (await this.client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference)).delivered.stream_seq;
+    } catch (err) {
+      if (/consumer not found/i.test((err as Error).message)) return 0;
+      throw err;
+    }
+  }
+
+  /** False when the frame is gone already (taken and acknowledged meanwhile). */
+  private async deleteFrame(seq: number): Promise<boolean> {
+    try {
+      return await this.client.manager.streams.deleteMessage(STREAMS.frames, seq, false);
+    } catch (err) {
+      if (/no message found/i.test((err as Error).message)) return false;
+      throw err;
     }
   }
 

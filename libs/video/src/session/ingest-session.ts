@@ -392,7 +392,7 @@ export class IngestSession {
     for await (const item of queue) {
       try {
         const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
-        if (result.evicted) this.stats.dropped(result.evicted);
+        if (result.evicted) this.stats.purged(result.evicted);
         if (result.published) {
           this.stats.published();
           this.resultsAwaitedSince ??= Date.now();

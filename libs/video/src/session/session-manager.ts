@@ -240,6 +240,7 @@ export class SessionManager {
     for (const session of ended.slice(0, Math.max(0, ended.length - keep))) {
       this.sessions.delete(session.id);
       this.metrics.forSession(session.id).remove();
+      this.framePublisher.forget(session.id);
     }
   }
 }
