@@ -57,8 +57,15 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
             `${api}.CONSUMER.INFO.${STREAMS.frames}.${CONSUMERS.inference}`,
           ],
         },
-        // Replies, and the sessions' frameAnalyzed results: a session whose frames get no results is reported.
-        subscribe: { allow: [...replies.subscribe.allow, `results.*.${EVENTS.frameAnalyzed}`] },
+        // Replies; the sessions' frameAnalyzed results (a session whose frames get no results is reported); and the
+        // inference consumer's terminated deliveries (a frame deleted by back-pressure just after it was delivered).
+        subscribe: {
+          allow: [
+            ...replies.subscribe.allow,
+            `results.*.${EVENTS.frameAnalyzed}`,
+            `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${STREAMS.frames}.${CONSUMERS.inference}`,
+          ],
+        },
       };
     case 'inference':
       return {

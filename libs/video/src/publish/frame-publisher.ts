@@ -4,14 +4,16 @@
  *
  * The stream bounds each session's backlog (max_msgs_per_subject, discard-new per subject), so a publish fails with
  * STREAM_SUBJECT_FULL when inference is behind. Then:
- *  - live: delete the session's oldest frame that inference has not taken yet and publish again (latency stays
- *    bounded; the purge is counted). A frame inference already holds is never deleted: it would be analysed anyway,
- *    and counting it as purged would break the accounting (inference takes exactly published − purged frames);
+ *  - live: delete the session's oldest frame that inference has not been delivered yet and publish again (latency
+ *    stays bounded). A frame inference already holds is never deleted on purpose: it would be analysed anyway. Each
+ *    deletion counts as purged once settled (PurgeLedger: one delivered in the instant before the delete was taken),
+ *    so that inference takes exactly published − purged frames;
  *  - batch: wait and retry until there is room (nothing is dropped).
  */
 import { CONSUMERS, HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
 import { MessagingErrorCode, type JetStreamPublisher, type NatsClient } from '@sightline/messaging';
 import { silentLogger, type VideoLogger } from '../logger.js';
+import { PurgeLedger } from './purge-ledger.js';
 import { sleep } from '../util/sleep.js';
 import { VideoErrorCode } from '../errors.js';
 
@@ -19,7 +21,7 @@ export type DeliveryMode = 'live' | 'batch';
 
 export interface FramePublishResult {
   published: boolean;
-  /** Older frames of the session deleted from the stream to make room, none of them taken by inference (live only). */
+  /** Older frames of the session deleted from the stream to make room (live only); counted through `onPurged`. */
   evicted: number;
   /** Why a live frame was given up (the stream was unreachable), if it was. */
   error?: SightlineError;
@@ -39,13 +41,17 @@ export class FramePublisher {
   private perSubjectLimit?: number;
   /** Stream sequences of each live session's recent frames, oldest first: the candidates for eviction. */
   private readonly recentSeqs = new Map<string, number[]>();
+  private readonly purges: PurgeLedger;
 
   constructor(
-    private readonly client: Pick<NatsClient, 'manager'>,
+    private readonly client: Pick<NatsClient, 'manager' | 'connection'>,
     private readonly publisher: JetStreamPublisher,
     private readonly logger: VideoLogger = silentLogger,
     options: FramePublisherOptions = {},
+    /** Frames of a session deleted before inference had them (settled a moment after the deletion). */
+    onPurged: (sessionId: string, count: number) => void = () => {},
   ) {
+    this.purges = new PurgeLedger(client.connection, onPurged);
     this.options = {
       maxEvictionsPerFrame: 4,
       liveTimeoutMs: 2000,
@@ -104,6 +110,15 @@ export class FramePublisher {
     return { published: false, evicted: 0 };
   }
 
+  /** Counts every deletion still unsettled (a stopping session's final counts), at most a grace period from now. */
+  settlePurges(): Promise<void> {
+    return this.purges.settle(true);
+  }
+
+  close(): void {
+    this.purges.close();
+  }
+
   /** The session ended: its frames are no longer tracked. */
   forget(sessionId: string): void {
     this.recentSeqs.delete(sessionId);
@@ -156,7 +171,10 @@ export class FramePublisher {
           continue;
         }
         seqs.shift();
-        if (await this.deleteFrame(seq)) return 1;
+        if (await this.deleteFrame(seq)) {
+          this.purges.deleted(sessionId, seq);
+          return 1;
+        }
       }
       return 0;
     } catch (err) {

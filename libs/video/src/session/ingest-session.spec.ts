@@ -281,12 +281,16 @@ describe('IngestSession: frames the source decoded but could not time', () => {
   it('counts frames purged from the backlog after publishing apart from frames dropped before it', async () => {
     const now = Date.now();
     const frames = Array.from({ length: 6 }, (_, i) => frame(i, now + i * 16.667));
-    // Frames 3 and 4 each make room by purging two older published frames; frame 5 cannot be published at all.
-    const outcome: PublishOutcome = (meta) => ({ published: meta.seq !== 5, evicted: meta.seq === 3 || meta.seq === 4 ? 2 : 0 });
-    const { session, registry } = startSession(new ScriptedSource(() => frames), {}, outcome);
-    await until(() => session.info().stats.framesIn === 6 && session.info().stats.framesDropped === 5, 'every frame settled');
+    // Frames 3 and 4 each make room by deleting two older published frames (the publisher reports them as purged once
+    // settled); frame 5 cannot be published at all.
+    const outcome: PublishOutcome = (meta) => {
+      if (meta.seq === 3 || meta.seq === 4) session!.purged(2);
+      return { published: meta.seq !== 5, evicted: meta.seq === 3 || meta.seq === 4 ? 2 : 0 };
+    };
+    const { registry } = startSession(new ScriptedSource(() => frames), {}, outcome);
+    await until(() => session!.info().stats.framesIn === 6 && session!.info().stats.framesDropped === 5, 'every frame settled');
 
-    const { stats } = session.info();
+    const { stats } = session!.info();
     expect(stats).toMatchObject({ framesIn: 6, framesPublished: 5, framesDropped: 5, framesPurged: 4, framesDroppedBeforeDecode: 0 });
     // Inference can take exactly the published frames that were not purged.
     expect(stats.framesPublished - stats.framesPurged!).toBe(1);
