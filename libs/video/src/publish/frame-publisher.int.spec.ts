@@ -79,6 +79,17 @@ describe('FramePublisher live back-pressure', () => {
     }
     await ledger.settle(true);
     expect(purged).toEqual([['adv', 1]]);
+    // The advisory can come before the deletion is noted (sent ahead of the delete's reply): still taken, not purged.
+    const early = await harness.publisher.publish(SUBJECTS.frame('adv'), new Uint8Array(1), { msgId: 'adv:2' });
+    const heldEarly = await consumer.next({ expires: 2000 });
+    expect(heldEarly!.seq).toBe(early.seq);
+    await harness.client.manager.streams.deleteMessage(STREAMS.frames, early.seq, false);
+    await harness.client.connection.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    ledger.deleted('adv', early.seq);
+    await ledger.settle(true);
+    expect(purged).toEqual([['adv', 1]]);
+    heldEarly!.ack();
     held!.ack();
     ledger.close();
   });

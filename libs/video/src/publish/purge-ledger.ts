@@ -14,6 +14,11 @@ export const FRAMES_TERMINATED_ADVISORIES = `$JS.EVENT.ADVISORY.CONSUMER.MSG_TER
 export class PurgeLedger {
   /** Deleted frames not settled yet, by stream sequence. */
   private readonly pending = new Map<number, { sessionId: string; at: number }>();
+  /**
+   * Advisories by stream sequence, kept a while: the server may send one before the reply to the delete that caused
+   * it, so it can arrive before the deletion is noted here.
+   */
+  private readonly terminated = new Map<number, number>();
   private readonly subscription: ReturnType<NatsClient['connection']['subscribe']>;
   private timer?: NodeJS.Timeout;
 
@@ -27,12 +32,15 @@ export class PurgeLedger {
       callback: (err, message) => {
         if (err) return;
         const seq = (message.json() as { stream_seq?: unknown }).stream_seq;
-        if (typeof seq === 'number') this.pending.delete(seq); // delivered before the delete: inference takes it
+        if (typeof seq !== 'number') return;
+        // Delivered before the delete: inference takes it.
+        if (!this.pending.delete(seq)) this.terminated.set(seq, Date.now());
       },
     });
   }
 
   deleted(sessionId: string, seq: number): void {
+    if (this.terminated.delete(seq)) return;
     this.pending.set(seq, { sessionId, at: Date.now() });
     this.timer ??= setTimeout(() => void this.settle(), this.graceMs).unref();
   }
@@ -49,6 +57,7 @@ export class PurgeLedger {
     } catch {
       // Disconnected: advisories may be lost; the deletions stay pending until the connection is back.
     }
+    for (const [seq, at] of this.terminated) if (Date.now() - at > 10 * this.graceMs) this.terminated.delete(seq);
     const counts = new Map<string, number>();
     for (const [seq, { sessionId }] of due) {
       if (this.pending.delete(seq)) counts.set(sessionId, (counts.get(sessionId) ?? 0) + 1);
