@@ -165,13 +165,9 @@ export class FramePublisher {
       const delivered = await this.lastDeliveredSeq();
       const seqs = this.recentSeqs.get(sessionId) ?? [];
       while (seqs.length > 0) {
-        const seq = seqs[0]!;
-        if (seq <= delivered) {
-          seqs.shift(); // inference has it: not a candidate, now or later
-          continue;
-        }
-        seqs.shift();
-        if (await this.deleteFrame(seq)) {
+        const seq = seqs.shift()!;
+        // At or below `delivered` inference has it: not a candidate, now or later. Above, it may be gone already.
+        if (seq > delivered && (await this.deleteFrame(seq))) {
           this.purges.deleted(sessionId, seq);
           return 1;
         }
