@@ -97,6 +97,11 @@ export const sessionStatsSchema = z.object({
   /** Of framesDropped: H.264 units dropped before decoding to catch up with live (the decoder fell behind). */
   framesDroppedBeforeDecode: z.number().int().optional(),
   /**
+   * Of framesDropped: frames published, then purged from the session's full FRAMES backlog to make room for newer
+   * ones (live back-pressure) before inference took them. Inference takes exactly framesPublished − framesPurged.
+   */
+  framesPurged: z.number().int().optional(),
+  /**
    * Decoded but not published because they have no presentation time of their own (RTSP H.264: FFmpeg gave no input
    * position for the frame, its RTP time is not after the last frame's, or it is a second picture of one access unit).
    */

@@ -111,6 +111,24 @@ describe('NATS identities', () => {
     await live.delete();
   });
 
+  it("lets ingest delete a waiting frame and read the inference consumer's progress, nothing more", async () => {
+    const ingest = as('ingest');
+    await ensureConsumer(as('inference').manager, CONSUMER_DEFINITIONS.inference());
+    const { seq } = await new JetStreamPublisher(ingest).publish(SUBJECTS.frame('cam-9'), new Uint8Array([9]), { msgId: 'cam-9:0' });
+    expect((await ingest.manager.consumers.info(STREAMS.frames, CONSUMERS.inference)).delivered.stream_seq).toBeLessThan(seq);
+    expect(await ingest.manager.streams.deleteMessage(STREAMS.frames, seq, false)).toBe(true);
+    // A frame inference holds, deleted all the same (a delete racing a delivery): ingest hears of it.
+    const terminated = `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${STREAMS.frames}.${CONSUMERS.inference}`;
+    const held = await new JetStreamPublisher(ingest).publish(SUBJECTS.frame('cam-9'), new Uint8Array([9]), { msgId: 'cam-9:1' });
+    const delivery = await (await as('inference').jetstream.consumers.get(STREAMS.frames, CONSUMERS.inference)).next({ expires: 2000 });
+    expect(delivery?.seq).toBe(held.seq);
+    expect(await receivedOn(ingest, terminated, () => ingest.manager.streams.deleteMessage(STREAMS.frames, held.seq, false))).toBe(1);
+    delivery!.ack();
+    await expect(ingest.manager.streams.purge(STREAMS.frames)).rejects.toThrow();
+    await expect(ingest.manager.streams.deleteMessage(STREAMS.results, 1, false)).rejects.toThrow();
+    await expect(ingest.manager.consumers.info(STREAMS.results, CONSUMERS.persistence)).rejects.toThrow();
+  });
+
   it('lets only the provisioning identity delete or change streams', async () => {
     for (const id of ['inference', 'ingest', 'persistence', 'gateway'] as const) {
       await expect(as(id).manager.streams.delete(STREAMS.results), id).rejects.toThrow();

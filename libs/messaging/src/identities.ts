@@ -51,12 +51,21 @@ export function natsPermissions(identity: NatsIdentity): NatsPermissions {
             ...EVENT_NAMES.filter((event) => event !== EVENTS.frameAnalyzed && !(TRACKING_EVENTS as readonly string[]).includes(event)).map(
               (event) => `results.*.${event}`,
             ),
-            // Live back-pressure drops a session's oldest waiting frame (a purge of its subject).
-            `${api}.STREAM.PURGE.${STREAMS.frames}`,
+            // Live back-pressure deletes a session's oldest frame not yet delivered to inference (read from the
+            // consumer's info, never its messages).
+            `${api}.STREAM.MSG.DELETE.${STREAMS.frames}`,
+            `${api}.CONSUMER.INFO.${STREAMS.frames}.${CONSUMERS.inference}`,
           ],
         },
-        // Replies, and the sessions' frameAnalyzed results: a session whose frames get no results is reported.
-        subscribe: { allow: [...replies.subscribe.allow, `results.*.${EVENTS.frameAnalyzed}`] },
+        // Replies; the sessions' frameAnalyzed results (a session whose frames get no results is reported); and the
+        // inference consumer's terminated deliveries (a frame deleted by back-pressure just after it was delivered).
+        subscribe: {
+          allow: [
+            ...replies.subscribe.allow,
+            `results.*.${EVENTS.frameAnalyzed}`,
+            `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${STREAMS.frames}.${CONSUMERS.inference}`,
+          ],
+        },
       };
     case 'inference':
       return {

@@ -19,8 +19,9 @@ export class IngestMetrics {
     this.frames = new Counter({
       name: 'sightline_ingest_frames_total',
       help:
-        'Decoded frames by outcome: published to the frames stream, dropped (live back-pressure, stream unreachable), ' +
-        'or not_timed (no presentation time of its own: skipped after decoding)',
+        'Decoded frames by outcome: published to the frames stream, dropped before publishing (live back-pressure, ' +
+        'stream unreachable, units dropped before decoding), purged (published, then removed from a full frames backlog ' +
+        'before inference took it), or not_timed (no presentation time of its own: skipped after decoding)',
       labelNames: ['session', 'outcome'],
       registers,
     });
@@ -79,6 +80,7 @@ export class IngestMetrics {
     return {
       published: () => this.frames.inc({ session, outcome: 'published' }),
       dropped: (count) => this.frames.inc({ session, outcome: 'dropped' }, count),
+      purged: (count) => this.frames.inc({ session, outcome: 'purged' }, count),
       notTimed: () => this.frames.inc({ session, outcome: 'not_timed' }),
       fps: (fpsIn, fpsOut) => {
         this.fps.set({ session, direction: 'in' }, fpsIn);
@@ -96,7 +98,7 @@ export class IngestMetrics {
         for (const state of SESSION_STATES) this.state.set({ session, state }, state === current ? 1 : 0);
       },
       remove: () => {
-        for (const outcome of ['published', 'dropped', 'not_timed']) this.frames.remove({ session, outcome });
+        for (const outcome of ['published', 'dropped', 'purged', 'not_timed']) this.frames.remove({ session, outcome });
         for (const direction of ['in', 'out']) this.fps.remove({ session, direction });
         for (const state of SESSION_STATES) this.state.remove({ session, state });
         this.decodeSeconds.remove({ session });
@@ -113,6 +115,8 @@ export class IngestMetrics {
 export interface SessionMetrics {
   published(): void;
   dropped(count: number): void;
+  /** Published frames removed from a full frames backlog. */
+  purged(count: number): void;
   /** A decoded frame skipped for having no presentation time of its own. */
   notTimed(): void;
   fps(fpsIn: number, fpsOut: number): void;

@@ -4,12 +4,16 @@
  *
  * The stream bounds each session's backlog (max_msgs_per_subject, discard-new per subject), so a publish fails with
  * STREAM_SUBJECT_FULL when inference is behind. Then:
- *  - live: purge the session's oldest waiting frame and publish again (latency stays bounded; the drop is counted);
+ *  - live: delete the session's oldest frame that inference has not been delivered yet and publish again (latency
+ *    stays bounded). A frame inference already holds is never deleted on purpose: it would be analysed anyway. Each
+ *    deletion counts as purged once settled (PurgeLedger: one delivered in the instant before the delete was taken),
+ *    so that inference takes exactly published − purged frames;
  *  - batch: wait and retry until there is room (nothing is dropped).
  */
-import { HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
+import { CONSUMERS, HEADERS, MESSAGE_IDS, SightlineError, STREAMS, SUBJECTS, frameByteLength, type FrameMeta } from '@sightline/contracts';
 import { MessagingErrorCode, type JetStreamPublisher, type NatsClient } from '@sightline/messaging';
 import { silentLogger, type VideoLogger } from '../logger.js';
+import { PurgeLedger } from './purge-ledger.js';
 import { sleep } from '../util/sleep.js';
 import { VideoErrorCode } from '../errors.js';
 
@@ -17,7 +21,7 @@ export type DeliveryMode = 'live' | 'batch';
 
 export interface FramePublishResult {
   published: boolean;
-  /** Older frames of the session deleted from the stream to make room (live only). */
+  /** Older frames of the session deleted from the stream to make room (live only); counted through `onPurged`. */
   evicted: number;
   /** Why a live frame was given up (the stream was unreachable), if it was. */
   error?: SightlineError;
@@ -35,13 +39,19 @@ export class FramePublisher {
   private readonly options: Required<FramePublisherOptions>;
   /** FRAMES' max_msgs_per_subject, read once (and again after an eviction found nothing to remove). */
   private perSubjectLimit?: number;
+  /** Stream sequences of each live session's recent frames, oldest first: the candidates for eviction. */
+  private readonly recentSeqs = new Map<string, number[]>();
+  private readonly purges: PurgeLedger;
 
   constructor(
-    private readonly client: Pick<NatsClient, 'manager'>,
+    private readonly client: Pick<NatsClient, 'manager' | 'connection'>,
     private readonly publisher: JetStreamPublisher,
     private readonly logger: VideoLogger = silentLogger,
     options: FramePublisherOptions = {},
+    /** Frames of a session deleted before inference had them (settled a moment after the deletion). */
+    onPurged: (sessionId: string, count: number) => void = () => {},
   ) {
+    this.purges = new PurgeLedger(client.connection, onPurged);
     this.options = {
       maxEvictionsPerFrame: 4,
       liveTimeoutMs: 2000,
@@ -64,14 +74,15 @@ export class FramePublisher {
     let evicted = 0;
     for (let round = 0; ; round++) {
       try {
-        await this.send(pixels, meta, this.options.liveTimeoutMs);
+        const { seq } = await this.send(pixels, meta, this.options.liveTimeoutMs);
+        this.remember(meta.sessionId, seq);
         return { published: true, evicted };
       } catch (err) {
         const error = this.classify(err, meta);
         if (error.code !== MessagingErrorCode.streamSubjectFull || round >= this.options.maxEvictionsPerFrame) {
           return { published: false, evicted, error };
         }
-        evicted += await this.evictOldest(SUBJECTS.frame(meta.sessionId));
+        evicted += await this.evictOldestWaiting(meta.sessionId);
       }
     }
   }
@@ -99,9 +110,23 @@ export class FramePublisher {
     return { published: false, evicted: 0 };
   }
 
-  private async send(pixels: Uint8Array, meta: FrameMeta, timeoutMs: number): Promise<void> {
+  /** Counts every deletion still unsettled (a stopping session's final counts), at most a grace period from now. */
+  settlePurges(): Promise<void> {
+    return this.purges.settle(true);
+  }
+
+  close(): void {
+    this.purges.close();
+  }
+
+  /** The session ended: its frames are no longer tracked. */
+  forget(sessionId: string): void {
+    this.recentSeqs.delete(sessionId);
+  }
+
+  private async send(pixels: Uint8Array, meta: FrameMeta, timeoutMs: number): Promise<{ seq: number }> {
     meta.publishedAt = Date.now();
-    await this.publisher.publish(SUBJECTS.frame(meta.sessionId), pixels, {
+    return this.publisher.publish(SUBJECTS.frame(meta.sessionId), pixels, {
       msgId: MESSAGE_IDS.frame(meta.sessionId, meta.seq, meta.run),
       headers: { [HEADERS.frameMeta]: JSON.stringify(meta) },
       timeoutMs,
@@ -121,21 +146,57 @@ export class FramePublisher {
     return error;
   }
 
+  private remember(sessionId: string, seq: number): void {
+    const seqs = this.recentSeqs.get(sessionId) ?? [];
+    seqs.push(seq);
+    // More than the stream can hold of the session are gone already (taken and acknowledged, or deleted).
+    if (seqs.length > (this.perSubjectLimit ?? 1024)) seqs.shift();
+    this.recentSeqs.set(sessionId, seqs);
+  }
+
   /**
-   * Removes the session's oldest frame(s) still in the stream, so one more fits: a purge of the subject keeping the
-   * newest limit-1 (one request, no message body fetched). Returns how many were removed.
+   * Deletes the session's oldest frame that the inference consumer has not been delivered yet (stream sequence above
+   * the consumer's last delivered one; it delivers in stream order), so one more fits. Frames inference already holds
+   * stay: they are analysed or shed and counted there. Returns how many were removed (0 or 1).
    */
-  private async evictOldest(subject: string): Promise<number> {
+  private async evictOldestWaiting(sessionId: string): Promise<number> {
     try {
-      const limit = (this.perSubjectLimit ??= await this.readPerSubjectLimit());
-      const { purged } = await this.client.manager.streams.purge(STREAMS.frames, { filter: subject, keep: Math.max(0, limit - 1) });
-      // Nothing purged although the subject was full: the limit changed (stream updated); read it again next time.
-      if (purged === 0) this.perSubjectLimit = undefined;
-      return purged;
+      this.perSubjectLimit ??= await this.readPerSubjectLimit();
+      const delivered = await this.lastDeliveredSeq();
+      const seqs = this.recentSeqs.get(sessionId) ?? [];
+      while (seqs.length > 0) {
+        const seq = seqs.shift()!;
+        // At or below `delivered` inference has it: not a candidate, now or later. Above, it may be gone already.
+        if (seq > delivered && (await this.deleteFrame(seq))) {
+          this.purges.deleted(sessionId, seq);
+          return 1;
+        }
+      }
+      return 0;
     } catch (err) {
       this.perSubjectLimit = undefined;
-      this.logger.warn('could not evict old frames', { subject, error: (err as Error).message });
+      this.logger.warn('could not evict old frames', { subject: SUBJECTS.frame(sessionId), error: (err as Error).message });
       return 0;
+    }
+  }
+
+  /** The inference consumer's last delivered stream sequence; 0 before the consumer exists (nobody took a frame). */
+  private async lastDeliveredSeq(): Promise<number> {
+    try {
+      return (await this.client.manager.consumers.info(STREAMS.frames, CONSUMERS.inference)).delivered.stream_seq;
+    } catch (err) {
+      if (/consumer not found/i.test((err as Error).message)) return 0;
+      throw err;
+    }
+  }
+
+  /** False when the frame is gone already (taken and acknowledged meanwhile). */
+  private async deleteFrame(seq: number): Promise<boolean> {
+    try {
+      return await this.client.manager.streams.deleteMessage(STREAMS.frames, seq, false);
+    } catch (err) {
+      if (/no message found/i.test((err as Error).message)) return false;
+      throw err;
     }
   }
 

@@ -56,14 +56,22 @@ afterEach(async () => {
   session = undefined;
 });
 
-function startSession(source: FrameSource, options: Partial<SessionOptions> = {}) {
+/** What the publisher answers for each frame: published, by default, with nothing evicted. */
+type PublishOutcome = (meta: FrameMeta) => { published: boolean; evicted: number };
+
+function startSession(
+  source: FrameSource,
+  options: Partial<SessionOptions> = {},
+  outcome: PublishOutcome = () => ({ published: true, evicted: 0 }),
+) {
   const published: FrameMeta[] = [];
   const events: Array<{ event: string; payload: Record<string, unknown> }> = [];
   const registry = new Registry();
   const publisher = {
     publish: async (_pixels: Uint8Array, meta: FrameMeta) => {
-      published.push(meta);
-      return { published: true, evicted: 0 };
+      const result = outcome(meta);
+      if (result.published) published.push(meta);
+      return result;
     },
   } as unknown as FramePublisher;
   const sessionEvents = {
@@ -268,5 +276,26 @@ describe('IngestSession: frames the source decoded but could not time', () => {
     expect(stats.framesPublished + stats.framesNotTimed! + stats.framesSkipped + stats.framesDropped).toBe(stats.framesIn);
     expect(published.map((m) => m.seq)).toEqual([0, 1, 2]);
     expect(await registry.metrics()).toContain('sightline_ingest_frames_total{session="cam1",outcome="not_timed"} 3');
+  });
+
+  it('counts frames purged from the backlog after publishing apart from frames dropped before it', async () => {
+    const now = Date.now();
+    const frames = Array.from({ length: 6 }, (_, i) => frame(i, now + i * 16.667));
+    // Frames 3 and 4 each make room by deleting two older published frames (the publisher reports them as purged once
+    // settled); frame 5 cannot be published at all.
+    const outcome: PublishOutcome = (meta) => {
+      if (meta.seq === 3 || meta.seq === 4) session!.purged(2);
+      return { published: meta.seq !== 5, evicted: meta.seq === 3 || meta.seq === 4 ? 2 : 0 };
+    };
+    const { registry } = startSession(new ScriptedSource(() => frames), {}, outcome);
+    await until(() => session!.info().stats.framesIn === 6 && session!.info().stats.framesDropped === 5, 'every frame settled');
+
+    const { stats } = session!.info();
+    expect(stats).toMatchObject({ framesIn: 6, framesPublished: 5, framesDropped: 5, framesPurged: 4, framesDroppedBeforeDecode: 0 });
+    // Inference can take exactly the published frames that were not purged.
+    expect(stats.framesPublished - stats.framesPurged!).toBe(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('sightline_ingest_frames_total{session="cam1",outcome="purged"} 4');
+    expect(metrics).toContain('sightline_ingest_frames_total{session="cam1",outcome="dropped"} 1');
   });
 });

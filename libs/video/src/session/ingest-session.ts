@@ -205,6 +205,11 @@ export class IngestSession {
     return [...this.warnings.values()];
   }
 
+  /** Published frames of this session deleted from a full FRAMES backlog before inference had them. */
+  purged(count: number): void {
+    this.stats.purged(count);
+  }
+
   /** A frameAnalyzed result for one of this session's frames was stored (seen on the results subject). */
   resultSeen(): void {
     this.stats.resultSeen();
@@ -392,7 +397,6 @@ export class IngestSession {
     for await (const item of queue) {
       try {
         const result = await this.deps.framePublisher.publish(item.pixels, item.meta, mode, this.stopSignal.signal);
-        if (result.evicted) this.stats.dropped(result.evicted);
         if (result.published) {
           this.stats.published();
           this.resultsAwaitedSince ??= Date.now();

@@ -87,7 +87,9 @@ export class SessionManager {
   ) {
     this.logger = deps.logger ?? silentLogger;
     this.metrics = new IngestMetrics(deps.registry);
-    this.framePublisher = new FramePublisher(deps.client, deps.publisher, this.logger, settings.framePublisher);
+    this.framePublisher = new FramePublisher(deps.client, deps.publisher, this.logger, settings.framePublisher, (sessionId, count) =>
+      this.sessions.get(sessionId)?.purged(count),
+    );
     this.reconnect = new ReconnectPolicy({ initialDelayMs: settings.reconnectInitialDelayMs, maxDelayMs: settings.reconnectMaxDelayMs });
     this.results = watchResults(deps.client.connection, (sessionId) => {
       const session = this.sessions.get(sessionId);
@@ -158,12 +160,15 @@ export class SessionManager {
   async stop(sessionId: string, reason: StopReason = 'stopped'): Promise<SessionInfo> {
     const session = this.session(sessionId);
     await session.stop(reason);
+    await this.framePublisher.settlePurges();
     return session.info();
   }
 
   async stopAll(reason: StopReason = 'shutdown'): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
     this.results.close();
+    await this.framePublisher.settlePurges();
+    this.framePublisher.close();
   }
 
   /** Running sessions with warnings in force, for the health report; undefined when there are none. */
@@ -240,6 +245,7 @@ export class SessionManager {
     for (const session of ended.slice(0, Math.max(0, ended.length - keep))) {
       this.sessions.delete(session.id);
       this.metrics.forSession(session.id).remove();
+      this.framePublisher.forget(session.id);
     }
   }
 }

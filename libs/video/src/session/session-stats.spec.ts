@@ -24,6 +24,7 @@ describe('SessionStats', () => {
     stats.skipped();
     stats.dropped(2);
     stats.droppedBeforeDecode(5);
+    stats.purged(3);
     stats.reconnect();
     stats.resultSeen();
     stats.resultSeen();
@@ -33,8 +34,9 @@ describe('SessionStats', () => {
       framesIn: 10,
       framesSkipped: 1,
       framesPublished: 6,
-      framesDropped: 7,
+      framesDropped: 10,
       framesDroppedBeforeDecode: 5,
+      framesPurged: 3,
       framesNotTimed: 0,
       reconnects: 1,
       resultsSeen: 2,
@@ -46,6 +48,7 @@ describe('SessionStats', () => {
     expect(await series('sightline_ingest_frames_total')).toEqual([
       'sightline_ingest_frames_total{session="cam1",outcome="published"} 6',
       'sightline_ingest_frames_total{session="cam1",outcome="dropped"} 7',
+      'sightline_ingest_frames_total{session="cam1",outcome="purged"} 3',
     ]);
     expect(await series('sightline_ingest_decode_seconds')).toContain('sightline_ingest_decode_seconds_count{session="cam1"} 4');
     expect(await series('sightline_ingest_reconnects_total')).toEqual(['sightline_ingest_reconnects_total{session="cam1"} 1']);
@@ -64,17 +67,26 @@ describe('SessionStats', () => {
     stats.skipped();
     stats.dropped(1);
     stats.droppedBeforeDecode(3);
+    stats.purged(2);
 
     const counts = stats.snapshot();
-    expect(counts).toMatchObject({ framesIn: 9, framesNotTimed: 2, framesPublished: 5, framesSkipped: 1, framesDropped: 4 });
-    // Every decoded frame is accounted for once; units dropped before decoding never were frames.
-    expect(
-      counts.framesPublished + counts.framesSkipped + counts.framesNotTimed! + counts.framesDropped - counts.framesDroppedBeforeDecode!,
-    ).toBe(counts.framesIn);
+    expect(counts).toMatchObject({
+      framesIn: 9,
+      framesNotTimed: 2,
+      framesPublished: 5,
+      framesSkipped: 1,
+      framesDropped: 6,
+      framesPurged: 2,
+    });
+    // Every decoded frame is accounted for once; units dropped before decoding never were frames, and purged frames
+    // were published first.
+    const droppedBeforePublishing = counts.framesDropped - counts.framesDroppedBeforeDecode! - counts.framesPurged!;
+    expect(counts.framesPublished + counts.framesSkipped + counts.framesNotTimed! + droppedBeforePublishing).toBe(counts.framesIn);
     expect(await series('sightline_ingest_frames_total')).toEqual([
       'sightline_ingest_frames_total{session="cam1",outcome="not_timed"} 2',
       'sightline_ingest_frames_total{session="cam1",outcome="published"} 5',
       'sightline_ingest_frames_total{session="cam1",outcome="dropped"} 4',
+      'sightline_ingest_frames_total{session="cam1",outcome="purged"} 2',
     ]);
   });
 

@@ -16,6 +16,7 @@ export class SessionStats {
     fpsOut: 0,
     resultsSeen: 0,
     framesDroppedBeforeDecode: 0,
+    framesPurged: 0,
     framesNotTimed: 0,
     sourceClockOffsetMs: undefined as number | undefined,
   };
@@ -53,10 +54,20 @@ export class SessionStats {
     this.metrics.published();
   }
 
-  /** Frames lost to overload: live back-pressure, the stream's backlog, a publish that failed. */
+  /** Frames lost to overload before publishing: live back-pressure, a publish that failed. */
   dropped(count: number): void {
     this.counts.framesDropped += count;
     this.metrics.dropped(count);
+  }
+
+  /**
+   * Published frames purged from the session's full FRAMES backlog to make room (live): drops, counted apart as well,
+   * since inference never takes them (analysed + skipped + shed = published − purged), and under their own outcome.
+   */
+  purged(count: number): void {
+    this.counts.framesDropped += count;
+    this.counts.framesPurged += count;
+    this.metrics.purged(count);
   }
 
   /** Units dropped before decoding to catch up with live: drops, counted apart as well. */
