@@ -2,7 +2,7 @@
  * The live-camera conformance rows through the whole fleet: GStreamer's RTSP server as a live camera (Basic and
  * Digest, /h264 and /ts, sender clocks moved by +5 h, ±3 s and a 0.6 s sender latency through the clock-shift
  * proxy) and as a camera with a quirk (restarts under the connected client, parameter sets only in the SDP,
- * B-frames), each row a session of one fleet started once for the file (nats-server with JetStream, PostgreSQL, auth,
+ * B-frames with a resolution change every 2 s), each row a session of one fleet started once for the file (nats-server with JetStream, PostgreSQL, auth,
  * ingest, inference, tracker, persistence, gateway; every service its built dist/main.js) and an SDK agent
  * subscribed to every row's session. The eight rows run at once, each analysed at 10 frames a second.
  *
@@ -47,12 +47,18 @@ const RESULTS_PER_ROW = 30;
 /** Of those, results carrying the camera's clock (sourceTime). */
 const CAMERA_CLOCK_RESULTS = 15;
 
+/** The resizing camera's two sizes (16:9 like the plain cameras, and 1:1). */
+const WIDE = { width: 320, height: 180 };
+const SQUARE = { width: 240, height: 240 };
+
 /** Cameras with a quirk (Digest, 320x180 at 30 fps like the plain ones), one server each. */
 const QUIRK_CAMERAS = {
   // Pipeline torn down and rebuilt every 2 s under the connected client: a new SSRC, timestamp and sequence base.
   restart: { restartEverySeconds: 2 },
   // High profile, two B-frames: sent in decode order, RTP timestamps go back.
-  bframes: { bframes: 2 },
+  // High profile with B-frames whose pipeline is rebuilt every 2 s at the next size (new SPS/PPS, same RTP stream):
+  // a resolution change mid-stream on top of the B-frames.
+  bframesResized: { bframes: 2, restartEverySeconds: 2, sizes: [WIDE, SQUARE] },
 } satisfies Record<string, GstRtspLiveCamera>;
 
 interface Row {
@@ -64,6 +70,8 @@ interface Row {
   camera?: keyof typeof QUIRK_CAMERAS;
   /** What the proxy must have seen on the wire by the end: the quirk the row is about, really exercised. */
   quirk?: (rtp: RtpObservations) => boolean;
+  /** What the delivered results must show (in frameSeq order) by the end, beyond what every row shows. */
+  results?: (received: FrameAnalyzedEvent[]) => boolean;
   /** Whether results must carry the camera's clock (a camera restarting every 2 s may send no sender report first). */
   cameraClock?: false;
 }
@@ -92,11 +100,29 @@ const ROWS: Row[] = [
     // Keyframes went by, and never an SPS (7) or PPS (8) in the stream: every frame was decoded from the SDP's.
     quirk: (rtp) => rtp.h264NalTypes.has(5) && !rtp.h264NalTypes.has(7) && !rtp.h264NalTypes.has(8),
   },
-  { name: 'fleet-b-frames', auth: 'digest', mount: 'h264', shiftMs: 0, camera: 'bframes', quirk: (rtp) => rtp.timestampReversals > 10 },
+  {
+    name: 'fleet-b-frames-resized',
+    auth: 'digest',
+    mount: 'h264',
+    shiftMs: 0,
+    camera: 'bframesResized',
+    // Timestamps going back on the wire (B-frames) and two different SPS (sizes).
+    quirk: (rtp) => rtp.timestampReversals > 10 && rtp.spsVariants.size >= 2,
+    // Both sizes analysed, each frame with its own size, and the first size again after the second.
+    results: (received) => sizeChanges(received) >= 2,
+  },
 ];
 
 /** What the sender adds before its packets reach us plus a loaded box's late reads (as in live-camera.int.spec.ts). */
 const SENDER_LAG_MS: Record<GstRtspMount, number> = { h264: 2000, 'h264-sdp': 2000, ts: 2800 };
+
+type FrameAnalyzedEvent = AnalysisEvent & { event: 'frameAnalyzed' };
+
+/** How often the analysed source size changes from one result to the next, in frame order. */
+function sizeChanges(received: FrameAnalyzedEvent[]): number {
+  const sizes = [...received].sort((a, b) => a.payload.frameSeq - b.payload.frameSeq).map((e) => e.payload.source.width);
+  return sizes.filter((width, i) => i > 0 && width !== sizes[i - 1]).length;
+}
 
 interface RowOutcome {
   row: Row;
@@ -104,7 +130,7 @@ interface RowOutcome {
   analyzed: number;
   skippedStale: number;
   shed: number;
-  received: Array<AnalysisEvent & { event: 'frameAnalyzed' }>;
+  received: FrameAnalyzedEvent[];
   inStream: number;
   storedRows: number;
   rtp: RtpObservations;
@@ -185,7 +211,7 @@ beforeAll(async () => {
     }),
   );
   const resultsOf = (name: string) =>
-    received.filter((e): e is AnalysisEvent & { event: 'frameAnalyzed' } => e.event === EVENTS.frameAnalyzed && e.sessionId === name);
+    received.filter((e): e is FrameAnalyzedEvent => e.event === EVENTS.frameAnalyzed && e.sessionId === name);
   // Frames carry the camera's clock once its first sender report arrived (GStreamer sends one every few seconds).
   const withCameraClock = (name: string) => resultsOf(name).filter((e) => e.payload.sourceTime !== undefined).length;
   await waitUntil(
@@ -194,7 +220,8 @@ beforeAll(async () => {
         (row, i) =>
           resultsOf(row.name).length >= RESULTS_PER_ROW &&
           (row.cameraClock === false || withCameraClock(row.name) >= CAMERA_CLOCK_RESULTS) &&
-          (row.quirk?.(proxies[i]!.rtp) ?? true),
+          (row.quirk?.(proxies[i]!.rtp) ?? true) &&
+          (row.results?.(resultsOf(row.name)) ?? true),
       ),
     `${RESULTS_PER_ROW} frameAnalyzed results of every row at the agent, ${CAMERA_CLOCK_RESULTS} with the camera's clock, every quirk shown`,
     90_000,
@@ -320,4 +347,10 @@ describe('live-camera rows through the whole fleet (GStreamer camera → ingest 
       expect(row.quirk!(outcomes.find((x) => x.row.name === name)!.rtp)).toBe(true);
     },
   );
+
+  it("fleet-b-frames-resized: every result carries its own frame's size, and both sizes were analysed", () => {
+    const o = outcomes.find((x) => x.row.name === 'fleet-b-frames-resized')!;
+    for (const { payload } of o.received) expect([WIDE, SQUARE]).toContainEqual(payload.source);
+    expect(sizeChanges(o.received)).toBeGreaterThanOrEqual(2);
+  });
 });
