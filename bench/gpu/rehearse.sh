@@ -13,9 +13,10 @@ here=$(cd "$(dirname "$0")" && pwd); ship=$(cd "$1" && pwd); work=$2; shift 2
 case "$work" in /*) ;; *) work=$PWD/$work ;; esac
 rm -rf "$work"; mkdir -p "$work"/{sysbin,carry,out,results,media}
 chmod 755 "$work" # PostgreSQL runs as `postgres` from the unpacked folder
-# The host's base system: the shell tools remote.sh, the wrappers and LocalPostgres use, and nothing of ours.
+# The host's base system: the shell tools remote.sh, the wrappers and LocalPostgres use (openssl: Ubuntu's
+# ca-certificates depends on it; the fleet makes its NATS certificates with it), and nothing of ours.
 for tool in bash sh cat cp mv rm mkdir ls grep awk sed tar xz gzip du chmod id date tee head tail find sort timeout \
-  nproc free ldconfig seq dirname basename readlink env sleep wc cut tr uname ps kill runuser useradd cmp ln uniq; do
+  nproc free ldconfig seq dirname basename readlink env sleep wc cut tr uname ps kill runuser useradd cmp ln uniq openssl; do
   path=$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v "$tool") && ln -s "$path" "$work/sysbin/$tool"
 done
 host() {

@@ -46,7 +46,9 @@ fleet() {
   fi
   # Its own temp folder, so that the services' logs are found afterwards; the clips stay cached across steps.
   local tmp=/tmp/sl-$name; rm -rf "$tmp"; mkdir -p "$tmp"; chmod 755 "$tmp"
-  (cd "$root" && export TMPDIR=$tmp SIGHTLINE_MEDIA_CACHE=${SIGHTLINE_MEDIA_CACHE:-$results/../sl-media} && node app/bench.mjs --bundles "$root/app" --provider "$provider" --modes live --fps "$fps" \
+  # NATS runs over TLS as deployed; its certificates need openssl. Without it the step runs plaintext, and says so.
+  local tls=1; command -v openssl >/dev/null || { tls=0; echo "$name: no openssl on this host: NATS without TLS" | tee "$results/$name-nats-plaintext.txt"; }
+  (cd "$root" && export TMPDIR=$tmp SIGHTLINE_BENCH_NATS_TLS=$tls SIGHTLINE_MEDIA_CACHE=${SIGHTLINE_MEDIA_CACHE:-$results/../sl-media} && node app/bench.mjs --bundles "$root/app" --provider "$provider" --modes live --fps "$fps" \
     --sessions "$sessions" --inference-replicas "$replicas" --seconds "$seconds" --warmup 5 --skip-baselines \
     --model "$model" --max-batch "$batch" --ingest-hwaccel "$hwaccel" --json "$results/$name.json" "${prof[@]}") \
     > "$results/$name.md" 2> "$results/$name.err.full" || rc=$?
@@ -97,6 +99,7 @@ case "$1" in
       "$FFMPEG_PATH" -hide_banner -decoders 2>/dev/null | grep -E 'h264_cuvid' || echo "no h264_cuvid in the carried FFmpeg"
       "$PG_BIN/postgres" --version
       node --version; nats-server --version
+      openssl version || echo "no openssl: the fleet steps run NATS without TLS"
     } 2>&1 | tee "$results/info.txt"; save ;;
   gpu-bench) need_root; cd "$root" && node app/gpu-bench.mjs --frame assets/astronaut-256.rgb --out "$results/gpu-bench.json" "${@:2}"; save ;;
   decode-bench)

@@ -85,6 +85,9 @@ export async function runPipeline(o) {
     ports: 'free',
     ephemeral: true,
     postgres: o.postgres,
+    // NATS over TLS as deployed (the fleet makes its certificates with `openssl`); SIGHTLINE_BENCH_NATS_TLS=0 runs
+    // plaintext, for a host without openssl (remote.sh says so in the step's log).
+    natsTls: process.env.SIGHTLINE_BENCH_NATS_TLS !== '0',
     services,
     command: o.command,
     env: {
