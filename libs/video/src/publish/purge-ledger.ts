@@ -34,7 +34,10 @@ export class PurgeLedger {
         const seq = (message.json() as { stream_seq?: unknown }).stream_seq;
         if (typeof seq !== 'number') return;
         // Delivered before the delete: inference takes it.
-        if (!this.pending.delete(seq)) this.terminated.set(seq, Date.now());
+        if (this.pending.delete(seq)) return;
+        this.terminated.set(seq, Date.now());
+        // Also ended deliveries we did not delete (a terminated message): pruned here too, not only while settling.
+        if (this.terminated.size > 1024) this.forgetOldAdvisories();
       },
     });
   }
@@ -49,7 +52,8 @@ export class PurgeLedger {
   async settle(all = false): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const youngest = Math.max(0, ...[...this.pending.values()].map((d) => d.at));
+    let youngest = 0;
+    for (const { at } of this.pending.values()) youngest = Math.max(youngest, at);
     if (all && this.pending.size > 0) await new Promise((r) => setTimeout(r, Math.max(0, youngest + this.graceMs - Date.now())));
     const due = [...this.pending].filter(([, d]) => Date.now() - d.at >= this.graceMs);
     try {
@@ -57,13 +61,18 @@ export class PurgeLedger {
     } catch {
       // Disconnected: advisories may be lost; the deletions stay pending until the connection is back.
     }
-    for (const [seq, at] of this.terminated) if (Date.now() - at > 10 * this.graceMs) this.terminated.delete(seq);
+    this.forgetOldAdvisories();
     const counts = new Map<string, number>();
     for (const [seq, { sessionId }] of due) {
       if (this.pending.delete(seq)) counts.set(sessionId, (counts.get(sessionId) ?? 0) + 1);
     }
     for (const [sessionId, count] of counts) this.onPurged(sessionId, count);
     if (this.pending.size > 0) this.timer ??= setTimeout(() => void this.settle(), this.graceMs).unref();
+  }
+
+  /** Advisories older than any delete reply could be. */
+  private forgetOldAdvisories(): void {
+    for (const [seq, at] of this.terminated) if (Date.now() - at > 10 * this.graceMs) this.terminated.delete(seq);
   }
 
   close(): void {
